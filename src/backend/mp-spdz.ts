@@ -1,0 +1,149 @@
+// Drives a user's MP-SPDZ installation (never part of this repository): finds it, checks
+// its version and the ml.py helpers, places the program and runs compile.py.
+import { existsSync, readFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { EnvironmentError } from '../diagnostics.js';
+import type { Pipeline } from '../ir/pipeline.js';
+import { PROTOCOLS } from './protocols.js';
+import { compileCommand } from '../emit/commands.js';
+import { missingHelpers } from '../emit/ml-patch.js';
+import type { HelperName } from '../emit/runtime/helpers.js';
+import { writeFileAtomic } from '../util/files.js';
+
+export const MIN_VERSION = [0, 4, 2];
+const INSTALL_HINT = "install MP-SPDZ 0.4.2 or newer by its own instructions (its README, 'TL;DR (source distribution)'), then pass --mp-spdz DIR or set MP_SPDZ_HOME";
+
+export interface MpSpdz {
+  root: string;
+  version: string;
+}
+
+/** The MP-SPDZ directory from --mp-spdz or MP_SPDZ_HOME, or undefined if neither is set. */
+export function mpSpdzDirFrom(option: string | undefined): string | undefined {
+  const dir = option ?? process.env['MP_SPDZ_HOME'];
+  return dir ? resolve(dir) : undefined;
+}
+
+export function locateMpSpdz(dir: string): MpSpdz {
+  if (!existsSync(dir)) throw new EnvironmentError(`MP-SPDZ directory not found: ${dir}`, [INSTALL_HINT]);
+  if (!existsSync(join(dir, 'compile.py')) || !existsSync(join(dir, 'Compiler', 'ml.py'))) {
+    throw new EnvironmentError(`${dir} is not an MP-SPDZ tree: compile.py or Compiler/ml.py is missing`, [INSTALL_HINT]);
+  }
+  const version = readVersion(dir);
+  if (version && compareVersions(version, MIN_VERSION) < 0) {
+    throw new EnvironmentError(`MP-SPDZ ${version} in ${dir} is too old: ppvc-dsl needs ${MIN_VERSION.join('.')} or newer`, [INSTALL_HINT]);
+  }
+  return { root: dir, version: version ?? 'unknown' };
+}
+
+function readVersion(dir: string): string | undefined {
+  const changelog = join(dir, 'CHANGELOG.md');
+  if (!existsSync(changelog)) return undefined;
+  const m = /^## (?:Version )?(\d+\.\d+\.\d+)/m.exec(readFileSync(changelog, 'utf8'));
+  return m?.[1];
+}
+
+function compareVersions(v: string, min: number[]): number {
+  const parts = v.split('.').map(Number);
+  for (let i = 0; i < min.length; i++) {
+    const d = (parts[i] ?? 0) - min[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Fails unless Compiler/ml.py carries the helpers this program needs. */
+export function checkPatchApplied(mp: MpSpdz, helpers: HelperName[], patchPath: string): void {
+  const ml = readFileSync(join(mp.root, 'Compiler', 'ml.py'), 'utf8');
+  const missing = missingHelpers(ml, helpers);
+  if (missing.length > 0) {
+    throw new EnvironmentError(
+      `MP-SPDZ's Compiler/ml.py lacks the helpers this program needs: ${missing.map((b) => b.name).join(', ')}`,
+      [
+        `apply the generated patch: (cd ${mp.root} && patch -p1 < ${resolve(patchPath)})`,
+        'or rerun build with --patch-mp-spdz to let ppvc-dsl apply it (it changes Compiler/ml.py in that tree)',
+      ],
+    );
+  }
+}
+
+/**
+ * Applies ml.py.patch. Helper blocks of an earlier ppvc-dsl build are removed first, so the
+ * tree ends up with exactly this program's helpers (upstream's ml.py is otherwise untouched).
+ */
+export async function applyPatch(mp: MpSpdz, patchPath: string): Promise<void> {
+  const mlPath = join(mp.root, 'Compiler', 'ml.py');
+  const ml = readFileSync(mlPath, 'utf8');
+  const first = ml.indexOf('# >>> ppvc-dsl helper ');
+  if (first >= 0) writeFileAtomic(mlPath, ml.slice(0, first).trimEnd() + '\n');
+  const r = await execa('patch', ['-p1', '--forward', '-i', resolve(patchPath)], { cwd: mp.root, reject: false, all: true });
+  if (r.exitCode !== 0) {
+    throw new EnvironmentError(`patch -p1 failed in ${mp.root}:\n${r.all}`, [
+      'the ml.py there may carry helpers from another ppvc-dsl version: restore it (git checkout Compiler/ml.py) and try again',
+    ]);
+  }
+}
+
+export interface CompileReport {
+  command: string[];
+  seconds: number;
+  /** Virtual machine rounds as compile.py estimates them. */
+  rounds?: number;
+  expectedOnlineMB?: number;
+  expectedOfflineMB?: number;
+  requirements: string[];
+  output: string;
+}
+
+export function placeProgram(mp: MpSpdz, name: string, code: string): string {
+  const dir = join(mp.root, 'Programs', 'Source');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.mpc`);
+  writeFileAtomic(path, code);
+  return path;
+}
+
+export async function runCompile(mp: MpSpdz, p: Pipeline): Promise<CompileReport> {
+  const command = compileCommand(p);
+  const started = Date.now();
+  const r = await execa('python3', command, { cwd: mp.root, reject: false, all: true, env: { PYTHONDONTWRITEBYTECODE: '1' } });
+  const seconds = (Date.now() - started) / 1000;
+  const output = r.all ?? '';
+  if (r.exitCode !== 0) {
+    const tail = output.split('\n').slice(-15).join('\n');
+    throw new EnvironmentError(`MP-SPDZ's compile.py failed for ${p.name} (exit ${r.exitCode}):\n${tail}`, [
+      'this is a bug in ppvc-dsl or an MP-SPDZ version it does not support; please report it with the .ppvc file',
+    ]);
+  }
+  return { command, seconds, ...parseCompileOutput(output), output };
+}
+
+export function parseCompileOutput(output: string): Omit<CompileReport, 'command' | 'seconds' | 'output'> {
+  const comm = /Expected communication is ([\d.e+]+) MB online and ([\d.e+]+) MB offline/.exec(output);
+  const rounds = /^\s*(\d+) virtual machine rounds/m.exec(output);
+  const req: string[] = [];
+  const start = output.indexOf('Program requires at most:');
+  if (start >= 0) {
+    for (const l of output.slice(start).split('\n').slice(1)) {
+      if (!/^\s+\S/.test(l)) break;
+      req.push(l.trim());
+    }
+  }
+  return {
+    rounds: rounds ? Number(rounds[1]) : undefined,
+    expectedOnlineMB: comm ? Number(comm[1]) : undefined,
+    expectedOfflineMB: comm ? Number(comm[2]) : undefined,
+    requirements: req,
+  };
+}
+
+export function partyBinaryPath(mp: MpSpdz, p: Pipeline): string {
+  return join(mp.root, PROTOCOLS[p.target.protocol].binary);
+}
+
+export function copyInto(mp: MpSpdz, from: string, relative: string): void {
+  const to = join(mp.root, relative);
+  mkdirSync(join(to, '..'), { recursive: true });
+  copyFileSync(from, to);
+}

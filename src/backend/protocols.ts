@@ -1,0 +1,85 @@
+// The one table of MP-SPDZ protocol profiles. The compile options are those MP-SPDZ itself
+// recommends: `compile.py -E <short>` sets the ring, the share splitting (-Z) and
+// probabilistic truncation per protocol (Compiler/compilerLib.py, MP-SPDZ 0.4.2).
+
+export type ProtocolName = 'semi2k' | 'spdz2k' | 'replicated-ring' | 'sy-rep-ring' | 'rep4-ring';
+
+export interface ProtocolProfile {
+  name: ProtocolName;
+  /** The name `compile.py -E` and `Scripts/<short>.sh` use. */
+  short: string;
+  parties: number;
+  binary: string;
+  security: 'semi-honest' | 'malicious';
+  corruption: 'dishonest majority' | 'honest majority';
+  /** What `-E <short>` implies, spelled out for the reader of the generated program. */
+  impliedCompileFlags: string[];
+  /** Whether -E enables probabilistic truncation for this protocol. */
+  probabilisticTruncation: boolean;
+  /** A one-line description for the protocol table. */
+  summary: string;
+}
+
+export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
+  semi2k: {
+    name: 'semi2k',
+    short: 'semi2k',
+    parties: 2,
+    binary: 'semi2k-party.x',
+    security: 'semi-honest',
+    corruption: 'dishonest majority',
+    impliedCompileFlags: ['-R', '64', '-Z', '2'],
+    probabilisticTruncation: false,
+    summary: '2 parties, passive security, OT-based triples (the paper: "Passive 2PC")',
+  },
+  spdz2k: {
+    name: 'spdz2k',
+    short: 'spdz2k',
+    parties: 2,
+    binary: 'spdz2k-party.x',
+    security: 'malicious',
+    corruption: 'dishonest majority',
+    impliedCompileFlags: ['-R', '64'],
+    probabilisticTruncation: false,
+    summary: '2 parties, active security, SPDZ2k MACs (the paper: "Active 2PC")',
+  },
+  'replicated-ring': {
+    name: 'replicated-ring',
+    short: 'ring',
+    parties: 3,
+    binary: 'replicated-ring-party.x',
+    security: 'semi-honest',
+    corruption: 'honest majority',
+    impliedCompileFlags: ['-R', '64', '-Z', '3', '(probabilistic truncation)'],
+    probabilisticTruncation: true,
+    summary: '3 parties, passive security, replicated secret sharing (the paper: "Passive 3PC")',
+  },
+  'sy-rep-ring': {
+    name: 'sy-rep-ring',
+    short: 'sy-rep-ring',
+    parties: 3,
+    binary: 'sy-rep-ring-party.x',
+    security: 'malicious',
+    corruption: 'honest majority',
+    impliedCompileFlags: ['-R', '64', '-Z', '3'],
+    probabilisticTruncation: false,
+    summary: '3 parties, active security, SPDZ-wise replicated (the paper: "Active 3PC")',
+  },
+  'rep4-ring': {
+    name: 'rep4-ring',
+    short: 'rep4-ring',
+    parties: 4,
+    binary: 'rep4-ring-party.x',
+    security: 'malicious',
+    corruption: 'honest majority',
+    impliedCompileFlags: ['-R', '64', '-Z', '4', '(probabilistic truncation)'],
+    probabilisticTruncation: true,
+    summary: '4 parties, active security, one corruption (the paper: "Active 4PC")',
+  },
+};
+
+export const PROTOCOL_NAMES = Object.keys(PROTOCOLS) as ProtocolName[];
+
+export function isProtocolName(s: string): s is ProtocolName {
+  return (PROTOCOL_NAMES as string[]).includes(s);
+}

@@ -1,0 +1,179 @@
+// Reads the loosely-typed atoms of a layer or option list against a small schema, so each
+// statement can say precisely which argument is wrong and what it expected.
+import { type Diagnostic, type Span, errorAt } from '../diagnostics.js';
+import type { Atom } from '../syntax/ast.js';
+
+export class ArgReader {
+  private used: boolean[];
+  constructor(
+    private readonly atoms: Atom[],
+    private readonly what: string,
+    private readonly at: Span,
+    private readonly diags: Diagnostic[],
+  ) {
+    this.used = atoms.map(() => false);
+  }
+
+  private error(span: Span, message: string, expected?: string, found?: string): void {
+    this.diags.push(errorAt(span, message, { expected, found }));
+  }
+
+  /** The first unused leading number, as a positive integer. */
+  positiveInt(name: string, required: boolean): number | undefined {
+    const i = this.atoms.findIndex((a, j) => !this.used[j] && a.kind === 'number');
+    if (i < 0 || (i > 0 && !this.used.slice(0, i).every(Boolean))) {
+      if (required) this.error(this.at, `${this.what} needs ${name}`, `${name} as a whole number, e.g. '${this.what} 64'`);
+      return undefined;
+    }
+    this.used[i] = true;
+    return this.checkInt(this.atoms[i]!, name);
+  }
+
+  /** A leading size: `5x5` or `5` (meaning 5x5). */
+  positionalSize(name: string, required: boolean): [number, number] | undefined {
+    const i = this.atoms.findIndex((a, j) => !this.used[j] && (a.kind === 'number' || a.kind === 'dims'));
+    if (i !== 0 || this.used[0]) {
+      if (required) this.error(this.at, `${this.what} needs ${name}`, `${name} such as 2x2`);
+      return undefined;
+    }
+    this.used[i] = true;
+    return this.size(this.atoms[i]!, name);
+  }
+
+  /** `key VALUE` where VALUE is a size (`5x5`, or `5` for 5x5). */
+  keyedSize(key: string, fallback: [number, number] | undefined, required = false): [number, number] | undefined {
+    const at = this.findWord(key);
+    if (at < 0) {
+      if (required) this.error(this.at, `${this.what} needs '${key}'`, `'${key} 3x3' (or '${key} 3')`);
+      return fallback;
+    }
+    this.used[at] = true;
+    const v = this.atoms[at + 1];
+    if (!v || this.used[at + 1] || (v.kind !== 'number' && v.kind !== 'dims')) {
+      this.error(this.atoms[at]!.span, `'${key}' needs a size`, `'${key} 3x3' or '${key} 3'`, v ? `'${v.text}'` : 'nothing');
+      return fallback;
+    }
+    this.used[at + 1] = true;
+    return this.size(v, key) ?? fallback;
+  }
+
+  /** `key N` with a positive integer N. */
+  keyedInt(key: string, fallback: number | undefined, opts: { min?: number; max?: number } = {}): number | undefined {
+    const at = this.findWord(key);
+    if (at < 0) return fallback;
+    this.used[at] = true;
+    const v = this.atoms[at + 1];
+    if (!v || this.used[at + 1] || v.kind !== 'number') {
+      this.error(this.atoms[at]!.span, `'${key}' needs a whole number`, `'${key} N'`, v ? `'${v.text}'` : 'nothing');
+      return fallback;
+    }
+    this.used[at + 1] = true;
+    const n = this.checkInt(v, key, opts.min ?? 1, opts.max);
+    return n ?? fallback;
+  }
+
+  /** `key WORD` where WORD is one of `choices`. */
+  keyedWord<W extends string>(key: string, choices: readonly W[], fallback: W | undefined): W | undefined {
+    const at = this.findWord(key);
+    if (at < 0) return fallback;
+    this.used[at] = true;
+    const v = this.atoms[at + 1];
+    if (!v || this.used[at + 1] || v.kind !== 'word' || !(choices as readonly string[]).includes(v.text)) {
+      this.error(v?.span ?? this.atoms[at]!.span, `unknown value for '${key}'`, choices.join(', '), v ? `'${v.text}'` : 'nothing');
+      if (v && !this.used[at + 1] && v.kind === 'word') this.used[at + 1] = true;
+      return fallback;
+    }
+    this.used[at + 1] = true;
+    return v.text as W;
+  }
+
+  /** `key N M`: two numbers. */
+  keyedPair(key: string): [number, number, Span] | undefined {
+    const at = this.findWord(key);
+    if (at < 0) return undefined;
+    this.used[at] = true;
+    const a = this.atoms[at + 1];
+    const b = this.atoms[at + 2];
+    if (!a || !b || a.kind !== 'number' || b.kind !== 'number') {
+      this.error(this.atoms[at]!.span, `'${key}' needs two whole numbers`, `'${key} 16 31'`);
+      return undefined;
+    }
+    this.used[at + 1] = this.used[at + 2] = true;
+    const x = this.checkInt(a, key, 0);
+    const y = this.checkInt(b, key, 0);
+    return x === undefined || y === undefined ? undefined : [x, y, this.atoms[at]!.span];
+  }
+
+  /** `key [lo, hi]`: a numeric range. */
+  keyedRange(key: string): [number, number, Span] | undefined {
+    const at = this.findWord(key);
+    if (at < 0) return undefined;
+    this.used[at] = true;
+    const v = this.atoms[at + 1];
+    if (!v || v.kind !== 'list' || v.items.length !== 2) {
+      this.error(v?.span ?? this.atoms[at]!.span, `'${key}' needs two numbers in brackets`, `'${key} [0, 1]'`, v ? `'${v.text}'` : 'nothing');
+      return undefined;
+    }
+    this.used[at + 1] = true;
+    return [v.items[0]!.value, v.items[1]!.value, v.span];
+  }
+
+  /** At most one word out of a group of alternatives (e.g. valid|same). */
+  flag<W extends string>(choices: readonly W[], fallback: W): W {
+    let found: W | undefined;
+    this.atoms.forEach((a, j) => {
+      if (this.used[j] || a.kind !== 'word' || !(choices as readonly string[]).includes(a.text)) return;
+      this.used[j] = true;
+      if (found !== undefined) this.error(a.span, `${this.what}: '${found}' and '${a.text}' contradict each other`, `one of ${choices.join(', ')}`);
+      else found = a.text as W;
+    });
+    return found ?? fallback;
+  }
+
+  /** A word that takes no value, such as `nobias`. */
+  word(w: string): boolean {
+    const at = this.findWord(w);
+    if (at < 0) return false;
+    this.used[at] = true;
+    return true;
+  }
+
+  /** Reports every atom no rule consumed: nothing is silently dropped. */
+  finish(expectedHelp: string): void {
+    this.atoms.forEach((a, j) => {
+      if (!this.used[j]) this.error(a.span, `${this.what}: unexpected argument '${a.text}'`, expectedHelp, `'${a.text}'`);
+    });
+  }
+
+  private findWord(w: string): number {
+    return this.atoms.findIndex((a, j) => !this.used[j] && a.kind === 'word' && a.text === w);
+  }
+
+  private checkInt(a: Atom, name: string, min = 1, max = 1 << 24): number | undefined {
+    if (a.kind !== 'number' || !Number.isInteger(a.value)) {
+      this.error(a.span, `${name} must be a whole number`, 'a whole number', `'${a.text}'`);
+      return undefined;
+    }
+    if (a.value < min || a.value > max) {
+      this.error(a.span, `${name} is out of range`, `a whole number from ${min} to ${max}`, a.text);
+      return undefined;
+    }
+    return a.value;
+  }
+
+  private size(a: Atom, name: string): [number, number] | undefined {
+    if (a.kind === 'number') {
+      const n = this.checkInt(a, name);
+      return n === undefined ? undefined : [n, n];
+    }
+    if (a.kind === 'dims') {
+      if (a.value.length !== 2 || a.value.some((x) => x < 1)) {
+        this.error(a.span, `${name} must be two positive sizes`, 'e.g. 3x3', `'${a.text}'`);
+        return undefined;
+      }
+      return [a.value[0]!, a.value[1]!];
+    }
+    this.error(a.span, `${name} must be a size`, 'e.g. 3x3', `'${a.text}'`);
+    return undefined;
+  }
+}

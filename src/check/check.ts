@@ -1,0 +1,305 @@
+// AST -> Pipeline IR: names, ownership, selection, the model's shapes, the per-frame output,
+// aggregation, reveals and the target. Reports every error it finds, not just the first.
+import { type Diagnostic, type SourceFile, type Span, errorAt, warningAt } from '../diagnostics.js';
+import type * as A from '../syntax/ast.js';
+import type {
+  Aggregation, FrameOutput, FrameSelection, Layer, Model, Party, Pipeline, Reveal, Target, Truncation, VideoInput,
+} from '../ir/pipeline.js';
+import { formatShape } from '../ir/shapes.js';
+import { PROTOCOLS, PROTOCOL_NAMES, isProtocolName, type ProtocolName } from '../backend/protocols.js';
+import { ArgReader } from './args.js';
+import { checkLayers } from './layers.js';
+import { loadModelFile } from '../import/model-file.js';
+
+export interface CheckResult {
+  pipeline?: Pipeline;
+  diagnostics: Diagnostic[];
+}
+
+const MAX_DIM = 1 << 20;
+
+export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOverride?: ProtocolName): CheckResult {
+  const diags: Diagnostic[] = [];
+  const err = (span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}) => diags.push(errorAt(span, msg, extra));
+
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ast.name.text)) {
+    err(ast.name.span, 'the pipeline name must be letters, digits and underscores (it names the MP-SPDZ program)', {
+      found: `'${ast.name.text}'`,
+    });
+  }
+
+  const of = <K extends A.Statement['kind']>(k: K) => ast.statements.filter((s): s is Extract<A.Statement, { kind: K }> => s.kind === k);
+  const single = <K extends A.Statement['kind']>(k: K, what: string, required: boolean) => {
+    const list = of(k);
+    for (const extra of list.slice(1)) err(extra.span, `a pipeline has one ${what}; this is a second one`, { hints: [`the first is at line ${list[0]!.span.line}`] });
+    if (required && list.length === 0) err(ast.name.span, `the pipeline has no ${what}`, { hints: [missingHelp[k] ?? ''] });
+    return list[0];
+  };
+
+  // ---- parties ----
+  const parties = new Map<string, Party>();
+  const ids = new Map<number, string>();
+  for (const p of of('party')) {
+    if (!Number.isInteger(p.id.value) || p.id.value < 0 || p.id.value > 63) {
+      err(p.id.span, `party ids are whole numbers from 0`, { found: p.id.text });
+      continue;
+    }
+    if (parties.has(p.name.text)) {
+      err(p.name.span, `party '${p.name.text}' is declared twice`);
+      continue;
+    }
+    if (ids.has(p.id.value)) {
+      err(p.id.span, `party id ${p.id.value} is already '${ids.get(p.id.value)}'`, { expected: 'a different id for each party' });
+      continue;
+    }
+    ids.set(p.id.value, p.name.text);
+    parties.set(p.name.text, { name: p.name.text, id: p.id.value, span: p.span });
+  }
+  const party = (n: A.Name, role: string): Party | undefined => {
+    const p = parties.get(n.text);
+    if (!p) {
+      err(n.span, `unknown party '${n.text}' (${role})`, {
+        expected: parties.size ? `one of ${[...parties.keys()].join(', ')}` : "a party declared with 'party NAME = ID'",
+        found: `'${n.text}'`,
+      });
+    }
+    return p;
+  };
+
+  // ---- video ----
+  let video: VideoInput | undefined;
+  const v = single('video', "'video' input", true);
+  if (v) {
+    const owner = party(v.owner, 'the video owner');
+    const dims = v.shape.map((d) => d.value);
+    const shapeOk = dims.length === 4 && v.shape.every((d) => Number.isInteger(d.value) && d.value >= 1 && d.value <= MAX_DIM);
+    if (!shapeOk) {
+      err(v.shapeSpan, 'the video shape must be [N, h, w, c]: frames, height, width, channels, each a positive whole number', {
+        expected: '[N, h, w, c], e.g. [97, 48, 48, 1]',
+        found: `[${v.shape.map((d) => d.text).join(', ')}]`,
+      });
+    }
+    const r = new ArgReader(v.options, 'video', v.name.span, diags);
+    const range = r.keyedRange('range');
+    r.finish("'range [LOW, HIGH]' (the values the frames are normalised to)");
+    let rng: [number, number] = [0, 1];
+    if (range) {
+      if (!(range[0] < range[1])) err(range[2], 'the value range must be [LOW, HIGH] with LOW < HIGH', { found: `[${range[0]}, ${range[1]}]` });
+      else rng = [range[0], range[1]];
+    }
+    if (owner && shapeOk) {
+      video = { name: v.name.text, owner, frames: dims[0]!, height: dims[1]!, width: dims[2]!, channels: dims[3]!, range: rng };
+    }
+  }
+
+  // ---- frame selection ----
+  let selection: FrameSelection | undefined;
+  const s = single('select', "'select' statement", true);
+  if (s) {
+    if (s.mode === 'oblivious') {
+      const chooser = party(s.chooser, 'who chooses the frames');
+      const n = s.count.value;
+      if (!Number.isInteger(n) || n < 1) err(s.count.span, 'the number of selected frames must be a positive whole number', { found: s.count.text });
+      else if (video && n > video.frames) {
+        err(s.count.span, `cannot select ${n} frames from a video of ${video.frames}`, { expected: `at most ${video.frames}`, found: String(n) });
+      } else if (chooser) selection = { kind: 'oblivious', count: n, chooser };
+    } else if (s.mode === 'public-list') {
+      const idx: number[] = [];
+      if (s.indices.length === 0) err(s.listSpan, 'the list of selected frames is empty', { expected: 'at least one frame index' });
+      for (const i of s.indices) {
+        if (!Number.isInteger(i.value) || i.value < 0 || (video && i.value >= video.frames)) {
+          err(i.span, 'frame index out of range', { expected: video ? `a whole number from 0 to ${video.frames - 1}` : 'a whole number from 0', found: i.text });
+        } else {
+          if (idx.includes(i.value)) diags.push(warningAt(i.span, `frame ${i.value} is selected twice; it will count twice in the aggregation`));
+          idx.push(i.value);
+        }
+      }
+      if (idx.length === s.indices.length && idx.length > 0) selection = { kind: 'public', indices: idx };
+    } else {
+      const k = s.step.value;
+      if (!Number.isInteger(k) || k < 1) err(s.step.span, 'the step must be a positive whole number', { found: s.step.text });
+      else if (video) selection = { kind: 'public', indices: Array.from({ length: Math.ceil(video.frames / k) }, (_, i) => i * k) };
+    }
+  }
+
+  // ---- model ----
+  let model: Model | undefined;
+  const m = single('model', "'model'", true);
+  if (m) {
+    const owner = party(m.owner, 'the model owner');
+    const inputShape = video ? [video.height, video.width, video.channels] : undefined;
+    let layers: Layer[] | undefined;
+    let source: Model['source'] = { kind: 'inline' };
+    if (m.layers) {
+      if (m.layers.length === 0) err(m.span, `model '${m.name.text}' has no layers`);
+      else if (inputShape) layers = checkLayers(m.layers, inputShape, diags);
+    } else if (m.file && inputShape) {
+      source = { kind: 'file', path: m.file.path };
+      layers = loadModelFile(file, m.file.path, m.file.span, m.file.options, inputShape, diags);
+    }
+    if (layers && layers.length > 0 && owner && inputShape) {
+      const outputShape = layers[layers.length - 1]!.outShape;
+      model = { name: m.name.text, owner, layers, inputShape, outputShape, source };
+      if (outputShape.length !== 1 || outputShape[0]! < 2) {
+        err(m.layers?.[m.layers.length - 1]?.span ?? m.span, 'the model must end in one score per class', {
+          expected: '[C] with C >= 2 classes (e.g. a final dense layer)',
+          found: formatShape(outputShape),
+        });
+        model = undefined;
+      }
+    }
+    if (video && owner && video.owner.name === owner.name) {
+      diags.push(warningAt(m.owner.span, `'${owner.name}' owns both the video and the model: nothing is private from anyone`));
+    }
+  }
+
+  // ---- per-frame output ----
+  let frameOutput: FrameOutput = 'relu_normalized';
+  const c = single('classify', "'classify' statement", true);
+  if (c) {
+    if (m && c.model.text !== m.name.text) {
+      err(c.model.span, `unknown model '${c.model.text}'`, { expected: `'${m.name.text}'`, found: `'${c.model.text}'` });
+    }
+    const r = new ArgReader(c.options, 'classify', c.model.span, diags);
+    const sm = r.keyedWord('softmax', ['relu_normalized', 'exact'] as const, undefined);
+    const logits = r.word('logits');
+    r.finish("', softmax relu_normalized' (default), ', softmax exact' or ', logits'");
+    if (sm && logits) err(c.span, "choose either a softmax or 'logits', not both");
+    frameOutput = logits ? 'logits' : sm === 'exact' ? 'softmax' : 'relu_normalized';
+  }
+
+  // ---- aggregation ----
+  let aggregation: Aggregation = { kind: 'sum', labelName: 'label' };
+  const b = single('binding', "aggregation such as 'label = argmax(sum)'", false);
+  if (b) {
+    if (b.func.text !== 'argmax') err(b.func.span, `unknown aggregation function '${b.func.text}'`, { expected: 'argmax', found: `'${b.func.text}'` });
+    if (b.arg.text !== 'sum' && b.arg.text !== 'votes') {
+      err(b.arg.span, `unknown aggregate '${b.arg.text}'`, {
+        expected: "'sum' (sum of per-frame outputs, the paper's) or 'votes' (majority vote of per-frame labels)",
+        found: `'${b.arg.text}'`,
+      });
+    } else if (b.name.text === 'sum' || b.name.text === 'votes') {
+      err(b.name.span, `'${b.name.text}' names an aggregate; call the label something else`);
+    } else aggregation = { kind: b.arg.text, labelName: b.name.text };
+  }
+
+  // ---- reveals ----
+  const reveals: Reveal[] = [];
+  for (const r of of('reveal')) {
+    const to = r.parties.map((p) => party(p, 'who receives the output')).filter((p): p is Party => !!p);
+    let value: Reveal['value'] | undefined;
+    if (r.value.text === aggregation.labelName) value = 'label';
+    else if (r.value.text === aggregation.kind) value = 'scores';
+    else {
+      err(r.value.span, `unknown output '${r.value.text}'`, {
+        expected: `'${aggregation.labelName}' (the label) or '${aggregation.kind}' (the aggregated per-class vector)`,
+        found: `'${r.value.text}'`,
+      });
+    }
+    if (value === 'scores') diags.push(warningAt(r.value.span, `revealing '${r.value.text}' opens the aggregated per-class vector, not just the label`));
+    if (value && to.length === r.parties.length) {
+      const dup = reveals.find((x) => x.value === value);
+      if (dup) err(r.span, `'${r.value.text}' is revealed twice; list every receiver in one 'reveal' statement`);
+      else reveals.push({ value, name: r.value.text, to });
+    }
+  }
+  if (of('reveal').length === 0 && video) reveals.push({ value: 'label', name: aggregation.labelName, to: [video.owner] });
+
+  // ---- target ----
+  const target = checkTarget(single('target', "'target' block", false), parties, diags, protocolOverride);
+
+  if (diags.some((d) => d.severity === 'error') || !video || !selection || !model || !target) return { diagnostics: diags };
+  return {
+    diagnostics: diags,
+    pipeline: {
+      name: ast.name.text,
+      sourcePath: file.path,
+      parties: [...parties.values()].sort((x, y) => x.id - y.id),
+      video,
+      selection,
+      model,
+      frameOutput,
+      classes: model.outputShape[0]!,
+      aggregation,
+      reveals,
+      target,
+    },
+  };
+}
+
+const missingHelp: Partial<Record<A.Statement['kind'], string>> = {
+  video: "add e.g. 'video frames: [97, 48, 48, 1] from alice'",
+  select: "add e.g. 'select 7 frames by bob' (oblivious) or 'select public every 15'",
+  model: "add e.g. 'model cnn by bob { ... }' or 'model cnn by bob from \"model.json\"'",
+  classify: "add e.g. 'classify each frame with cnn, softmax relu_normalized'",
+};
+
+function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Party>, diags: Diagnostic[], protocolOverride?: ProtocolName): Target | undefined {
+  const err = (span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}) => diags.push(errorAt(span, msg, extra));
+  let protocol: ProtocolName = 'replicated-ring';
+  let ringBits = 64;
+  let f = 16;
+  let k = 31;
+  let threads = 1;
+  let truncation: Truncation | undefined;
+  let budget: number | undefined;
+  let spanOf: Partial<Record<string, Span>> = {};
+  if (t) {
+    if (t.backend.text !== 'mp-spdz') err(t.backend.span, `unknown target '${t.backend.text}'`, { expected: 'mp-spdz', found: `'${t.backend.text}'` });
+    const r = new ArgReader(t.options, 'target', t.backend.span, diags);
+    const protoAt = t.options.findIndex((a) => a.kind === 'word' && a.text === 'protocol');
+    const proto = protoAt >= 0 ? t.options[protoAt + 1] : undefined;
+    if (proto && proto.kind === 'word' && !isProtocolName(proto.text)) {
+      err(proto.span, `unknown protocol '${proto.text}'`, { expected: PROTOCOL_NAMES.join(', '), found: `'${proto.text}'` });
+    }
+    protocol = r.keyedWord('protocol', PROTOCOL_NAMES, 'replicated-ring')!;
+    ringBits = r.keyedInt('ring', 64, { min: 8, max: 256 })!;
+    const prec = r.keyedPair('precision');
+    if (prec) {
+      [f, k] = [prec[0], prec[1]];
+      spanOf.precision = prec[2];
+    }
+    threads = r.keyedInt('threads', 1, { min: 1, max: 64 })!;
+    truncation = r.keyedWord('trunc', ['probabilistic', 'exact'] as const, undefined);
+    budget = r.keyedInt('budget', undefined, { min: 1, max: 100_000_000 });
+    r.finish("protocol NAME, ring BITS, precision F K, threads N, trunc probabilistic|exact, budget N");
+    const at = (key: string) => t.options.find((a) => a.kind === 'word' && a.text === key)?.span ?? t.backend.span;
+    spanOf = { ...spanOf, ring: at('ring'), trunc: at('trunc'), protocol: at('protocol') };
+  }
+  if (protocolOverride) protocol = protocolOverride;
+  const profile = PROTOCOLS[protocol];
+  if (!(f >= 1 && f < k)) err(spanOf.precision ?? t?.span, 'sfix precision needs 0 < f < k', { expected: 'precision F K with 0 < F < K, e.g. precision 16 31', found: `precision ${f} ${k}` });
+  if (2 * k > ringBits) {
+    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring: MP-SPDZ needs 2k <= ring bits`, {
+      expected: `k <= ${Math.floor(ringBits / 2)}, or a larger ring`,
+      found: `k = ${k}, 2k = ${2 * k}`,
+    });
+  }
+  if (ringBits !== 64 && t) {
+    diags.push(warningAt(spanOf.ring, `ring ${ringBits}: the ${profile.binary} you run must be built for it (MP-SPDZ's RING_SIZE); the default build uses 64`));
+  }
+  if (truncation === 'probabilistic' && !profile.probabilisticTruncation) {
+    err(spanOf.trunc, `probabilistic truncation is not what MP-SPDZ uses for ${protocol}`, {
+      expected: `'trunc exact' for ${protocol}; probabilistic truncation with ${PROTOCOL_NAMES.filter((p) => PROTOCOLS[p].probabilisticTruncation).join(', ')}`,
+    });
+  }
+  for (const p of parties.values()) {
+    if (p.id >= profile.parties) {
+      err(p.span, `party '${p.name}' has id ${p.id}, but ${protocol} runs ${profile.parties} parties`, {
+        expected: `an id from 0 to ${profile.parties - 1}`,
+        found: String(p.id),
+      });
+    }
+  }
+  if (diags.some((d) => d.severity === 'error')) return undefined;
+  return {
+    backend: 'mp-spdz',
+    protocol,
+    ringBits,
+    f,
+    k,
+    threads,
+    truncation: truncation ?? (profile.probabilisticTruncation ? 'probabilistic' : 'exact'),
+    budget,
+  };
+}

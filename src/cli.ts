@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// The ppvc-dsl command line. Every failure ends in a message and an exit status (1: the
+// user's input, 2: the environment or the tool), never a stack trace (PPVC_DEBUG=1 shows one).
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import {
+  type Diagnostic, type SourceFile, EnvironmentError, UserError, diagnosticToJson, formatDiagnostic, hasErrors,
+} from './diagnostics.js';
+import { buildPipeline, checkSource, commandsSummary } from './compile.js';
+import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
+import { writeFilesAtomic } from './util/files.js';
+import { parameterCount, selectedFrames } from './ir/pipeline.js';
+import { formatShape } from './ir/shapes.js';
+import { VERSION } from './version.js';
+
+function readSource(path: string): SourceFile {
+  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
+  if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected a .ppvc file`);
+  const buf = readFileSync(path);
+  if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
+  return { path, text: buf.toString('utf8') };
+}
+
+function report(diags: Diagnostic[], json: boolean): void {
+  if (json) return;
+  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
+  const errors = diags.filter((d) => d.severity === 'error').length;
+  if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
+}
+
+function checked(path: string, json: boolean, protocol?: ProtocolName) {
+  const file = readSource(path);
+  const outcome = checkSource(file, { protocol });
+  report(outcome.diagnostics, json);
+  if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
+    if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
+    process.exitCode = 1;
+    return undefined;
+  }
+  return { pipeline: outcome.pipeline, diagnostics: outcome.diagnostics };
+}
+
+const protocolOption = {
+  describe: "MPC protocol (overrides the pipeline's target)",
+  choices: PROTOCOL_NAMES,
+  type: 'string',
+} as const;
+
+async function main(argv: string[]): Promise<void> {
+  const cli: Argv = yargs(argv)
+    .scriptName('ppvc-dsl')
+    .usage('$0 <command> [options]\n\nCompile privacy-preserving video classification pipelines (.ppvc) to MP-SPDZ programs.')
+    .version(VERSION)
+    .strict()
+    .demandCommand(1, 'name a command; see --help')
+    .option('json', { type: 'boolean', describe: 'machine-readable output', default: false })
+    .command(
+      'check <file>',
+      'parse and check a pipeline; report every error with its location',
+      (y) => y.positional('file', { type: 'string', demandOption: true }).option('protocol', protocolOption),
+      (a) => {
+        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
+        if (!r) return;
+        const p = r.pipeline;
+        if (a.json) {
+          process.stdout.write(JSON.stringify({ ok: true, diagnostics: r.diagnostics.map(diagnosticToJson), pipeline: summary(p) }, null, 2) + '\n');
+          return;
+        }
+        const s = summary(p);
+        process.stdout.write(
+          `${a.file}: ok: pipeline ${p.name}, video ${formatShape(s.video)} from ${p.video.owner.name}, ` +
+            `${s.selected} frames (${p.selection.kind}), ${p.model.layers.length} layers, ${s.parameters} parameters, ` +
+            `${p.classes} classes, ${p.target.protocol}\n`,
+        );
+        for (const l of p.model.layers) process.stdout.write(`  ${l.name.padEnd(14)} ${l.op.padEnd(8)} ${formatShape(l.inShape)} -> ${formatShape(l.outShape)}\n`);
+      },
+    )
+    .command(
+      'build <file>',
+      'compile a pipeline to an MP-SPDZ program, ml.py.patch, inputs.json and the commands to run it',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true })
+          .option('out', { alias: 'o', type: 'string', describe: 'output directory (default: out/<pipeline name>)' })
+          .option('protocol', protocolOption)
+          .option('mp-spdz', { type: 'string', describe: 'MP-SPDZ directory (default: $MP_SPDZ_HOME); compiles the program there' })
+          .option('patch-mp-spdz', { type: 'boolean', default: false, describe: "apply ml.py.patch to that MP-SPDZ tree's Compiler/ml.py if it is missing (modifies the tree)" }),
+      async (a) => {
+        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
+        if (!r) return;
+        const artifacts = buildPipeline(r.pipeline);
+        const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
+        const written = writeFilesAtomic(outDir, artifacts.files);
+        const cmds = commandsSummary(r.pipeline);
+        const { mpSpdzDirFrom, locateMpSpdz, checkPatchApplied, applyPatch, placeProgram, runCompile } = await import('./backend/mp-spdz.js');
+        const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined);
+        let compiled: Awaited<ReturnType<typeof runCompile>> | undefined;
+        if (mpDir) {
+          const mp = locateMpSpdz(mpDir);
+          const patchPath = join(outDir, 'ml.py.patch');
+          if (artifacts.helpers.length > 0) {
+            try {
+              checkPatchApplied(mp, artifacts.helpers, patchPath);
+            } catch (e) {
+              if (!a['patch-mp-spdz']) throw e;
+              await applyPatch(mp, patchPath);
+              checkPatchApplied(mp, artifacts.helpers, patchPath);
+            }
+          }
+          placeProgram(mp, r.pipeline.name, artifacts.program);
+          if (!a.json) process.stderr.write(`compiling in ${mp.root}: ${cmds.compile}\n`);
+          compiled = await runCompile(mp, r.pipeline);
+        }
+        if (a.json) {
+          const { output: _o, ...compileJson } = compiled ?? { output: '' };
+          process.stdout.write(JSON.stringify({ ok: true, outDir, files: written, commands: cmds, compile: compiled ? compileJson : undefined }, null, 2) + '\n');
+          return;
+        }
+        process.stdout.write(`wrote ${written.length} files to ${outDir}:\n${written.map((w) => `  ${w}`).join('\n')}\n`);
+        if (!compiled) {
+          process.stdout.write('\nMP-SPDZ not configured (--mp-spdz DIR or MP_SPDZ_HOME); these are the commands to run:\n');
+        } else {
+          process.stdout.write(`\ncompiled in ${compiled.seconds.toFixed(1)} s: ` +
+            `${compiled.rounds ?? '?'} virtual machine rounds, expected ${compiled.expectedOnlineMB ?? '?'} MB online and ${compiled.expectedOfflineMB ?? '?'} MB offline\n\nto run:\n`);
+        }
+        for (const s of cmds.steps) process.stdout.write(`  ${s}\n`);
+        process.stdout.write(`  ${cmds.compile}\n  ${cmds.runLocal}      # all parties on this machine\n  # or one per host:\n`);
+        for (const c of cmds.runParties) process.stdout.write(`  ${c.command}\n`);
+      },
+    )
+    .command(
+      'diagrams',
+      'write the grammar as HTML syntax diagrams',
+      (y) => y.option('out', { alias: 'o', type: 'string', default: 'grammar/syntax-diagrams.html' }),
+      async (a) => {
+        const { syntaxDiagramsHtml } = await import('./syntax/diagrams.js');
+        const { writeFileAtomic } = await import('./util/files.js');
+        writeFileAtomic(a.out as string, syntaxDiagramsHtml());
+        process.stdout.write(`wrote ${a.out}\n`);
+      },
+    )
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UserError(msg);
+    })
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 100));
+  await cli.parseAsync();
+}
+
+function summary(p: import('./ir/pipeline.js').Pipeline) {
+  return {
+    name: p.name,
+    parties: p.parties,
+    video: [p.video.frames, p.video.height, p.video.width, p.video.channels],
+    selection: p.selection.kind === 'oblivious' ? { kind: 'oblivious', count: p.selection.count, chooser: p.selection.chooser.name } : p.selection,
+    selected: selectedFrames(p),
+    layers: p.model.layers.map((l) => ({ name: l.name, op: l.op, in: l.inShape, out: l.outShape })),
+    parameters: parameterCount(p.model),
+    classes: p.classes,
+    frameOutput: p.frameOutput,
+    aggregation: p.aggregation,
+    reveals: p.reveals.map((r) => ({ value: r.name, to: r.to.map((t) => t.name) })),
+    target: p.target,
+  };
+}
+
+main(hideBin(process.argv)).catch((e: unknown) => {
+  if (e instanceof UserError) {
+    for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+    process.exitCode = 1;
+  } else if (e instanceof EnvironmentError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    for (const h of e.hints) process.stderr.write(`  help: ${h}\n`);
+    process.exitCode = 2;
+  } else {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`internal error: ${msg}\n  this is a bug in ppvc-dsl; please report it with the input that caused it\n`);
+    if (process.env['PPVC_DEBUG'] && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 2;
+  }
+});

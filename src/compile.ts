@@ -1,0 +1,80 @@
+// The compiler driver: source text -> parse -> check -> passes -> emitted artifacts.
+// Pure (no file system writes): the CLI and the tests call this.
+import { type Diagnostic, type SourceFile, hasErrors } from './diagnostics.js';
+import { parseSource } from './syntax/parse.js';
+import { checkPipeline } from './check/check.js';
+import type { Pipeline } from './ir/pipeline.js';
+import { parameterCount } from './ir/pipeline.js';
+import { lowerLayers, planInputs, type InputPlan } from './passes/index.js';
+import { emitProgram } from './emit/mpc-program.js';
+import { renderMlPatch } from './emit/ml-patch.js';
+import { compileCommand, localRunCommand, partyCommands } from './emit/commands.js';
+import type { HelperName } from './emit/runtime/helpers.js';
+import { PROTOCOLS, type ProtocolName } from './backend/protocols.js';
+
+export interface CheckOutcome {
+  pipeline?: Pipeline;
+  diagnostics: Diagnostic[];
+}
+
+export interface BuildOptions {
+  /** Overrides the pipeline's `target { protocol ... }`. */
+  protocol?: ProtocolName;
+}
+
+export interface BuildArtifacts {
+  pipeline: Pipeline;
+  inputs: InputPlan;
+  program: string;
+  helpers: HelperName[];
+  mlPatch: string;
+  /** File name -> content, as `build` writes them. */
+  files: Record<string, string>;
+}
+
+export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOutcome {
+  const parsed = parseSource(file);
+  if (!parsed.ast) return { diagnostics: parsed.diagnostics };
+  const checked = checkPipeline(file, parsed.ast, opts.protocol);
+  return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
+}
+
+export function buildPipeline(pipeline: Pipeline): BuildArtifacts {
+  const layers = lowerLayers(pipeline.model.layers);
+  const inputs = planInputs(pipeline);
+  const { code, helpers } = emitProgram(pipeline, layers, inputs);
+  const mlPatch = renderMlPatch(helpers);
+  const files: Record<string, string> = {
+    [`${pipeline.name}.mpc`]: code,
+    'inputs.json': JSON.stringify(inputs, null, 2) + '\n',
+    'commands.json': JSON.stringify(commandsSummary(pipeline), null, 2) + '\n',
+  };
+  if (mlPatch) files['ml.py.patch'] = mlPatch;
+  return { pipeline, inputs, program: code, helpers, mlPatch, files };
+}
+
+export function commandsSummary(p: Pipeline) {
+  const profile = PROTOCOLS[p.target.protocol];
+  return {
+    pipeline: p.name,
+    protocol: p.target.protocol,
+    parties: profile.parties,
+    parameters: parameterCount(p.model),
+    steps: [
+      'cd $MP_SPDZ_HOME',
+      'patch -p1 < ml.py.patch   # once per MP-SPDZ tree',
+      `cp ${p.name}.mpc Programs/Source/`,
+      'copy each party\'s input file to Player-Data/Input-P<party>-0 (see inputs.json)',
+      'Scripts/setup-ssl.sh ' + profile.parties + '   # certificates, once',
+    ],
+    compile: compileCommand(p).join(' '),
+    runLocal: localRunCommand(p).join(' '),
+    runParties: partyCommands(p).map((c) => ({ party: c.party, command: c.argv.join(' ') })),
+  };
+}
+
+export function compileSource(file: SourceFile, opts: BuildOptions = {}): { artifacts?: BuildArtifacts; diagnostics: Diagnostic[] } {
+  const checked = checkSource(file, opts);
+  if (!checked.pipeline || hasErrors(checked.diagnostics)) return { diagnostics: checked.diagnostics };
+  return { artifacts: buildPipeline(checked.pipeline), diagnostics: checked.diagnostics };
+}

@@ -1,0 +1,120 @@
+// Diagnostics: every user-facing problem is a Diagnostic with a source location.
+// Errors are collected (not thrown one at a time) so that one run reports all of them.
+
+export interface SourceFile {
+  path: string;
+  text: string;
+}
+
+export interface Span {
+  file: SourceFile;
+  /** 0-based character offset of the first character. */
+  offset: number;
+  /** 1-based line and column, as editors show them. */
+  line: number;
+  col: number;
+  length: number;
+}
+
+export type Severity = 'error' | 'warning' | 'note';
+
+export interface Diagnostic {
+  severity: Severity;
+  message: string;
+  span?: Span;
+  /** What the compiler expected and what it found, shown under the caret. */
+  expected?: string;
+  found?: string;
+  /** Extra help lines. */
+  hints?: string[];
+}
+
+/** The exit status a failure maps to: 1 for a user's input, 2 for the environment or the tool. */
+export type ExitStatus = 1 | 2;
+
+/** A user's input error that aborts a command (carries one or more diagnostics). */
+export class UserError extends Error {
+  readonly diagnostics: Diagnostic[];
+  readonly exitStatus: ExitStatus = 1;
+  constructor(diagnostics: Diagnostic[] | Diagnostic | string) {
+    const list =
+      typeof diagnostics === 'string'
+        ? [{ severity: 'error' as const, message: diagnostics }]
+        : Array.isArray(diagnostics)
+          ? diagnostics
+          : [diagnostics];
+    super(list.map((d) => d.message).join('; '));
+    this.diagnostics = list;
+  }
+}
+
+/** A problem with the environment (MP-SPDZ missing, a party failing, ...): exit status 2. */
+export class EnvironmentError extends Error {
+  readonly exitStatus: ExitStatus = 2;
+  readonly hints: string[];
+  constructor(message: string, hints: string[] = []) {
+    super(message);
+    this.hints = hints;
+  }
+}
+
+/** Computes line and column of an offset. Lines and columns are 1-based. */
+export function spanAt(file: SourceFile, offset: number, length = 1): Span {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < file.text.length; i++) {
+    if (file.text[i] === '\n') {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { file, offset, line, col: offset - lineStart + 1, length: Math.max(1, length) };
+}
+
+export function spanBetween(a: Span, b: Span): Span {
+  return { ...a, length: Math.max(1, b.offset + b.length - a.offset) };
+}
+
+export function errorAt(span: Span | undefined, message: string, extra: Partial<Diagnostic> = {}): Diagnostic {
+  return { severity: 'error', message, span, ...extra };
+}
+
+export function warningAt(span: Span | undefined, message: string, extra: Partial<Diagnostic> = {}): Diagnostic {
+  return { severity: 'warning', message, span, ...extra };
+}
+
+/** Renders `file:line:col: error: message`, the source line, a caret, and expected/found. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const out: string[] = [];
+  const where = d.span ? `${d.span.file.path}:${d.span.line}:${d.span.col}: ` : '';
+  out.push(`${where}${d.severity}: ${d.message}`);
+  if (d.span) {
+    const lines = d.span.file.text.split('\n');
+    const src = (lines[d.span.line - 1] ?? '').replace(/\r$/, '');
+    const gutter = String(d.span.line).padStart(4);
+    out.push(`${gutter} | ${src}`);
+    const caretLen = Math.max(1, Math.min(d.span.length, src.length - d.span.col + 1));
+    out.push(`${' '.repeat(gutter.length)} | ${' '.repeat(d.span.col - 1)}${'^'.repeat(caretLen)}`);
+  }
+  if (d.expected !== undefined) out.push(`     = expected: ${d.expected}`);
+  if (d.found !== undefined) out.push(`     = found:    ${d.found}`);
+  for (const h of d.hints ?? []) out.push(`     = help: ${h}`);
+  return out.join('\n');
+}
+
+export function diagnosticToJson(d: Diagnostic): Record<string, unknown> {
+  return {
+    severity: d.severity,
+    message: d.message,
+    file: d.span?.file.path,
+    line: d.span?.line,
+    col: d.span?.col,
+    expected: d.expected,
+    found: d.found,
+    hints: d.hints,
+  };
+}
+
+export function hasErrors(ds: Diagnostic[]): boolean {
+  return ds.some((d) => d.severity === 'error');
+}

@@ -1,0 +1,234 @@
+// The Python helpers ppvc-dsl adds to MP-SPDZ's Compiler/ml.py (0.4.2 lacks them). Each
+// helper is a named block; a program's ml.py.patch carries only the blocks it uses.
+// They work on whole tensors at once: window gathers are local memory reads, so a pooling
+// layer costs one vectorised multiplication (average) or log2(window) comparison rounds (max),
+// where upstream's FixAveragePool2d/MaxPool loop over every frame and channel.
+
+export type HelperName = 'windows' | 'avgpool' | 'maxpool' | 'argmax' | 'relu_softmax' | 'exact_softmax';
+
+export interface Helper {
+  name: HelperName;
+  needs: HelperName[];
+  code: string;
+}
+
+const windows = `
+def _ppvc_index(n, rows, cols, chans, batch_stride, row_stride, col_stride, chan_stride=1, base=0):
+    """regint vector of n*rows*cols*chans addresses from \`base\`, batch-major then row,
+    column, channel."""
+    size = n * rows * cols * chans
+    res = regint.inc(size, base, chan_stride, 1, chans)
+    res += regint.inc(size, 0, col_stride, chans, cols)
+    res += regint.inc(size, 0, row_stride, cols * chans, rows)
+    res += regint.inc(size, 0, batch_stride, rows * cols * chans)
+    return res
+
+
+def _ppvc_window_values(X, out_shape, pool, strides, pads, fill=None):
+    """For each position (di, dj) of a pooling window, the vector of the input values at
+    that position of every window (all frames, rows, columns and channels at once).
+
+    Only local memory reads: no communication. Windows that reach into the padding read
+    \`fill\` (a full-size vector) there instead."""
+    N, H, W, C = X.sizes
+    _, OH, OW, _ = out_shape
+    size = N * OH * OW * C
+    if fill is not None:
+        tmp = sint.Array(size)
+    res = []
+    for di in range(pool[0]):
+        for dj in range(pool[1]):
+            h0, w0 = di - pads[0], dj - pads[1]
+            # output rows/columns whose window position (di, dj) lies inside the input
+            r0 = 0
+            while r0 * strides[0] + h0 < 0:
+                r0 += 1
+            r1 = OH
+            while r1 > r0 and (r1 - 1) * strides[0] + h0 >= H:
+                r1 -= 1
+            c0 = 0
+            while c0 * strides[1] + w0 < 0:
+                c0 += 1
+            c1 = OW
+            while c1 > c0 and (c1 - 1) * strides[1] + w0 >= W:
+                c1 -= 1
+            if (r0, r1, c0, c1) == (0, OH, 0, OW):
+                where = X.address + (h0 * W + w0) * C
+                index = _ppvc_index(N, OH, OW, C, H * W * C, strides[0] * W * C, strides[1] * C, base=where)
+                res.append(sint.load_mem(index))
+                continue
+            assert fill is not None, "padding needs a fill value"
+            tmp.assign_vector(fill)
+            if r1 > r0 and c1 > c0:
+                first_in = X.address + ((r0 * strides[0] + h0) * W + c0 * strides[1] + w0) * C
+                src = _ppvc_index(N, r1 - r0, c1 - c0, C, H * W * C, strides[0] * W * C, strides[1] * C, base=first_in)
+                dst = _ppvc_index(N, r1 - r0, c1 - c0, C, OH * OW * C, OW * C, C, base=tmp.address + (r0 * OW + c0) * C)
+                sint.load_mem(src).store_in_mem(dst)
+            res.append(tmp.get_vector())
+    return res
+
+
+def _ppvc_pool_output_shape(input_shape, pool, strides, padding):
+    N, H, W, C = input_shape
+    if padding == "SAME":
+        OH, OW = -(-H // strides[0]), -(-W // strides[1])
+        pads = []
+        for size, out, k, s in ((H, OH, pool[0], strides[0]), (W, OW, pool[1], strides[1])):
+            pads.append(max((out - 1) * s + k - size, 0) // 2)
+    else:
+        OH, OW = (H - pool[0]) // strides[0] + 1, (W - pool[1]) // strides[1] + 1
+        pads = [0, 0]
+    return [N, OH, OW, C], pads
+`;
+
+const avgpool = `
+class PpvcAvgPool2d(NoVariableLayer):
+    """Average pooling over all frames and channels at once (Keras semantics: with SAME
+    padding each window is divided by the number of real inputs it covers).
+
+    The window sums are local; the division is one vectorised multiplication by public
+    constants, i.e. one truncation for the whole layer."""
+
+    def __init__(self, input_shape, pool, strides, padding="VALID"):
+        self.pool, self.strides, self.padding = tuple(pool), tuple(strides), padding
+        output_shape, self.pads = _ppvc_pool_output_shape(input_shape, pool, strides, padding)
+        self.X = Tensor(input_shape, sfix)
+        self.Y = Tensor(output_shape, sfix)
+
+    def __repr__(self):
+        return "PpvcAvgPool2d(%s, pool=%s, strides=%s, padding=%s)" % (
+            self._X.sizes, self.pool, self.strides, self.padding)
+
+    def _forward(self, batch=None):
+        N, OH, OW, C = self.Y.sizes
+        size = N * OH * OW * C
+        zero = sint(0, size=size) if self.padding == "SAME" else None
+        parts = _ppvc_window_values(self.X, self.Y.sizes, self.pool, self.strides, self.pads, zero)
+        total = sum(parts[1:], parts[0])
+        counts = self._counts()
+        if len(set(counts)) == 1:
+            factor = cfix(1 / counts[0])
+        else:
+            per_position = cfix.Array(OH * OW)
+            per_position.assign([cfix(1 / c) for c in counts])
+            index = _ppvc_index(N, OH, OW, C, 0, OW, 1, 0, base=per_position.address)
+            factor = cfix._new(cint.load_mem(index))
+        self.Y.assign_vector(sfix._new(total) * factor)
+
+    def _counts(self):
+        _, H, W, _ = self.X.sizes
+        _, OH, OW, _ = self.Y.sizes
+        def covered(out, size, k, s, pad):
+            return [min(o * s - pad + k, size) - max(o * s - pad, 0) for o in range(out)]
+        rows = covered(OH, H, self.pool[0], self.strides[0], self.pads[0])
+        cols = covered(OW, W, self.pool[1], self.strides[1], self.pads[1])
+        return [r * c for r in rows for c in cols]
+`;
+
+const maxpool = `
+class PpvcMaxPool2d(NoVariableLayer):
+    """Max pooling over all frames and channels at once: a tree of vectorised comparisons,
+    ceil(log2(window)) comparison rounds for the whole layer. With SAME padding a window's
+    positions outside the input repeat a value inside it, which leaves the maximum alone."""
+
+    def __init__(self, input_shape, pool, strides, padding="VALID"):
+        self.pool, self.strides, self.padding = tuple(pool), tuple(strides), padding
+        output_shape, self.pads = _ppvc_pool_output_shape(input_shape, pool, strides, padding)
+        self.X = Tensor(input_shape, sfix)
+        self.Y = Tensor(output_shape, sfix)
+
+    def __repr__(self):
+        return "PpvcMaxPool2d(%s, pool=%s, strides=%s, padding=%s)" % (
+            self._X.sizes, self.pool, self.strides, self.padding)
+
+    def _forward(self, batch=None):
+        fill = None
+        if self.padding == "SAME":
+            # position (pad_top, pad_left) of every window lies inside the input
+            fill = _ppvc_window_values(self.X, self.Y.sizes, (1, 1), self.strides, (0, 0))[0]
+        parts = _ppvc_window_values(self.X, self.Y.sizes, self.pool, self.strides, self.pads, fill)
+        def larger(a, b):
+            return (a < b).if_else(b, a)
+        best = tree_reduce(larger, parts)
+        self.Y.assign_vector(sfix._new(best))
+`;
+
+const argmax = `
+def ppvc_argmax(values):
+    """Index of the largest of a list of secret values; ties go to the lowest index, as in
+    numpy and Keras (upstream ml.argmax sends them to the highest)."""
+    def op(a, b):
+        take_b = a[1] < b[1]
+        return take_b.if_else(b[0], a[0]), take_b.if_else(b[1], a[1])
+    return tree_reduce(op, [(sint(i), v) for i, v in enumerate(values)])[0]
+
+
+def ppvc_argmax_onehot(columns):
+    """Per-frame argmax of C class columns (each a vector over frames), as C one-hot
+    indicator vectors; ties go to the lowest class index."""
+    n = len(columns[0])
+    def op(a, b):
+        take_b = a[0] < b[0]
+        keep_a = 1 - take_b
+        return (take_b.if_else(b[0], a[0]),
+                [keep_a * x for x in a[1]] + [take_b * x for x in b[1]])
+    return tree_reduce(op, [(v, [sint(1, size=n)]) for v in columns])[1]
+`;
+
+const reluSoftmax = `
+def ppvc_relu_normalized_softmax(logits, n, classes):
+    """The paper's approximate softmax for every frame at once (Mohassel and Zhang):
+    relu(u_i) / sum_j relu(u_j), or 1/C when that sum is 0.
+
+    :param logits: sfix vector of n * classes values, frame-major
+    :returns: list of \`classes\` sfix vectors over the n frames
+    """
+    u = sfix.Matrix(n, classes)
+    u.assign_vector(logits)
+    r = [relu(u.get_column(j)) for j in range(classes)]
+    total = sum(r[1:], r[0])
+    positive = total > 0
+    inverse = 1 / total  # meaningless where total == 0; masked below
+    uniform = sfix(1.0 / classes).expand_to_vector(n)
+    return [positive.if_else(x * inverse, uniform) for x in r]
+`;
+
+const exactSoftmax = `
+def ppvc_exact_softmax(logits, n, classes):
+    """MP-SPDZ's softmax (ml.softmax) for every frame.
+
+    :param logits: sfix vector of n * classes values, frame-major
+    :returns: list of \`classes\` sfix vectors over the n frames
+    """
+    u = sfix.Matrix(n, classes)
+    u.assign_vector(logits)
+    res = sfix.Matrix(classes, n)
+    for i in range(n):
+        probs = softmax(u[i].get_vector())
+        for j in range(classes):
+            res[j][i] = probs[j]
+    return [res[j].get_vector() for j in range(classes)]
+`;
+
+
+export const HELPERS: Record<HelperName, Helper> = {
+  windows: { name: 'windows', needs: [], code: windows },
+  avgpool: { name: 'avgpool', needs: ['windows'], code: avgpool },
+  maxpool: { name: 'maxpool', needs: ['windows'], code: maxpool },
+  argmax: { name: 'argmax', needs: [], code: argmax },
+  relu_softmax: { name: 'relu_softmax', needs: [], code: reluSoftmax },
+  exact_softmax: { name: 'exact_softmax', needs: [], code: exactSoftmax },
+};
+
+/** The helpers and everything they depend on, in a fixed order (deterministic output). */
+export function closeHelpers(wanted: Iterable<HelperName>): HelperName[] {
+  const set = new Set<HelperName>();
+  const add = (h: HelperName) => {
+    if (set.has(h)) return;
+    HELPERS[h].needs.forEach(add);
+    set.add(h);
+  };
+  for (const h of wanted) add(h);
+  const order = Object.keys(HELPERS) as HelperName[];
+  return order.filter((h) => set.has(h));
+}
