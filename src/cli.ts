@@ -167,6 +167,14 @@ function summary(p: import('./ir/pipeline.js').Pipeline) {
   };
 }
 
+// A closed pipe (`ppvc-dsl check f | head -1`) is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 main(hideBin(process.argv)).catch((e: unknown) => {
   if (e instanceof UserError) {
     for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');

@@ -79,7 +79,7 @@ export class ArgReader {
     this.used[at] = true;
     const v = this.atoms[at + 1];
     if (!v || this.used[at + 1] || v.kind !== 'word' || !(choices as readonly string[]).includes(v.text)) {
-      this.error(v?.span ?? this.atoms[at]!.span, `unknown value for '${key}'`, choices.join(', '), v ? `'${v.text}'` : 'nothing');
+      this.error(v?.span ?? this.atoms[at]!.span, v ? `unknown ${key} '${v.text}'` : `'${key}' needs a value`, choices.join(', '), v ? `'${v.text}'` : 'nothing');
       if (v && !this.used[at + 1] && v.kind === 'word') this.used[at + 1] = true;
       return fallback;
     }

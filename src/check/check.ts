@@ -6,7 +6,7 @@ import type {
   Aggregation, FrameOutput, FrameSelection, Layer, Model, Party, Pipeline, Reveal, Target, Truncation, VideoInput,
 } from '../ir/pipeline.js';
 import { formatShape } from '../ir/shapes.js';
-import { PROTOCOLS, PROTOCOL_NAMES, isProtocolName, type ProtocolName } from '../backend/protocols.js';
+import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
 import { ArgReader } from './args.js';
 import { checkLayers } from './layers.js';
 import { loadModelFile } from '../import/model-file.js';
@@ -49,8 +49,8 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
       continue;
     }
     if (ids.has(p.id.value)) {
+      // still declared, so later uses of the name do not cascade into more errors
       err(p.id.span, `party id ${p.id.value} is already '${ids.get(p.id.value)}'`, { expected: 'a different id for each party' });
-      continue;
     }
     ids.set(p.id.value, p.name.text);
     parties.set(p.name.text, { name: p.name.text, id: p.id.value, span: p.span });
@@ -130,6 +130,7 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
     const inputShape = video ? [video.height, video.width, video.channels] : undefined;
     let layers: Layer[] | undefined;
     let source: Model['source'] = { kind: 'inline' };
+    const errorsBefore = diags.filter((d) => d.severity === 'error').length;
     if (m.layers) {
       if (m.layers.length === 0) err(m.span, `model '${m.name.text}' has no layers`);
       else if (inputShape) layers = checkLayers(m.layers, inputShape, diags);
@@ -137,7 +138,8 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
       source = { kind: 'file', path: m.file.path };
       layers = loadModelFile(file, m.file.path, m.file.span, m.file.options, inputShape, diags);
     }
-    if (layers && layers.length > 0 && owner && inputShape) {
+    const layersOk = diags.filter((d) => d.severity === 'error').length === errorsBefore;
+    if (layers && layers.length > 0 && layersOk && owner && inputShape) {
       const outputShape = layers[layers.length - 1]!.outShape;
       model = { name: m.name.text, owner, layers, inputShape, outputShape, source };
       if (outputShape.length !== 1 || outputShape[0]! < 2) {
@@ -247,11 +249,6 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
   if (t) {
     if (t.backend.text !== 'mp-spdz') err(t.backend.span, `unknown target '${t.backend.text}'`, { expected: 'mp-spdz', found: `'${t.backend.text}'` });
     const r = new ArgReader(t.options, 'target', t.backend.span, diags);
-    const protoAt = t.options.findIndex((a) => a.kind === 'word' && a.text === 'protocol');
-    const proto = protoAt >= 0 ? t.options[protoAt + 1] : undefined;
-    if (proto && proto.kind === 'word' && !isProtocolName(proto.text)) {
-      err(proto.span, `unknown protocol '${proto.text}'`, { expected: PROTOCOL_NAMES.join(', '), found: `'${proto.text}'` });
-    }
     protocol = r.keyedWord('protocol', PROTOCOL_NAMES, 'replicated-ring')!;
     ringBits = r.keyedInt('ring', 64, { min: 8, max: 256 })!;
     const prec = r.keyedPair('precision');

@@ -199,15 +199,14 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>): str
     case 'conv2d': {
       const cin = l.inShape[2]!;
       const args = [
-        list([n, ...l.inShape]),
-        tuple([l.kernel[0], l.kernel[1], cin, l.filters]),
-        tuple([l.filters]),
-        list([n, ...l.outShape]),
-        tuple(l.strides),
-        pyPad(l.padding),
+        `input_shape=${list([n, ...l.inShape])}`,
+        `weight_shape=${tuple([l.kernel[0], l.kernel[1], cin, l.filters])}`,
+        `bias_shape=${tuple([l.filters])}`,
+        `output_shape=${list([n, ...l.outShape])}`,
+        `stride=${tuple(l.strides)}`,
+        `padding=${pyPad(l.padding)}`,
         'tf_weight_format=True',
       ];
-      if (!l.useBias) args.push('bias=False');
       return `ml.FixConv2d(${args.join(', ')})`;
     }
     case 'dense':

@@ -1,0 +1,115 @@
+// Runs every party of a compiled program on this machine (party binaries started directly,
+// so that a failing party stops the others and none is left behind) and reads the results
+// MP-SPDZ prints: the revealed outputs, time, data sent, rounds and the per-stage timers.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { EnvironmentError } from '../diagnostics.js';
+import type { Pipeline } from '../ir/pipeline.js';
+import { PROTOCOLS } from './protocols.js';
+import type { MpSpdz } from './mp-spdz.js';
+
+export interface PartyFigures {
+  party: number;
+  seconds?: number;
+  dataSentMB?: number;
+  rounds?: number;
+  globalDataSentMB?: number;
+}
+
+export interface RunResult {
+  /** name -> printed value, e.g. label -> "3". */
+  outputs: Record<string, string>;
+  wallSeconds: number;
+  parties: PartyFigures[];
+  timers: { timer: number; seconds: number; mb: number; rounds: number }[];
+  logs: string[];
+}
+
+export async function ensureCertificates(mp: MpSpdz, parties: number): Promise<void> {
+  const missing = Array.from({ length: parties }, (_, i) => join(mp.root, 'Player-Data', `P${i}.pem`)).some((f) => !existsSync(f));
+  if (!missing) return;
+  const r = await execa('Scripts/setup-ssl.sh', [String(Math.max(parties, 4))], { cwd: mp.root, reject: false, all: true });
+  if (r.exitCode !== 0) throw new EnvironmentError(`Scripts/setup-ssl.sh failed:\n${r.all}`);
+}
+
+/**
+ * Runs all parties; `inputPrefix` is passed as `-IF` (files `<prefix>-P<i>-0`), so the run
+ * reads its own inputs and never touches Player-Data/Input-* of the user.
+ */
+export async function runLocal(
+  mp: MpSpdz,
+  p: Pipeline,
+  opts: { inputPrefix: string; port?: number; timeoutSeconds?: number; extraArgs?: string[] },
+): Promise<RunResult> {
+  const profile = PROTOCOLS[p.target.protocol];
+  const binary = join(mp.root, profile.binary);
+  if (!existsSync(binary)) {
+    throw new EnvironmentError(`the party binary for ${p.target.protocol} is missing: ${binary}`, [
+      `build it in the MP-SPDZ tree following its README: make ${profile.binary}`,
+    ]);
+  }
+  await ensureCertificates(mp, profile.parties);
+  const port = opts.port ?? 20000 + Math.floor(Math.random() * 20000);
+  const started = Date.now();
+  const procs: ResultPromise[] = [];
+  for (let i = 0; i < profile.parties; i++) {
+    const args = [String(i), p.name, '-pn', String(port), '-h', 'localhost', '-IF', opts.inputPrefix];
+    if (profile.corruption === 'dishonest majority') args.push('-N', String(profile.parties));
+    if (p.reveals.some((r) => r.to.some((t) => t.id !== 0))) args.push('-OF', '.');
+    args.push(...(opts.extraArgs ?? []));
+    procs.push(
+      execa(binary, args, {
+        cwd: mp.root,
+        all: true,
+        reject: false,
+        timeout: (opts.timeoutSeconds ?? 1800) * 1000,
+        killSignal: 'SIGKILL',
+        forceKillAfterDelay: 2000,
+      }),
+    );
+  }
+  // the first party to fail stops the others
+  let failed: { party: number; code: number | undefined; log: string } | undefined;
+  const results = await Promise.all(
+    procs.map(async (proc, i) => {
+      const r = await proc;
+      if (r.exitCode !== 0 && !failed) {
+        failed = { party: i, code: r.exitCode, log: String(r.all ?? '') };
+        for (const other of procs) other.kill('SIGKILL');
+      }
+      return r;
+    }),
+  );
+  const wallSeconds = (Date.now() - started) / 1000;
+  const logs = results.map((r) => String(r.all ?? ''));
+  if (failed) {
+    const tail = failed.log.split('\n').slice(-12).join('\n');
+    throw new EnvironmentError(`party ${failed.party} failed (exit ${failed.code ?? 'signal'}) running ${p.name} under ${p.target.protocol}:\n${tail}`);
+  }
+  return { ...parseRunLogs(logs), wallSeconds, logs };
+}
+
+export function parseRunLogs(logs: string[]): Omit<RunResult, 'wallSeconds' | 'logs'> {
+  const outputs: Record<string, string> = {};
+  const parties: PartyFigures[] = [];
+  const timers: RunResult['timers'] = [];
+  logs.forEach((log, party) => {
+    const fig: PartyFigures = { party };
+    for (const line of log.split('\n')) {
+      let m = /^([A-Za-z_][A-Za-z0-9_]*): (.*)$/.exec(line);
+      if (m && !/^(Time|Data sent|Global data sent|Fatal error)/.test(line)) outputs[m[1]!] = m[2]!.trim();
+      if ((m = /^Time = ([\d.e+-]+) seconds/.exec(line))) fig.seconds = Number(m[1]);
+      if ((m = /^Data sent = ([\d.e+-]+) MB in ~(\d+) rounds/.exec(line))) {
+        fig.dataSentMB = Number(m[1]);
+        fig.rounds = Number(m[2]);
+      }
+      if ((m = /^Global data sent = ([\d.e+-]+) MB/.exec(line))) fig.globalDataSentMB = Number(m[1]);
+      if (party === 0 && (m = /^Time(\d+) = ([\d.e+-]+) seconds \(([\d.e+-]+) MB, (\d+) rounds\)/.exec(line))) {
+        timers.push({ timer: Number(m[1]), seconds: Number(m[2]), mb: Number(m[3]), rounds: Number(m[4]) });
+      }
+    }
+    parties.push(fig);
+  });
+  return { outputs, parties, timers };
+}

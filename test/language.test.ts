@@ -1,0 +1,110 @@
+// The language front end: parsing, checking, shapes, defaults and diagnostics.
+import { checkText, compileExample, exampleFiles } from './helpers.js';
+import { formatDiagnostic } from '../src/diagnostics.js';
+import { parameterCount } from '../src/ir/pipeline.js';
+
+const minimal = (body: string) => `pipeline t
+party alice = 0
+party bob = 1
+video v: [10, 8, 8, 1] from alice
+select 2 frames by bob
+${body}
+classify each frame with m
+`;
+
+describe('the paper pipeline', () => {
+  const a = compileExample('examples/emotion.ppvc');
+  const p = a.pipeline;
+  test('has the paper\'s shapes and 1,485,831 parameters', () => {
+    expect(parameterCount(p.model)).toBe(1_485_831);
+    expect(p.model.layers.map((l) => l.outShape)).toEqual([
+      [44, 44, 64], [44, 44, 64], [20, 20, 64], [18, 18, 64], [18, 18, 64], [16, 16, 64], [16, 16, 64], [7, 7, 64],
+      [5, 5, 128], [5, 5, 128], [3, 3, 128], [3, 3, 128], [1, 1, 128], [128], [1024], [1024], [7],
+    ]);
+    expect(p.classes).toBe(7);
+  });
+  test('inputs.json lays out each party\'s file in reading order', () => {
+    const [alice, bob] = a.inputs.parties;
+    expect(alice!.tensors.map((t) => [t.name, t.elements])).toEqual([['video', 97 * 48 * 48]]);
+    expect(bob!.tensors[0]).toMatchObject({ name: 'selection', shape: [7, 97], offset: 0 });
+    expect(bob!.tensors[1]).toMatchObject({ name: 'conv2d_1.kernel', shape: [5, 5, 1, 64], offset: 7 * 97 });
+    expect(bob!.elements).toBe(7 * 97 + 1_485_831);
+    expect(a.inputs.parties[2]!.tensors).toEqual([]);
+  });
+  test('the program reads each input once and batches the frames', () => {
+    expect(a.program.match(/input_from\(/g)).toHaveLength(3); // video, selection, the layer loop
+    expect(a.program).toContain('selection.dot(video)');
+    expect(a.program).toContain('cnn.forward(N=SELECTED)');
+    expect(a.program).not.toMatch(/for_range\(SELECTED|for frame in range/);
+    expect(a.program).toContain('print_ln_to(0, "label: %s", label.reveal_to(0))');
+  });
+  test('the ml.py patch carries the softmax with real constants', () => {
+    expect(a.mlPatch).toMatch(/^--- a\/Compiler\/ml.py$/m);
+    expect(a.mlPatch).toContain('def ppvc_relu_normalized_softmax');
+    expect(a.mlPatch).toContain('sfix(1.0 / classes)');
+    const softmax = a.mlPatch.slice(a.mlPatch.indexOf('def ppvc_relu_normalized_softmax'));
+    expect(softmax).not.toContain('_new('); // the seed's sfix._new(7) meant 7 * 2^-16
+    expect(a.mlPatch).not.toContain('PpvcMaxPool2d'); // only what the program needs
+  });
+});
+
+test('every example builds byte-for-byte deterministically', () => {
+  for (const f of exampleFiles()) {
+    expect(JSON.stringify(compileExample(f).files)).toBe(JSON.stringify(compileExample(f).files));
+  }
+});
+
+describe('defaults', () => {
+  const r = checkText(minimal('model m by bob {\n flatten\n dense 3\n}'));
+  test('check passes', () => expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]));
+  const p = r.pipeline!;
+  test('replicated-ring, ring 64, sfix(16, 31), probabilistic truncation', () => {
+    expect(p.target).toMatchObject({ protocol: 'replicated-ring', ringBits: 64, f: 16, k: 31, truncation: 'probabilistic', threads: 1 });
+  });
+  test('the paper\'s softmax and sum aggregation; the label goes only to the video owner', () => {
+    expect(p.frameOutput).toBe('relu_normalized');
+    expect(p.aggregation).toEqual({ kind: 'sum', labelName: 'label' });
+    expect(p.reveals).toEqual([{ value: 'label', name: 'label', to: [expect.objectContaining({ name: 'alice', id: 0 })] }]);
+  });
+  test('exact truncation for protocols MP-SPDZ runs without probabilistic truncation', () => {
+    const s = checkText(minimal('model m by bob {\n flatten\n dense 3\n}') + 'target mp-spdz { protocol spdz2k }\n');
+    expect(s.pipeline!.target.truncation).toBe('exact');
+  });
+});
+
+describe('shapes', () => {
+  const shapes = (layers: string) => checkText(minimal(`model m by bob {\n${layers}\n}`)).pipeline?.model.layers.map((l) => l.outShape);
+  test('same padding keeps ceil(in / stride)', () => {
+    expect(shapes('conv2d 4 kernel 3x3 stride 2 same\nflatten\ndense 2')).toEqual([[4, 4, 4], [64], [2]]);
+  });
+  test('pool stride defaults to the pool size', () => {
+    expect(shapes('maxpool 3x3\nflatten\ndense 2')).toEqual([[2, 2, 1], [4], [2]]);
+  });
+  test('rectangular kernels and strides', () => {
+    expect(shapes('conv2d 2 kernel 3x1 stride 1x2\nflatten\ndense 2')).toEqual([[6, 4, 2], [48], [2]]);
+  });
+});
+
+test('reports all errors of a file in one run', () => {
+  const r = checkText(minimal('model m by carol {\n conv3d 3\n}').replace('from alice', 'from dave'));
+  const messages = r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
+  expect(messages).toEqual(expect.arrayContaining([
+    expect.stringContaining("unknown party 'dave'"),
+    expect.stringContaining("unknown party 'carol'"),
+  ]));
+  expect(messages.length).toBeGreaterThanOrEqual(2);
+});
+
+test('diagnostics show file:line:col, the line, a caret, expected and found', () => {
+  const r = checkText(minimal('model m by bob {\n  conv2d 8 kernel 9x9\n  flatten\n  dense 2\n}'), 'p.ppvc');
+  const d = r.diagnostics.find((x) => x.severity === 'error')!;
+  expect(formatDiagnostic(d)).toBe(
+    [
+      "p.ppvc:7:3: error: conv2d: the 9x9 kernel does not fit its 8x8 input",
+      '   7 |   conv2d 8 kernel 9x9',
+      '     |   ^^^^^^^^^^^^^^^^^^^',
+      "     = expected: a kernel no larger than 8x8 (or 'same' padding)",
+      '     = found:    9x9',
+    ].join('\n'),
+  );
+});
