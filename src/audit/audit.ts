@@ -229,6 +229,12 @@ const DYNAMIC_ALWAYS = new Set([
 ]);
 /** Only as builtins: `cnn.eval(...)` is MP-SPDZ's model evaluation, `eval(...)` runs code. */
 const DYNAMIC_BUILTIN = new Set(['exec', 'eval', 'compile']);
+/**
+ * Keyword arguments of MP-SPDZ layer constructors that only describe shapes. Other keywords
+ * with an open word stay flagged: `print_accuracy=`, `reveal_diagonal=` or `print_secrets=`
+ * make library code open values.
+ */
+const SHAPE_KEYWORDS = new Set(['output_shape']);
 const REVEAL_ALL = new Set(['reveal', 'reveal_list', 'reveal_nested', 'print_reveal_nested']);
 /** Opening calls whose first argument (or `player=`) is the receiving party. */
 const PLAYER_FIRST = new Set(['reveal_to', 'print_ln_to', 'print_str_to', 'reveal_to_binary_output', 'binary_output']);
@@ -363,8 +369,19 @@ class Program {
     return undefined;
   }
 
+  /** True if `name` at token `at` is the program's own variable (bound at or before `at`), not an API. */
+  isLocal(name: string, at: number): boolean {
+    return (this.bindings.get(name) ?? []).some((b) => b.at <= at);
+  }
+
   private collectBindings(): void {
     const toks = this.toks;
+    // `def NAME`, `class NAME`, `... as NAME`, `NAME :=`: names the program defines itself
+    toks.forEach((t, i) => {
+      const named = t.kind === 'name' && (t.text === 'def' || t.text === 'class' || t.text === 'as') && this.is(i + 1, 'name');
+      if (named) this.bind(toks[i + 1]!.text, { at: i + 1, stmt: this.stmt[i + 1]!, kind: 'assign', type: 'unknown' });
+      if (t.kind === 'name' && this.is(i + 1, 'op', ':=')) this.bind(t.text, { at: i, stmt: this.stmt[i]!, kind: 'assign', type: 'unknown' });
+    });
     // for-loops and comprehensions: `for NAME[, NAME] in EXPR`
     toks.forEach((t, i) => {
       if (t.kind !== 'name' || t.text !== 'for') return;
@@ -496,6 +513,11 @@ export function auditProgram(mpcSource: string): AuditReport {
 
     if (INPUT_CALLS.has(lower) && call !== undefined) inputs.push(describeInput(p, i, first, call, lower, party));
 
+    // The program's own variables (`output = ...`, a label the user called `printed`) open
+    // nothing by themselves: what they hold was flagged where it was bound. Attributes
+    // (`x.output`) and names used before any binding are MP-SPDZ's and stay flagged.
+    if (!attr && p.isLocal(name, i)) return;
+    if (SHAPE_KEYWORDS.has(name) && p.depth[i]! > 0 && p.is(i + 1, 'op', '=') && (p.is(i - 1, 'op', '(') || p.is(i - 1, 'op', ','))) return;
     const dynamic = DYNAMIC_ALWAYS.has(name) || (DYNAMIC_BUILTIN.has(name) && !attr);
     if (!dynamic && !OPEN_WORDS.test(lower)) return;
     let kind: AuditOpen['kind'] = 'other';

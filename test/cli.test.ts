@@ -1,0 +1,92 @@
+// The command line as a user meets it: exit statuses, messages, and never a stack trace.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { ROOT } from './helpers.js';
+
+// The CLI as users run it: compiled once for this suite.
+beforeAll(() => {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+}, 120_000);
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync('node', [join(ROOT, 'dist', 'cli.js'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, MP_SPDZ_HOME: '', ...env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const noStackTrace = (s: string) => expect(s).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
+
+test('build without MP-SPDZ writes the files and prints the commands it would run', () => {
+  const out = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  const r = run(['build', 'examples/emotion.ppvc', '-o', out]);
+  expect(r.status).toBe(0);
+  expect(readdirSync(out).sort()).toEqual(['commands.json', 'emotion.mpc', 'inputs.json', 'ml.py.patch']);
+  expect(r.stdout).toContain('MP-SPDZ not configured');
+  expect(r.stdout).toContain('./compile.py -E ring emotion');
+  expect(r.stdout).toContain('./replicated-ring-party.x -p 2');
+  expect(readFileSync(join(out, 'emotion.mpc'), 'utf8')).toBe(readFileSync(join(ROOT, 'golden', 'emotion', 'emotion.mpc'), 'utf8'));
+});
+
+test('--protocol overrides the target', () => {
+  const out = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  const r = run(['build', 'examples/emotion.ppvc', '-o', out, '--protocol', 'spdz2k', '--json']);
+  expect(r.status).toBe(0);
+  const j = JSON.parse(r.stdout);
+  expect(j.commands.compile).toBe('./compile.py -E spdz2k emotion');
+  expect(j.commands.runParties[1].command).toContain('./spdz2k-party.x -p 1 -N 2');
+});
+
+test('check --json reports the pipeline', () => {
+  const r = run(['check', 'examples/emotion.ppvc', '--json']);
+  expect(r.status).toBe(0);
+  expect(JSON.parse(r.stdout).pipeline.parameters).toBe(1_485_831);
+});
+
+test('a user error exits 1 with file:line:col and no output files', () => {
+  const out = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  const r = run(['build', 'test/should-fail/unknown-layer.ppvc', '-o', join(out, 'x')]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain("test/should-fail/unknown-layer.ppvc:8:3: error: unknown layer 'conv3d'");
+  expect(readdirSync(out)).toEqual([]);
+  noStackTrace(r.stderr);
+});
+
+test.each([
+  [['check', 'no/such/file.ppvc'], 1, 'no such file'],
+  [['check', 'examples'], 1, 'is a directory'],
+  [['check', 'package-lock.json', '--protocol', 'nope'], 1, 'Invalid values'],
+  [['frobnicate'], 1, 'Unknown argument'],
+  [['build', 'examples/emotion.ppvc', '--mp-spdz', '/nonexistent/mp-spdz', '-o', join(tmpdir(), 'ppvc-x')], 2, 'MP-SPDZ directory not found'],
+])('ppvc-dsl %j exits %i with a clear message', (args, status, message) => {
+  const r = run(args as string[]);
+  expect(r.status).toBe(status);
+  expect(r.stderr).toContain(message);
+  noStackTrace(r.stderr);
+});
+
+test('a binary file is refused clearly', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  writeFileSync(join(dir, 'b.ppvc'), Buffer.from([0, 1, 2, 3, 255]));
+  const r = run(['check', join(dir, 'b.ppvc')]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain('is not a text file');
+});
+
+test('an MP-SPDZ tree without the helpers gets instructions, exit 2', () => {
+  const fake = mkdtempSync(join(tmpdir(), 'ppvc-fake-mp-'));
+  execFileSync('mkdir', ['-p', join(fake, 'Compiler')]);
+  writeFileSync(join(fake, 'compile.py'), '');
+  writeFileSync(join(fake, 'Compiler', 'ml.py'), '# upstream\n');
+  writeFileSync(join(fake, 'CHANGELOG.md'), '## 0.4.2 (Dec 24, 2025)\n');
+  const r = run(['build', 'examples/emotion.ppvc', '-o', join(fake, 'out')], { MP_SPDZ_HOME: fake });
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain("Compiler/ml.py lacks the helpers this program needs");
+  expect(r.stderr).toContain('patch -p1 <');
+  noStackTrace(r.stderr);
+});
+
