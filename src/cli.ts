@@ -30,9 +30,9 @@ function report(diags: Diagnostic[], json: boolean): void {
   if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
 }
 
-function checked(path: string, json: boolean, protocol?: ProtocolName) {
+function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: number) {
   const file = readSource(path);
-  const outcome = checkSource(file, { protocol });
+  const outcome = checkSource(file, { protocol, budget });
   report(outcome.diagnostics, json);
   if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
     if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
@@ -41,6 +41,11 @@ function checked(path: string, json: boolean, protocol?: ProtocolName) {
   }
   return { pipeline: outcome.pipeline, diagnostics: outcome.diagnostics };
 }
+
+const styleOptions = {
+  style: { choices: ['optimized', 'seed'] as const, default: 'optimized' as const, describe: "program style: 'seed' reproduces the paper's frame-by-frame program (the baseline of benchmarks)" },
+  budget: { type: 'number', describe: "compile.py's optimisation budget -b (default: the pipeline's, else the protocol's)" },
+} as const;
 
 const protocolOption = {
   describe: "MPC protocol (overrides the pipeline's target)",
@@ -86,28 +91,24 @@ async function main(argv: string[]): Promise<void> {
           .option('out', { alias: 'o', type: 'string', describe: 'output directory (default: out/<pipeline name>)' })
           .option('protocol', protocolOption)
           .option('mp-spdz', { type: 'string', describe: 'MP-SPDZ directory (default: $MP_SPDZ_HOME); compiles the program there' })
-          .option('patch-mp-spdz', { type: 'boolean', default: false, describe: "apply ml.py.patch to that MP-SPDZ tree's Compiler/ml.py if it is missing (modifies the tree)" }),
+          .option('patch-mp-spdz', { type: 'boolean', default: false, describe: "apply ml.py.patch to that MP-SPDZ tree's Compiler/ml.py if it is missing (modifies the tree)" })
+          .options(styleOptions),
       async (a) => {
-        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
+        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined);
         if (!r) return;
-        const artifacts = buildPipeline(r.pipeline);
+        const artifacts = buildPipeline(r.pipeline, { style: a.style as 'optimized' | 'seed' });
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
         const written = writeFilesAtomic(outDir, artifacts.files);
         const cmds = commandsSummary(r.pipeline);
-        const { mpSpdzDirFrom, locateMpSpdz, checkPatchApplied, applyPatch, placeProgram, runCompile } = await import('./backend/mp-spdz.js');
+        const { mpSpdzDirFrom, locateMpSpdz, checkPatchApplied, applyPatch, missingHelpersIn, placeProgram, runCompile } = await import('./backend/mp-spdz.js');
         const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined);
         let compiled: Awaited<ReturnType<typeof runCompile>> | undefined;
         if (mpDir) {
           const mp = locateMpSpdz(mpDir);
           const patchPath = join(outDir, 'ml.py.patch');
           if (artifacts.helpers.length > 0) {
-            try {
-              checkPatchApplied(mp, artifacts.helpers, patchPath);
-            } catch (e) {
-              if (!a['patch-mp-spdz']) throw e;
-              await applyPatch(mp, patchPath);
-              checkPatchApplied(mp, artifacts.helpers, patchPath);
-            }
+            if (a['patch-mp-spdz'] && missingHelpersIn(mp, artifacts.helpers).length > 0) await applyPatch(mp, artifacts.helpers);
+            checkPatchApplied(mp, artifacts.helpers, patchPath);
           }
           placeProgram(mp, r.pipeline.name, artifacts.program);
           if (!a.json) process.stderr.write(`compiling in ${mp.root}: ${cmds.compile}\n`);
@@ -128,6 +129,94 @@ async function main(argv: string[]): Promise<void> {
         for (const s of cmds.steps) process.stdout.write(`  ${s}\n`);
         process.stdout.write(`  ${cmds.compile}\n  ${cmds.runLocal}      # all parties on this machine\n  # or one per host:\n`);
         for (const c of cmds.runParties) process.stdout.write(`  ${c.command}\n`);
+      },
+    )
+    .command(
+      'run <file>',
+      'build, compile if out of date, and run every party on this machine; report the revealed output and the cost',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true })
+          .option('local', { type: 'boolean', default: true, describe: 'all parties on this machine (the only mode of run; see deploy)' })
+          .option('video-input', { type: 'string', describe: "the video owner's input file" })
+          .option('model-input', { type: 'string', describe: "the model owner's input file (selection matrix, then weights)" })
+          .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for any party (repeatable)' })
+          .option('protocol', { ...protocolOption, describe: 'MPC protocol, or emulate (emulate.x, in the clear)' })
+          .option('mp-spdz', { type: 'string', describe: 'MP-SPDZ directory (default: $MP_SPDZ_HOME)' })
+          .option('out', { alias: 'o', type: 'string', describe: 'build directory (default: out/<pipeline name>)' })
+          .option('patch-mp-spdz', { type: 'boolean', default: false, describe: "add the program's helpers to that tree's Compiler/ml.py if missing (modifies the tree)" })
+          .option('results', { type: 'string', describe: 'append the result record (JSON line) to this file' })
+          .option('timeout', { type: 'number', default: 3600, describe: 'seconds before the parties are stopped' })
+          .options(styleOptions),
+      async (a) => {
+        const { mpSpdzDirFrom, locateMpSpdz } = await import('./backend/mp-spdz.js');
+        const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined);
+        if (!mpDir) {
+          throw new EnvironmentError('run needs MP-SPDZ: none configured', [
+            'install MP-SPDZ 0.4.2 or newer by its own instructions, then pass --mp-spdz DIR or set MP_SPDZ_HOME',
+          ]);
+        }
+        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined);
+        if (!r) return;
+        const mp = locateMpSpdz(mpDir);
+        const artifacts = buildPipeline(r.pipeline, { style: a.style as 'optimized' | 'seed' });
+        writeFilesAtomic(resolve((a.out as string | undefined) ?? join('out', r.pipeline.name)), artifacts.files);
+        const files = new Map<number, string>();
+        const p = r.pipeline;
+        if (a['video-input']) files.set(p.video.owner.id, a['video-input'] as string);
+        if (a['model-input']) files.set(p.model.owner.id, a['model-input'] as string);
+        for (const spec of (a.input as string[] | undefined) ?? []) {
+          const m = /^(\w+)=(.+)$/.exec(spec);
+          const party = m ? p.parties.find((x) => x.name === m[1] || String(x.id) === m[1]) : undefined;
+          if (!m || !party) throw new UserError(`--input ${spec}: expected PARTY=FILE with a party name or id (${p.parties.map((x) => x.name).join(', ')})`);
+          files.set(party.id, m[2]!);
+        }
+        if (a['patch-mp-spdz'] && artifacts.helpers.length > 0) {
+          const { applyPatch, missingHelpersIn } = await import('./backend/mp-spdz.js');
+          if (missingHelpersIn(mp, artifacts.helpers).length > 0) await applyPatch(mp, artifacts.helpers);
+        }
+        const { runPipeline, formatRecord } = await import('./backend/run-pipeline.js');
+        const record = await runPipeline(mp, artifacts, files, {
+          timeoutSeconds: a.timeout as number,
+          resultsFile: a.results as string | undefined,
+          onProgress: a.json ? undefined : (msg) => process.stderr.write(`${msg}\n`),
+        });
+        process.stdout.write(a.json ? JSON.stringify(record, null, 2) + '\n' : formatRecord(record) + '\n');
+      },
+    )
+    .command(
+      'random-weights <file>',
+      "write a model owner's input file with He-uniform random weights (fixed seed) and a frame selection, for tests and benchmarks",
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true })
+          .option('seed', { type: 'number', default: 1 })
+          .option('frames', { type: 'string', default: 'even', describe: "selection: 'even' (evenly spaced), 'every:K' (every K-th from 0), or a list '0,15,30'" })
+          .option('protocol', protocolOption)
+          .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output file' }),
+      async (a) => {
+        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
+        if (!r) return;
+        const p = r.pipeline;
+        const artifacts = buildPipeline(p);
+        const { partyValues, everyKth, evenlySpaced } = await import('./inputs/random-inputs.js');
+        const { formatValues } = await import('./inputs/text-format.js');
+        const { inputParty } = await import('./passes/plan-inputs.js');
+        const n = p.selection.kind === 'oblivious' ? p.selection.count : 0;
+        const spec = a.frames as string;
+        let frames: number[];
+        if (spec === 'even') frames = evenlySpaced(p.video.frames, n);
+        else if (/^every:\d+$/.test(spec)) frames = everyKth(p.video.frames, n, Number(spec.slice(6)));
+        else if (/^\d+(,\d+)*$/.test(spec)) frames = spec.split(',').map(Number);
+        else throw new UserError(`--frames ${spec}: expected 'even', 'every:K' or a list such as 0,15,30`);
+        if (n > 0 && (frames.length !== n || frames.some((f) => f >= p.video.frames))) {
+          throw new UserError(`--frames ${spec}: gives ${frames.length} frames below ${p.video.frames}; the pipeline selects ${n}`);
+        }
+        const party = inputParty(p, p.model.owner.id);
+        const values = partyValues(artifacts.inputs, p, party, { seed: a.seed as number, frames });
+        const { writeFileAtomic } = await import('./util/files.js');
+        writeFileAtomic(a.out as string, formatValues(values));
+        process.stdout.write(`wrote ${values.length} values for party ${party} to ${a.out}\n`);
       },
     )
     .command(

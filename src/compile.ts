@@ -6,7 +6,7 @@ import { checkPipeline } from './check/check.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
 import { lowerLayers, planInputs, type InputPlan } from './passes/index.js';
-import { emitProgram } from './emit/mpc-program.js';
+import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
 import { compileCommand, localRunCommand, partyCommands } from './emit/commands.js';
 import type { HelperName } from './emit/runtime/helpers.js';
@@ -20,6 +20,10 @@ export interface CheckOutcome {
 export interface BuildOptions {
   /** Overrides the pipeline's `target { protocol ... }`. */
   protocol?: ProtocolName;
+  /** Overrides the pipeline's `target { budget ... }` (compile.py -b). */
+  budget?: number;
+  /** `seed` emits the paper's frame-by-frame approach, the baseline of measurements. */
+  style?: EmitStyle;
 }
 
 export interface BuildArtifacts {
@@ -28,6 +32,8 @@ export interface BuildArtifacts {
   program: string;
   helpers: HelperName[];
   mlPatch: string;
+  /** The source layer of each MP-SPDZ layer object, in order (timer 100 + i). */
+  layerNames: string[];
   /** File name -> content, as `build` writes them. */
   files: Record<string, string>;
 }
@@ -36,13 +42,14 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
   const parsed = parseSource(file);
   if (!parsed.ast) return { diagnostics: parsed.diagnostics };
   const checked = checkPipeline(file, parsed.ast, opts.protocol);
+  if (checked.pipeline && opts.budget !== undefined) checked.pipeline.target.budget = opts.budget;
   return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
 }
 
-export function buildPipeline(pipeline: Pipeline): BuildArtifacts {
-  const layers = lowerLayers(pipeline.model.layers);
+export function buildPipeline(pipeline: Pipeline, opts: Pick<BuildOptions, 'style'> = {}): BuildArtifacts {
+  const layers = lowerLayers(pipeline.model.layers, { separateDenseRelu: opts.style !== 'seed' });
   const inputs = planInputs(pipeline);
-  const { code, helpers } = emitProgram(pipeline, layers, inputs);
+  const { code, helpers } = emitProgram(pipeline, layers, inputs, opts.style);
   const mlPatch = renderMlPatch(helpers);
   const files: Record<string, string> = {
     [`${pipeline.name}.mpc`]: code,
@@ -50,7 +57,7 @@ export function buildPipeline(pipeline: Pipeline): BuildArtifacts {
     'commands.json': JSON.stringify(commandsSummary(pipeline), null, 2) + '\n',
   };
   if (mlPatch) files['ml.py.patch'] = mlPatch;
-  return { pipeline, inputs, program: code, helpers, mlPatch, files };
+  return { pipeline, inputs, program: code, helpers, mlPatch, files, layerNames: layers.map((l) => l.from) };
 }
 
 export function commandsSummary(p: Pipeline) {
@@ -76,5 +83,5 @@ export function commandsSummary(p: Pipeline) {
 export function compileSource(file: SourceFile, opts: BuildOptions = {}): { artifacts?: BuildArtifacts; diagnostics: Diagnostic[] } {
   const checked = checkSource(file, opts);
   if (!checked.pipeline || hasErrors(checked.diagnostics)) return { diagnostics: checked.diagnostics };
-  return { artifacts: buildPipeline(checked.pipeline), diagnostics: checked.diagnostics };
+  return { artifacts: buildPipeline(checked.pipeline, opts), diagnostics: checked.diagnostics };
 }

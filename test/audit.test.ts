@@ -125,16 +125,17 @@ describe.each(cases)('%s', (_name, build) => {
   });
 
   test.each([
-    ['an f-string field', 'print_ln(f"{label.reveal()}")'],
-    ['a computed attribute name', 'getattr(label, "rev" + "eal")()'],
-    ['a full-width identifier (Python normalises it)', 'label.\uff52\uff45\uff56\uff45\uff41\uff4c()'],
-    ['a binary output file', 'label.reveal_to_binary_output(1)'],
-    ['shares written to a file', 'sint.write_to_file(aggregate)'],
-    ['an alias of a print function', 'from Compiler.library import print_ln_to as say'],
-    ['a reveal assigned, then printed', 'y = label.reveal_to(1)\nprint_ln_to(1, "y: %s", y)'],
-    ['a one-line loop', 'for v in aggregate: print_ln("v: %s", v.reveal())'],
-  ])('catches %s', (_what, text) => {
-    expectCaught(a.program + text + '\n', a.pipeline, appendedLine(a.program));
+    ['an f-string field', 'print_ln(f"{label.reveal()}")', 0],
+    ['a computed attribute name', 'getattr(label, "rev" + "eal")()', 0],
+    ['a full-width identifier (Python normalises it)', 'label.\uff52\uff45\uff56\uff45\uff41\uff4c()', 0],
+    ['a binary output file', 'label.reveal_to_binary_output(1)', 0],
+    ['shares written to a file', 'sint.write_to_file(aggregate)', 0],
+    ['an alias of a print function', 'from Compiler.library import print_ln_to as say', 0],
+    // one open: the print names the reveal's variable, and that print is the problem
+    ['a reveal assigned, then printed', 'y = label.reveal_to(1)\nprint_ln_to(1, "y: %s", y)', 1],
+    ['a one-line loop', 'for v in aggregate: print_ln("v: %s", v.reveal())', 0],
+  ])('catches %s', (_what, text, offset) => {
+    expectCaught(a.program + text + '\n', a.pipeline, appendedLine(a.program) + offset);
   });
 
   test('catches an extra input', () => {
@@ -175,6 +176,19 @@ test('emotion: one open, label, to alice (party 0)', () => {
     ['selection', 1],
     ['layer (each of layers)', 1],
   ]);
+});
+
+// The label's name becomes a Python variable of the program. Named like an MP-SPDZ function,
+// it must neither compile into a program that opens something undeclared nor break the
+// declared output: either the checker rejects the name or the generator renames the variable.
+test.each(['print_ln_to', 'reveal_to', 'print_ln'])('a label named %s opens only the declared output', (name) => {
+  const text = `pipeline p\n${VARIANT_HEAD}select public every 2\n${VARIANT_MODEL}classify each frame with m\n${name} = argmax(sum)\nreveal ${name} to alice\n`;
+  const r = compileSource({ path: 'label-name.ppvc', text });
+  if (!r.artifacts) {
+    expect(r.diagnostics.some((d) => d.severity === 'error' && d.span)).toBe(true);
+    return;
+  }
+  expect(compareWithDeclared(auditProgram(r.artifacts.program), declared(r.artifacts.pipeline))).toEqual({ ok: true, problems: [] });
 });
 
 describe('auditProgram on hand-written programs', () => {
@@ -227,6 +241,22 @@ describe('auditProgram on hand-written programs', () => {
     expect(r.opens.map((o) => [o.line, o.expression])).toEqual([
       [1, 'print_ln("early: %s", 1)'],
       [6, 'x.output(3)'],
+    ]);
+  });
+
+  test('a name bound only in a function or under a condition is still MP-SPDZ\'s', () => {
+    const r = auditProgram('def f():\n    reveal = 1\nif c: print_ln = g\nreveal(secret)\nprint_ln("a: %s", x)\n');
+    expect(r.opens.map((o) => [o.line, o.kind, o.expression])).toEqual([
+      [3, 'other', 'print_ln'],
+      [4, 'reveal', 'reveal(secret)'],
+      [5, 'print_ln', 'print_ln("a: %s", x)'],
+    ]);
+  });
+
+  test('comments inside a quoted expression are left out, strings are kept', () => {
+    const r = auditProgram('print_ln_to(\n    0,  # to alice\n    "label # 1: %s",\n    label.reveal_to(0),\n)\n');
+    expect(r.opens).toEqual([
+      { kind: 'print_ln_to', recipient: 0, label: 'label # 1', expression: 'print_ln_to( 0, "label # 1: %s", label.reveal_to(0), )', line: 1 },
     ]);
   });
 

@@ -32,7 +32,11 @@ describe('the paper pipeline', () => {
     expect(a.inputs.parties[2]!.tensors).toEqual([]);
   });
   test('the program reads each input once and batches the frames', () => {
-    expect(a.program.match(/input_from\(/g)).toHaveLength(3); // video, selection, the layer loop
+    // one read per tensor, outside any loop, in the order of inputs.json
+    const reads = a.program.split('\n').filter((l) => l.includes('input_from('));
+    expect(reads.every((l) => !l.startsWith(' '))).toBe(true);
+    const names = reads.map((l) => /# (\S+)$/.exec(l)?.[1] ?? l.split('.')[0]);
+    expect(names).toEqual(a.inputs.parties.flatMap((p) => p.tensors.map((t) => t.name)));
     expect(a.program).toContain('selection.dot(video)');
     expect(a.program).toContain('cnn.forward(N=SELECTED)');
     expect(a.program).not.toMatch(/for_range\(SELECTED|for frame in range/);

@@ -33,7 +33,7 @@ async function prepare(example: string, protocol?: ProtocolName) {
   const a = build(example, protocol);
   const dir = mkdtempSync(join(tmpdir(), 'ppvc-mp-'));
   writeFileSync(join(dir, 'ml.py.patch'), a.mlPatch);
-  await applyPatch(mp, join(dir, 'ml.py.patch'));
+  await applyPatch(mp, a.helpers);
   checkPatchApplied(mp, a.helpers, join(dir, 'ml.py.patch'));
   placeProgram(mp, a.pipeline.name, a.program);
   return { mp, a, dir };

@@ -46,6 +46,8 @@ interface Tok {
   start: number;
   end: number;
   line: number;
+  /** 0-based column: 0 for a statement at module level. */
+  col: number;
 }
 
 const OPS3 = ['**=', '//=', '>>=', '<<=', '...'];
@@ -57,6 +59,8 @@ const NUMBER = /(?:0[xXoObB][0-9a-fA-F_]+|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?
 
 class Tokenizer {
   readonly toks: Tok[] = [];
+  /** [start, end) of each comment, to leave them out of quoted expressions. */
+  readonly comments: [number, number][] = [];
   private readonly lineStarts: number[] = [0];
 
   constructor(private readonly src: string) {
@@ -75,7 +79,8 @@ class Tokenizer {
   }
 
   private push(kind: TokKind, text: string, start: number, end: number, value?: string): void {
-    this.toks.push({ kind, text, value, start, end, line: this.lineOf(start) });
+    const line = this.lineOf(start);
+    this.toks.push({ kind, text, value, start, end, line, col: start - this.lineStarts[line - 1]! });
   }
 
   /** Tokenizes src[from, to). `nested` is set inside f-string fields (no logical newlines there). */
@@ -93,7 +98,9 @@ class Tokenizer {
       } else if (c === '\\' && (s[i + 1] === '\n' || (s[i + 1] === '\r' && s[i + 2] === '\n'))) {
         i += s[i + 1] === '\n' ? 2 : 3; // explicit line joining
       } else if (c === '#') {
+        const start = i;
         while (i < to && s[i] !== '\n') i++;
+        this.comments.push([start, i]);
       } else if (this.stringAt(i, to)) {
         i = this.string(i, to);
       } else if (ID_START.test(String.fromCodePoint(s.codePointAt(i)!))) {
@@ -198,6 +205,8 @@ interface Binding {
   at: number; // token index of the binding
   stmt: number;
   kind: 'const' | 'assign' | 'loop';
+  /** An unconditional binding at module level (column 0): from here on the name is the program's own. */
+  moduleLevel: boolean;
   value?: number;
   /** For assign: the callee of the right-hand side (`sfix.Matrix`), `list`, or `unknown`. */
   type?: string;
@@ -246,6 +255,10 @@ const INPUT_CALLS = new Set([
 /** Inputs whose first argument is not a party (clients, sockets, files). */
 const NOT_A_PARTY = new Set(['input_tensor_from_client', 'receive_from_client', 'read_from_socket', 'read_from_file', 'public_input']);
 const STATIC_INPUTS = new Set(['get_input_from', 'get_raw_input_from', 'input_tensor_from', 'input_tensor_via', 'input_tensor_from_client', 'receive_from_client']);
+const PY_KEYWORDS = new Set([
+  'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for',
+  'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
+]);
 const COMPOUND = new Set(['for', 'if', 'elif', 'else', 'while', 'with', 'def', 'class', 'try', 'except', 'finally', 'async', 'lambda']);
 
 class Program {
@@ -254,11 +267,13 @@ class Program {
   readonly stmt: number[];
   readonly depth: number[];
   readonly bindings = new Map<string, Binding[]>();
+  private readonly comments: [number, number][];
 
   constructor(readonly src: string) {
     const t = new Tokenizer(src);
     t.run();
     this.toks = t.toks;
+    this.comments = t.comments;
     this.match = this.toks.map(() => -1);
     this.depth = this.toks.map(() => 0);
     const stack: number[] = [];
@@ -291,7 +306,16 @@ class Program {
     const a = this.toks[first];
     const b = this.toks[last];
     if (!a || !b) return '';
-    return this.src.slice(a.start, Math.max(a.start, b.end)).replace(/\s*#[^\n]*\n/g, ' ').replace(/\s+/g, ' ').trim();
+    const end = Math.max(a.start, b.end);
+    let out = '';
+    let at = a.start;
+    for (const [cs, ce] of this.comments) {
+      if (ce <= at || cs >= end) continue;
+      out += this.src.slice(at, cs) + ' ';
+      at = ce;
+    }
+    out += this.src.slice(at, end);
+    return out.replace(/\s+/g, ' ').trim();
   }
 
   /** Start of the primary expression (`a.b[0].c(1)`) that ends at token `end`. */
@@ -303,7 +327,8 @@ class Program {
       if (t.kind === 'op' && ')]}'.includes(t.text) && this.match[i]! >= 0) {
         i = this.match[i]!;
         const before = this.toks[i - 1];
-        if (before && (before.kind === 'name' || before.kind === 'string' || (before.kind === 'op' && ')]}'.includes(before.text)))) {
+        const callee = before && ((before.kind === 'name' && !PY_KEYWORDS.has(before.text)) || before.kind === 'string' || (before.kind === 'op' && ')]}'.includes(before.text)));
+        if (callee) {
           i--;
           continue;
         }
@@ -369,18 +394,31 @@ class Program {
     return undefined;
   }
 
-  /** True if `name` at token `at` is the program's own variable (bound at or before `at`), not an API. */
+  /**
+   * True if `name` at token `at` is the program's own variable, not MP-SPDZ's: bound before,
+   * unconditionally at module level. (A binding in a function or under an `if` may not apply.)
+   */
   isLocal(name: string, at: number): boolean {
-    return (this.bindings.get(name) ?? []).some((b) => b.at <= at);
+    return (this.bindings.get(name) ?? []).some((b) => b.moduleLevel && b.at <= at);
   }
 
   private collectBindings(): void {
     const toks = this.toks;
     // `def NAME`, `class NAME`, `... as NAME`, `NAME :=`: names the program defines itself
+    const statementStart = (i: number) => {
+      let k = i;
+      while (k > 0 && this.stmt[k - 1] === this.stmt[i]) k--;
+      return toks[k]!;
+    };
     toks.forEach((t, i) => {
-      const named = t.kind === 'name' && (t.text === 'def' || t.text === 'class' || t.text === 'as') && this.is(i + 1, 'name');
-      if (named) this.bind(toks[i + 1]!.text, { at: i + 1, stmt: this.stmt[i + 1]!, kind: 'assign', type: 'unknown' });
-      if (t.kind === 'name' && this.is(i + 1, 'op', ':=')) this.bind(t.text, { at: i, stmt: this.stmt[i]!, kind: 'assign', type: 'unknown' });
+      if (t.kind !== 'name') return;
+      const named = (t.text === 'def' || t.text === 'class' || t.text === 'as') && this.is(i + 1, 'name');
+      if (named) {
+        const head = statementStart(i);
+        const moduleLevel = head.col === 0 && (t.text === 'as' ? head.text === 'import' || head.text === 'from' : head === t);
+        this.bind(toks[i + 1]!.text, { at: i + 1, stmt: this.stmt[i + 1]!, kind: 'assign', moduleLevel, type: 'unknown' });
+      }
+      if (this.is(i + 1, 'op', ':=')) this.bind(t.text, { at: i, stmt: this.stmt[i]!, kind: 'assign', moduleLevel: false, type: 'unknown' });
     });
     // for-loops and comprehensions: `for NAME[, NAME] in EXPR`
     toks.forEach((t, i) => {
@@ -402,7 +440,7 @@ class Program {
         k++;
       }
       const iter = this.text(j + 1, k - 1);
-      for (const n of targets) this.bind(toks[n]!.text, { at: n, stmt: this.stmt[n]!, kind: 'loop', iter });
+      for (const n of targets) this.bind(toks[n]!.text, { at: n, stmt: this.stmt[n]!, kind: 'loop', moduleLevel: false, iter });
     });
     // assignments: `NAME = ...`, `A, B = 1, 2`, `x: T = ...`, also after `if c:` on one line
     let s = 0;
@@ -442,14 +480,15 @@ class Program {
     if (!targets.length) return;
     const rhs = this.topLevelItems(eq + 1, last);
     const stmt = this.stmt[eq]!;
+    const moduleLevel = start === first && this.toks[first]!.col === 0;
     targets.forEach((n, k) => {
       const item = targets.length === 1 ? { first: eq + 1, last: last } : rhs[k];
       if (!item) return;
       let end = item.last;
       while (end > item.first && this.toks[end]!.kind === 'newline') end--;
       const value = this.intValue(item.first, end);
-      if (value !== undefined) this.bind(this.toks[n]!.text, { at: n, stmt, kind: 'const', value });
-      else this.bind(this.toks[n]!.text, { at: n, stmt, kind: 'assign', type: this.typeOf(item.first, end) });
+      if (value !== undefined) this.bind(this.toks[n]!.text, { at: n, stmt, kind: 'const', moduleLevel, value });
+      else this.bind(this.toks[n]!.text, { at: n, stmt, kind: 'assign', moduleLevel, type: this.typeOf(item.first, end) });
     });
   }
 

@@ -1,14 +1,15 @@
 // Drives a user's MP-SPDZ installation (never part of this repository): finds it, checks
 // its version and the ml.py helpers, places the program and runs compile.py.
-import { existsSync, readFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { PROTOCOLS } from './protocols.js';
 import { compileCommand } from '../emit/commands.js';
-import { missingHelpers } from '../emit/ml-patch.js';
-import type { HelperName } from '../emit/runtime/helpers.js';
+import { helperBlocks, missingHelpers, renderMlPatch } from '../emit/ml-patch.js';
+import { HELPER_NAMES, type HelperName } from '../emit/runtime/helpers.js';
 import { writeFileAtomic } from '../util/files.js';
 
 export const MIN_VERSION = [0, 4, 2];
@@ -53,10 +54,13 @@ function compareVersions(v: string, min: number[]): number {
   return 0;
 }
 
+export function missingHelpersIn(mp: MpSpdz, helpers: HelperName[]) {
+  return missingHelpers(readFileSync(join(mp.root, 'Compiler', 'ml.py'), 'utf8'), helpers);
+}
+
 /** Fails unless Compiler/ml.py carries the helpers this program needs. */
 export function checkPatchApplied(mp: MpSpdz, helpers: HelperName[], patchPath: string): void {
-  const ml = readFileSync(join(mp.root, 'Compiler', 'ml.py'), 'utf8');
-  const missing = missingHelpers(ml, helpers);
+  const missing = missingHelpersIn(mp, helpers);
   if (missing.length > 0) {
     throw new EnvironmentError(
       `MP-SPDZ's Compiler/ml.py lacks the helpers this program needs: ${missing.map((b) => b.name).join(', ')}`,
@@ -69,18 +73,26 @@ export function checkPatchApplied(mp: MpSpdz, helpers: HelperName[], patchPath: 
 }
 
 /**
- * Applies ml.py.patch. Helper blocks of an earlier ppvc-dsl build are removed first, so the
- * tree ends up with exactly this program's helpers (upstream's ml.py is otherwise untouched).
+ * Adds this program's helpers to Compiler/ml.py with `patch -p1`. Helpers already there from
+ * other ppvc-dsl builds of the same version are kept (one tree serves several pipelines);
+ * blocks from another version are replaced. Upstream's ml.py is otherwise untouched.
  */
-export async function applyPatch(mp: MpSpdz, patchPath: string): Promise<void> {
+export async function applyPatch(mp: MpSpdz, helpers: HelperName[]): Promise<void> {
   const mlPath = join(mp.root, 'Compiler', 'ml.py');
   const ml = readFileSync(mlPath, 'utf8');
+  const present = helperBlocks(HELPER_NAMES).filter((b) => ml.includes(b.begin)).map((b) => b.name);
+  const wanted = [...new Set([...present, ...helpers])];
   const first = ml.indexOf('# >>> ppvc-dsl helper ');
   if (first >= 0) writeFileAtomic(mlPath, ml.slice(0, first).trimEnd() + '\n');
-  const r = await execa('patch', ['-p1', '--forward', '-i', resolve(patchPath)], { cwd: mp.root, reject: false, all: true });
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-patch-'));
+  const patchPath = join(dir, 'ml.py.patch');
+  writeFileSync(patchPath, renderMlPatch(wanted));
+  const r = await execa('patch', ['-p1', '--forward', '-i', patchPath], { cwd: mp.root, reject: false, all: true });
+  rmSync(dir, { recursive: true, force: true });
   if (r.exitCode !== 0) {
+    if (first >= 0) writeFileAtomic(mlPath, ml); // leave the tree as it was
     throw new EnvironmentError(`patch -p1 failed in ${mp.root}:\n${r.all}`, [
-      'the ml.py there may carry helpers from another ppvc-dsl version: restore it (git checkout Compiler/ml.py) and try again',
+      'Compiler/ml.py there differs from MP-SPDZ 0.4.2 near its end: restore it (git checkout Compiler/ml.py) and try again',
     ]);
   }
 }

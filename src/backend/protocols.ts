@@ -2,13 +2,16 @@
 // recommends: `compile.py -E <short>` sets the ring, the share splitting (-Z) and
 // probabilistic truncation per protocol (Compiler/compilerLib.py, MP-SPDZ 0.4.2).
 
-export type ProtocolName = 'semi2k' | 'spdz2k' | 'replicated-ring' | 'sy-rep-ring' | 'rep4-ring';
+export type ProtocolName = 'semi2k' | 'spdz2k' | 'replicated-ring' | 'sy-rep-ring' | 'rep4-ring' | 'emulate';
 
 export interface ProtocolProfile {
   name: ProtocolName;
   /** The name `compile.py -E` and `Scripts/<short>.sh` use. */
   short: string;
+  /** Party ids a program may use (inputs, outputs). */
   parties: number;
+  /** Processes a local run starts (emulate: one process plays every party, in the clear). */
+  processes: number;
   binary: string;
   security: 'semi-honest' | 'malicious';
   corruption: 'dishonest majority' | 'honest majority';
@@ -25,6 +28,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     name: 'semi2k',
     short: 'semi2k',
     parties: 2,
+    processes: 2,
     binary: 'semi2k-party.x',
     security: 'semi-honest',
     corruption: 'dishonest majority',
@@ -36,6 +40,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     name: 'spdz2k',
     short: 'spdz2k',
     parties: 2,
+    processes: 2,
     binary: 'spdz2k-party.x',
     security: 'malicious',
     corruption: 'dishonest majority',
@@ -47,6 +52,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     name: 'replicated-ring',
     short: 'ring',
     parties: 3,
+    processes: 3,
     binary: 'replicated-ring-party.x',
     security: 'semi-honest',
     corruption: 'honest majority',
@@ -58,6 +64,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     name: 'sy-rep-ring',
     short: 'sy-rep-ring',
     parties: 3,
+    processes: 3,
     binary: 'sy-rep-ring-party.x',
     security: 'malicious',
     corruption: 'honest majority',
@@ -69,12 +76,25 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     name: 'rep4-ring',
     short: 'rep4-ring',
     parties: 4,
+    processes: 4,
     binary: 'rep4-ring-party.x',
     security: 'malicious',
     corruption: 'honest majority',
     impliedCompileFlags: ['-R', '64', '-Z', '4', '(probabilistic truncation)'],
     probabilisticTruncation: true,
     summary: '4 parties, active security, one corruption (the paper: "Active 4PC")',
+  },
+  emulate: {
+    name: 'emulate',
+    short: 'emulate',
+    parties: 4,
+    processes: 1,
+    binary: 'emulate.x',
+    security: 'semi-honest',
+    corruption: 'honest majority',
+    impliedCompileFlags: ['-R', '64', '(probabilistic truncation)'],
+    probabilisticTruncation: true,
+    summary: 'no security: one process computes in the clear (MP-SPDZ emulate.x), for development; reads every input from party 0',
   },
 };
 

@@ -26,6 +26,7 @@ function printsBeyondParty0(p: Pipeline): boolean {
 export function partyCommands(p: Pipeline, opts: { host0?: string; port?: number } = {}): PartyCommand[] {
   const profile = PROTOCOLS[p.target.protocol];
   const out: PartyCommand[] = [];
+  if (profile.processes === 1) return [{ party: 0, argv: [`./${profile.binary}`, p.name] }];
   for (let id = 0; id < profile.parties; id++) {
     const argv = [`./${profile.binary}`, '-p', String(id)];
     // the dishonest-majority binaries take any number of parties and need to be told
@@ -41,6 +42,7 @@ export function partyCommands(p: Pipeline, opts: { host0?: string; port?: number
 /** All parties on this machine through MP-SPDZ's own script (`Scripts/<short>.sh`). */
 export function localRunCommand(p: Pipeline): string[] {
   const profile = PROTOCOLS[p.target.protocol];
+  if (profile.processes === 1) return [`./${profile.binary}`, p.name];
   const cmd = [`Scripts/${profile.short}.sh`, p.name];
   if (printsBeyondParty0(p)) cmd.push('-OF', '.');
   return cmd;

@@ -4,4 +4,4 @@
 //   3. plan-inputs              : every party's input file, in reading order (inputs.json)
 //   4. emit (src/emit)          : the .mpc program, ml.py.patch, inputs.json, commands
 export { lowerLayers, type MpcLayer } from './lower-layers.js';
-export { planInputs, type InputPlan, type InputTensor, type PartyInputs } from './plan-inputs.js';
+export { inputParty, planInputs, type InputPlan, type InputTensor, type PartyInputs } from './plan-inputs.js';

@@ -2,7 +2,9 @@
 //  - conv2d with a ReLU activation becomes FixConv2d + Relu (FixConv2d has no activation);
 //  - flatten disappears: MP-SPDZ and Keras both store a frame as [h, w, c] row-major, so a
 //    dense layer reads the previous layer's output memory as it is;
-//  - pooling uses ppvc-dsl's vectorised layers (see emit/runtime/helpers.ts).
+//  - pooling uses ppvc-dsl's vectorised layers (see emit/runtime/helpers.ts);
+//  - with `separateDenseRelu`, a dense layer's ReLU becomes a layer of its own, so that it
+//    runs as one vector (ppvc-dsl's PpvcRelu) instead of ml.Dense's budget-sized chunks.
 import type { Layer, Padding, Shape } from '../ir/pipeline.js';
 import { product } from '../ir/pipeline.js';
 
@@ -12,7 +14,7 @@ export type MpcLayer =
   | { kind: 'relu'; from: string; shape: Shape }
   | { kind: 'avgpool' | 'maxpool'; from: string; inShape: Shape; outShape: Shape; pool: [number, number]; strides: [number, number]; padding: Padding };
 
-export function lowerLayers(layers: Layer[]): MpcLayer[] {
+export function lowerLayers(layers: Layer[], opts: { separateDenseRelu?: boolean } = {}): MpcLayer[] {
   const out: MpcLayer[] = [];
   for (const l of layers) {
     switch (l.op) {
@@ -21,7 +23,12 @@ export function lowerLayers(layers: Layer[]): MpcLayer[] {
         if (l.activation === 'relu') out.push({ kind: 'relu', from: `${l.name} (activation)`, shape: l.outShape });
         break;
       case 'dense':
-        out.push({ kind: 'dense', from: l.name, dIn: product(l.inShape), dOut: l.units, relu: l.activation === 'relu', useBias: l.useBias });
+        if (l.activation === 'relu' && opts.separateDenseRelu) {
+          out.push({ kind: 'dense', from: l.name, dIn: product(l.inShape), dOut: l.units, relu: false, useBias: l.useBias });
+          out.push({ kind: 'relu', from: `${l.name} (activation)`, shape: [1, l.units] });
+        } else {
+          out.push({ kind: 'dense', from: l.name, dIn: product(l.inShape), dOut: l.units, relu: l.activation === 'relu', useBias: l.useBias });
+        }
         break;
       case 'relu':
         out.push({ kind: 'relu', from: l.name, shape: l.outShape });

@@ -33,15 +33,20 @@ export interface InputPlan {
   parties: PartyInputs[];
 }
 
+/** The party whose file holds a party's inputs: emulate.x reads every input from party 0. */
+export function inputParty(p: Pipeline, id: number): number {
+  return PROTOCOLS[p.target.protocol].processes === 1 ? 0 : id;
+}
+
 export function planInputs(p: Pipeline): InputPlan {
   const parties = new Map<number, PartyInputs>();
   const profile = PROTOCOLS[p.target.protocol];
-  for (let id = 0; id < profile.parties; id++) {
+  for (let id = 0; id < profile.processes; id++) {
     const named = p.parties.find((x) => x.id === id);
     parties.set(id, { party: id, name: named?.name ?? `party${id}`, file: `Player-Data/Input-P${id}-0`, elements: 0, tensors: [] });
   }
   const add = (party: number, t: Omit<InputTensor, 'offset' | 'elements'>) => {
-    const entry = parties.get(party)!;
+    const entry = parties.get(inputParty(p, party))!;
     const elements = product(t.shape);
     entry.tensors.push({ ...t, elements, offset: entry.elements });
     entry.elements += elements;

@@ -4,7 +4,7 @@
 // layer costs one vectorised multiplication (average) or log2(window) comparison rounds (max),
 // where upstream's FixAveragePool2d/MaxPool loop over every frame and channel.
 
-export type HelperName = 'windows' | 'avgpool' | 'maxpool' | 'argmax' | 'relu_softmax' | 'exact_softmax';
+export type HelperName = 'windows' | 'avgpool' | 'maxpool' | 'relu' | 'conv' | 'argmax' | 'relu_softmax' | 'exact_softmax';
 
 export interface Helper {
   name: HelperName;
@@ -153,6 +153,63 @@ class PpvcMaxPool2d(NoVariableLayer):
         self.Y.assign_vector(sfix._new(best))
 `;
 
+const relu = `
+class PpvcRelu(NoVariableLayer):
+    """ReLU over the whole batch as one vector: one comparison round trip for the layer,
+    whatever its size (upstream's Relu splits the tensor into chunks of the compile budget
+    -b, each paying the comparison's rounds again)."""
+
+    def __init__(self, shape):
+        self.X = Tensor(shape, sfix)
+        self.Y = Tensor(shape, sfix)
+
+    def __repr__(self):
+        return "PpvcRelu(%s)" % (self._X.sizes,)
+
+    def _forward(self, batch=None):
+        self.Y.assign_vector(relu(self.X.get_vector()))
+`;
+
+const conv = `
+class PpvcConv2d(FixConv2d):
+    """FixConv2d (Keras weight layout) for a whole batch at once: one convolution instruction
+    per output channel covering every frame, and one truncation for the whole output.
+    Upstream issues one instruction per frame and channel and truncates in chunks of the
+    compile budget, and each group of them costs another round trip."""
+
+    def _forward(self, batch):
+        assert self.tf_weight_format
+        weights_h, weights_w, _, _ = self.weight_shape
+        _, inputs_h, inputs_w, n_channels_in = self.input_shape
+        _, output_h, output_w, n_channels_out = self.output_shape
+        stride_h, stride_w = self.stride
+        padding_h, padding_w = self.padding
+        n = len(batch)
+
+        @for_range_opt_multithread(self.n_threads, n_channels_out)
+        def _(j):
+            inputs = self.X.get_slice_vector(batch.get_part(0, n)).pre_mul()
+            weights = self.weights.get_vector_by_indices(None, None, None, j).pre_mul()
+            res = sint(size=output_h * output_w * n)
+            conv2ds(res, inputs, weights, output_h, output_w, inputs_h, inputs_w,
+                    weights_h, weights_w, stride_h, stride_w, n_channels_in,
+                    padding_h, padding_w, n)
+            if self.use_bias:
+                res += self.bias.expand_to_vector(j, res.size).v << self.weight_squant.f
+            addresses = regint.inc(res.size, self.unreduced[0].address + j, n_channels_out)
+            res.store_in_mem(addresses)
+
+        self.reduction(n)
+
+    def reduction(self, batch_length=1):
+        n_outputs = batch_length * reduce(operator.mul, self.output_shape[1:])
+        unreduced = sint.load_mem(self.unreduced.address, size=n_outputs)
+        res = self.input_squant().unreduced(
+            unreduced, self.weight_squant(), self.output_squant.params, self.n_summands()
+        ).reduce_after_mul()
+        res.store_in_mem(self.Y.address)
+`;
+
 const argmax = `
 def ppvc_argmax(values):
     """Index of the largest of a list of secret values; ties go to the lowest index, as in
@@ -215,10 +272,14 @@ export const HELPERS: Record<HelperName, Helper> = {
   windows: { name: 'windows', needs: [], code: windows },
   avgpool: { name: 'avgpool', needs: ['windows'], code: avgpool },
   maxpool: { name: 'maxpool', needs: ['windows'], code: maxpool },
+  relu: { name: 'relu', needs: [], code: relu },
+  conv: { name: 'conv', needs: [], code: conv },
   argmax: { name: 'argmax', needs: [], code: argmax },
   relu_softmax: { name: 'relu_softmax', needs: [], code: reluSoftmax },
   exact_softmax: { name: 'exact_softmax', needs: [], code: exactSoftmax },
 };
+
+export const HELPER_NAMES = Object.keys(HELPERS) as HelperName[];
 
 /** The helpers and everything they depend on, in a fixed order (deterministic output). */
 export function closeHelpers(wanted: Iterable<HelperName>): HelperName[] {

@@ -1,0 +1,136 @@
+// `ppvc-dsl run --local`: from a checked pipeline and the parties' input files to the revealed
+// output and one result record (the same shape for every protocol).
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, mkdirSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EnvironmentError, UserError } from '../diagnostics.js';
+import type { BuildArtifacts } from '../compile.js';
+import { compileCommand } from '../emit/commands.js';
+import { LAYER_TIMER_BASE, STAGE_TIMERS } from '../emit/mpc-program.js';
+import { readValues, formatValues } from '../inputs/text-format.js';
+import { validatePartyInput } from '../inputs/validate.js';
+import { PROTOCOLS } from './protocols.js';
+import { type MpSpdz, checkPatchApplied, placeProgram, runCompile, type CompileReport } from './mp-spdz.js';
+import { runLocal, type RunResult } from './local-run.js';
+import { writeFileAtomic } from '../util/files.js';
+
+export interface ResultRecord {
+  pipeline: string;
+  protocol: string;
+  outputs: Record<string, string>;
+  label?: string;
+  wallSeconds: number;
+  parties: RunResult['parties'];
+  timers: { timer: number; name: string; seconds: number; mb: number; rounds: number }[];
+  compile: { seconds: number; cached: boolean; vmRounds?: number; expectedOnlineMB?: number; expectedOfflineMB?: number; command: string };
+  mpSpdz: { root: string; version: string };
+  date: string;
+}
+
+/** Compiles unless the same program was already compiled with the same command. */
+export async function compileIfStale(mp: MpSpdz, a: BuildArtifacts): Promise<{ report?: CompileReport; cached: boolean; stampPath: string }> {
+  const command = compileCommand(a.pipeline).join(' ');
+  const stamp = createHash('sha256').update(a.program).update(a.mlPatch).update(command).digest('hex');
+  const stampPath = join(mp.root, 'Programs', 'Source', `${a.pipeline.name}.ppvc-stamp`);
+  const schedule = join(mp.root, 'Programs', 'Schedules', `${a.pipeline.name}.sch`);
+  if (existsSync(stampPath) && existsSync(schedule) && readFileSync(stampPath, 'utf8').split('\n')[0] === stamp) {
+    const previous = JSON.parse(readFileSync(stampPath, 'utf8').split('\n')[1] ?? '{}') as CompileReport;
+    return { report: previous, cached: true, stampPath };
+  }
+  placeProgram(mp, a.pipeline.name, a.program);
+  const report = await runCompile(mp, a.pipeline);
+  const { output: _output, ...summary } = report;
+  writeFileAtomic(stampPath, `${stamp}\n${JSON.stringify(summary)}\n`);
+  return { report, cached: false, stampPath };
+}
+
+/**
+ * Validates the inputs and places them under Player-Data/ppvc/<pipeline>/ (the run points the
+ * parties there with -IF, so a user's own Player-Data/Input-* files are never touched).
+ */
+export function placeInputs(mp: MpSpdz, a: BuildArtifacts, files: Map<number, string>): string {
+  const dir = join(mp.root, 'Player-Data', 'ppvc', a.pipeline.name);
+  mkdirSync(dir, { recursive: true });
+  // emulate.x reads everything from party 0: the parties' files are concatenated in plan order
+  const single = PROTOCOLS[a.pipeline.target.protocol].processes === 1;
+  for (const party of a.inputs.parties) {
+    if (party.tensors.length === 0) continue;
+    let values: Float32Array;
+    if (single) {
+      const parts = [...files.entries()].sort(([x], [y]) => x - y).map(([id, path]) => ({ id, path, v: readValues(path) }));
+      values = new Float32Array(parts.reduce((s, x) => s + x.v.length, 0));
+      let o = 0;
+      for (const x of parts) {
+        values.set(x.v, o);
+        o += x.v.length;
+      }
+      validatePartyInput(parts.map((x) => x.path).join(' + '), party, values, a.pipeline.target);
+    } else {
+      const path = files.get(party.party);
+      if (!path) throw new UserError(`no input file for party ${party.party} (${party.name}), which provides ${party.tensors.map((t) => t.name).join(', ')}`);
+      values = readValues(path);
+      validatePartyInput(path, party, values, a.pipeline.target);
+    }
+    writeFileAtomic(join(dir, `Input-P${party.party}-0`), formatValues(values));
+  }
+  return join(dir, 'Input');
+}
+
+export function timerName(a: BuildArtifacts, timer: number): string {
+  const stages = Object.entries(STAGE_TIMERS).find(([, n]) => n === timer);
+  if (stages) return stages[0];
+  if (timer >= LAYER_TIMER_BASE) return a.layerNames[timer - LAYER_TIMER_BASE] ?? `layer ${timer - LAYER_TIMER_BASE}`;
+  return `timer ${timer}`;
+}
+
+export async function runPipeline(
+  mp: MpSpdz,
+  a: BuildArtifacts,
+  files: Map<number, string>,
+  opts: { timeoutSeconds?: number; resultsFile?: string; onProgress?: (msg: string) => void },
+): Promise<ResultRecord> {
+  const profile = PROTOCOLS[a.pipeline.target.protocol];
+  if (!existsSync(join(mp.root, profile.binary))) {
+    throw new EnvironmentError(`${profile.binary} is missing in ${mp.root}: the ${profile.name} protocol cannot run`, [
+      `build it following MP-SPDZ's README (make ${profile.binary})`,
+    ]);
+  }
+  if (a.helpers.length > 0) checkPatchApplied(mp, a.helpers, 'ml.py.patch');
+  const prefix = placeInputs(mp, a, files);
+  opts.onProgress?.(`compiling ${a.pipeline.name} for ${profile.name} (${compileCommand(a.pipeline).join(' ')})`);
+  const compiled = await compileIfStale(mp, a);
+  opts.onProgress?.(`running ${profile.processes} ${profile.processes === 1 ? 'process' : 'parties'} of ${profile.binary}`);
+  const run = await runLocal(mp, a.pipeline, { inputPrefix: prefix, timeoutSeconds: opts.timeoutSeconds });
+  const record: ResultRecord = {
+    pipeline: a.pipeline.name,
+    protocol: profile.name,
+    outputs: run.outputs,
+    label: run.outputs[a.pipeline.aggregation.labelName],
+    wallSeconds: run.wallSeconds,
+    parties: run.parties,
+    timers: run.timers.map((t) => ({ ...t, name: timerName(a, t.timer) })),
+    compile: {
+      seconds: compiled.report?.seconds ?? 0,
+      cached: compiled.cached,
+      vmRounds: compiled.report?.rounds,
+      expectedOnlineMB: compiled.report?.expectedOnlineMB,
+      expectedOfflineMB: compiled.report?.expectedOfflineMB,
+      command: compileCommand(a.pipeline).join(' '),
+    },
+    mpSpdz: { root: mp.root, version: mp.version },
+    date: new Date().toISOString(),
+  };
+  if (opts.resultsFile) appendFileSync(opts.resultsFile, JSON.stringify(record) + '\n');
+  return record;
+}
+
+export function formatRecord(r: ResultRecord): string {
+  const out: string[] = [];
+  out.push(`${r.pipeline} under ${r.protocol}: ${Object.entries(r.outputs).map(([k, v]) => `${k}: ${v}`).join(', ') || '(nothing revealed to party 0)'}`);
+  out.push(`wall time ${r.wallSeconds.toFixed(2)} s; compile ${r.compile.cached ? 'cached' : `${r.compile.seconds.toFixed(1)} s`}, ${r.compile.vmRounds ?? '?'} VM rounds, expected ${r.compile.expectedOnlineMB ?? '?'} MB online + ${r.compile.expectedOfflineMB ?? '?'} MB offline`);
+  out.push('party  time (s)  data sent (MB)  rounds');
+  for (const p of r.parties) out.push(`${String(p.party).padStart(5)}  ${(p.seconds ?? NaN).toFixed(3).padStart(8)}  ${(p.dataSentMB ?? NaN).toFixed(3).padStart(14)}  ${String(p.rounds ?? '?').padStart(6)}`);
+  out.push('timer               time (s)   MB       rounds');
+  for (const t of r.timers) out.push(`${`${t.timer} ${t.name}`.padEnd(18)}  ${t.seconds.toFixed(4).padStart(8)}  ${t.mb.toFixed(3).padStart(8)}  ${String(t.rounds).padStart(6)}`);
+  return out.join('\n');
+}
