@@ -5,7 +5,7 @@ import { parseSource } from './syntax/parse.js';
 import { checkPipeline } from './check/check.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
-import { lowerLayers, planInputs, type InputPlan } from './passes/index.js';
+import { foldBatchnorm, lowerLayers, planInputs, type InputPlan } from './passes/index.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
 import { compileCommand, localRunCommand, partyCommands } from './emit/commands.js';
@@ -42,12 +42,17 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
   const parsed = parseSource(file);
   if (!parsed.ast) return { diagnostics: parsed.diagnostics };
   const checked = checkPipeline(file, parsed.ast, opts.protocol);
-  if (checked.pipeline && opts.budget !== undefined) checked.pipeline.target.budget = opts.budget;
+  if (checked.pipeline) {
+    if (opts.budget !== undefined) checked.pipeline.target.budget = opts.budget;
+    // passes on the IR itself (see passes/index.ts): what inputs.json, the reference and the
+    // program all see
+    checked.pipeline.model.layers = foldBatchnorm(checked.pipeline.model.layers);
+  }
   return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
 }
 
 export function buildPipeline(pipeline: Pipeline, opts: Pick<BuildOptions, 'style'> = {}): BuildArtifacts {
-  const layers = lowerLayers(pipeline.model.layers, { separateDenseRelu: opts.style !== 'seed' });
+  const layers = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: opts.style !== 'seed' });
   const inputs = planInputs(pipeline);
   const { code, helpers } = emitProgram(pipeline, layers, inputs, opts.style);
   const mlPatch = renderMlPatch(helpers);

@@ -17,7 +17,7 @@ const MAX_MS = 2000;
 // elsewhere locally: FUZZ_SEED=123 FUZZ_SCALE=10 npm test -- test/fuzz.test.ts
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20260521);
 const SCALE = Number(process.env['FUZZ_SCALE'] ?? 1);
-const RUNS = { tokens: 4000 * SCALE, mutations: 4000 * SCALE, pipelines: 2000 * SCALE, audit: 1000 * SCALE };
+const RUNS = { tokens: 5000 * SCALE, mutations: 3000 * SCALE, pipelines: 2000 * SCALE, audit: 1000 * SCALE };
 
 /** Per property: inputs tried (shrinking included), how many compiled, and the time taken. */
 const stats = new Map<string, { cases: number; compiled: number; ms: number }>();

@@ -83,6 +83,8 @@ function naiveLayer(l: Layer, x: Img | Float64Array, t: Map<string, Float32Array
       }
       return out;
     }
+    default:
+      throw new Error(`the naive evaluator has no ${l.op}`);
   }
 }
 

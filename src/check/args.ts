@@ -130,6 +130,71 @@ export class ArgReader {
     return found ?? fallback;
   }
 
+  /** `key NUMBER` (any finite number, e.g. `epsilon 0.001`). */
+  keyedNumber(key: string, fallback: number | undefined, min = -Infinity): number | undefined {
+    const at = this.findWord(key);
+    if (at < 0) return fallback;
+    this.used[at] = true;
+    const v = this.atoms[at + 1];
+    if (!v || this.used[at + 1] || v.kind !== 'number' || !(v.value >= min)) {
+      this.error(v?.span ?? this.atoms[at]!.span, `'${key}' needs a number${min > -Infinity ? ` of at least ${min}` : ''}`, `'${key} N'`, v ? `'${v.text}'` : 'nothing');
+      return fallback;
+    }
+    this.used[at + 1] = true;
+    return v.value;
+  }
+
+  /** `key NAME`: a layer name. */
+  keyedName(key: string): { text: string; span: Span } | undefined {
+    const at = this.findWord(key);
+    if (at < 0) return undefined;
+    this.used[at] = true;
+    const v = this.atoms[at + 1];
+    if (!v || this.used[at + 1] || v.kind !== 'word') {
+      this.error(this.atoms[at]!.span, `'${key}' needs a layer name`, `'${key} NAME' (a labelled layer, or 'input')`, v ? `'${v.text}'` : 'nothing');
+      return undefined;
+    }
+    this.used[at + 1] = true;
+    return { text: v.text, span: v.span };
+  }
+
+  /** The first unused bracketed list of whole numbers. */
+  list(name: string, required: boolean): { values: number[]; span: Span } | undefined {
+    const i = this.atoms.findIndex((a, j) => !this.used[j] && a.kind === 'list');
+    if (i < 0) {
+      if (required) this.error(this.at, `${this.what} needs ${name}`, `${name} in brackets, e.g. [1, 2]`);
+      return undefined;
+    }
+    this.used[i] = true;
+    const a = this.atoms[i] as Extract<Atom, { kind: 'list' }>;
+    for (const it of a.items) {
+      if (!Number.isInteger(it.value) || it.value < 0 || it.value > 1 << 24) {
+        this.error(it.span, `${name} must be whole numbers`, 'whole numbers from 0', it.text);
+        return undefined;
+      }
+    }
+    return { values: a.items.map((x) => x.value), span: a.span };
+  }
+
+  /** Every remaining word, as layer names (for add / concat). */
+  names(): { text: string; span: Span }[] {
+    const out: { text: string; span: Span }[] = [];
+    this.atoms.forEach((a, j) => {
+      if (this.used[j] || a.kind !== 'word') return;
+      this.used[j] = true;
+      out.push({ text: a.text, span: a.span });
+    });
+    return out;
+  }
+
+  /** A leading number (integer or not), e.g. a dropout rate. */
+  positionalNumber(): number | undefined {
+    const i = this.atoms.findIndex((a, j) => !this.used[j] && a.kind === 'number');
+    if (i !== 0) return undefined;
+    this.used[i] = true;
+    return (this.atoms[i] as Extract<Atom, { kind: 'number' }>).value;
+  }
+
   /** A word that takes no value, such as `nobias`. */
   word(w: string): boolean {
     const at = this.findWord(w);

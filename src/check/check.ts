@@ -6,6 +6,7 @@ import type {
   Aggregation, FrameOutput, FrameSelection, Layer, Model, Party, Pipeline, Reveal, Target, Truncation, VideoInput,
 } from '../ir/pipeline.js';
 import { formatShape } from '../ir/shapes.js';
+import { layerParams, product } from '../ir/pipeline.js';
 import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
 import { ArgReader } from './args.js';
 import { checkLayers } from './layers.js';
@@ -17,6 +18,10 @@ export interface CheckResult {
 }
 
 const MAX_DIM = 1 << 20;
+
+function parameterCountOf(l: Layer): number {
+  return layerParams(l).reduce((s, t) => s + product(t.shape), 0);
+}
 
 export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOverride?: ProtocolName): CheckResult {
   const diags: Diagnostic[] = [];
@@ -87,7 +92,9 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
       if (!(range[0] < range[1])) err(range[2], 'the value range must be [LOW, HIGH] with LOW < HIGH', { found: `[${range[0]}, ${range[1]}]` });
       else rng = [range[0], range[1]];
     }
-    if (owner && shapeOk) {
+    if (shapeOk && dims.reduce((a, b) => a * b, 1) >= 2 ** 31) {
+      err(v.shapeSpan, `the video is too large: ${dims.join(' x ')} values`, { expected: 'fewer than 2^31 values' });
+    } else if (owner && shapeOk) {
       video = { name: v.name.text, owner, frames: dims[0]!, height: dims[1]!, width: dims[2]!, channels: dims[3]!, range: rng };
     }
   }
@@ -149,6 +156,17 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
         });
         model = undefined;
       }
+    }
+    // MP-SPDZ addresses memory with 64-bit registers but allocates every tensor up front:
+    // anything near 2^31 values is far beyond what a run can hold, and a sign of a typo
+    const limit = 2 ** 31;
+    const n = selection?.kind === 'oblivious' ? selection.count : selection?.indices.length ?? 1;
+    const big = model?.layers.find((l) => product(l.outShape) * n >= limit || parameterCountOf(l) >= limit);
+    if (big && model) {
+      err(big.span ?? m.span, `layer '${big.name}' is too large: ${formatShape(big.outShape)} per frame for ${n} frames`, {
+        expected: `fewer than 2^31 values per tensor`,
+      });
+      model = undefined;
     }
     if (video && owner && video.owner.name === owner.name) {
       diags.push(warningAt(m.owner.span, `'${owner.name}' owns both the video and the model: nothing is private from anyone`));

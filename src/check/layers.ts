@@ -1,31 +1,44 @@
-// Inline layer statements -> IR layers, with every shape inferred and checked.
-import { type Diagnostic, errorAt } from '../diagnostics.js';
+// Layer statements -> IR layers, with every shape inferred and checked. A model is a graph:
+// a layer reads the previous statement's output unless it says `from NAME`; `add` and
+// `concat` name the layers they merge. `input` names the frames.
+import { type Diagnostic, type Span, errorAt } from '../diagnostics.js';
 import type { LayerStatement } from '../syntax/ast.js';
 import type { Activation, Layer, Padding, Shape } from '../ir/pipeline.js';
-import { product } from '../ir/pipeline.js';
+import { INPUT, product } from '../ir/pipeline.js';
 import { formatShape, windowOutput } from '../ir/shapes.js';
 import { ArgReader } from './args.js';
 
-export const LAYER_KINDS = ['conv2d', 'dense', 'relu', 'avgpool', 'maxpool', 'flatten'] as const;
-
-const LAYER_HELP: Record<string, string> = {
-  conv2d: "conv2d FILTERS kernel KxK [stride S|SxS] [valid|same] [relu] [nobias]",
-  dense: 'dense UNITS [relu] [nobias]',
-  relu: 'relu',
-  avgpool: 'avgpool KxK [stride S|SxS] [valid|same]',
-  maxpool: 'maxpool KxK [stride S|SxS] [valid|same]',
-  flatten: 'flatten',
+export const LAYER_HELP: Record<string, string> = {
+  conv2d: 'conv2d FILTERS kernel KxK [stride S|SxS] [valid|same] [relu] [nobias] [from NAME]',
+  depthwise_conv2d: 'depthwise_conv2d kernel KxK [multiplier M] [stride S|SxS] [valid|same] [relu] [nobias] [from NAME]',
+  dense: 'dense UNITS [relu] [nobias] [from NAME]',
+  relu: 'relu [max V] [from NAME]',
+  avgpool: 'avgpool KxK [stride S|SxS] [valid|same] [from NAME]',
+  maxpool: 'maxpool KxK [stride S|SxS] [valid|same] [from NAME]',
+  global_avgpool: 'global_avgpool [from NAME]',
+  global_maxpool: 'global_maxpool [from NAME]',
+  flatten: 'flatten [from NAME]',
+  batchnorm: 'batchnorm [epsilon E] [from NAME]',
+  zeropad: 'zeropad P | PxQ | [top, bottom, left, right] [from NAME]',
+  crop: 'crop P | PxQ | [top, bottom, left, right] [from NAME]',
+  reshape: 'reshape [d1, d2, ...] [from NAME]',
+  dropout: 'dropout [RATE] [from NAME]',
+  add: 'add NAME, NAME[, ...]',
+  concat: 'concat NAME, NAME[, ...]',
 };
 
-/** Checks a layer stack from `inputShape` on; returns the layers (possibly partial on error). */
-export function checkLayers(stmts: LayerStatement[], inputShape: Shape, diags: Diagnostic[]): Layer[] {
+export const LAYER_KINDS = Object.keys(LAYER_HELP);
+
+/** Checks a layer graph from `inputShape` on; returns the layers, or undefined after errors. */
+export function checkLayers(stmts: LayerStatement[], inputShape: Shape, diags: Diagnostic[]): Layer[] | undefined {
   const layers: Layer[] = [];
+  const shapes = new Map<string, Shape>([[INPUT, inputShape]]);
   const counts = new Map<string, number>();
-  const labels = new Set<string>();
-  let shape = inputShape;
+  let previous = INPUT;
+  const errorsAtStart = diags.length;
   for (const st of stmts) {
     const kind = st.kind.text;
-    if (!(LAYER_KINDS as readonly string[]).includes(kind)) {
+    if (!LAYER_KINDS.includes(kind)) {
       diags.push(
         errorAt(st.kind.span, `unknown layer '${kind}'`, {
           expected: `one of ${LAYER_KINDS.join(', ')}`,
@@ -33,100 +46,206 @@ export function checkLayers(stmts: LayerStatement[], inputShape: Shape, diags: D
           hints: kind === 'softmax' ? ["the per-frame softmax is chosen in 'classify each frame with MODEL, softmax relu_normalized|exact'"] : undefined,
         }),
       );
-      return layers;
+      return undefined;
     }
-    const n = (counts.get(kind) ?? 0) + 1;
-    counts.set(kind, n);
-    let name = `${kind}_${n}`;
+    let name: string;
     if (st.label) {
-      if (labels.has(st.label.text)) diags.push(errorAt(st.label.span, `layer name '${st.label.text}' is used twice`));
-      labels.add(st.label.text);
+      if (shapes.has(st.label.text)) {
+        diags.push(errorAt(st.label.span, st.label.text === INPUT ? "'input' names the frames; choose another layer name" : `layer name '${st.label.text}' is used twice`));
+        return undefined;
+      }
       name = st.label.text;
+    } else {
+      do {
+        const n = (counts.get(kind) ?? 0) + 1;
+        counts.set(kind, n);
+        name = `${kind}_${n}`;
+      } while (shapes.has(name));
     }
-    const r = new ArgReader(st.args, kind, st.kind.span, diags);
-    const errorsBefore = diags.length;
-    const needImage = (): [number, number, number] | undefined => {
-      if (shape.length !== 3) {
+    const before = diags.length;
+    const layer = checkLayer(st, kind, name, previous, shapes, diags);
+    if (!layer || diags.length > before) return undefined; // later shapes would be guesses
+    layers.push(layer);
+    shapes.set(name, layer.outShape);
+    previous = name;
+  }
+  return diags.length > errorsAtStart ? undefined : layers;
+}
+
+function checkLayer(st: LayerStatement, kind: string, name: string, previous: string, shapes: Map<string, Shape>, diags: Diagnostic[]): Layer | undefined {
+  const r = new ArgReader(st.args, kind, st.kind.span, diags);
+  const help = LAYER_HELP[kind]!;
+  const resolve = (ref: { text: string; span: Span }): Shape | undefined => {
+    const s = shapes.get(ref.text);
+    if (!s) {
+      diags.push(
+        errorAt(ref.span, `unknown layer '${ref.text}'`, {
+          expected: `'input' or a layer defined above: ${[...shapes.keys()].slice(-6).join(', ')}`,
+          found: `'${ref.text}'`,
+        }),
+      );
+    }
+    return s;
+  };
+  const base = (inputs: string[], inShape: Shape) => ({ name, inputs, inShape, span: st.span });
+
+  if (kind === 'add' || kind === 'concat') {
+    const refs = r.names();
+    r.finish(help);
+    if (refs.length < 2) {
+      diags.push(errorAt(st.kind.span, `${kind} needs at least two layers to merge`, { expected: help }));
+      return undefined;
+    }
+    const ins = refs.map(resolve);
+    if (ins.some((s) => !s)) return undefined;
+    const first = ins[0]!;
+    for (let i = 1; i < ins.length; i++) {
+      const s = ins[i]!;
+      const ok = kind === 'add' ? formatShape(s) === formatShape(first) : s.length === first.length && s.slice(0, -1).every((d, j) => d === first[j]);
+      if (!ok) {
         diags.push(
-          errorAt(st.kind.span, `${kind} needs an image-shaped input [h, w, c]`, {
-            expected: '[h, w, c]',
-            found: formatShape(shape),
-            hints: ["convolutions and pooling must come before 'flatten' and 'dense'"],
+          errorAt(refs[i]!.span, kind === 'add' ? `add needs inputs of one shape` : 'concat needs inputs that differ only in their last (channel) axis', {
+            expected: formatShape(first),
+            found: formatShape(s),
           }),
         );
         return undefined;
       }
-      return shape as [number, number, number];
-    };
-    let layer: Layer | undefined;
-    switch (kind) {
-      case 'conv2d': {
-        const filters = r.positiveInt('the number of filters', true);
-        const kernel = r.keyedSize('kernel', undefined, true);
-        const strides = r.keyedSize('stride', [1, 1])!;
-        const padding = r.flag<Padding>(['valid', 'same'], 'valid');
-        const activation = r.flag<Activation>(['relu', 'linear'], 'linear');
-        const useBias = !r.word('nobias');
-        r.finish(LAYER_HELP[kind]!);
-        const img = needImage();
-        if (!img || filters === undefined || kernel === undefined) break;
-        const out = spatialOut(img, kernel, strides, padding);
-        if (!out) {
-          diags.push(windowTooLarge(st, 'kernel', kernel, img));
-          break;
-        }
-        layer = { op: 'conv2d', name, filters, kernel, strides, padding, useBias, activation, inShape: shape, outShape: [out[0], out[1], filters], span: st.span };
-        break;
-      }
-      case 'dense': {
-        const units = r.positiveInt('the number of units', true);
-        const activation = r.flag<Activation>(['relu', 'linear'], 'linear');
-        const useBias = !r.word('nobias');
-        r.finish(LAYER_HELP[kind]!);
-        if (units === undefined) break;
-        if (shape.length !== 1) {
-          diags.push(
-            errorAt(st.kind.span, 'dense needs a flat input', {
-              expected: '[d]',
-              found: formatShape(shape),
-              hints: ["add 'flatten' before the first dense layer"],
-            }),
-          );
-          break;
-        }
-        layer = { op: 'dense', name, units, useBias, activation, inShape: shape, outShape: [units], span: st.span };
-        break;
-      }
-      case 'avgpool':
-      case 'maxpool': {
-        const pool = r.positionalSize('the pool size', true);
-        const strides = r.keyedSize('stride', pool);
-        const padding = r.flag<Padding>(['valid', 'same'], 'valid');
-        r.finish(LAYER_HELP[kind]!);
-        const img = needImage();
-        if (!img || !pool || !strides) break;
-        const out = spatialOut(img, pool, strides, padding);
-        if (!out) {
-          diags.push(windowTooLarge(st, 'pool', pool, img));
-          break;
-        }
-        layer = { op: kind, name, pool, strides, padding, inShape: shape, outShape: [out[0], out[1], img[2]], span: st.span };
-        break;
-      }
-      case 'relu':
-        r.finish(LAYER_HELP[kind]!);
-        layer = { op: 'relu', name, inShape: shape, outShape: shape, span: st.span };
-        break;
-      case 'flatten':
-        r.finish(LAYER_HELP[kind]!);
-        layer = { op: 'flatten', name, inShape: shape, outShape: [product(shape)], span: st.span };
-        break;
     }
-    if (!layer || diags.length > errorsBefore) return layers; // later shapes would be guesses
-    layers.push(layer);
-    shape = layer.outShape;
+    const out = kind === 'add' ? first : [...first.slice(0, -1), ins.reduce((s, x) => s + x![x!.length - 1]!, 0)];
+    return { op: kind, ...base(refs.map((x) => x.text), first), outShape: out };
   }
-  return layers;
+
+  const from = r.keyedName('from');
+  const inputName = from?.text ?? previous;
+  const shape = from ? resolve(from) : shapes.get(previous)!;
+  if (!shape) return undefined;
+  const needImage = (): [number, number, number] | undefined => {
+    if (shape.length !== 3) {
+      diags.push(
+        errorAt(st.kind.span, `${kind} needs an image-shaped input [h, w, c]`, {
+          expected: '[h, w, c]',
+          found: formatShape(shape),
+          hints: ["convolutions and pooling must come before 'flatten' and 'dense'"],
+        }),
+      );
+      return undefined;
+    }
+    return shape as [number, number, number];
+  };
+  const b = base([inputName], shape);
+  switch (kind) {
+    case 'conv2d':
+    case 'depthwise_conv2d': {
+      const filters = kind === 'conv2d' ? r.positiveInt('the number of filters', true) : undefined;
+      const kernel = r.keyedSize('kernel', undefined, true);
+      const multiplier = kind === 'depthwise_conv2d' ? r.keyedInt('multiplier', 1) : undefined;
+      const strides = r.keyedSize('stride', [1, 1])!;
+      const padding = r.flag<Padding>(['valid', 'same'], 'valid');
+      const activation = r.flag<Activation>(['relu', 'linear'], 'linear');
+      const useBias = !r.word('nobias');
+      r.finish(help);
+      const img = needImage();
+      if (!img || kernel === undefined || (kind === 'conv2d' && filters === undefined)) return undefined;
+      const out = spatialOut(img, kernel, strides, padding);
+      if (!out) {
+        diags.push(windowTooLarge(st, 'kernel', kernel, img));
+        return undefined;
+      }
+      if (kind === 'conv2d') return { op: 'conv2d', ...b, filters: filters!, kernel, strides, padding, useBias, activation, outShape: [out[0], out[1], filters!] };
+      return { op: 'depthwise_conv2d', ...b, multiplier: multiplier!, kernel, strides, padding, useBias, activation, outShape: [out[0], out[1], img[2] * multiplier!] };
+    }
+    case 'dense': {
+      const units = r.positiveInt('the number of units', true);
+      const activation = r.flag<Activation>(['relu', 'linear'], 'linear');
+      const useBias = !r.word('nobias');
+      r.finish(help);
+      if (units === undefined) return undefined;
+      if (shape.length !== 1) {
+        diags.push(errorAt(st.kind.span, 'dense needs a flat input', { expected: '[d]', found: formatShape(shape), hints: ["add 'flatten' before the first dense layer"] }));
+        return undefined;
+      }
+      return { op: 'dense', ...b, units, useBias, activation, outShape: [units] };
+    }
+    case 'avgpool':
+    case 'maxpool': {
+      const pool = r.positionalSize('the pool size', true);
+      const strides = r.keyedSize('stride', pool);
+      const padding = r.flag<Padding>(['valid', 'same'], 'valid');
+      r.finish(help);
+      const img = needImage();
+      if (!img || !pool || !strides) return undefined;
+      const out = spatialOut(img, pool, strides, padding);
+      if (!out) {
+        diags.push(windowTooLarge(st, 'pool', pool, img));
+        return undefined;
+      }
+      return { op: kind, ...b, pool, strides, padding, outShape: [out[0], out[1], img[2]] };
+    }
+    case 'global_avgpool':
+    case 'global_maxpool': {
+      r.finish(help);
+      const img = needImage();
+      return img ? { op: kind, ...b, outShape: [img[2]] } : undefined;
+    }
+    case 'relu': {
+      const max = r.keyedNumber('max', undefined, Number.MIN_VALUE);
+      r.finish(help);
+      return { op: 'relu', ...b, outShape: shape, ...(max !== undefined ? { max } : {}) };
+    }
+    case 'flatten':
+      r.finish(help);
+      return { op: 'flatten', ...b, outShape: [product(shape)] };
+    case 'dropout':
+      r.positionalNumber();
+      r.finish(help);
+      return { op: 'dropout', ...b, outShape: shape };
+    case 'batchnorm': {
+      const epsilon = r.keyedNumber('epsilon', 1e-3, 0)!;
+      r.finish(help);
+      return { op: 'batchnorm', ...b, epsilon, outShape: shape };
+    }
+    case 'zeropad':
+    case 'crop': {
+      const sizes = fourSides(r, kind);
+      r.finish(help);
+      const img = needImage();
+      if (!img || !sizes) return undefined;
+      const [t, bo, l, ri] = sizes;
+      const sign = kind === 'zeropad' ? 1 : -1;
+      const out: Shape = [img[0] + sign * (t + bo), img[1] + sign * (l + ri), img[2]];
+      if (out[0]! < 1 || out[1]! < 1) {
+        diags.push(errorAt(st.span, `crop removes the whole ${img[0]}x${img[1]} input`, { found: `[${sizes.join(', ')}]` }));
+        return undefined;
+      }
+      return kind === 'zeropad' ? { op: 'zeropad', ...b, pad: sizes, outShape: out } : { op: 'crop', ...b, crop: sizes, outShape: out };
+    }
+    case 'reshape': {
+      const target = r.list('the new shape', true);
+      r.finish(help);
+      if (!target) return undefined;
+      if (target.values.length === 0 || target.values.some((d) => d < 1) || product(target.values) !== product(shape)) {
+        diags.push(errorAt(target.span, `cannot reshape ${formatShape(shape)} (${product(shape)} values) to [${target.values.join(', ')}]`, { expected: `positive sizes whose product is ${product(shape)}` }));
+        return undefined;
+      }
+      return { op: 'reshape', ...b, outShape: target.values };
+    }
+  }
+  return undefined;
+}
+
+/** `P`, `PxQ` (top/bottom P, left/right Q) or `[top, bottom, left, right]`. */
+function fourSides(r: ArgReader, what: string): [number, number, number, number] | undefined {
+  const list = r.list(`the ${what} sizes`, false);
+  if (list) {
+    if (list.values.length !== 4) {
+      r.finish(`${what} [top, bottom, left, right]`);
+      return undefined;
+    }
+    return list.values as [number, number, number, number];
+  }
+  const size = r.positionalSize(`the ${what} size`, true);
+  return size ? [size[0], size[0], size[1], size[1]] : undefined;
 }
 
 function spatialOut(img: [number, number, number], window: [number, number], strides: [number, number], padding: Padding): [number, number] | undefined {

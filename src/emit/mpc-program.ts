@@ -107,18 +107,28 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   line('layers = [');
   for (const l of layers) line(`    ${layerConstructor(l, seed ? 1 : n, helpers, style)},  # ${l.from}`);
   line(']');
+  // graph edges that are not simply "the object before"
+  layers.forEach((l, i) => {
+    if (i > 0 && (l.inputs.length !== 1 || l.inputs[0] !== i - 1)) {
+      line(`layers[${i}].inputs = [${l.inputs.map((j) => `layers[${j}]`).join(', ')}]  # ${l.from} reads ${l.inputs.map((j) => layers[j]!.from).join(', ')}`);
+    }
+  });
   layers.forEach((l, i) => {
     if (l.kind === 'dense' && !l.useBias) line(`layers[${i}].b.assign_all(0)  # ${l.from} has no bias`);
   });
   line(`# parameters in Keras layout (conv: kh, kw, in, out; dense: in, out), each kernel then its bias;`);
   line(`# one input round trip per tensor (a large budget keeps it from being split)`);
   layers.forEach((l, i) => {
-    if (l.kind === 'conv2d') {
-      line(`layers[${i}].weights.input_from(${owner}, budget=INPUT_BUDGET)  # ${l.from}.kernel`);
-      if (l.useBias) line(`layers[${i}].bias.input_from(${owner}, budget=INPUT_BUDGET)  # ${l.from}.bias`);
+    const read = (field: string, what: string) => line(`layers[${i}].${field}.input_from(${owner}, budget=INPUT_BUDGET)  # ${l.from}.${what}`);
+    if (l.kind === 'conv2d' || l.kind === 'depthwise') {
+      read('weights', l.kind === 'conv2d' ? 'kernel' : 'depthwise_kernel');
+      if (l.useBias) read('bias', 'bias');
     } else if (l.kind === 'dense') {
-      line(`layers[${i}].W.input_from(${owner}, budget=INPUT_BUDGET)  # ${l.from}.kernel`);
-      if (l.useBias) line(`layers[${i}].b.input_from(${owner}, budget=INPUT_BUDGET)  # ${l.from}.bias`);
+      read('W', 'kernel');
+      if (l.useBias) read('b', 'bias');
+    } else if (l.kind === 'batchnorm') {
+      read('scale', 'scale');
+      read('shift', 'shift');
     }
   });
   line(`stop_timer(${STAGE_TIMERS.inputs})`);
@@ -131,7 +141,7 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
     line('# Oblivious: the secret n x N 0/1 matrix times the secret N x (h*w*c) video. An integer');
     line('# (sint) times fixed-point (sfix) matrix product needs no truncation.');
     line('frames = selection.dot(video)');
-    if (!seed) line('layers[0].X.assign_vector(frames.get_vector())');
+    if (!seed) line('layers[0].Y.assign_vector(frames.get_vector())  # the input object holds the frames');
   } else {
     line('# Public selection: every party knows which frames are used (only their content is secret).');
     line(`PUBLIC_FRAMES = ${list(p.selection.indices)}`);
@@ -141,7 +151,7 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
       line('    frames[i].assign_vector(video[frame].get_vector())');
     } else {
       line('for i, frame in enumerate(PUBLIC_FRAMES):');
-      line('    layers[0].X[i].assign_vector(video[frame].get_vector())');
+      line('    layers[0].Y[i].assign_vector(video[frame].get_vector())');
     }
   }
   line(`stop_timer(${STAGE_TIMERS.selection})`);
@@ -157,7 +167,7 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
     line('');
     line('@for_range(SELECTED)');
     line('def _(i):');
-    line('    layers[0].X.assign_vector(frames[i].get_vector())');
+    line('    layers[0].Y.assign_vector(frames[i].get_vector())');
     line('    cnn.forward(N=1)');
     line('    per_frame[i].assign_vector(layers[-1].Y.get_vector())');
     line('');
@@ -200,7 +210,9 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
 
   // ---- stage 5: aggregation ----
   helpers.add('argmax');
-  const labelVar = pyName(p.aggregation.labelName);
+  // the Python variable is always `label`; the user's name is only printed (it could clash
+  // with a name the program uses)
+  const labelVar = 'label';
   line('# ---- Stage 5: label aggregation ----');
   line(`start_timer(${STAGE_TIMERS.aggregation})`);
   if (p.aggregation.kind === 'sum') {
@@ -230,12 +242,6 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   return { code: formatPython(L.join('\n') + '\n'), helpers: [...helpers].sort() };
 }
 
-function pyName(s: string): string {
-  const safe = s.replace(/[^A-Za-z0-9_]/g, '_');
-  const reserved = new Set(['sum', 'min', 'max', 'len', 'print', 'list', 'input', 'layers', 'video', 'selection', 'frames', 'cnn', 'logits', 'per_class', 'aggregate', 'ml', 'program', 'sint', 'sfix', 'cfix', 'cint', 'regint', 'lambda', 'class', 'def', 'if', 'else', 'for', 'in', 'is', 'not', 'and', 'or', 'from', 'import', 'return', 'None', 'True', 'False', 'with', 'as', 'pass', 'global', 'while', 'try', 'except', 'finally', 'raise', 'yield', 'del', 'assert', 'break', 'continue', 'elif', 'nonlocal', 'async', 'await']);
-  return reserved.has(safe) ? `${safe}_value` : safe;
-}
-
 function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, style: EmitStyle): string {
   // MP-SPDZ's stock pooling layers pad only after the input, so SAME padding keeps ppvc-dsl's
   // layers even in the seed style
@@ -245,6 +251,27 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, styl
     return `ml.MaxPool(${list([n, ...l.inShape])}, strides=${tuple([1, ...l.strides, 1])}, ksize=${tuple([1, ...l.pool, 1])}, padding="VALID")`;
   }
   switch (l.kind) {
+    case 'input':
+      helpers.add('input');
+      return `ml.PpvcInput(${list([n, ...l.shape])})`;
+    case 'depthwise':
+      helpers.add('depthwise');
+      return `ml.PpvcDepthwiseConv2d(${list([n, ...l.inShape])}, kernel=${tuple(l.kernel)}, multiplier=${l.multiplier}, strides=${tuple(l.strides)}, padding=${pyPad(l.padding)}, output_shape=${list([n, ...l.outShape])}${l.useBias ? '' : ', bias=False'})`;
+    case 'batchnorm':
+      helpers.add('batchnorm');
+      return `ml.PpvcBatchNorm(${list([n, ...l.shape])})`;
+    case 'zeropad':
+      helpers.add('reshape_ops');
+      return `ml.PpvcZeroPad2d(${list([n, ...l.inShape])}, pad=${tuple(l.sides)})`;
+    case 'crop':
+      helpers.add('reshape_ops');
+      return `ml.PpvcCrop2d(${list([n, ...l.inShape])}, crop=${tuple(l.sides)})`;
+    case 'add':
+      helpers.add('merge');
+      return `ml.PpvcAdd(${list([n, ...l.shape])})`;
+    case 'concat':
+      helpers.add('merge');
+      return `ml.PpvcConcat(${list([n, ...l.shape])})`;
     case 'conv2d': {
       const cin = l.inShape[2]!;
       const args = [
@@ -264,9 +291,9 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, styl
     case 'dense':
       return `ml.Dense(${n}, ${l.dIn}, ${l.dOut}${l.relu ? ', activation="relu"' : ''})`;
     case 'relu':
-      if (style === 'seed') return `ml.Relu(${list([n, ...l.shape])})`;
+      if (style === 'seed' && l.max === undefined) return `ml.Relu(${list([n, ...l.shape])})`;
       helpers.add('relu');
-      return `ml.PpvcRelu(${list([n, ...l.shape])})`;
+      return `ml.PpvcRelu(${list([n, ...l.shape])}${l.max !== undefined ? `, max_value=${l.max}` : ''})`;
     case 'avgpool':
       helpers.add('avgpool');
       return `ml.PpvcAvgPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)})`;

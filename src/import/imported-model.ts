@@ -75,6 +75,8 @@ export interface LayerConfig {
   /** batchnorm: whether beta (center) and gamma (scale) exist. */
   center?: boolean;
   scale?: boolean;
+  /** batchnorm, Keras 1 only: 0 uses the moving statistics at inference; 1 and 2 normalise with the sample's / batch's own. */
+  keras1_mode?: number;
   /** zeropad2d. */
   zero_padding?: Padding2D;
   /** crop2d. */

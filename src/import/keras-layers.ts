@@ -102,6 +102,7 @@ const batchnorm: Spec = (r, ctx) => ({
     momentum: r.number('momentum'),
     center: r.bool('center', true),
     scale: r.bool('scale', true),
+    keras1_mode: r.number('mode'),
   },
 });
 

@@ -61,6 +61,12 @@ export function unsupportedReasons(layer: ImportedLayer, dataFormat: DataFormat 
   if (c.activation !== undefined && !SUPPORTED_ACTIVATIONS.includes(c.activation)) {
     reasons.push(`activation '${c.activation}' is not supported: ppvc-dsl computes ${SUPPORTED_ACTIVATIONS.join(', ')} only${ACTIVATION_HINTS[c.activation] ? ` (${ACTIVATION_HINTS[c.activation]})` : ''}`);
   }
+  if (c.activation === 'softmax' && layer.outputShape.length !== 1) {
+    reasons.push(`softmax over the last axis of a [${layer.outputShape.join(', ')}] tensor (per position) is not supported; ppvc-dsl computes softmax on the class scores only`);
+  }
+  if (layer.op === 'batchnorm' && c.keras1_mode !== undefined && c.keras1_mode !== 0) {
+    reasons.push(`Keras 1 BatchNormalization mode ${c.keras1_mode} normalises with statistics of the input itself, not the moving averages`);
+  }
   if (layer.op === 'relu') {
     if (c.negative_slope) reasons.push(`a leaky ReLU (negative_slope ${c.negative_slope}) is not supported`);
     if (c.threshold) reasons.push(`a ReLU with threshold ${c.threshold} is not supported`);

@@ -9,12 +9,23 @@ export type Shape = number[];
 export type Activation = 'linear' | 'relu';
 export type Padding = 'valid' | 'same';
 
+/** The name of the pipeline's input (the selected frames) in layer graphs. */
+export const INPUT = 'input';
+
 interface LayerBase {
   /** A unique, stable name (`conv2d_1`, or the label the user gave). */
   name: string;
+  /** The layers whose outputs this one reads, by name (`input` for the frames). */
+  inputs: string[];
   inShape: Shape;
   outShape: Shape;
   span?: Span;
+}
+
+/** A batch normalisation folded into a linear layer by passes/fold-batchnorm.ts. */
+export interface FoldedBatchnorm {
+  name: string;
+  epsilon: number;
 }
 
 export interface Conv2DLayer extends LayerBase {
@@ -25,6 +36,19 @@ export interface Conv2DLayer extends LayerBase {
   padding: Padding;
   useBias: boolean;
   activation: Activation;
+  folded?: FoldedBatchnorm;
+}
+
+/** Each input channel convolved with its own `multiplier` filters (Keras DepthwiseConv2D). */
+export interface DepthwiseConv2DLayer extends LayerBase {
+  op: 'depthwise_conv2d';
+  multiplier: number;
+  kernel: [number, number];
+  strides: [number, number];
+  padding: Padding;
+  useBias: boolean;
+  activation: Activation;
+  folded?: FoldedBatchnorm;
 }
 
 export interface DenseLayer extends LayerBase {
@@ -32,10 +56,55 @@ export interface DenseLayer extends LayerBase {
   units: number;
   useBias: boolean;
   activation: Activation;
+  folded?: FoldedBatchnorm;
 }
 
 export interface ReluLayer extends LayerBase {
   op: 'relu';
+  /** ReLU6 and friends: min(max(x, 0), max). */
+  max?: number;
+}
+
+/** Per-channel x * scale + shift: a batch normalisation with its statistics already applied. */
+export interface BatchnormLayer extends LayerBase {
+  op: 'batchnorm';
+  epsilon: number;
+}
+
+/** Zero padding ([top, bottom, left, right]): public, costs nothing in MPC. */
+export interface ZeroPadLayer extends LayerBase {
+  op: 'zeropad';
+  pad: [number, number, number, number];
+}
+
+/** A public crop ([top, bottom, left, right]). */
+export interface CropLayer extends LayerBase {
+  op: 'crop';
+  crop: [number, number, number, number];
+}
+
+export interface GlobalPoolLayer extends LayerBase {
+  op: 'global_avgpool' | 'global_maxpool';
+}
+
+/** Element-wise sum of its inputs (residual connections). */
+export interface AddLayer extends LayerBase {
+  op: 'add';
+}
+
+/** Concatenation along the channel (last) axis. */
+export interface ConcatLayer extends LayerBase {
+  op: 'concat';
+}
+
+/** A change of shape only (row-major, as Keras Reshape). */
+export interface ReshapeLayer extends LayerBase {
+  op: 'reshape';
+}
+
+/** Identity at inference (Dropout and Keras' noise layers). */
+export interface DropoutLayer extends LayerBase {
+  op: 'dropout';
 }
 
 export interface PoolLayer extends LayerBase {
@@ -49,12 +118,28 @@ export interface FlattenLayer extends LayerBase {
   op: 'flatten';
 }
 
-export type Layer = Conv2DLayer | DenseLayer | ReluLayer | PoolLayer | FlattenLayer;
+export type Layer =
+  | Conv2DLayer
+  | DepthwiseConv2DLayer
+  | DenseLayer
+  | ReluLayer
+  | PoolLayer
+  | FlattenLayer
+  | BatchnormLayer
+  | ZeroPadLayer
+  | CropLayer
+  | GlobalPoolLayer
+  | AddLayer
+  | ConcatLayer
+  | ReshapeLayer
+  | DropoutLayer;
+
+export type LayerOp = Layer['op'];
 
 /** One named parameter tensor of a layer, in the model owner's input file order. */
 export interface ParamTensor {
   layer: string;
-  name: 'kernel' | 'bias';
+  name: 'kernel' | 'bias' | 'depthwise_kernel' | 'scale' | 'shift';
   shape: number[];
   /** How the values are laid out, for inputs.json and for the exporters. */
   layout: string;
@@ -151,21 +236,37 @@ export function product(shape: readonly number[]): number {
 
 /** The parameter tensors of a layer, in file order (kernel then bias), in Keras layout. */
 export function layerParams(layer: Layer): ParamTensor[] {
+  const fold = (l: { folded?: FoldedBatchnorm }) => (l.folded ? ` (batch normalisation '${l.folded.name}' folded in)` : '');
   switch (layer.op) {
     case 'conv2d': {
       const cin = layer.inShape[2]!;
       const out: ParamTensor[] = [
-        { layer: layer.name, name: 'kernel', shape: [layer.kernel[0], layer.kernel[1], cin, layer.filters], layout: 'row-major [kh, kw, in_channels, filters] (Keras Conv2D kernel)' },
+        { layer: layer.name, name: 'kernel', shape: [layer.kernel[0], layer.kernel[1], cin, layer.filters], layout: `row-major [kh, kw, in_channels, filters] (Keras Conv2D kernel)${fold(layer)}` },
       ];
-      if (layer.useBias) out.push({ layer: layer.name, name: 'bias', shape: [layer.filters], layout: '[filters]' });
+      if (layer.useBias) out.push({ layer: layer.name, name: 'bias', shape: [layer.filters], layout: `[filters]${fold(layer)}` });
+      return out;
+    }
+    case 'depthwise_conv2d': {
+      const cin = layer.inShape[2]!;
+      const out: ParamTensor[] = [
+        { layer: layer.name, name: 'depthwise_kernel', shape: [layer.kernel[0], layer.kernel[1], cin, layer.multiplier], layout: `row-major [kh, kw, in_channels, multiplier] (Keras DepthwiseConv2D kernel; output channel c * multiplier + m)${fold(layer)}` },
+      ];
+      if (layer.useBias) out.push({ layer: layer.name, name: 'bias', shape: [cin * layer.multiplier], layout: `[in_channels * multiplier]${fold(layer)}` });
       return out;
     }
     case 'dense': {
       const out: ParamTensor[] = [
-        { layer: layer.name, name: 'kernel', shape: [product(layer.inShape), layer.units], layout: 'row-major [in, units] (Keras Dense kernel; inputs flattened h, w, c)' },
+        { layer: layer.name, name: 'kernel', shape: [product(layer.inShape), layer.units], layout: `row-major [in, units] (Keras Dense kernel; inputs flattened h, w, c)${fold(layer)}` },
       ];
-      if (layer.useBias) out.push({ layer: layer.name, name: 'bias', shape: [layer.units], layout: '[units]' });
+      if (layer.useBias) out.push({ layer: layer.name, name: 'bias', shape: [layer.units], layout: `[units]${fold(layer)}` });
       return out;
+    }
+    case 'batchnorm': {
+      const c = layer.inShape[layer.inShape.length - 1]!;
+      return [
+        { layer: layer.name, name: 'scale', shape: [c], layout: '[channels]: gamma / sqrt(moving_variance + epsilon)' },
+        { layer: layer.name, name: 'shift', shape: [c], layout: '[channels]: beta - moving_mean * scale' },
+      ];
     }
     default:
       return [];

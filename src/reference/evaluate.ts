@@ -1,6 +1,7 @@
 // The clear-text reference evaluator of the pipeline IR (float32, TensorFlow.js): what the
 // secure program must reveal. Reads the same party input files, in the layout of inputs.json.
-import type { Pipeline } from '../ir/pipeline.js';
+import type { Layer, Pipeline } from '../ir/pipeline.js';
+import { INPUT } from '../ir/pipeline.js';
 import { selectedFrames } from '../ir/pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
 import { UserError } from '../diagnostics.js';
@@ -69,35 +70,72 @@ export async function evaluateReference(p: Pipeline, plan: InputPlan, values: Ma
       x = tf.gather(video, frames);
     }
     x = tf.reshape(x, [n, v.height, v.width, v.channels]);
+    type T = import('@tensorflow/tfjs-core').Tensor;
+    type T4 = import('@tensorflow/tfjs-core').Tensor4D;
+    const outputs = new Map<string, T>([[INPUT, x]]);
+    const param = (l: Layer, name: string, shape: number[]) => tf.tensor(t.get(`${l.name}.${name}`)!, shape);
     for (const l of p.model.layers) {
+      const ins = l.inputs.map((i) => outputs.get(i)!);
+      let y = ins[0]!;
       switch (l.op) {
-        case 'conv2d': {
-          const k = tf.tensor4d(t.get(`${l.name}.kernel`)!, [l.kernel[0], l.kernel[1], l.inShape[2]!, l.filters]);
-          x = tf.conv2d(x as import('@tensorflow/tfjs-core').Tensor4D, k, l.strides, l.padding);
-          if (l.useBias) x = tf.add(x, tf.tensor1d(t.get(`${l.name}.bias`)!));
-          if (l.activation === 'relu') x = tf.relu(x);
+        case 'conv2d':
+          y = tf.conv2d(y as T4, param(l, 'kernel', [l.kernel[0], l.kernel[1], l.inShape[2]!, l.filters]) as import('@tensorflow/tfjs-core').Tensor4D, l.strides, l.padding);
+          if (l.useBias) y = tf.add(y, param(l, 'bias', [l.filters]));
+          if (l.activation === 'relu') y = tf.relu(y);
           break;
-        }
+        case 'depthwise_conv2d':
+          y = tf.depthwiseConv2d(y as T4, param(l, 'depthwise_kernel', [l.kernel[0], l.kernel[1], l.inShape[2]!, l.multiplier]) as import('@tensorflow/tfjs-core').Tensor4D, l.strides, l.padding);
+          if (l.useBias) y = tf.add(y, param(l, 'bias', [l.inShape[2]! * l.multiplier]));
+          if (l.activation === 'relu') y = tf.relu(y);
+          break;
         case 'dense': {
           const d = l.inShape.reduce((a, b) => a * b, 1);
-          x = tf.matMul(tf.reshape(x, [n, d]), tf.tensor2d(t.get(`${l.name}.kernel`)!, [d, l.units]));
-          if (l.useBias) x = tf.add(x, tf.tensor1d(t.get(`${l.name}.bias`)!));
-          if (l.activation === 'relu') x = tf.relu(x);
+          y = tf.matMul(tf.reshape(y, [n, d]), param(l, 'kernel', [d, l.units]) as import('@tensorflow/tfjs-core').Tensor2D);
+          if (l.useBias) y = tf.add(y, param(l, 'bias', [l.units]));
+          if (l.activation === 'relu') y = tf.relu(y);
           break;
         }
         case 'relu':
-          x = tf.relu(x);
+          y = l.max !== undefined ? tf.clipByValue(y, 0, l.max) : tf.relu(y);
           break;
         case 'avgpool':
-          x = tf.avgPool(x as import('@tensorflow/tfjs-core').Tensor4D, l.pool, l.strides, l.padding);
+          y = tf.avgPool(y as T4, l.pool, l.strides, l.padding);
           break;
         case 'maxpool':
-          x = tf.maxPool(x as import('@tensorflow/tfjs-core').Tensor4D, l.pool, l.strides, l.padding);
+          y = tf.maxPool(y as T4, l.pool, l.strides, l.padding);
+          break;
+        case 'global_avgpool':
+          y = tf.mean(y, [1, 2]);
+          break;
+        case 'global_maxpool':
+          y = tf.max(y, [1, 2]);
+          break;
+        case 'batchnorm': {
+          const c = l.inShape[l.inShape.length - 1]!;
+          y = tf.add(tf.mul(y, param(l, 'scale', [c])), param(l, 'shift', [c]));
+          break;
+        }
+        case 'zeropad':
+          y = tf.pad(y, [[0, 0], [l.pad[0], l.pad[1]], [l.pad[2], l.pad[3]], [0, 0]]);
+          break;
+        case 'crop':
+          y = tf.slice(y, [0, l.crop[0], l.crop[2], 0], [n, l.outShape[0]!, l.outShape[1]!, l.outShape[2]!]);
+          break;
+        case 'add':
+          y = tf.addN(ins);
+          break;
+        case 'concat':
+          y = tf.concat(ins, ins[0]!.rank - 1);
           break;
         case 'flatten':
-          x = tf.reshape(x, [n, l.outShape[0]!]);
+        case 'reshape':
+          y = tf.reshape(y, [n, ...l.outShape]);
+          break;
+        case 'dropout':
           break;
       }
+      outputs.set(l.name, y);
+      x = y;
     }
     return { logits: tf.reshape(x, [n, p.classes]).arraySync() as number[][], frames };
   });

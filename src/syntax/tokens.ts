@@ -6,7 +6,8 @@ import { createToken, Lexer, type TokenType } from 'chevrotain';
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\f\v]+/, group: Lexer.SKIPPED });
 export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: 'comments' });
 export const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks: true });
-export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\n]|\\.)*"/ });
+/** A JSON string literal (so that its value is exactly what JSON.parse makes of it). */
+export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/ });
 /** A size such as `5x5` or `2x3x1`. */
 export const Dims = createToken({ name: 'Dims', pattern: /\d+(?:x\d+)+(?![A-Za-z0-9_])/ });
 export const NumberLiteral = createToken({

@@ -16,7 +16,11 @@
 // - All of this patches TFJS globals, so it runs in a worker thread: the calling process may
 //   use its own TensorFlow.js (the reference evaluator does) without clashing kernel registries.
 //   The worker also overlaps detection with decoding and cropping on the main thread.
-// - BlazeFace's graph has a fixed batch of 1, so frames are detected one at a time (pipelined).
+// - BlazeFace's graph has a fixed batch of 1 and the wasm backend runs single-threaded here
+//   (~40-60 ms a frame), so frames are not batched: they are pipelined over a small pool of
+//   workers (default 2) while ffmpeg decodes ahead.
+// - Every face above the confidence threshold is returned (Human's `maxDetected` = maxFaces);
+//   which one a frame contributes is the caller's choice (image.ts: pickFace).
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';

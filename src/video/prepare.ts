@@ -141,7 +141,10 @@ export async function prepareVideo(path: string, opts: PrepareOptions): Promise<
     throw new UserError({
       severity: 'error',
       message: `${path}: no face found in any of the ${decoded} decoded frames`,
-      hints: ['the video must show a face; a small or turned face may need a higher resolution video'],
+      hints: [
+        'the video must show a face; a small or turned face may need a higher resolution video',
+        ...(stoppedEarly ? [`only the first ${decoded} frames were examined: length '${opts.length}' stops once ${opts.frames} frames are collected`] : []),
+      ],
     });
   }
   if (stoppedEarly) notes.push(`stopped decoding after frame ${decoded - 1}: ${opts.frames} usable frames collected (length '${opts.length}')`);

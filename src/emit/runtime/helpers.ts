@@ -4,7 +4,20 @@
 // layer costs one vectorised multiplication (average) or log2(window) comparison rounds (max),
 // where upstream's FixAveragePool2d/MaxPool loop over every frame and channel.
 
-export type HelperName = 'windows' | 'avgpool' | 'maxpool' | 'relu' | 'conv' | 'argmax' | 'relu_softmax' | 'exact_softmax';
+export type HelperName =
+  | 'windows'
+  | 'input'
+  | 'avgpool'
+  | 'maxpool'
+  | 'relu'
+  | 'conv'
+  | 'depthwise'
+  | 'batchnorm'
+  | 'reshape_ops'
+  | 'merge'
+  | 'argmax'
+  | 'relu_softmax'
+  | 'exact_softmax';
 
 export interface Helper {
   name: HelperName;
@@ -159,15 +172,21 @@ class PpvcRelu(NoVariableLayer):
     whatever its size (upstream's Relu splits the tensor into chunks of the compile budget
     -b, each paying the comparison's rounds again)."""
 
-    def __init__(self, shape):
+    def __init__(self, shape, max_value=None):
         self.X = Tensor(shape, sfix)
         self.Y = Tensor(shape, sfix)
+        self.max_value = max_value
 
     def __repr__(self):
         return "PpvcRelu(%s)" % (self._X.sizes,)
 
     def _forward(self, batch=None):
-        self.Y.assign_vector(relu(self.X.get_vector()))
+        x = self.X.get_vector()
+        y = relu(x)
+        if self.max_value is not None:
+            # ReLU6 and friends: both comparisons in the same round trip
+            y = (x < self.max_value).if_else(y, self.max_value)
+        self.Y.assign_vector(y)
 `;
 
 const conv = `
@@ -208,6 +227,184 @@ class PpvcConv2d(FixConv2d):
             unreduced, self.weight_squant(), self.output_squant.params, self.n_summands()
         ).reduce_after_mul()
         res.store_in_mem(self.Y.address)
+`;
+
+const input = `
+class PpvcInput(NoVariableLayer):
+    """The selected frames, as the output of a layer, so that any layer of a graph can read
+    them (\`inputs\` names their producers)."""
+
+    def __init__(self, shape):
+        self.X = Tensor(shape, sfix)
+        self.Y = Tensor(shape, sfix)
+
+    def __repr__(self):
+        return "PpvcInput(%s)" % (self._Y.sizes,)
+
+    def _forward(self, batch=None):
+        pass
+`;
+
+const depthwise = `
+class PpvcDepthwiseConv2d(NoVariableLayer):
+    """Depthwise 2D convolution in fixed point (Keras DepthwiseConv2D; MP-SPDZ 0.4.2 has a
+    quantised one only): each input channel convolved with its own \`multiplier\` filters,
+    one convolution instruction per output channel for the whole batch, then one truncation.
+    Weights in Keras layout [kh, kw, in_channels, multiplier]; output channel c * m + k."""
+
+    def __init__(self, input_shape, kernel, multiplier, strides, padding, output_shape, bias=True):
+        N, H, W, C = input_shape
+        self.kernel, self.multiplier, self.strides = tuple(kernel), multiplier, tuple(strides)
+        self.use_bias = bias
+        self.X = Tensor(input_shape, sfix)
+        self.Y = Tensor(output_shape, sfix)
+        self.weights = Tensor([kernel[0], kernel[1], C, multiplier], sfix)
+        self.bias = sfix.Array(C * multiplier)
+        if padding == "SAME":
+            self.padding = [max((o - 1) * s + k - i, 0) // 2 for o, s, k, i in
+                            zip(output_shape[1:3], strides, kernel, input_shape[1:3])]
+        else:
+            self.padding = [0, 0]
+
+    def __repr__(self):
+        return "PpvcDepthwiseConv2d(%s, kernel=%s, multiplier=%s, strides=%s)" % (
+            self._X.sizes, self.kernel, self.multiplier, self.strides)
+
+    def input_from(self, player, **kwargs):
+        self.weights.input_from(player, **kwargs)
+        if self.use_bias:
+            self.bias.input_from(player, **kwargs)
+
+    def _forward(self, batch=None):
+        N, H, W, C = self.X.sizes
+        _, OH, OW, OC = self.Y.sizes
+        kh, kw = self.kernel
+        unreduced = sint.Array(N * OH * OW * OC)
+
+        @for_range_opt(OC)
+        def _(j):
+            c = j // self.multiplier
+            k = j % self.multiplier
+            plane = self.X.get_vector_by_indices(None, None, None, c).pre_mul()
+            weights = self.weights.get_vector_by_indices(None, None, c, k).pre_mul()
+            res = sint(size=OH * OW * N)
+            conv2ds(res, plane, weights, OH, OW, H, W, kh, kw, self.strides[0],
+                    self.strides[1], 1, self.padding[0], self.padding[1], N)
+            if self.use_bias:
+                res += self.bias.expand_to_vector(j, res.size).v << sfix.f
+            res.store_in_mem(regint.inc(res.size, unreduced.address + j, OC))
+
+        total = unreduced.get_vector()
+        self.Y.assign_vector(sfix._new(sfix.int_type.round(
+            total, sfix.k + sfix.f, sfix.f, nearest=sfix.round_nearest, signed=True)))
+`;
+
+const batchnorm = `
+class PpvcBatchNorm(NoVariableLayer):
+    """Inference-time batch normalisation as a per-channel affine map x * scale + shift; the
+    model owner computes scale and shift from gamma, beta and the moving statistics in the
+    clear (ppvc-dsl export-weights). One multiplication round trip for the layer."""
+
+    def __init__(self, shape):
+        self.X = Tensor(shape, sfix)
+        self.Y = Tensor(shape, sfix)
+        self.scale = sfix.Array(shape[-1])
+        self.shift = sfix.Array(shape[-1])
+
+    def __repr__(self):
+        return "PpvcBatchNorm(%s)" % (self._X.sizes,)
+
+    def input_from(self, player, **kwargs):
+        self.scale.input_from(player, **kwargs)
+        self.shift.input_from(player, **kwargs)
+
+    def _forward(self, batch=None):
+        size = self.X.total_size()
+        C = self.X.sizes[-1]
+        per_element = regint.inc(size, 0, 1, 1, C)
+        scale = sfix._new(sint.load_mem(per_element + self.scale.address))
+        shift = sfix._new(sint.load_mem(per_element + self.shift.address))
+        self.Y.assign_vector(self.X.get_vector() * scale + shift)
+`;
+
+const reshapeOps = `
+class PpvcZeroPad2d(NoVariableLayer):
+    """Zero padding [top, bottom, left, right]: public, local memory moves only."""
+
+    def __init__(self, input_shape, pad):
+        N, H, W, C = input_shape
+        self.pad = tuple(pad)
+        self.X = Tensor(input_shape, sfix)
+        self.Y = Tensor([N, H + pad[0] + pad[1], W + pad[2] + pad[3], C], sfix)
+
+    def __repr__(self):
+        return "PpvcZeroPad2d(%s, pad=%s)" % (self._X.sizes, self.pad)
+
+    def _forward(self, batch=None):
+        N, H, W, C = self.X.sizes
+        _, OH, OW, _ = self.Y.sizes
+        self.Y.assign_all(0)
+        to = _ppvc_index(N, H, W, C, OH * OW * C, OW * C, C,
+                         base=self.Y.address + (self.pad[0] * OW + self.pad[2]) * C)
+        self.X.get_vector().v.store_in_mem(to)
+
+
+class PpvcCrop2d(NoVariableLayer):
+    """A public crop [top, bottom, left, right]: local memory moves only."""
+
+    def __init__(self, input_shape, crop):
+        N, H, W, C = input_shape
+        self.crop = tuple(crop)
+        self.X = Tensor(input_shape, sfix)
+        self.Y = Tensor([N, H - crop[0] - crop[1], W - crop[2] - crop[3], C], sfix)
+
+    def __repr__(self):
+        return "PpvcCrop2d(%s, crop=%s)" % (self._X.sizes, self.crop)
+
+    def _forward(self, batch=None):
+        N, H, W, C = self.X.sizes
+        _, OH, OW, _ = self.Y.sizes
+        src = _ppvc_index(N, OH, OW, C, H * W * C, W * C, C,
+                          base=self.X.address + (self.crop[0] * W + self.crop[2]) * C)
+        self.Y.assign_vector(sfix._new(sint.load_mem(src)))
+`;
+
+const merge = `
+class PpvcAdd(NoVariableLayer):
+    """Element-wise sum of the outputs of \`inputs\` (residual connections): local."""
+
+    def __init__(self, shape):
+        self.X = Tensor(shape, sfix)
+        self.Y = Tensor(shape, sfix)
+
+    def __repr__(self):
+        return "PpvcAdd(%s)" % (self._Y.sizes,)
+
+    def _forward(self, batch=None):
+        parts = [layer.Y.get_vector() for layer in self.inputs]
+        self.Y.assign_vector(sum(parts[1:], parts[0]))
+
+
+class PpvcConcat(NoVariableLayer):
+    """Concatenation of the outputs of \`inputs\` along the last (channel) axis: local."""
+
+    def __init__(self, shape):
+        self.X = Tensor(shape, sfix)
+        self.Y = Tensor(shape, sfix)
+
+    def __repr__(self):
+        return "PpvcConcat(%s)" % (self._Y.sizes,)
+
+    def _forward(self, batch=None):
+        C = self.Y.sizes[-1]
+        offset = 0
+        for layer in self.inputs:
+            part = layer.Y.get_vector()
+            c = layer.Y.sizes[-1]
+            to = regint.inc(part.size, self.Y.address + offset, 1, 1, c)
+            to += regint.inc(part.size, 0, C, c)
+            part.v.store_in_mem(to)
+            offset += c
 `;
 
 const argmax = `
@@ -272,8 +469,13 @@ export const HELPERS: Record<HelperName, Helper> = {
   windows: { name: 'windows', needs: [], code: windows },
   avgpool: { name: 'avgpool', needs: ['windows'], code: avgpool },
   maxpool: { name: 'maxpool', needs: ['windows'], code: maxpool },
+  input: { name: 'input', needs: [], code: input },
   relu: { name: 'relu', needs: [], code: relu },
   conv: { name: 'conv', needs: [], code: conv },
+  depthwise: { name: 'depthwise', needs: [], code: depthwise },
+  batchnorm: { name: 'batchnorm', needs: [], code: batchnorm },
+  reshape_ops: { name: 'reshape_ops', needs: ['windows'], code: reshapeOps },
+  merge: { name: 'merge', needs: [], code: merge },
   argmax: { name: 'argmax', needs: [], code: argmax },
   relu_softmax: { name: 'relu_softmax', needs: [], code: reluSoftmax },
   exact_softmax: { name: 'exact_softmax', needs: [], code: exactSoftmax },

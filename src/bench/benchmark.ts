@@ -1,0 +1,122 @@
+// `npm run bench`: the paper pipeline in the seed style (the baseline) and ppvc-dsl's optimized
+// style, under each protocol that completes here, side by side, with MP-SPDZ's own figures.
+// A script, not a test: it needs MP-SPDZ (MP_SPDZ_HOME) and writes bench-results/.
+import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checkSource, buildPipeline } from '../compile.js';
+import { PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
+import { locateMpSpdz, applyPatch, missingHelpersIn } from '../backend/mp-spdz.js';
+import { runPipeline, type ResultRecord } from '../backend/run-pipeline.js';
+import { everyKth, partyValues } from '../inputs/random-inputs.js';
+import { formatValues, readValues } from '../inputs/text-format.js';
+import { evaluateReference } from '../reference/evaluate.js';
+import { writeFileAtomic } from '../util/files.js';
+import type { EmitStyle } from '../emit/mpc-program.js';
+
+const RTT_SECONDS = 0.01;
+
+interface Row {
+  protocol: string;
+  style: EmitStyle;
+  compileSeconds: number;
+  expectedOnlineMB?: number;
+  expectedOfflineMB?: number;
+  vmRounds?: number;
+  dataSentMB: (number | undefined)[];
+  rounds?: number;
+  wallSeconds: number;
+  partySeconds?: number;
+  estimatedSecondsAt10msRtt?: number;
+  label?: string;
+  referenceLabel: number;
+  note?: string;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const home = process.env['MP_SPDZ_HOME'];
+  if (!home) {
+    process.stderr.write('bench needs MP-SPDZ: set MP_SPDZ_HOME to a built MP-SPDZ 0.4.2 tree\n');
+    process.exit(2);
+  }
+  const root = resolve(import.meta.dirname, '..', '..');
+  const pipelinePath = args.find((a) => a.endsWith('.ppvc')) ?? join(root, 'examples', 'emotion.ppvc');
+  const videoPath = resolve(root, '..', 'shared', 'seed', 'sample_video.txt');
+  const protocols = (args.find((a) => a.startsWith('--protocols='))?.slice(12).split(',') ?? ['replicated-ring', 'rep4-ring', 'sy-rep-ring']) as ProtocolName[];
+  const styles: EmitStyle[] = ['seed', 'optimized'];
+  const mp = locateMpSpdz(home);
+  const outDir = join(root, 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  const rows: Row[] = [];
+  for (const protocol of protocols) {
+    for (const style of styles) {
+      const checked = checkSource({ path: pipelinePath, text: readFileSync(pipelinePath, 'utf8') }, { protocol });
+      if (!checked.pipeline) throw new Error(checked.diagnostics.map((d) => d.message).join('; '));
+      const a = buildPipeline(checked.pipeline, { style });
+      const p = a.pipeline;
+      if (missingHelpersIn(mp, a.helpers).length > 0) await applyPatch(mp, a.helpers);
+      // the seed video when it is there (CI has ../shared), else a seeded random one
+      const video = existsSync(videoPath) && p.video.frames * p.video.height * p.video.width * p.video.channels === 97 * 48 * 48 ? readValues(videoPath) : undefined;
+      const files = new Map<number, string>();
+      const values = new Map<number, Float32Array>();
+      for (const party of a.inputs.parties) {
+        if (party.tensors.length === 0) continue;
+        const n = p.selection.kind === 'oblivious' ? p.selection.count : 0;
+        const v = partyValues(a.inputs, p, party.party, { seed: 100 + party.party, video, frames: n ? everyKth(p.video.frames, n, Math.max(1, Math.floor(p.video.frames / n))) : undefined });
+        values.set(party.party, v);
+        const f = join(outDir, `input-${p.name}-${protocol}-P${party.party}`);
+        writeFileAtomic(f, formatValues(v));
+        files.set(party.party, f);
+      }
+      const reference = await evaluateReference(p, a.inputs, values);
+      process.stderr.write(`${protocol} / ${style}: compiling and running...\n`);
+      let r: ResultRecord;
+      try {
+        r = await runPipeline(mp, a, files, { timeoutSeconds: 1800 });
+      } catch (e) {
+        rows.push({ protocol, style, compileSeconds: NaN, dataSentMB: [], wallSeconds: NaN, referenceLabel: reference.label, note: (e as Error).message.split('\n')[0] });
+        continue;
+      }
+      const row: Row = {
+        protocol,
+        style,
+        compileSeconds: r.compile.seconds,
+        expectedOnlineMB: r.compile.expectedOnlineMB,
+        expectedOfflineMB: r.compile.expectedOfflineMB,
+        vmRounds: r.compile.vmRounds,
+        dataSentMB: r.parties.map((x) => x.dataSentMB),
+        rounds: r.parties[0]?.rounds,
+        wallSeconds: r.wallSeconds,
+        partySeconds: r.parties[0]?.seconds,
+        label: r.label,
+        referenceLabel: reference.label,
+      };
+      if (row.partySeconds !== undefined && row.rounds !== undefined) row.estimatedSecondsAt10msRtt = row.partySeconds + row.rounds * RTT_SECONDS;
+      rows.push(row);
+      process.stderr.write(`  ${JSON.stringify(row)}\n`);
+    }
+  }
+  writeFileSync(join(outDir, 'results.json'), JSON.stringify(rows, null, 2) + '\n');
+  writeFileSync(join(outDir, 'results.md'), markdown(rows));
+  process.stdout.write(markdown(rows));
+}
+
+function markdown(rows: Row[]): string {
+  const f = (x: number | undefined, d = 1) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+  const lines = [
+    '| protocol | style | compile s | expected MB (online / offline) | VM rounds | data sent MB per party | rounds | time s (party 0) | est. s at 10 ms RTT* | label (reference) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.protocol} | ${r.style} | ${f(r.compileSeconds)} | ${f(r.expectedOnlineMB)} / ${f(r.expectedOfflineMB)} | ${r.vmRounds ?? '–'} | ${r.dataSentMB.map((x) => f(x)).join(' / ') || '–'} | ${r.rounds ?? '–'} | ${f(r.partySeconds, 2)} | ${f(r.estimatedSecondsAt10msRtt, 1)} | ${r.label ?? r.note ?? '–'} (${r.referenceLabel}) |`,
+    );
+  }
+  lines.push('', '*estimate: measured time + rounds x 10 ms; not a measurement with real delay.', '');
+  return lines.join('\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error).message}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,102 @@
+// `ppvc-dsl deploy <file> --hosts HOSTS -o DIR`: one directory per party with exactly what
+// that party needs to run the pipeline on its own machine (see src/backend/deploy.ts).
+// Registered in cli.ts with `.command(deployCommand)`; errors are thrown as UserError (exit 1)
+// or EnvironmentError (exit 2) for cli.ts's handler, like the other commands.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic, hasErrors } from '../diagnostics.js';
+import { buildPipeline, checkSource } from '../compile.js';
+import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
+import { DEFAULT_PORT_BASE, type DeployManifest, deployBundle, parseHostsFile, readDeployInputs, writeBundle } from '../backend/deploy.js';
+
+export interface DeployArgs {
+  file: string;
+  hosts: string;
+  out?: string;
+  force: boolean;
+  protocol?: string;
+  port: number;
+  'video-input'?: string;
+  'model-input'?: string;
+  input?: string[];
+  style: string;
+  budget?: number;
+  json?: boolean;
+}
+
+function readText(path: string, what: string): SourceFile {
+  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
+  if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected ${what}`);
+  const buf = readFileSync(path);
+  if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
+  return { path, text: buf.toString('utf8') };
+}
+
+function report(diags: Diagnostic[], json: boolean): void {
+  if (json) return;
+  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
+  const errors = diags.filter((d) => d.severity === 'error').length;
+  if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
+}
+
+export const deployCommand: CommandModule<object, DeployArgs> = {
+  command: 'deploy <file>',
+  describe: "write, for each party, the files and commands it needs to run the pipeline on its own machine (its own input only)",
+  builder: (y: Argv<object>) =>
+    y
+      .positional('file', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline' })
+      .option('hosts', { type: 'string', demandOption: true, describe: "file with one host per party in party order: IP or name, optional :port; '#' comments" })
+      .option('out', { alias: 'o', type: 'string', describe: 'output directory (default: out/<pipeline name>-deploy); must be new or empty' })
+      .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty output directory, replacing an earlier deployment there' })
+      .option('protocol', { describe: "MPC protocol (overrides the pipeline's target)", choices: PROTOCOL_NAMES, type: 'string' })
+      .option('port', { type: 'number', default: DEFAULT_PORT_BASE, describe: 'port base (-pn): party i listens on PORT+i unless its hosts line names a port' })
+      .option('video-input', { type: 'string', describe: "the video owner's input file (goes into that party's directory only)" })
+      .option('model-input', { type: 'string', describe: "the model owner's input file (selection matrix, then weights; that party's directory only)" })
+      .option('input', { type: 'array', string: true, describe: "PARTY=FILE for any party (repeatable); each goes into that party's directory only" })
+      .option('style', { choices: ['optimized', 'seed'] as const, default: 'optimized' as const, describe: "program style: 'seed' reproduces the paper's frame-by-frame program" })
+      .option('budget', { type: 'number', describe: "compile.py's optimisation budget -b (default: the pipeline's, else the protocol's)" }) as unknown as Argv<DeployArgs>,
+  handler: async (a) => {
+    const json = Boolean(a.json);
+    const file = readText(a.file, 'a .ppvc file');
+    const outcome = checkSource(file, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget });
+    report(outcome.diagnostics, json);
+    if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
+      if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
+      process.exitCode = 1;
+      return;
+    }
+    const p = outcome.pipeline;
+    const hosts = parseHostsFile(readText(a.hosts, 'a hosts file').text, a.hosts);
+    const artifacts = buildPipeline(p, { style: a.style as 'optimized' | 'seed' });
+    const files = new Map<number, string>();
+    const set = (id: number, path: string, flag: string) => {
+      if (files.has(id) && files.get(id) !== path) throw new UserError(`${flag}: party ${id} already has the input file ${files.get(id)}`);
+      files.set(id, path);
+    };
+    if (a['video-input']) set(p.video.owner.id, a['video-input'], '--video-input');
+    if (a['model-input']) set(p.model.owner.id, a['model-input'], '--model-input');
+    for (const spec of a.input ?? []) {
+      const m = /^(\w+)=(.+)$/.exec(spec);
+      const party = m ? p.parties.find((x) => x.name === m[1] || String(x.id) === m[1]) : undefined;
+      if (!m || !party) throw new UserError(`--input ${spec}: expected PARTY=FILE with a party name or id (${p.parties.map((x) => x.name).join(', ')})`);
+      set(party.id, m[2]!, `--input ${spec}`);
+    }
+    const inputs = readDeployInputs(artifacts, files);
+    const bundle = deployBundle(artifacts, hosts, { portBase: a.port, inputs, hostsSource: a.hosts });
+    const outDir = resolve(a.out ?? join('out', `${p.name}-deploy`));
+    const written = writeBundle(outDir, bundle, { force: a.force });
+    const manifest = JSON.parse(bundle['deploy.json']!) as DeployManifest;
+    if (json) {
+      process.stdout.write(JSON.stringify({ ok: true, outDir, written, ...manifest }, null, 2) + '\n');
+      return;
+    }
+    const profile = PROTOCOLS[p.target.protocol];
+    process.stdout.write(`wrote ${written.length} files to ${outDir} for ${p.name} under ${profile.name}:\n`);
+    for (const x of manifest.parties) {
+      const input = x.provides.length === 0 ? 'no input' : x.inputBundled ? `its input Input-P${x.party}-0` : 'its input NOT bundled (README.txt, step 5)';
+      process.stdout.write(`  party-${x.party}/  party ${x.party} (${x.name}) at ${x.host}:${x.port}, ${input}\n`);
+    }
+    process.stdout.write('\nsend each party-<i>/ directory to its party only; each README.txt lists that party\'s steps\n');
+  },
+};
