@@ -185,6 +185,48 @@ async function main(argv: string[]): Promise<void> {
       },
     )
     .command(
+      'import <model>',
+      'turn a Keras JSON or TF.js model file into a ppvc-dsl pipeline (the layer stack, checked)',
+      (y) =>
+        y
+          .positional('model', { type: 'string', demandOption: true })
+          .option('out', { alias: 'o', type: 'string', describe: 'write the pipeline here (default: print it)' })
+          .option('frames', { type: 'number', default: 97, describe: 'N, the video length the pipeline is written for' })
+          .option('select', { type: 'number', default: 7, describe: 'n, frames selected obliviously' }),
+      async (a) => {
+        const { importPipelineText } = await import('./import/import-command.js');
+        const r = importPipelineText(a.model as string, { frames: a.frames as number, select: a.select as number });
+        if (a.json) {
+          process.stdout.write(JSON.stringify(r.summary, null, 2) + '\n');
+        } else if (a.out) {
+          const { writeFileAtomic } = await import('./util/files.js');
+          writeFileAtomic(a.out as string, r.text);
+          process.stderr.write(`wrote ${a.out}: ${r.summary.layers.length} layers, ${r.summary.parameters} parameters\n`);
+        } else process.stdout.write(r.text);
+      },
+    )
+    .command(
+      'export-weights <file>',
+      "write the model owner's input file from the model file's weights, in the order and layout of inputs.json",
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'the pipeline (.ppvc)' })
+          .option('model', { type: 'string', describe: "the model file with weights (default: the pipeline's `from` file)" })
+          .option('frames', { type: 'string', default: 'even', describe: "selection matrix rows: 'even', 'every:K' or a list '0,15,30'" })
+          .option('protocol', protocolOption)
+          .option('out', { alias: 'o', type: 'string', demandOption: true }),
+      async (a) => {
+        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
+        if (!r) return;
+        const { modelOwnerFile } = await import('./import/import-command.js');
+        const values = modelOwnerFile(r.pipeline, { model: a.model as string | undefined, frames: a.frames as string });
+        const { formatValues } = await import('./inputs/text-format.js');
+        const { writeFileAtomic } = await import('./util/files.js');
+        writeFileAtomic(a.out as string, formatValues(values.values));
+        process.stdout.write(`wrote ${values.values.length} values for party ${values.party} to ${a.out}\n`);
+      },
+    )
+    .command(
       'random-weights <file>',
       "write a model owner's input file with He-uniform random weights (fixed seed) and a frame selection, for tests and benchmarks",
       (y) =>

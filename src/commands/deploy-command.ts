@@ -58,6 +58,9 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .option('budget', { type: 'number', describe: "compile.py's optimisation budget -b (default: the pipeline's, else the protocol's)" }) as unknown as Argv<DeployArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);
+    for (const k of ['hosts', 'out', 'protocol', 'port', 'video-input', 'model-input', 'style', 'budget'] as const) {
+      if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
+    }
     const file = readText(a.file, 'a .ppvc file');
     const outcome = checkSource(file, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget });
     report(outcome.diagnostics, json);

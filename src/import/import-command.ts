@@ -1,0 +1,91 @@
+// The `import` and `export-weights` commands' work, apart from the command line itself.
+import { UserError, type Diagnostic } from '../diagnostics.js';
+import type { Pipeline } from '../ir/pipeline.js';
+import { buildPipeline } from '../compile.js';
+import { importAsDsl, resolveModelPath } from './model-file.js';
+import { exportModelWeights } from './export-weights.js';
+import { inputParty } from '../passes/plan-inputs.js';
+import { evenlySpaced, everyKth, selectionMatrix } from '../inputs/random-inputs.js';
+
+export interface ImportSummary {
+  file: string;
+  format: string;
+  inputShape: number[];
+  outputShape: number[];
+  parameters: number;
+  finalSoftmax: boolean;
+  layers: { name: string; class: string; op: string; outputShape: number[]; parameters: number }[];
+  notes: string[];
+  dsl: string[];
+}
+
+export function importPipelineText(path: string, opts: { frames: number; select: number }): { text: string; summary: ImportSummary } {
+  const diags: Diagnostic[] = [];
+  const loaded = importAsDsl(path, diags);
+  if (!loaded) throw new UserError(diags);
+  const m = loaded.model;
+  const [h, w, c] = m.inputShape.length === 3 ? m.inputShape : [1, 1, m.inputShape[0]!];
+  const name = (m.name ?? 'imported').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^[^A-Za-z_]+/, '') || 'imported';
+  const text = [
+    `# Imported by ppvc-dsl from ${path} (${m.format}${m.kerasVersion ? `, ${m.kerasVersion}` : ''}): ${m.parameterCount} parameters.`,
+    ...loaded.dsl.notes.map((n) => `# Note: ${n}.`),
+    `pipeline ${name}`,
+    '',
+    'party alice = 0          # owns the video, receives the label',
+    'party bob   = 1          # owns the model, chooses the frames',
+    '',
+    `video frames: [${opts.frames}, ${h}, ${w}, ${c}] from alice`,
+    `select ${Math.min(opts.select, opts.frames)} frames by bob`,
+    '',
+    'model net by bob {',
+    ...loaded.dsl.lines.map((l) => `  ${l}`),
+    '}',
+    '',
+    'classify each frame with net, softmax relu_normalized',
+    'label = argmax(sum)',
+    'reveal label to alice',
+    '',
+  ].join('\n');
+  const summary: ImportSummary = {
+    file: path,
+    format: m.format,
+    inputShape: m.inputShape,
+    outputShape: m.outputShape,
+    parameters: m.parameterCount,
+    finalSoftmax: loaded.dsl.finalSoftmax,
+    layers: m.layers.map((l) => ({ name: l.name, class: l.className, op: l.op, outputShape: l.outputShape, parameters: l.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0) })),
+    notes: loaded.dsl.notes,
+    dsl: loaded.dsl.lines,
+  };
+  return { text, summary };
+}
+
+/** The model owner's whole input file: selection matrix (if they choose) then parameters. */
+export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: string }): { party: number; values: Float32Array } {
+  const modelPath = opts.model ?? (p.model.source.kind === 'file' ? resolveModelPath(p.sourcePath, p.model.source.path) : undefined);
+  if (!modelPath) throw new UserError("the pipeline's model is written inline: name the model file with weights with --model FILE");
+  const weights = exportModelWeights(p, modelPath);
+  const plan = buildPipeline(p).inputs;
+  const party = inputParty(p, p.model.owner.id);
+  const entry = plan.parties.find((x) => x.party === party)!;
+  const values = new Float32Array(entry.elements);
+  for (const t of entry.tensors) {
+    let v: Float32Array | undefined;
+    if (t.role === 'parameter') v = weights.get(t.name);
+    else if (t.role === 'selection') v = selectionMatrix(p.video.frames, frameList(opts.frames, p.video.frames, t.shape[0]!));
+    else throw new UserError(`party ${party} also provides the video; export-weights writes the model owner's file only when the video comes from another party`);
+    if (!v || v.length !== t.elements) throw new UserError(`${modelPath}: no weights of ${t.elements} values for ${t.name}`);
+    values.set(v, t.offset);
+  }
+  return { party, values };
+}
+
+export function frameList(spec: string, frames: number, n: number): number[] {
+  let list: number[];
+  if (spec === 'even') list = evenlySpaced(frames, n);
+  else if (/^every:\d+$/.test(spec)) list = everyKth(frames, n, Number(spec.slice(6)));
+  else if (/^\d+(,\d+)*$/.test(spec)) list = spec.split(',').map(Number);
+  else throw new UserError(`--frames ${spec}: expected 'even', 'every:K' or a list such as 0,15,30`);
+  if (list.length !== n || list.some((f) => f >= frames)) throw new UserError(`--frames ${spec}: gives ${list.length} frames below ${frames}; the pipeline selects ${n}`);
+  return list;
+}
