@@ -92,11 +92,28 @@ async function main(argv: string[]): Promise<void> {
           .option('protocol', protocolOption)
           .option('mp-spdz', { type: 'string', describe: 'MP-SPDZ directory (default: $MP_SPDZ_HOME); compiles the program there' })
           .option('patch-mp-spdz', { type: 'boolean', default: false, describe: "apply ml.py.patch to that MP-SPDZ tree's Compiler/ml.py if it is missing (modifies the tree)" })
+          .option('allow-undeclared-reveals', { type: 'boolean', default: false, describe: 'write a program even if its audit finds openings the pipeline does not declare (marked as leaking)' })
           .options(styleOptions),
       async (a) => {
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined);
         if (!r) return;
         const artifacts = buildPipeline(r.pipeline, { style: a.style as 'optimized' | 'seed' });
+        // the audit reads the generated text itself: a generator bug cannot hide a reveal
+        const { auditProgram, compareWithDeclared } = await import('./audit/audit.js');
+        const verdict = compareWithDeclared(
+          auditProgram(artifacts.program),
+          r.pipeline.reveals.map((x) => ({ name: x.name, to: x.to.map((t) => t.id) })),
+        );
+        if (!verdict.ok) {
+          if (!a['allow-undeclared-reveals']) {
+            throw new EnvironmentError(`the generated program opens more than the pipeline declares; nothing was written:\n${verdict.problems.map((x) => `  ${x}`).join('\n')}`, [
+              'this is a bug in ppvc-dsl: please report it; --allow-undeclared-reveals writes the program anyway, marked as leaking',
+            ]);
+          }
+          const mark = `# WARNING: THIS PROGRAM LEAKS: it opens values the pipeline does not declare (built with --allow-undeclared-reveals):\n${verdict.problems.map((x) => `#   ${x}`).join('\n')}\n`;
+          artifacts.files[`${r.pipeline.name}.mpc`] = mark + artifacts.program;
+          artifacts.program = mark + artifacts.program;
+        }
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
         const written = writeFilesAtomic(outDir, artifacts.files);
         const cmds = commandsSummary(r.pipeline);
@@ -259,6 +276,39 @@ async function main(argv: string[]): Promise<void> {
         const { writeFileAtomic } = await import('./util/files.js');
         writeFileAtomic(a.out as string, formatValues(values));
         process.stdout.write(`wrote ${values.length} values for party ${party} to ${a.out}\n`);
+      },
+    )
+    .command(
+      'audit <file>',
+      'list every value the generated program opens (and to whom) and every input (and from whom); read from the program text itself',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'a pipeline (.ppvc) or a generated program (.mpc)' })
+          .option('protocol', protocolOption)
+          .options(styleOptions),
+      async (a) => {
+        const { auditProgram, compareWithDeclared } = await import('./audit/audit.js');
+        const path = a.file as string;
+        let program: string;
+        let declared: { name: string; to: number[] }[] | undefined;
+        if (path.endsWith('.mpc')) program = readSource(path).text;
+        else {
+          const r = checked(path, a.json as boolean, a.protocol as ProtocolName | undefined);
+          if (!r) return;
+          program = buildPipeline(r.pipeline, { style: a.style as 'optimized' | 'seed' }).program;
+          declared = r.pipeline.reveals.map((x) => ({ name: x.name, to: x.to.map((t) => t.id) }));
+        }
+        const report = auditProgram(program);
+        const verdict = declared ? compareWithDeclared(report, declared) : undefined;
+        if (a.json) {
+          process.stdout.write(JSON.stringify({ ...report, declared, verdict }, null, 2) + '\n');
+        } else {
+          process.stdout.write(`${path}: ${report.opens.length} opened value(s), ${report.inputs.length} input(s)\n`);
+          for (const o of report.opens) process.stdout.write(`  opens  line ${o.line}: ${o.label ?? o.expression} -> ${o.recipient === 'all' ? 'ALL parties' : `party ${o.recipient}`}  (${o.expression})\n`);
+          for (const i of report.inputs) process.stdout.write(`  input  line ${i.line}: ${i.what} (${i.type}) <- ${i.party < 0 ? 'unknown source' : `party ${i.party}`}\n`);
+          if (verdict) process.stdout.write(verdict.ok ? 'matches the declared outputs exactly\n' : `DOES NOT match the declared outputs:\n${verdict.problems.map((x) => `  ${x}`).join('\n')}\n`);
+        }
+        if (verdict && !verdict.ok) process.exitCode = 1;
       },
     )
     .command(

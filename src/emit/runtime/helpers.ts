@@ -321,9 +321,8 @@ class PpvcBatchNorm(NoVariableLayer):
     def _forward(self, batch=None):
         size = self.X.total_size()
         C = self.X.sizes[-1]
-        per_element = regint.inc(size, 0, 1, 1, C)
-        scale = sfix._new(sint.load_mem(per_element + self.scale.address))
-        shift = sfix._new(sint.load_mem(per_element + self.shift.address))
+        scale = sfix._new(sint.load_mem(regint.inc(size, self.scale.address, 1, 1, C)))
+        shift = sfix._new(sint.load_mem(regint.inc(size, self.shift.address, 1, 1, C)))
         self.Y.assign_vector(self.X.get_vector() * scale + shift)
 `;
 

@@ -1,0 +1,212 @@
+// `ppvc-dsl run` when things go wrong: MP-SPDZ not configured, a party binary missing, the
+// user interrupting a run, a party dying mid-run. The first two run always (no MP-SPDZ
+// needed); the others need MP_SPDZ_HOME (a built tree) and skip, saying so, without it.
+// NOTE: the MP-SPDZ runs write Programs/Source/ppvc_runtest_long.* (and its bytecode) into
+// that tree and add the helpers to its Compiler/ml.py (--patch-mp-spdz), like test/mp-spdz.test.ts.
+import { jest } from '@jest/globals';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, mpSpdzHome } from './helpers.js';
+import { buildPipeline, checkSource } from '../src/compile.js';
+import { PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
+import { partyValues } from '../src/inputs/random-inputs.js';
+import { formatValues } from '../src/inputs/text-format.js';
+
+const CLI = join(ROOT, 'dist', 'cli.js');
+
+// The CLI as users run it. Other work in progress may leave type errors; tsc still emits.
+beforeAll(() => {
+  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(CLI)) throw new Error(`${CLI} was not built`);
+}, 180_000);
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const started = Date.now();
+  const r = spawnSync('node', [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - started) / 1000 };
+}
+
+const noStackTrace = (s: string) => expect(s).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
+
+/** A directory that passes for an MP-SPDZ 0.4.2 tree but has no party binaries. */
+function fakeTree(): string {
+  const fake = mkdtempSync(join(tmpdir(), 'ppvc-run-fake-'));
+  mkdirSync(join(fake, 'Compiler'));
+  writeFileSync(join(fake, 'compile.py'), '');
+  writeFileSync(join(fake, 'Compiler', 'ml.py'), '# upstream\n');
+  writeFileSync(join(fake, 'CHANGELOG.md'), '## 0.4.2 (Dec 24, 2025)\n');
+  return fake;
+}
+
+describe('run without a usable MP-SPDZ', () => {
+  test('without MP-SPDZ configured it fails at once, exit 2, saying what to do', () => {
+    const r = cli(['run', 'examples/small-maxpool.ppvc', '--video-input', 'nonexistent.txt'], { MP_SPDZ_HOME: '' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error: run needs MP-SPDZ: none configured');
+    expect(r.stderr).toContain('help: install MP-SPDZ 0.4.2 or newer by its own instructions, then pass --mp-spdz DIR or set MP_SPDZ_HOME');
+    expect(r.stdout).toBe('');
+    expect(r.seconds).toBeLessThan(15);
+    noStackTrace(r.stderr);
+  });
+
+  test('an MP-SPDZ directory that does not exist: exit 2', () => {
+    const r = cli(['run', 'examples/small-maxpool.ppvc', '--mp-spdz', '/nonexistent/mp-spdz'], { MP_SPDZ_HOME: '' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('MP-SPDZ directory not found: /nonexistent/mp-spdz');
+    noStackTrace(r.stderr);
+  });
+
+  test.each(['replicated-ring', 'semi2k', 'rep4-ring'] as ProtocolName[])('a tree without the %s party binary: the message names it, exit 2', (protocol) => {
+    const fake = fakeTree();
+    const r = cli(['run', 'examples/small-maxpool.ppvc', '--protocol', protocol, '--mp-spdz', fake, '-o', join(fake, 'out')], { MP_SPDZ_HOME: '' });
+    rmSync(fake, { recursive: true, force: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${PROTOCOLS[protocol].binary} is missing in ${fake}`);
+    expect(r.stderr).toContain(`make ${PROTOCOLS[protocol].binary}`);
+    noStackTrace(r.stderr);
+  });
+});
+
+// ---- with MP-SPDZ --------------------------------------------------------------------------
+
+const home = mpSpdzHome();
+const describeMp = home ? describe : describe.skip;
+if (!home) console.warn('SKIPPED the MP-SPDZ runs of test/run.test.ts (missing binary in a real tree, SIGINT, a party dying): set MP_SPDZ_HOME to a built MP-SPDZ 0.4.2 tree.');
+
+/** The paper's pipeline under another name: it runs for several seconds, and its processes are ours. */
+const NAME = 'ppvc_runtest_long';
+
+function partyProcesses(): { pid: number; party: number }[] {
+  const r = spawnSync('pgrep', ['-af', `party\\.x [0-9]+ ${NAME} `], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [pid, , party] = l.split(' ');
+      return { pid: Number(pid), party: Number(party) };
+    });
+}
+
+async function until(what: string, cond: () => boolean, seconds: number): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Spawned {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+describeMp('run with MP-SPDZ', () => {
+  jest.setTimeout(600_000);
+  let dir: string;
+  let runArgs: string[];
+  let ppvc: string;
+  let baseline = 0;
+  const started: Spawned[] = [];
+
+  function start(args: string[], opts: { detached?: boolean } = {}): Spawned {
+    const child = spawn('node', [CLI, ...args], { cwd: ROOT, env: { ...process.env, MP_SPDZ_HOME: home! }, detached: opts.detached ?? false });
+    const s: Spawned = {
+      child,
+      stdout: '',
+      stderr: '',
+      exit: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal }))),
+    };
+    child.stdout!.on('data', (d) => (s.stdout += d));
+    child.stderr!.on('data', (d) => (s.stderr += d));
+    started.push(s);
+    return s;
+  }
+
+  /** Starts a run and resolves when all three parties are running (past their start-up). */
+  async function startParties(opts: { detached?: boolean } = {}): Promise<Spawned> {
+    expect(partyProcesses()).toEqual([]);
+    const s = start(runArgs, opts);
+    await until('the parties to start', () => s.stderr.includes('running 3 parties') && partyProcesses().length === 3, 120);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(partyProcesses()).toHaveLength(3);
+    return s;
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ppvc-run-'));
+    const text = readFileSync(join(ROOT, 'examples', 'emotion.ppvc'), 'utf8').replace(/^pipeline emotion$/m, `pipeline ${NAME}`);
+    ppvc = join(dir, `${NAME}.ppvc`);
+    writeFileSync(ppvc, text);
+    const checked = checkSource({ path: ppvc, text });
+    if (!checked.pipeline) throw new Error(checked.diagnostics.map((d) => d.message).join('; '));
+    const a = buildPipeline(checked.pipeline);
+    for (const party of a.inputs.parties.filter((x) => x.tensors.length > 0)) {
+      writeFileSync(join(dir, `p${party.party}.txt`), formatValues(partyValues(a.inputs, a.pipeline, party.party, { seed: 7 + party.party })));
+    }
+    runArgs = ['run', ppvc, '--protocol', 'replicated-ring', '--patch-mp-spdz', '--input', `0=${join(dir, 'p0.txt')}`, '--input', `1=${join(dir, 'p1.txt')}`, '-o', join(dir, 'out'), '--json'];
+    // a complete run first: compiles (cached afterwards) and shows how long the parties run
+    const s = start(runArgs);
+    const { code } = await s.exit;
+    if (code !== 0) throw new Error(`the baseline run failed (${code}):\n${s.stderr}`);
+    baseline = (JSON.parse(s.stdout) as { wallSeconds: number }).wallSeconds;
+    console.log(`baseline: ${NAME} (emotion) under replicated-ring, parties ran ${baseline.toFixed(1)} s`);
+    if (baseline < 4) console.warn(`the parties ran only ${baseline} s: the interruption tests below may find them finished`);
+  });
+
+  afterAll(() => {
+    for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    for (const p of partyProcesses()) process.kill(p.pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a tree without the party binary (all else real): the message names the binary, exit 2', () => {
+    const tree = mkdtempSync(join(tmpdir(), 'ppvc-run-nobin-'));
+    for (const e of readdirSync(home!)) if (e !== PROTOCOLS['replicated-ring'].binary) symlinkSync(join(home!, e), join(tree, e));
+    const r = cli(['run', ppvc, '--protocol', 'replicated-ring', '--mp-spdz', tree, '--input', `0=${join(dir, 'p0.txt')}`, '-o', join(dir, 'out')], { MP_SPDZ_HOME: '' });
+    rmSync(tree, { recursive: true, force: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`replicated-ring-party.x is missing in ${tree}`);
+    noStackTrace(r.stderr);
+  });
+
+  test.each([
+    ['SIGINT to ppvc-dsl (kill -INT)', 'SIGINT', false],
+    ['SIGINT to the whole process group (Ctrl-C in a terminal)', 'SIGINT', true],
+    ['SIGTERM to ppvc-dsl', 'SIGTERM', false],
+  ] as [string, NodeJS.Signals, boolean][])('%s stops the run and leaves no party process behind', async (_what, signal, group) => {
+    const s = await startParties({ detached: group });
+    const t = Date.now();
+    if (group) process.kill(-s.child.pid!, signal);
+    else s.child.kill(signal);
+    const exit = await s.exit;
+    const stopSeconds = (Date.now() - t) / 1000;
+    await until('the parties to go', () => partyProcesses().length === 0, 5).catch(() => undefined);
+    expect(partyProcesses()).toEqual([]);
+    // the run did not complete: it was stopped
+    expect(stopSeconds).toBeLessThan(Math.max(2, baseline / 2));
+    expect(exit.code === 0).toBe(false);
+    console.log(`${_what}: ppvc-dsl ended ${JSON.stringify(exit)} ${stopSeconds.toFixed(2)} s after the signal`);
+  });
+
+  test.each(['SIGKILL', 'SIGTERM'] as NodeJS.Signals[])('a party killed with %s stops the others; exit 2 with its last log lines', async (signal) => {
+    const s = await startParties();
+    const victim = partyProcesses().find((p) => p.party === 1)!;
+    const t = Date.now();
+    process.kill(victim.pid, signal);
+    const exit = await s.exit;
+    const stopSeconds = (Date.now() - t) / 1000;
+    expect(exit.code).toBe(2);
+    expect(stopSeconds).toBeLessThan(Math.max(3, baseline / 2));
+    expect(partyProcesses()).toEqual([]);
+    expect(s.stderr).toMatch(/error: party 1 failed \(.*\) running ppvc_runtest_long under replicated-ring:\n/);
+    // the tail of party 1's log: MP-SPDZ's start-up line and its timers
+    const tail = s.stderr.slice(s.stderr.indexOf('error: party 1 failed'));
+    expect(tail).toMatch(/Starting timer \d+/);
+    noStackTrace(s.stderr);
+    console.log(`party 1 killed with ${signal}: ppvc-dsl exited ${exit.code} after ${stopSeconds.toFixed(2)} s:\n${tail.split('\n').slice(0, 4).join('\n')}`);
+  });
+});
