@@ -32,7 +32,7 @@ function report(diags: Diagnostic[], json: boolean): void {
 
 function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: number) {
   const file = readSource(path);
-  const outcome = checkSource(file, { protocol, budget });
+  const outcome = checkSource(file, { protocol, budget, force: forceBuild });
   report(outcome.diagnostics, json);
   if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
     if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
@@ -53,7 +53,11 @@ const protocolOption = {
   type: 'string',
 } as const;
 
+/** --force: build pipelines whose memory estimate exceeds this machine. */
+let forceBuild = false;
+
 async function main(argv: string[]): Promise<void> {
+  forceBuild = argv.includes('--force');
   const cli: Argv = yargs(argv)
     .scriptName('ppvc-dsl')
     .usage('$0 <command> [options]\n\nCompile privacy-preserving video classification pipelines (.ppvc) to MP-SPDZ programs.')
@@ -61,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
     .strict()
     .demandCommand(1, 'name a command; see --help')
     .option('json', { type: 'boolean', describe: 'machine-readable output', default: false })
+    .option('force', { type: 'boolean', describe: 'build even when the memory estimate exceeds this machine', default: false })
     .command(
       'check <file>',
       'parse and check a pipeline; report every error with its location',

@@ -3,6 +3,7 @@
 import { type Diagnostic, type SourceFile, hasErrors } from './diagnostics.js';
 import { parseSource } from './syntax/parse.js';
 import { checkPipeline } from './check/check.js';
+import { checkResources } from './check/resources.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
 import { foldBatchnorm, lowerLayers, planInputs, type InputPlan } from './passes/index.js';
@@ -24,6 +25,8 @@ export interface BuildOptions {
   budget?: number;
   /** `seed` emits the paper's frame-by-frame approach, the baseline of measurements. */
   style?: EmitStyle;
+  /** Build even if the memory estimate exceeds this machine (check/resources.ts). */
+  force?: boolean;
 }
 
 export interface BuildArtifacts {
@@ -47,6 +50,8 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
     // passes on the IR itself (see passes/index.ts): what inputs.json, the reference and the
     // program all see
     checked.pipeline.model.layers = foldBatchnorm(checked.pipeline.model.layers);
+    const tooBig = checkResources(checked.pipeline, opts.force ?? false);
+    if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
   }
   return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
 }

@@ -1,0 +1,54 @@
+// Resource bounds: an estimate, before anything is compiled, of the memory one party's
+// MP-SPDZ process needs for the program (every tensor is allocated up front), so that a
+// pipeline the machine cannot hold is refused with the figure instead of failing mid-run.
+import { totalmem } from 'node:os';
+import { type Diagnostic, errorAt } from '../diagnostics.js';
+import type { Pipeline } from '../ir/pipeline.js';
+import { frameSize, modelParams, product, selectedFrames } from '../ir/pipeline.js';
+import type { ProtocolName } from '../backend/protocols.js';
+
+/** Bytes one secret value takes in one party's memory (shares, and MACs where the protocol has them). */
+const BYTES_PER_VALUE: Record<ProtocolName, number> = {
+  semi2k: 8,
+  spdz2k: 32,
+  'replicated-ring': 16,
+  'sy-rep-ring': 32,
+  'rep4-ring': 24,
+  emulate: 8,
+};
+
+export interface MemoryEstimate {
+  values: number;
+  bytes: number;
+  /** What the machine this runs on has. */
+  available: number;
+}
+
+export function estimateMemory(p: Pipeline): MemoryEstimate {
+  const n = selectedFrames(p);
+  let values = p.video.frames * frameSize(p.video) + (p.selection.kind === 'oblivious' ? p.selection.count * p.video.frames : 0);
+  values += n * frameSize(p.video); // the selected frames
+  let largest = 0;
+  for (const l of p.model.layers) {
+    const out = n * product(l.outShape);
+    // outputs, plus an unreduced buffer for the linear layers
+    values += out * (l.op === 'conv2d' || l.op === 'depthwise_conv2d' || l.op === 'dense' ? 2 : 1);
+    largest = Math.max(largest, out);
+  }
+  values += modelParams(p.model).reduce((s, t) => s + product(t.shape), 0);
+  values += 4 * largest; // the vector registers of the largest layer's comparisons
+  return { values, bytes: values * BYTES_PER_VALUE[p.target.protocol], available: totalmem() };
+}
+
+const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+
+/** An error when one party would need more than 80% of this machine's memory. */
+export function checkResources(p: Pipeline, force: boolean): Diagnostic[] {
+  const e = estimateMemory(p);
+  if (force || e.bytes <= 0.8 * e.available) return [];
+  return [
+    errorAt(p.model.layers[0]?.span, `this pipeline needs about ${gb(e.bytes)} of memory per party under ${p.target.protocol} (${e.values.toExponential(2)} secret values), more than this machine can give (${gb(e.available)})`, {
+      hints: ['select fewer frames, use a smaller model, or pass --force to build it anyway (for a bigger machine)'],
+    }),
+  ];
+}
