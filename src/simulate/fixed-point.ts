@@ -1,0 +1,848 @@
+// A fixed-point emulation of the generated MP-SPDZ program (src/emit/mpc-program.ts with the
+// helpers of src/emit/runtime/helpers.ts), layer by layer over the pipeline IR, in the clear.
+//
+// What it reproduces of MP-SPDZ 0.4.2's sfix arithmetic (f fractional bits, k bits in all):
+//  - inputs: FixInput reads a double and stores round(x * 2^f) (C round: halves away from 0);
+//    the selection matrix is sint, and selection.dot(video) is an exact integer product;
+//  - every secret product is computed exactly on the integer representations and truncated
+//    ONCE by f bits with sint.round(.., nearest=sfix.round_nearest=False), which is MP-SPDZ's
+//    probabilistic truncation floor(x / 2^f) + Bernoulli((x mod 2^f) / 2^f) under both
+//    `trunc probabilistic` (the trunc_pr instruction) and `trunc exact` (TruncPrRing, CdH10
+//    Protocol 3.1): `program.use_trunc_pr` only picks the protocol. Here the coin flips come from
+//    a seeded generator, so a run is reproducible; 'nearest' (round half up, what
+//    sfix.round_nearest = True would do) and 'floor' are available for analysis;
+//  - conv2d (PpvcConv2d): trunc(sum x*w + (b << f)), MP-SPDZ's SAME padding formula (which
+//    tests the width stride for both axes); depthwise (PpvcDepthwiseConv2d): the same with
+//    Keras' padding; dense (ml.Dense): trunc(x . W) + b; batchnorm: trunc(x * scale) + shift;
+//  - avgpool: the exact window sum times cfix(1/count) = python round(2^f / count), truncated;
+//    maxpool, ReLU (and ReLU with a maximum), add, concat, zero padding and crops are exact;
+//  - the ReLU-normalised softmax: relu, sum, MP-SPDZ's FPDiv (library.FPDiv: Norm, AppRcr and
+//    the Goldschmidt iterations with their own truncations, emulated operation for operation on
+//    BigInt, modulo the ring), x * (1/sum) truncated, 1/C (python round) where the sum is 0;
+//  - sum / vote aggregation on the integers and argmax with ties to the lowest class.
+// MP-SPDZ's exact softmax (exp and division approximations) is only approximated: the float
+// softmax of the fixed-point logits, rounded to 2^-f.
+//
+// The integer arithmetic is exact: values are kept as integers in float64 (exact below 2^53);
+// a dot product whose worst case (max|x| * max|w| * fan-in, from the actual values) could reach
+// 2^53 is computed on limbs of x and w (each partial sum provably below 2^53) and recombined with
+// BigInt. Values that leave the sfix range (the range analysis reports them) are not wrapped
+// modulo the ring: the secure program's result is undefined there anyway.
+import type { Layer, Pipeline } from '../ir/pipeline.js';
+import { INPUT, product, selectedFrames } from '../ir/pipeline.js';
+import type { InputPlan } from '../passes/plan-inputs.js';
+import { UserError } from '../diagnostics.js';
+
+/** How a truncation by m bits rounds. */
+export type Rounding = 'probabilistic' | 'nearest' | 'floor';
+
+export interface FixedOptions {
+  /** Seed of the probabilistic truncation's coin flips (default 1). */
+  seed?: number;
+  /** Default 'probabilistic' (what MP-SPDZ does for both `trunc` settings). */
+  rounding?: Rounding;
+}
+
+export interface LayerRange {
+  /** IR layer name, `input` for the selected frames, or a stage of the per-frame output. */
+  name: string;
+  op: string;
+  /** The largest absolute value any sfix the layer produces reaches (pre-activation included). */
+  maxAbs: number;
+  /** The largest magnitude sfix(f, k) holds: 2^(k - f - 1). */
+  limit: number;
+  /** maxAbs / limit: 1 or more is an overflow, 1/4 or more is within a factor of 4 of it. */
+  ratio: number;
+  warning?: string;
+}
+
+export interface PrecisionSuggestion {
+  f: number;
+  k: number;
+  ringBits: number;
+  /** The options of the target statement that set it, e.g. `precision 16 34`. */
+  statement: string;
+  reason: string;
+}
+
+export interface FixedResult {
+  /** Indices of the selected frames. */
+  frames: number[];
+  /** Per selected frame, the CNN's outputs (as reals). */
+  logits: number[][];
+  /** Per selected frame, the per-class output after the per-frame softmax / logits. */
+  perFrame: number[][];
+  aggregate: number[];
+  label: number;
+  layers: LayerRange[];
+  suggestion?: PrecisionSuggestion;
+  precision: { f: number; k: number; ringBits: number; rounding: Rounding; seed: number };
+}
+
+/** The largest k the emulation supports: integer representations must stay exact in float64. */
+export const MAX_EMULATED_K = 52;
+
+const TWO53 = 2 ** 53;
+
+// ---------------------------------------------------------------------------------------------
+// rounding
+
+/** C's round(): halves away from zero (MP-SPDZ's FixInput). */
+export function roundHalfAway(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+/** Python 3's round(): halves to even (cfix / sfix constants in the compiled program). */
+export function roundHalfEven(x: number): number {
+  const fl = Math.floor(x);
+  const d = x - fl;
+  if (d > 0.5) return fl + 1;
+  if (d < 0.5) return fl;
+  return fl % 2 === 0 ? fl : fl + 1;
+}
+
+/** The integer representation of an sfix input: round(v * 2^f), halves away from zero. */
+export function toFixed(v: number, f: number): number {
+  return roundHalfAway(v * 2 ** f);
+}
+
+/** mulberry32: a small seeded generator of uint32 values. */
+function uint32Stream(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** Truncation by m bits with one rounding mode and (for 'probabilistic') a seeded coin. */
+export class Truncator {
+  readonly rounding: Rounding;
+  private readonly next: () => number;
+
+  constructor(rounding: Rounding, seed: number) {
+    this.rounding = rounding;
+    this.next = uint32Stream(seed);
+  }
+
+  /** A uniform integer in [0, 2^m), m <= 53, as a number. */
+  randomBits(m: number): number {
+    if (m <= 32) return m === 0 ? 0 : this.next() >>> (32 - m);
+    const hi = this.next() >>> (64 - m);
+    return hi * 4294967296 + this.next();
+  }
+
+  /** A uniform BigInt in [0, 2^m). */
+  randomBig(m: number): bigint {
+    let r = 0n;
+    let bits = 0;
+    while (bits < m) {
+      const take = Math.min(32, m - bits);
+      r = (r << BigInt(take)) | BigInt(this.next() >>> (32 - take));
+      bits += take;
+    }
+    return r;
+  }
+
+  /** round(x / 2^m) for an exact integer |x| < 2^53 held in a float64. */
+  trunc(x: number, m: number): number {
+    const scale = 2 ** m;
+    const q = Math.floor(x / scale);
+    const r = x - q * scale;
+    switch (this.rounding) {
+      case 'floor':
+        return q;
+      case 'nearest':
+        return r * 2 >= scale ? q + 1 : q;
+      case 'probabilistic':
+        return this.randomBits(m) < r ? q + 1 : q;
+    }
+  }
+
+  truncBig(x: bigint, m: number, nearest = false): bigint {
+    const mb = BigInt(m);
+    if (nearest || this.rounding === 'nearest') return m === 0 ? x : (x + (1n << (mb - 1n))) >> mb;
+    const q = x >> mb;
+    if (this.rounding === 'floor') return q;
+    const r = x - (q << mb);
+    return this.randomBig(m) < r ? q + 1n : q;
+  }
+
+  /** In place: a[i] = round((a[i] + add[channel]) / 2^m), the channel being i mod add.length. */
+  truncArray(a: Float64Array, m: number, add?: Float64Array): void {
+    const scale = 2 ** m;
+    const inv = 2 ** -m;
+    const C = add?.length ?? 1;
+    const mode = this.rounding;
+    for (let i = 0; i < a.length; i++) {
+      const x = add ? a[i]! + add[i % C]! : a[i]!;
+      const q = Math.floor(x * inv);
+      const r = x - q * scale;
+      if (mode === 'floor') a[i] = q;
+      else if (mode === 'nearest') a[i] = r * 2 >= scale ? q + 1 : q;
+      else a[i] = this.randomBits(m) < r ? q + 1 : q;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// exact dot products: raw kernels over integer float64 arrays
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v > m) m = v;
+    else if (-v > m) m = -v;
+  }
+  return m;
+}
+
+interface ConvGeometry {
+  n: number;
+  H: number;
+  W: number;
+  Cin: number;
+  kh: number;
+  kw: number;
+  OH: number;
+  OW: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
+
+/** sum over the window and input channels of x * w, w in Keras layout [kh, kw, Cin, Cout]. */
+function convRaw(x: Float64Array, w: Float64Array, g: ConvGeometry, Cout: number, acc: Float64Array): void {
+  const { n, H, W, Cin, kh, kw, OH, OW, sh, sw, ph, pw } = g;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const o = ((b * OH + oy) * OW + ox) * Cout;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - ph + ky;
+          if (iy < 0 || iy >= H) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pw + kx;
+            if (ix < 0 || ix >= W) continue;
+            const xi = ((b * H + iy) * W + ix) * Cin;
+            const wi0 = (ky * kw + kx) * Cin * Cout;
+            for (let ci = 0; ci < Cin; ci++) {
+              const xv = x[xi + ci]!;
+              if (xv === 0) continue;
+              const wi = wi0 + ci * Cout;
+              for (let co = 0; co < Cout; co++) acc[o + co] += xv * w[wi + co]!;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Depthwise: output channel c * M + m sums x[.., c] * w[ky, kx, c, m] over the window. */
+function depthwiseRaw(x: Float64Array, w: Float64Array, g: ConvGeometry, M: number, acc: Float64Array): void {
+  const { n, H, W, Cin, kh, kw, OH, OW, sh, sw, ph, pw } = g;
+  const Cout = Cin * M;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const o = ((b * OH + oy) * OW + ox) * Cout;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - ph + ky;
+          if (iy < 0 || iy >= H) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pw + kx;
+            if (ix < 0 || ix >= W) continue;
+            const xi = ((b * H + iy) * W + ix) * Cin;
+            const wi = (ky * kw + kx) * Cout;
+            for (let c = 0; c < Cin; c++) {
+              const xv = x[xi + c]!;
+              if (xv === 0) continue;
+              const j0 = c * M;
+              for (let m = 0; m < M; m++) acc[o + j0 + m] += xv * w[wi + j0 + m]!;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** [n, dIn] x [dIn, dOut]. */
+function denseRaw(x: Float64Array, w: Float64Array, n: number, dIn: number, dOut: number, acc: Float64Array): void {
+  for (let i = 0; i < dIn; i++) {
+    const wi = i * dOut;
+    for (let b = 0; b < n; b++) {
+      const xv = x[b * dIn + i]!;
+      if (xv === 0) continue;
+      const o = b * dOut;
+      for (let j = 0; j < dOut; j++) acc[o + j] += xv * w[wi + j]!;
+    }
+  }
+}
+
+/** Splits integers (|v| < 2^53) into L limbs of t bits: v = sum_j limb_j * 2^(t j); limbs below the top one are in [0, 2^t). */
+function limbsOf(a: Float64Array, t: number, L: number): Float64Array[] {
+  if (L === 1) return [a];
+  const out = Array.from({ length: L }, () => new Float64Array(a.length));
+  const scale = 2 ** t;
+  for (let i = 0; i < a.length; i++) {
+    let rem = a[i]!;
+    for (let j = 0; j < L - 1; j++) {
+      const q = Math.floor(rem / scale);
+      out[j]![i] = rem - q * scale;
+      rem = q;
+    }
+    out[L - 1]![i] = rem;
+  }
+  return out;
+}
+
+const bitLength = (v: number) => (v < 1 ? 0 : Math.floor(Math.log2(v)) + 1);
+
+interface LimbPlan {
+  tx: number;
+  lx: number;
+  sw: number;
+  lw: number;
+}
+
+/**
+ * How to split x and w so that every partial dot product stays below 2^53: each limb is at most
+ * 2^t in magnitude, so fanIn * 2^tx * 2^sw < 2^53.
+ */
+function planLimbs(maxX: number, maxW: number, fanIn: number, extra: number): LimbPlan {
+  if (maxX * maxW * fanIn + extra < TWO53 / 2) return { tx: 53, lx: 1, sw: 53, lw: 1 };
+  const budget = 52 - Math.ceil(Math.log2(Math.max(2, fanIn))) - 1;
+  const bitsX = Math.max(1, bitLength(maxX));
+  const bitsW = Math.max(1, bitLength(maxW));
+  let best: LimbPlan | undefined;
+  for (let lx = 1; lx <= 8; lx++) {
+    const tx = Math.ceil(bitsX / lx);
+    const sw = budget - tx;
+    if (sw < 1) continue;
+    const lw = Math.ceil(bitsW / sw);
+    if (!best || lx * lw < best.lx * best.lw) best = { tx, lx, sw, lw };
+  }
+  if (!best) throw new UserError(`fixed-point emulation: a dot product over ${fanIn} values cannot be computed exactly (fan-in too large)`);
+  return best;
+}
+
+/**
+ * An exact linear layer: acc = raw(x, w) on integers, then out = round((acc + addShift[c]) / 2^f)
+ * (+ addAfter[c]), in float64 when provably exact, else on limbs recombined with BigInt.
+ */
+function exactLinear(
+  x: Float64Array,
+  w: Float64Array,
+  fanIn: number,
+  outSize: number,
+  channels: number,
+  raw: (x: Float64Array, w: Float64Array, acc: Float64Array) => void,
+  fx: Truncator,
+  f: number,
+  opts: { addShift?: Float64Array; addAfter?: Float64Array } = {},
+): { out: Float64Array; preMax: number } {
+  const shift = opts.addShift ? maxAbs(opts.addShift) : 0;
+  const plan = planLimbs(maxAbs(x), maxAbs(w), fanIn, shift);
+  let out: Float64Array;
+  if (plan.lx === 1 && plan.lw === 1) {
+    out = new Float64Array(outSize);
+    raw(x, w, out);
+    fx.truncArray(out, f, opts.addShift);
+  } else {
+    const xs = limbsOf(x, plan.tx, plan.lx);
+    const ws = limbsOf(w, plan.sw, plan.lw);
+    const parts: { acc: Float64Array; shift: bigint }[] = [];
+    xs.forEach((xl, j) =>
+      ws.forEach((wl, l) => {
+        const acc = new Float64Array(outSize);
+        raw(xl, wl, acc);
+        parts.push({ acc, shift: BigInt(plan.tx * j + plan.sw * l) });
+      }),
+    );
+    out = new Float64Array(outSize);
+    const add = opts.addShift;
+    for (let i = 0; i < outSize; i++) {
+      let t = add ? BigInt(add[i % channels]!) : 0n;
+      for (const p of parts) t += BigInt(p.acc[i]!) << p.shift;
+      out[i] = Number(fx.truncBig(t, f));
+    }
+  }
+  let preMax = maxAbs(out);
+  if (opts.addAfter) {
+    const b = opts.addAfter;
+    for (let i = 0; i < outSize; i++) out[i] += b[i % channels]!;
+    preMax = Math.max(preMax, maxAbs(out));
+  }
+  return { out, preMax };
+}
+
+/** round((a * b) / 2^f) element-wise, exact (BigInt where a * b could reach 2^53). */
+function mulTrunc(a: Float64Array, b: (i: number) => number, maxB: number, fx: Truncator, f: number): Float64Array {
+  const out = new Float64Array(a.length);
+  if (maxAbs(a) * maxB < TWO53) {
+    for (let i = 0; i < a.length; i++) out[i] = a[i]! * b(i);
+    fx.truncArray(out, f);
+  } else {
+    for (let i = 0; i < a.length; i++) out[i] = Number(fx.truncBig(BigInt(a[i]!) * BigInt(b(i)), f));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// padding as the generated program computes it
+
+/** ml.ConvBase's SAME padding (MP-SPDZ 0.4.2): tests `in % stride[1]` for both axes. */
+export function mpSpdzConvPadding(l: { inShape: number[]; kernel: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }): [number, number] {
+  if (l.padding === 'valid') return [0, 0];
+  const pads: number[] = [];
+  for (const i of [0, 1]) {
+    const s = l.strides[i]!;
+    const k = l.kernel[i]!;
+    const size = l.inShape[i]!;
+    const total = size % l.strides[1] === 0 ? Math.max(k - s, 0) : Math.max(k - (size % s), 0);
+    pads.push(Math.floor(total / 2));
+  }
+  return [pads[0]!, pads[1]!];
+}
+
+/** Keras / TensorFlow SAME padding before the input (PpvcDepthwiseConv2d and the pooling helpers). */
+export function kerasPadding(l: { inShape: number[]; outShape: number[]; kernel: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }): [number, number] {
+  if (l.padding === 'valid') return [0, 0];
+  const p = [0, 1].map((i) => Math.floor(Math.max((l.outShape[i]! - 1) * l.strides[i]! + l.kernel[i]! - l.inShape[i]!, 0) / 2));
+  return [p[0]!, p[1]!];
+}
+
+// ---------------------------------------------------------------------------------------------
+// FPDiv (library.FPDiv of MP-SPDZ 0.4.2), on BigInt
+
+/** MP-SPDZ's secret fixed-point division a / b (both integer representations with f bits), emulated operation by operation. */
+export function fpDiv(a: bigint, b: bigint, k: number, f: number, ringBits: number, fx: Truncator): bigint {
+  const ring = (v: bigint) => BigInt.asIntN(ringBits, v);
+  // "not fitting otherwise": deterministic rounding when 2k is the ring size
+  const nearest = 2 * k === ringBits;
+  const resF = f;
+  const minF = Math.floor((k - (nearest ? 1 : 0)) / 2) + 1;
+  let maxF = Math.floor((ringBits - k + resF) / 3);
+  if (maxF >= resF) maxF = resF;
+  const ff = Math.max(minF, maxF);
+  const theta = Math.ceil(Math.log(k / 3.5) / Math.log(2));
+  const round = (v: bigint, m: number) => ring(fx.truncBig(v, m, nearest));
+  const alpha = 1n << BigInt(2 * ff);
+  const w = appRcr(b, k, ff, nearest, fx, ring);
+  let x = ring(alpha - b * w);
+  let y = ring(a * w);
+  y = round(y, ff);
+  for (let i = 0; i < theta - 1; i++) {
+    y = ring(y * ring(alpha + x));
+    x = ring(x * x);
+    y = round(y, 2 * ff);
+    x = round(x, 2 * ff);
+  }
+  y = ring(y * ring(alpha + x));
+  return round(y, 3 * ff - resF);
+}
+
+function appRcr(b: bigint, k: number, f: number, nearest: boolean, fx: Truncator, ring: (v: bigint) => bigint): bigint {
+  const alpha = BigInt(Math.trunc(2.9142 * 2 ** k));
+  // Norm: c = |b| * 2^(k-1-p), v = sign * 2^(k-1-p), p the top bit of |b| (within k bits)
+  const negative = b < 0n;
+  const abs = BigInt.asUintN(k, negative ? -b : b);
+  let c = 0n;
+  let v = 0n;
+  if (abs > 0n) {
+    const p = abs.toString(2).length - 1;
+    const acc = 1n << BigInt(k - 1 - p);
+    c = abs * acc;
+    v = negative ? -acc : acc;
+  }
+  const d = alpha - 2n * c;
+  const w = ring(d * v);
+  return ring(fx.truncBig(w, 2 * (k - f), nearest));
+}
+
+// ---------------------------------------------------------------------------------------------
+// the emulation
+
+interface Tensor {
+  data: Float64Array;
+  /** Per-frame shape. */
+  shape: number[];
+}
+
+/** Splits each party's values into the plan's named tensors (any array type). */
+function tensorsByName(plan: InputPlan, values: Map<number, ArrayLike<number>>): Map<string, ArrayLike<number>> {
+  const out = new Map<string, ArrayLike<number>>();
+  for (const party of plan.parties) {
+    if (party.tensors.length === 0) continue;
+    const v = values.get(party.party);
+    if (!v) throw new UserError(`no input for party ${party.party} (${party.name}): ${party.tensors.map((t) => t.name).join(', ')}`);
+    if (v.length !== party.elements) {
+      throw new UserError(`party ${party.party} (${party.name}) input has ${v.length} values; inputs.json expects ${party.elements}`);
+    }
+    for (const t of party.tensors) {
+      const sub = (v as Float64Array).subarray ? (v as Float64Array).subarray(t.offset, t.offset + t.elements) : Array.prototype.slice.call(v, t.offset, t.offset + t.elements);
+      out.set(t.name, sub);
+    }
+  }
+  return out;
+}
+
+function toFixedArray(v: ArrayLike<number>, f: number): Float64Array {
+  const out = new Float64Array(v.length);
+  const s = 2 ** f;
+  for (let i = 0; i < v.length; i++) out[i] = roundHalfAway(v[i]! * s);
+  return out;
+}
+
+/** Index of the largest value; ties go to the lowest index. */
+function argmaxFirst(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, ArrayLike<number>>, opts: FixedOptions = {}): FixedResult {
+  const { f, k, ringBits } = p.target;
+  if (k > MAX_EMULATED_K) {
+    throw new UserError(`fixed-point emulation supports precision with k <= ${MAX_EMULATED_K}; the pipeline uses precision ${f} ${k}`);
+  }
+  const rounding = opts.rounding ?? 'probabilistic';
+  const seed = opts.seed ?? 1;
+  const fx = new Truncator(rounding, seed);
+  const one = 2 ** f;
+  const limit = 2 ** (k - f - 1);
+  const t = tensorsByName(plan, values);
+  const v = p.video;
+  const n = selectedFrames(p);
+  const frameSize = v.height * v.width * v.channels;
+  const ranges: { name: string; op: string; maxInt: number }[] = [];
+
+  // ---- inputs and frame selection ----
+  const video = t.get('video')!;
+  let frames: number[];
+  const x0 = new Float64Array(n * frameSize);
+  if (p.selection.kind === 'oblivious') {
+    const sel = t.get('selection')!;
+    frames = [];
+    for (let r = 0; r < n; r++) {
+      let best = 0;
+      for (let j = 0; j < v.frames; j++) {
+        const s = sel[r * v.frames + j]!;
+        if (s > sel[r * v.frames + best]!) best = j;
+        if (s === 0) continue;
+        // sint x sfix: an exact integer product, no truncation
+        const base = j * frameSize;
+        for (let i = 0; i < frameSize; i++) x0[r * frameSize + i] += s * roundHalfAway(video[base + i]! * one);
+      }
+      frames.push(best);
+    }
+  } else {
+    frames = p.selection.indices;
+    frames.forEach((fr, r) => {
+      for (let i = 0; i < frameSize; i++) x0[r * frameSize + i] = roundHalfAway(video[fr * frameSize + i]! * one);
+    });
+  }
+  const outputs = new Map<string, Tensor>([[INPUT, { data: x0, shape: [v.height, v.width, v.channels] }]]);
+  ranges.push({ name: INPUT, op: 'input', maxInt: maxAbs(x0) });
+
+  const param = (l: Layer, name: string) => {
+    const raw = t.get(`${l.name}.${name}`);
+    if (!raw) throw new Error(`no parameter tensor ${l.name}.${name}`);
+    return toFixedArray(raw, f);
+  };
+
+  let last: Tensor = outputs.get(INPUT)!;
+  for (const l of p.model.layers) {
+    const ins = l.inputs.map((name) => outputs.get(name)!);
+    const x = ins[0]!;
+    let y: Float64Array;
+    let preMax = 0;
+    const outSize = n * product(l.outShape);
+    switch (l.op) {
+      case 'conv2d': {
+        const [H, W, Cin] = l.inShape as [number, number, number];
+        const [OH, OW, Cout] = l.outShape as [number, number, number];
+        const [ph, pw] = mpSpdzConvPadding(l);
+        const g: ConvGeometry = { n, H, W, Cin, kh: l.kernel[0], kw: l.kernel[1], OH, OW, sh: l.strides[0], sw: l.strides[1], ph, pw };
+        const bias = l.useBias ? scaleBy(param(l, 'bias'), one) : undefined;
+        const r = exactLinear(x.data, param(l, 'kernel'), l.kernel[0] * l.kernel[1] * Cin, outSize, Cout, (xx, ww, acc) => convRaw(xx, ww, g, Cout, acc), fx, f, { addShift: bias });
+        y = r.out;
+        preMax = r.preMax;
+        if (l.activation === 'relu') reluInPlace(y);
+        break;
+      }
+      case 'depthwise_conv2d': {
+        const [H, W, Cin] = l.inShape as [number, number, number];
+        const [OH, OW, Cout] = l.outShape as [number, number, number];
+        const [ph, pw] = kerasPadding(l);
+        const g: ConvGeometry = { n, H, W, Cin, kh: l.kernel[0], kw: l.kernel[1], OH, OW, sh: l.strides[0], sw: l.strides[1], ph, pw };
+        const bias = l.useBias ? scaleBy(param(l, 'bias'), one) : undefined;
+        const r = exactLinear(x.data, param(l, 'depthwise_kernel'), l.kernel[0] * l.kernel[1], outSize, Cout, (xx, ww, acc) => depthwiseRaw(xx, ww, g, l.multiplier, acc), fx, f, { addShift: bias });
+        y = r.out;
+        preMax = r.preMax;
+        if (l.activation === 'relu') reluInPlace(y);
+        break;
+      }
+      case 'dense': {
+        const dIn = product(l.inShape);
+        const bias = l.useBias ? param(l, 'bias') : undefined;
+        const r = exactLinear(x.data, param(l, 'kernel'), dIn, outSize, l.units, (xx, ww, acc) => denseRaw(xx, ww, n, dIn, l.units, acc), fx, f, { addAfter: bias });
+        y = r.out;
+        preMax = r.preMax;
+        if (l.activation === 'relu') reluInPlace(y);
+        break;
+      }
+      case 'relu': {
+        y = x.data.slice();
+        if (l.max === undefined) reluInPlace(y);
+        else {
+          const m = roundHalfEven(l.max * one);
+          for (let i = 0; i < y.length; i++) y[i] = y[i]! < m ? (y[i]! > 0 ? y[i]! : 0) : m;
+        }
+        break;
+      }
+      case 'avgpool':
+      case 'maxpool':
+        y = pool(l.op, x.data, n, l.inShape, l.outShape, l.pool, l.strides, kerasPadding({ ...l, kernel: l.pool }), fx, f);
+        break;
+      case 'global_avgpool':
+      case 'global_maxpool': {
+        const [h, w] = l.inShape as [number, number, number];
+        y = pool(l.op === 'global_avgpool' ? 'avgpool' : 'maxpool', x.data, n, l.inShape, [1, 1, l.inShape[2]!], [h, w], [h, w], [0, 0], fx, f);
+        break;
+      }
+      case 'batchnorm': {
+        const C = l.inShape[l.inShape.length - 1]!;
+        const scale = param(l, 'scale');
+        const shift = param(l, 'shift');
+        y = mulTrunc(x.data, (i) => scale[i % C]!, maxAbs(scale), fx, f);
+        preMax = maxAbs(y);
+        for (let i = 0; i < y.length; i++) y[i] += shift[i % C]!;
+        break;
+      }
+      case 'zeropad': {
+        const [H, W, C] = l.inShape as [number, number, number];
+        const [OH, OW] = l.outShape as [number, number, number];
+        const [top, , left] = l.pad;
+        y = new Float64Array(outSize);
+        for (let b = 0; b < n; b++)
+          for (let i = 0; i < H; i++)
+            for (let j = 0; j < W; j++) {
+              const src = ((b * H + i) * W + j) * C;
+              const dst = ((b * OH + i + top) * OW + j + left) * C;
+              for (let c = 0; c < C; c++) y[dst + c] = x.data[src + c]!;
+            }
+        break;
+      }
+      case 'crop': {
+        const [H, W, C] = l.inShape as [number, number, number];
+        const [OH, OW] = l.outShape as [number, number, number];
+        const [top, , left] = l.crop;
+        y = new Float64Array(outSize);
+        for (let b = 0; b < n; b++)
+          for (let i = 0; i < OH; i++)
+            for (let j = 0; j < OW; j++) {
+              const src = ((b * H + i + top) * W + j + left) * C;
+              const dst = ((b * OH + i) * OW + j) * C;
+              for (let c = 0; c < C; c++) y[dst + c] = x.data[src + c]!;
+            }
+        break;
+      }
+      case 'add': {
+        y = x.data.slice();
+        for (const other of ins.slice(1)) for (let i = 0; i < y.length; i++) y[i] += other.data[i]!;
+        break;
+      }
+      case 'concat': {
+        const C = l.outShape[l.outShape.length - 1]!;
+        const positions = outSize / C;
+        y = new Float64Array(outSize);
+        let offset = 0;
+        for (const part of ins) {
+          const c = part.shape[part.shape.length - 1]!;
+          for (let pos = 0; pos < positions; pos++) for (let j = 0; j < c; j++) y[pos * C + offset + j] = part.data[pos * c + j]!;
+          offset += c;
+        }
+        break;
+      }
+      case 'flatten':
+      case 'reshape':
+      case 'dropout':
+        y = x.data;
+        break;
+    }
+    const out: Tensor = { data: y, shape: l.outShape };
+    outputs.set(l.name, out);
+    // flatten, reshape and dropout only rename their input's values
+    if (l.op !== 'flatten' && l.op !== 'reshape' && l.op !== 'dropout') ranges.push({ name: l.name, op: l.op, maxInt: Math.max(preMax, maxAbs(y)) });
+    last = out;
+  }
+
+  // ---- per-frame output ----
+  const C = p.classes;
+  const logitsInt = last.data;
+  const logits = Array.from({ length: n }, (_, i) => Array.from(logitsInt.subarray(i * C, (i + 1) * C), (u) => u / one));
+  const perFrameInt: number[][] = [];
+  if (p.frameOutput === 'relu_normalized') {
+    const uniform = roundHalfEven((1 / C) * one);
+    let maxTotal = 0;
+    let maxInverse = 0;
+    for (let i = 0; i < n; i++) {
+      const r = Array.from(logitsInt.subarray(i * C, (i + 1) * C), (u) => (u > 0 ? u : 0));
+      const total = r.reduce((a, b) => a + b, 0);
+      maxTotal = Math.max(maxTotal, total);
+      // the program computes 1 / total for every frame (and masks it where total is 0)
+      const inverse = fpDiv(BigInt(one), BigInt(total), k, f, ringBits, fx);
+      if (total > 0) maxInverse = Math.max(maxInverse, Math.abs(Number(inverse)));
+      const probs = r.map((x) => Number(fx.truncBig(BigInt(x) * inverse, f)));
+      perFrameInt.push(total > 0 ? probs : r.map(() => uniform));
+    }
+    ranges.push({ name: 'softmax sum', op: 'relu_normalized', maxInt: maxTotal });
+    ranges.push({ name: 'softmax 1/sum', op: 'relu_normalized', maxInt: maxInverse });
+  } else if (p.frameOutput === 'softmax') {
+    // approximation: MP-SPDZ's exp and division are not emulated bit for bit
+    for (let i = 0; i < n; i++) {
+      const u = logits[i]!;
+      const m = Math.max(...u);
+      const e = u.map((x) => Math.exp(x - m));
+      const s = e.reduce((a, b) => a + b, 0);
+      perFrameInt.push(e.map((x) => roundHalfAway((x / s) * one)));
+    }
+  } else {
+    for (let i = 0; i < n; i++) perFrameInt.push(Array.from(logitsInt.subarray(i * C, (i + 1) * C)));
+  }
+
+  // ---- aggregation (exact) ----
+  const aggInt = new Array<number>(C).fill(0);
+  if (p.aggregation.kind === 'sum') {
+    for (const probs of perFrameInt) probs.forEach((x, j) => (aggInt[j]! += x));
+  } else {
+    for (const probs of perFrameInt) aggInt[argmaxFirst(probs)]! += 1;
+  }
+  const label = argmaxFirst(aggInt);
+  const scaleOut = (xs: number[]) => xs.map((x) => x / one);
+  const aggregate = p.aggregation.kind === 'sum' ? scaleOut(aggInt) : aggInt;
+
+  const layers = ranges.map((r) => rangeRow(r.name, r.op, r.maxInt / one, limit));
+  return {
+    frames,
+    logits,
+    perFrame: perFrameInt.map(scaleOut),
+    aggregate,
+    label,
+    layers,
+    suggestion: suggestPrecision(layers, p.target),
+    precision: { f, k, ringBits, rounding, seed },
+  };
+}
+
+function scaleBy(a: Float64Array, s: number): Float64Array {
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! * s;
+  return a;
+}
+
+function reluInPlace(a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) if (a[i]! < 0) a[i] = 0;
+}
+
+/** Pooling as PpvcAvgPool2d / PpvcMaxPool2d compute it (padding: Keras' SAME). */
+function pool(
+  op: 'avgpool' | 'maxpool',
+  x: Float64Array,
+  n: number,
+  inShape: number[],
+  outShape: number[],
+  size: [number, number],
+  strides: [number, number],
+  pads: [number, number],
+  fx: Truncator,
+  f: number,
+): Float64Array {
+  const [H, W, C] = inShape as [number, number, number];
+  const [OH, OW] = outShape as [number, number, number];
+  const out = new Float64Array(n * OH * OW * C);
+  const factors = new Float64Array(OH * OW);
+  let maxFactor = 0;
+  for (let oy = 0; oy < OH; oy++)
+    for (let ox = 0; ox < OW; ox++) {
+      const y0 = oy * strides[0] - pads[0];
+      const x0 = ox * strides[1] - pads[1];
+      const count = (Math.min(y0 + size[0], H) - Math.max(y0, 0)) * (Math.min(x0 + size[1], W) - Math.max(x0, 0));
+      // cfix(1 / count): python's round(2^f / count)
+      factors[oy * OW + ox] = roundHalfEven((1 / count) * 2 ** f);
+      maxFactor = Math.max(maxFactor, factors[oy * OW + ox]!);
+    }
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        const o = ((b * OH + oy) * OW + ox) * C;
+        const ya = Math.max(oy * strides[0] - pads[0], 0);
+        const yb = Math.min(oy * strides[0] - pads[0] + size[0], H);
+        const xa = Math.max(ox * strides[1] - pads[1], 0);
+        const xb = Math.min(ox * strides[1] - pads[1] + size[1], W);
+        for (let c = 0; c < C; c++) {
+          let acc = op === 'maxpool' ? -Infinity : 0;
+          for (let iy = ya; iy < yb; iy++)
+            for (let ix = xa; ix < xb; ix++) {
+              const val = x[((b * H + iy) * W + ix) * C + c]!;
+              if (op === 'maxpool') {
+                if (val > acc) acc = val;
+              } else acc += val;
+            }
+          out[o + c] = acc;
+        }
+      }
+  if (op === 'maxpool') return out;
+  // the window sums (exact) times the public constants, one truncation
+  return mulTrunc(out, (i) => factors[Math.floor(i / C) % (OH * OW)]!, maxFactor, fx, f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// range analysis
+
+/** Within this factor of the sfix limit a layer is reported. */
+export const HEADROOM_FACTOR = 4;
+
+export function rangeRow(name: string, op: string, maxAbsValue: number, limit: number): LayerRange {
+  const ratio = maxAbsValue / limit;
+  const row: LayerRange = { name, op, maxAbs: maxAbsValue, limit, ratio };
+  if (ratio >= 1) {
+    row.warning = `overflow: values reach ${fmt(maxAbsValue)}, beyond the +-${fmt(limit)} sfix holds; the secure program's results are undefined`;
+  } else if (ratio * HEADROOM_FACTOR >= 1) {
+    row.warning = `within a factor of ${HEADROOM_FACTOR} of overflow: values reach ${fmt(maxAbsValue)} of +-${fmt(limit)}`;
+  }
+  return row;
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : String(Number(x.toPrecision(6)));
+}
+
+/**
+ * A precision that gives every layer the headroom factor: k - f - 1 integer bits covering 4x
+ * the largest value, f kept if 2k still fits the ring, else f reduced (not below 8), else a
+ * larger ring. Undefined when the current precision already has the headroom.
+ */
+export function suggestPrecision(layers: LayerRange[], target: { f: number; k: number; ringBits: number }): PrecisionSuggestion | undefined {
+  const worst = layers.reduce((a, b) => (b.ratio > a.ratio ? b : a), layers[0]!);
+  if (!worst || worst.ratio * HEADROOM_FACTOR < 1) return undefined;
+  const intBits = Math.max(1, Math.ceil(Math.log2(worst.maxAbs * HEADROOM_FACTOR)));
+  let { f, ringBits } = target;
+  let k = f + 1 + intBits;
+  const statement = (ff: number, kk: number, rr: number) => `${rr !== target.ringBits ? `ring ${rr}  ` : ''}precision ${ff} ${kk}`;
+  const why = `'${worst.name}' reaches ${fmt(worst.maxAbs)}: ${intBits} integer bits give it a factor of ${HEADROOM_FACTOR} headroom`;
+  if (2 * k <= ringBits) return { f, k, ringBits, statement: statement(f, k, ringBits), reason: why };
+  const maxK = Math.floor(ringBits / 2);
+  const fitF = maxK - 1 - intBits;
+  if (fitF >= 8) return { f: fitF, k: maxK, ringBits, statement: statement(fitF, maxK, ringBits), reason: `${why}; a ${ringBits}-bit ring allows k <= ${maxK}, so f drops to ${fitF}` };
+  ringBits = 128;
+  while (2 * k > ringBits) ringBits *= 2;
+  return { f, k, ringBits, statement: statement(f, k, ringBits), reason: `${why}; that needs a ${ringBits}-bit ring (2k <= ring bits), i.e. party programs built for it` };
+}
