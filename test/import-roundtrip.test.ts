@@ -76,9 +76,10 @@ describe('a tfjs-layers model with random weights', () => {
     const rand = seededRandom(7);
     model.setWeights(
       model.weights.map((w) => {
-        const n = w.shape.reduce((a, b) => a * b, 1);
+        const dims = w.shape as number[];
+        const n = dims.reduce((a, b) => a * b, 1);
         const positive = /moving_variance|gamma/.test(w.originalName);
-        return tf.tensor(Float32Array.from({ length: n }, () => (positive ? 0.5 + rand() : (rand() * 2 - 1) * 0.6)), w.shape);
+        return tf.tensor(Float32Array.from({ length: n }, () => (positive ? 0.5 + rand() : (rand() * 2 - 1) * 0.6)), dims);
       }),
     );
     dir = mkdtempSync(join(tmpdir(), 'ppvc-tfl-'));

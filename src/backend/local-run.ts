@@ -40,7 +40,14 @@ export async function ensureCertificates(mp: MpSpdz, parties: number): Promise<v
 export async function runLocal(
   mp: MpSpdz,
   p: Pipeline,
-  opts: { inputPrefix: string; port?: number; timeoutSeconds?: number; extraArgs?: string[] },
+  opts: {
+    inputPrefix: string;
+    port?: number;
+    timeoutSeconds?: number;
+    extraArgs?: string[];
+    /** One MP-SPDZ hosts file per party (`-ip`): how the parties reach each other (e.g. via relays). */
+    hostsFiles?: string[];
+  },
 ): Promise<RunResult> {
   const profile = PROTOCOLS[p.target.protocol];
   const binary = join(mp.root, profile.binary);
@@ -54,7 +61,8 @@ export async function runLocal(
   const started = Date.now();
   const procs: ResultPromise[] = [];
   for (let i = 0; i < profile.processes; i++) {
-    const args = profile.processes === 1 ? [p.name, '-IF', opts.inputPrefix] : [String(i), p.name, '-pn', String(port), '-h', 'localhost', '-IF', opts.inputPrefix];
+    const network = opts.hostsFiles ? ['-ip', opts.hostsFiles[i]!] : ['-pn', String(port), '-h', 'localhost'];
+    const args = profile.processes === 1 ? [p.name, '-IF', opts.inputPrefix] : [String(i), p.name, ...network, '-IF', opts.inputPrefix];
     if (profile.corruption === 'dishonest majority') args.push('-N', String(profile.parties));
     if (p.reveals.some((r) => r.to.some((t) => t.id !== 0))) args.push('-OF', '.');
     args.push(...(opts.extraArgs ?? []));

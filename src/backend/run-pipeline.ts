@@ -87,7 +87,7 @@ export async function runPipeline(
   mp: MpSpdz,
   a: BuildArtifacts,
   files: Map<number, string>,
-  opts: { timeoutSeconds?: number; resultsFile?: string; onProgress?: (msg: string) => void },
+  opts: { timeoutSeconds?: number; resultsFile?: string; onProgress?: (msg: string) => void; hostsFiles?: string[] },
 ): Promise<ResultRecord> {
   const profile = PROTOCOLS[a.pipeline.target.protocol];
   if (!existsSync(join(mp.root, profile.binary))) {
@@ -100,7 +100,7 @@ export async function runPipeline(
   opts.onProgress?.(`compiling ${a.pipeline.name} for ${profile.name} (${compileCommand(a.pipeline).join(' ')})`);
   const compiled = await compileIfStale(mp, a);
   opts.onProgress?.(`running ${profile.processes} ${profile.processes === 1 ? 'process' : 'parties'} of ${profile.binary}`);
-  const run = await runLocal(mp, a.pipeline, { inputPrefix: prefix, timeoutSeconds: opts.timeoutSeconds });
+  const run = await runLocal(mp, a.pipeline, { inputPrefix: prefix, timeoutSeconds: opts.timeoutSeconds, hostsFiles: opts.hostsFiles });
   const record: ResultRecord = {
     pipeline: a.pipeline.name,
     protocol: profile.name,
