@@ -5,11 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ROOT } from './helpers.js';
 
-// The CLI as users run it: compiled once for this suite.
-beforeAll(() => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
-}, 120_000);
-
+// The CLI as users run it: dist/, which `npm test` builds before running the suite.
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync('node', [join(ROOT, 'dist', 'cli.js'), ...args], {
     cwd: ROOT,
