@@ -67,7 +67,9 @@ describeCorpus('Keras corpus (../shared/corpus/keras)', () => {
     for (const f of Object.keys(REJECTED)) expect(files).toContain(f);
   });
 
-  describe.each(expected.map((e) => [e.file, e] as const))('%s', (file, e) => {
+  // describe.each refuses an empty table: without the corpus, describeCorpus skips anyway
+  const rows = expected.length > 0 ? expected.map((e) => [e.file, e] as const) : [['(no corpus)', undefined as unknown as (typeof expected)[number]] as const];
+  describe.each(rows)('%s', (file, e) => {
     const path = join(CORPUS, file);
 
     test(REJECTED[file] ? `is rejected, naming a ${REJECTED[file]} layer` : 'imports with the expected shapes and parameter count', () => {
