@@ -129,7 +129,8 @@ export function formatRecord(r: ResultRecord): string {
   out.push(`${r.pipeline} under ${r.protocol}: ${Object.entries(r.outputs).map(([k, v]) => `${k}: ${v}`).join(', ') || '(nothing revealed to party 0)'}`);
   out.push(`wall time ${r.wallSeconds.toFixed(2)} s; compile ${r.compile.cached ? 'cached' : `${r.compile.seconds.toFixed(1)} s`}, ${r.compile.vmRounds ?? '?'} VM rounds, expected ${r.compile.expectedOnlineMB ?? '?'} MB online + ${r.compile.expectedOfflineMB ?? '?'} MB offline`);
   out.push('party  time (s)  data sent (MB)  rounds');
-  for (const p of r.parties) out.push(`${String(p.party).padStart(5)}  ${(p.seconds ?? NaN).toFixed(3).padStart(8)}  ${(p.dataSentMB ?? NaN).toFixed(3).padStart(14)}  ${String(p.rounds ?? '?').padStart(6)}`);
+  const num = (x: number | undefined, d: number) => (x === undefined ? '–' : x.toFixed(d));
+  for (const p of r.parties) out.push(`${String(p.party).padStart(5)}  ${num(p.seconds, 3).padStart(8)}  ${num(p.dataSentMB, 3).padStart(14)}  ${String(p.rounds ?? '–').padStart(6)}`);
   out.push('timer               time (s)   MB       rounds');
   for (const t of r.timers) out.push(`${`${t.timer} ${t.name}`.padEnd(18)}  ${t.seconds.toFixed(4).padStart(8)}  ${t.mb.toFixed(3).padStart(8)}  ${String(t.rounds).padStart(6)}`);
   return out.join('\n');
