@@ -14,6 +14,7 @@ import { writeFilesAtomic } from './util/files.js';
 import { parameterCount, selectedFrames } from './ir/pipeline.js';
 import { formatShape } from './ir/shapes.js';
 import { VERSION } from './version.js';
+import { deployCommand } from './commands/deploy-command.js';
 
 function readSource(path: string): SourceFile {
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
@@ -248,6 +249,7 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`wrote ${values.values.length} values for party ${values.party} to ${a.out}\n`);
       },
     )
+    .command(deployCommand)
     .command(
       'random-weights <file>',
       "write a model owner's input file with He-uniform random weights (fixed seed) and a frame selection, for tests and benchmarks",
@@ -327,6 +329,12 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`wrote ${a.out}\n`);
       },
     )
+    .middleware((argv) => {
+      // a repeated option becomes an array in yargs: say so instead of failing later
+      for (const [k, v] of Object.entries(argv)) {
+        if (Array.isArray(v) && k !== '_' && k !== 'input') throw new UserError(`--${k} is given more than once`);
+      }
+    }, true)
     .fail((msg, err) => {
       if (err) throw err;
       throw new UserError(msg);

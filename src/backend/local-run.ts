@@ -2,6 +2,7 @@
 // so that a failing party stops the others and none is left behind) and reads the results
 // MP-SPDZ prints: the revealed outputs, time, data sent, rounds and the per-stage timers.
 import { existsSync } from 'node:fs';
+import { platform } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { EnvironmentError } from '../diagnostics.js';
@@ -58,6 +59,9 @@ export async function runLocal(
   }
   if (profile.processes > 1) await ensureCertificates(mp, profile.parties);
   const port = opts.port ?? 20000 + Math.floor(Math.random() * 20000);
+  // On Linux each party gets SIGKILL if ppvc-dsl dies without cleaning up (kill -9, OOM killer):
+  // signals it can handle are covered by execa's `cleanup`, this one is not.
+  const guard = platform() === 'linux' && existsSync('/usr/bin/setpriv') ? ['--pdeathsig', 'KILL', '--', binary] : undefined;
   const started = Date.now();
   const procs: ResultPromise[] = [];
   for (let i = 0; i < profile.processes; i++) {
@@ -67,7 +71,7 @@ export async function runLocal(
     if (p.reveals.some((r) => r.to.some((t) => t.id !== 0))) args.push('-OF', '.');
     args.push(...(opts.extraArgs ?? []));
     procs.push(
-      execa(binary, args, {
+      execa(guard ? '/usr/bin/setpriv' : binary, guard ? [...guard, ...args] : args, {
         cwd: mp.root,
         all: true,
         reject: false,
@@ -78,7 +82,7 @@ export async function runLocal(
     );
   }
   // the first party to fail stops the others
-  let failed: { party: number; code: number | undefined; log: string } | undefined;
+  let failed: { party: number; how: string; log: string } | undefined;
   const results = await Promise.all(
     procs.map(async (proc, i) => {
       const r = await proc;
@@ -86,7 +90,8 @@ export async function runLocal(
       // printing the result; that is MP-SPDZ's known behaviour, not a failed run
       const emulateEpilogue = profile.processes === 1 && /more preprocessing than expected/.test(String(r.all ?? ''));
       if (r.exitCode !== 0 && !failed && !emulateEpilogue) {
-        failed = { party: i, code: r.exitCode, log: String(r.all ?? '') };
+        const how = r.timedOut ? `stopped after the ${opts.timeoutSeconds ?? 1800} s timeout` : r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
+        failed = { party: i, how, log: String(r.all ?? '') };
         for (const other of procs) other.kill('SIGKILL');
       }
       return r;
@@ -96,7 +101,7 @@ export async function runLocal(
   const logs = results.map((r) => String(r.all ?? ''));
   if (failed) {
     const tail = failed.log.split('\n').slice(-12).join('\n');
-    throw new EnvironmentError(`party ${failed.party} failed (exit ${failed.code ?? 'signal'}) running ${p.name} under ${p.target.protocol}:\n${tail}`);
+    throw new EnvironmentError(`party ${failed.party} failed (${failed.how}) running ${p.name} under ${p.target.protocol}:\n${tail}`);
   }
   return { ...parseRunLogs(logs), wallSeconds, logs };
 }

@@ -1,6 +1,7 @@
 // `ppvc-dsl fmt FILE... [--check] [--write]`: the canonical layout of .ppvc files (see
 // src/format/printer.ts for the style). Prints the formatted text of one file, checks that files
-// are formatted (exit 1 listing those that are not), or rewrites them in place (atomically).
+// are formatted (exit 1 listing those that are not), or rewrites them in place (atomically);
+// `fmt --stdin` formats standard input (for editors' format-on-save).
 // A file with a syntax error is reported exactly as `check` reports it and left alone (exit 1).
 // Registered in cli.ts with `.command(fmtCommand)`.
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
@@ -10,14 +11,14 @@ import { formatSource } from '../format/printer.js';
 import { writeFileAtomic } from '../util/files.js';
 
 export interface FmtArgs {
-  files: string[];
+  files?: string[];
   check: boolean;
   write: boolean;
+  stdin: boolean;
   json?: boolean;
 }
 
 function readSourceFile(path: string): SourceFile {
-  if (path === '-') return { path: '<stdin>', text: readFileSync(0, 'utf8') };
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected a .ppvc file`);
   const buf = readFileSync(path);
@@ -32,22 +33,28 @@ function reportDiagnostics(diags: Diagnostic[]): void {
 }
 
 export const fmtCommand: CommandModule<object, FmtArgs> = {
-  command: 'fmt <files..>',
+  command: 'fmt [files..]',
   describe: 'format .ppvc files in the canonical style (comments kept); --check lists files that are not formatted',
   builder: (y: Argv<object>) =>
     y
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: "the .ppvc files ('-' reads standard input)" })
+      .positional('files', { type: 'string', array: true, describe: 'the .ppvc files' })
+      .option('stdin', { type: 'boolean', default: false, describe: 'format standard input and print it (instead of files)' })
       .option('check', { type: 'boolean', default: false, describe: 'change nothing; exit 1 and list the files that would change' })
-      .option('write', { type: 'boolean', default: false, describe: 'rewrite the files that would change, in place (atomically)' })
-      .conflicts('check', 'write') as unknown as Argv<FmtArgs>,
+      .option('write', { type: 'boolean', default: false, describe: 'rewrite the files that would change, in place (atomically)' }) as unknown as Argv<FmtArgs>,
   handler: (a) => {
-    const files = a.files.map(String);
-    if (!a.check && !a.write && files.length !== 1) {
+    const files = (a.files ?? []).map(String);
+    if (a.check && a.write) throw new UserError('fmt: --check changes nothing and --write rewrites files; pass one of them');
+    if (a.stdin) {
+      if (files.length > 0) throw new UserError('fmt --stdin formats standard input; leave out the file names');
+      if (a.write) throw new UserError('fmt --stdin: standard input cannot be rewritten; leave out --write');
+    } else if (files.length === 0) {
+      throw new UserError('fmt needs the .ppvc files to format (or --stdin)');
+    } else if (!a.check && !a.write && files.length !== 1) {
       throw new UserError(`fmt prints the formatted text of one file; for ${files.length} files pass --check or --write`);
     }
-    if (a.write && files.includes('-')) throw new UserError("fmt --write: '-' (standard input) cannot be rewritten; leave out --write to print it");
-    const sources = files.map(readSourceFile); // every path is valid before anything is written
-    const results: { file: string; ok: boolean; changed?: boolean; diagnostics?: Diagnostic[] }[] = [];
+    // every path is valid before anything is written
+    const sources = a.stdin ? [{ path: '<stdin>', text: readFileSync(0, 'utf8') }] : files.map(readSourceFile);
+    const results: { file: string; ok: boolean; changed?: boolean; text?: string; diagnostics?: Diagnostic[] }[] = [];
     for (const src of sources) {
       const r = formatSource(src);
       if (!r.ok) {
@@ -55,7 +62,7 @@ export const fmtCommand: CommandModule<object, FmtArgs> = {
         results.push({ file: src.path, ok: false, diagnostics: r.diagnostics });
         continue;
       }
-      results.push({ file: src.path, ok: true, changed: r.changed });
+      results.push({ file: src.path, ok: true, changed: r.changed, text: !a.check && !a.write ? r.text : undefined });
       if (a.write) {
         if (r.changed) {
           const mode = statSync(src.path).mode & 0o7777;

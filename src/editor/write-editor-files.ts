@@ -1,7 +1,8 @@
 // Writes editors/ (the TextMate grammar and the VS Code extension manifest) from the lexer:
 //   node dist/editor/write-editor-files.js           rewrite editors/*
 //   node dist/editor/write-editor-files.js --check   exit 1 if editors/ is not up to date
-// and grammar/syntax-diagrams.html (self-contained syntax diagrams) with --diagrams.
+// and grammar/syntax-diagrams.html (self-contained syntax diagrams) with --diagrams; --root DIR
+// names the repository (default: the one this file was built in).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { editorFiles } from './textmate.js';
@@ -16,7 +17,8 @@ export function generatedFiles(root: string, withDiagrams: boolean): Record<stri
 }
 
 function main(argv: string[]): number {
-  const root = resolve(import.meta.dirname, '..', '..');
+  const at = argv.indexOf('--root');
+  const root = at >= 0 && argv[at + 1] ? resolve(argv[at + 1]!) : resolve(import.meta.dirname, '..', '..');
   const check = argv.includes('--check');
   const files = generatedFiles(root, argv.includes('--diagrams'));
   const stale = Object.entries(files).filter(([path, text]) => !existsSync(path) || readFileSync(path, 'utf8') !== text);

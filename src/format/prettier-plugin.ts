@@ -23,8 +23,7 @@ export const languages: SupportLanguage[] = [
     extensions: ['.ppvc'],
     vscodeLanguageIds: ['ppvc'],
     tmScope: 'source.ppvc',
-    linguistLanguageId: 0,
-  } as SupportLanguage,
+  },
 ];
 
 /** A syntax error as prettier reports it (message and location, prettier adds the code frame). */

@@ -16,8 +16,9 @@
 //   - consecutive `party` lines align their `=`;
 //   - comments are kept: own-line comments at the indentation of their block, end-of-line
 //     comments after their statement; the end-of-line comments of consecutive lines are aligned
-//     at one column: the leftmost column the source used for them, but at least two spaces after
-//     the longest line of the group;
+//     at one column: the leftmost the source's spacing puts them at (each line's code as
+//     formatted plus the spaces the source had before its comment), but at least two spaces
+//     after the longest line of the group (so `party bob   = 1   # ...` lines keep their look);
 //   - blank lines separate groups as in the source, several collapsing to one; none at the start
 //     of the file, after `{` or before `}`.
 // The printer refuses files with syntax errors (the diagnostics are check's), and verifies its
@@ -41,7 +42,7 @@ export function formatSource(file: SourceFile): FormatOutcome {
   if (!parsed.ast || !parsed.cst || parsed.diagnostics.some((d) => d.severity === 'error')) {
     return { ok: false, diagnostics: parsed.diagnostics };
   }
-  const text = printCst(parsed.cst, parsed.comments);
+  const text = printCst(parsed.cst, parsed.comments, file.text);
   verify(file, text);
   return { ok: true, text, changed: text !== file.text };
 }
@@ -70,14 +71,16 @@ interface Line {
   /** The code of the line (without indentation); '' for an own-line comment. */
   code: string;
   comment?: string;
-  /** The source column (0-based) of the end-of-line comment, for alignment. */
-  commentCol?: number;
+  /** Spaces between the code and the end-of-line comment in the source, for alignment. */
+  commentGap?: number;
   /** Source line numbers (1-based) this line spans. */
   startLine: number;
   endLine: number;
   /** The offsets of the source tokens printed on this line (to attach end-of-line comments). */
   first: number;
   last: number;
+  /** The source offset just after the last token. */
+  lastEnd: number;
   role?: 'open' | 'close';
   party?: { name: string; id: string };
 }
@@ -127,14 +130,38 @@ function joinTokens(toks: IToken[], keys?: ReadonlySet<string>): string {
   return out;
 }
 
-function lineOf(toks: IToken[], depth: number, keys?: ReadonlySet<string>): Line {
+/**
+ * Source line numbers from offsets, counting '\n' only (chevrotain also counts a lone '\r' as
+ * a line break, which would double the lines of a CRLF file).
+ */
+class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) if (text[i] === '\n') this.starts.push(i + 1);
+  }
+  /** 1-based line of an offset. */
+  line(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+}
+
+function lineOf(ix: LineIndex, toks: IToken[], depth: number, keys?: ReadonlySet<string>): Line {
+  const last = toks[toks.length - 1]!;
   return {
     depth,
     code: joinTokens(toks, keys),
-    startLine: toks[0]!.startLine!,
-    endLine: toks[toks.length - 1]!.endLine!,
+    startLine: ix.line(toks[0]!.startOffset),
+    endLine: ix.line(last.startOffset),
     first: toks[0]!.startOffset,
-    last: toks[toks.length - 1]!.startOffset,
+    last: last.startOffset,
+    lastEnd: last.endOffset! + 1,
   };
 }
 
@@ -162,7 +189,7 @@ function splitGroups(toks: IToken[], keys: ReadonlySet<string>): IToken[][] {
   return groups;
 }
 
-function blockLines(stmt: IToken[], depth: number, keys: ReadonlySet<string> | undefined, kind: 'layers' | 'options'): Line[] {
+function blockLines(ix: LineIndex, stmt: IToken[], depth: number, keys: ReadonlySet<string> | undefined, kind: 'layers' | 'options'): Line[] {
   const open = stmt.findIndex((t) => t.tokenType.name === 'LCurly');
   const close = stmt.length - 1; // the statement ends with its '}'
   const head = stmt.slice(0, open + 1);
@@ -172,49 +199,50 @@ function blockLines(stmt: IToken[], depth: number, keys: ReadonlySet<string> | u
   if (kind === 'options') {
     const oneLine = !body.some(isSeparator);
     if (oneLine) {
-      const single = lineOf(stmt, depth, keys);
+      const single = lineOf(ix, stmt, depth, keys);
       if (single.code.length + INDENT.length * depth <= MAX_LINE) return [single];
     }
   }
-  lines.push({ ...lineOf(head, depth), role: 'open' });
+  lines.push({ ...lineOf(ix, head, depth), role: 'open' });
   const runs = splitAtSeparators(body);
   for (const run of runs) {
     if (kind === 'options' && !body.some(isSeparator) && keys) {
-      for (const g of splitGroups(run, keys)) lines.push(lineOf(g, depth + 1, keys));
-    } else lines.push(lineOf(run, depth + 1, keys));
+      for (const g of splitGroups(run, keys)) lines.push(lineOf(ix, g, depth + 1, keys));
+    } else lines.push(lineOf(ix, run, depth + 1, keys));
   }
-  lines.push({ ...lineOf([closeTok], depth), role: 'close' });
+  lines.push({ ...lineOf(ix, [closeTok], depth), role: 'close' });
   return lines;
 }
 
-function statementLines(st: CstNode): Line[] {
+function statementLines(ix: LineIndex, st: CstNode): Line[] {
   const inner = Object.values(st.children)[0]![0] as CstNode;
   const toks = tokensOf(inner);
   switch (inner.name) {
     case 'partyStatement': {
-      const line = lineOf(toks, 0);
+      const line = lineOf(ix, toks, 0);
       const name = toks[1]!.image;
       const id = toks[3]!.image;
       return [{ ...line, party: { name, id } }];
     }
     case 'videoStatement':
-      return [lineOf(toks, 0, VIDEO_OPTION_KEYS)];
+      return [lineOf(ix, toks, 0, VIDEO_OPTION_KEYS)];
     case 'modelStatement':
-      if (toks.some((t) => t.tokenType.name === 'LCurly')) return blockLines(toks, 0, undefined, 'layers');
-      return [lineOf(toks, 0)];
+      if (toks.some((t) => t.tokenType.name === 'LCurly')) return blockLines(ix, toks, 0, undefined, 'layers');
+      return [lineOf(ix, toks, 0)];
     case 'targetStatement':
-      return blockLines(toks, 0, TARGET_OPTION_KEYS, 'options');
+      return blockLines(ix, toks, 0, TARGET_OPTION_KEYS, 'options');
     default:
-      return [lineOf(toks, 0)];
+      return [lineOf(ix, toks, 0)];
   }
 }
 
 /** Prints a parsed file (no syntax errors) with its comments in the canonical style. */
-export function printCst(cst: CstNode, comments: IToken[]): string {
+export function printCst(cst: CstNode, comments: IToken[], source: string): string {
+  const ix = new LineIndex(source);
   const lines: Line[] = [];
   const header = cst.children['header']?.[0];
-  if (header && !isToken(header)) lines.push(lineOf(tokensOf(header), 0));
-  for (const st of cst.children['statement'] ?? []) if (!isToken(st)) lines.push(...statementLines(st));
+  if (header && !isToken(header)) lines.push(lineOf(ix, tokensOf(header), 0));
+  for (const st of cst.children['statement'] ?? []) if (!isToken(st)) lines.push(...statementLines(ix, st));
   lines.sort((a, b) => a.first - b.first);
 
   // blocks (for the depth of own-line comments)
@@ -231,13 +259,14 @@ export function printCst(cst: CstNode, comments: IToken[]): string {
   const byLast = [...lines].sort((a, b) => a.last - b.last);
   for (const c of comments) {
     const text = c.image.replace(/\s+$/, '');
+    const line = ix.line(c.startOffset);
     let owner: Line | undefined;
-    for (const l of byLast) if (l.last < c.startOffset && l.endLine === c.startLine) owner = l;
+    for (const l of byLast) if (l.last < c.startOffset && l.endLine === line) owner = l;
     if (owner && owner.comment === undefined) {
       owner.comment = text;
-      owner.commentCol = c.startColumn! - 1;
+      owner.commentGap = source.slice(owner.lastEnd, c.startOffset).replace(/\r/g, '').length;
     } else {
-      lines.push({ depth: depthAt(c.startOffset), code: '', comment: text, startLine: c.startLine!, endLine: c.startLine!, first: c.startOffset, last: c.startOffset });
+      lines.push({ depth: depthAt(c.startOffset), code: '', comment: text, startLine: line, endLine: line, first: c.startOffset, last: c.startOffset, lastEnd: c.endOffset! + 1 });
     }
   }
   lines.sort((a, b) => a.first - b.first);
@@ -273,7 +302,7 @@ export function printCst(cst: CstNode, comments: IToken[]): string {
     let j = i + 1;
     while (j < lines.length && trailing(lines[j]!) && !blankBefore[j]) j++;
     const group = lines.slice(i, j);
-    const col = Math.max(Math.max(...group.map(codeWidth)) + 2, Math.min(...group.map((l) => l.commentCol!)));
+    const col = Math.max(Math.max(...group.map(codeWidth)) + 2, Math.min(...group.map((l) => codeWidth(l) + l.commentGap!)));
     for (const l of group) commentAt.set(l, col);
     i = j;
   }

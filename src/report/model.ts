@@ -161,7 +161,7 @@ function buildReport(pipeline: string, recs: ResultRecord[]): PipelineReport {
     const dataSent = r.parties.map((p) => p.dataSentMB).filter(num);
     const rounds = r.parties.map((p) => p.rounds).filter(num);
     return {
-      label: `${r.protocol} · ${style ?? 'style?'}`,
+      label: style ? `${r.protocol} · ${style}` : r.protocol,
       protocol: r.protocol,
       style,
       styleInferred: inferred,

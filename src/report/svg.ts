@@ -177,7 +177,7 @@ function renderPipeline(svg: Svg, rep: PipelineReport, f: Frame): number {
     f.x,
     y,
     `${runs.length} run${runs.length === 1 ? '' : 's'} of ppvc-dsl run${mp ? ` (MP-SPDZ ${mp.version})` : ''}; revealed label: ${labels.join(' / ')}${labels.length === 1 && runs.length > 1 ? ' in every run' : ''}. ` +
-      'Hatched: the seed style (the baseline); solid: optimized.',
+      (runs.some((r) => r.style === 'seed') ? 'Hatched: the seed style (the baseline); solid: optimized.' : ''),
     { size: 12, fill: MUTED },
   );
   y += 14;
@@ -196,7 +196,9 @@ function renderPipeline(svg: Svg, rep: PipelineReport, f: Frame): number {
   const legendX = f.x + 70;
   svg.diamond(legendX, y - 5, 5, INK);
   svg.text(legendX + 9, y - 1, "compile.py's estimate", { size: 11, fill: MUTED });
-  svg.text(legendX + 9 + textWidth("compile.py's estimate", 11) + 18, y - 1, '÷N: N times less than the seed style under the same protocol (×N: more)', { size: 11, fill: MUTED });
+  if (rep.baselineOf.size > 0) {
+    svg.text(legendX + 9 + textWidth("compile.py's estimate", 11) + 18, y - 1, '÷N: N times less than the seed style under the same protocol (×N: more)', { size: 11, fill: MUTED });
+  }
   y += 12;
   const totals: { title: string; key: MetricKey; value: (r: Run) => number | undefined; estimate?: (r: Run) => number | undefined }[] = [
     { title: 'time, party 0 (s)', key: 'seconds', value: (r) => r.party0.seconds },
@@ -295,7 +297,7 @@ function renderLayers(svg: Svg, rep: PipelineReport, f: Frame, y0: number): numb
   svg.text(f.x, y, 'Per CNN layer', { size: 15, weight: 'bold' });
   svg.text(f.x + 120, y, "(party 0; shade: the layer's share of the run's CNN, darkest = the layer that dominates the run; bold: the largest, when one alone is)", { size: 11, fill: MUTED });
   y += 14;
-  const groupW = (f.width - f.layerLabelW) / runs.length;
+  const groupW = Math.min((f.width - f.layerLabelW) / runs.length, 3 * 96);
   const subW = groupW / 3;
   const rowH = 19;
   // headers: run, then the three figures
@@ -357,7 +359,7 @@ function renderLayers(svg: Svg, rep: PipelineReport, f: Frame, y0: number): numb
   });
   y += rep.layers.length * rowH;
   // the layers' sum per run (what the CNN stage consists of)
-  svg.line(f.x, y + 1, f.x + f.width, y + 1, INK, 1);
+  svg.line(f.x, y + 1, f.x + f.layerLabelW + runs.length * groupW, y + 1, INK, 1);
   svg.text(f.x + 6, y + rowH / 2 + 6, 'all layers', { size: 11, weight: 'bold' });
   runs.forEach((r, i) => {
     const gx = f.x + f.layerLabelW + i * groupW;

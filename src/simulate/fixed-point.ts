@@ -219,10 +219,12 @@ interface ConvGeometry {
 /** sum over the window and input channels of x * w, w in Keras layout [kh, kw, Cin, Cout]. */
 function convRaw(x: Float64Array, w: Float64Array, g: ConvGeometry, Cout: number, acc: Float64Array): void {
   const { n, H, W, Cin, kh, kw, OH, OW, sh, sw, ph, pw } = g;
+  const tmp = new Float64Array(Cout);
+  const by4 = (Cout & 3) === 0;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < OH; oy++) {
       for (let ox = 0; ox < OW; ox++) {
-        const o = ((b * OH + oy) * OW + ox) * Cout;
+        tmp.fill(0);
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * sh - ph + ky;
           if (iy < 0 || iy >= H) continue;
@@ -234,11 +236,20 @@ function convRaw(x: Float64Array, w: Float64Array, g: ConvGeometry, Cout: number
             for (let ci = 0; ci < Cin; ci++) {
               const xv = x[xi + ci]!;
               if (xv === 0) continue;
-              const wi = wi0 + ci * Cout;
-              for (let co = 0; co < Cout; co++) acc[o + co] += xv * w[wi + co]!;
+              let wi = wi0 + ci * Cout;
+              if (by4) {
+                for (let co = 0; co < Cout; co += 4, wi += 4) {
+                  tmp[co] += xv * w[wi]!;
+                  tmp[co + 1] += xv * w[wi + 1]!;
+                  tmp[co + 2] += xv * w[wi + 2]!;
+                  tmp[co + 3] += xv * w[wi + 3]!;
+                }
+              } else for (let co = 0; co < Cout; co++) tmp[co] += xv * w[wi + co]!;
             }
           }
         }
+        const o = ((b * OH + oy) * OW + ox) * Cout;
+        for (let co = 0; co < Cout; co++) acc[o + co] += tmp[co]!;
       }
     }
   }

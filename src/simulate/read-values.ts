@@ -42,13 +42,14 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i); // exact doubles
 
 /**
  * Parses the text of an input file (bytes or a string); `path` names it in error messages.
- * A plain decimal token with at most 15 significant digits is converted directly, correctly
- * rounded (an integer below 2^53 divided or multiplied by an exact power of ten up to 10^22
- * rounds once); any other token goes through Number(), like readValues.
+ * Short plain decimals (at most 15 significant digits) are converted directly, correctly rounded
+ * (an integer below 2^53 divided or multiplied by an exact power of ten up to 10^22 rounds
+ * once); longer ones go through Number(). Only digits, '.', signs and 'e'/'E' may make up a
+ * token, and Number() must accept it (as readValues).
  */
 export function parseValues64(input: Uint8Array | string, path: string): Float64Array {
   const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  // one byte per character: positions in the string are byte offsets
+  // one character per byte: positions in the string are byte offsets
   const text = buf.toString('latin1');
   const n = text.length;
   let capacity = 1024;
@@ -57,79 +58,30 @@ export function parseValues64(input: Uint8Array | string, path: string): Float64
   let line = 1;
   let i = 0;
   while (i < n) {
-    let cls = CLASS[text.charCodeAt(i)]!;
-    if (cls === 2) {
-      line++;
+    const cls = CLASS[text.charCodeAt(i)]!;
+    if (cls <= 2) {
+      if (cls === 0) {
+        // a character no number has: report the whole token
+        const start = i;
+        while (i < n && CLASS[text.charCodeAt(i)]! !== 1 && CLASS[text.charCodeAt(i)]! !== 2) i++;
+        fail(buf, path, count, line, start, i);
+      }
+      if (cls === 2) line++;
       i++;
       continue;
     }
-    if (cls === 1) {
-      i++;
-      continue;
-    }
-    // one token: sign? digits [. digits] [e sign? digits]
     const start = i;
-    let negative = false;
-    if (cls === 5) {
-      negative = text.charCodeAt(i) === CH_MINUS;
-      i++;
-    }
-    let mantissa = 0;
-    let digits = 0;
-    let significant = 0;
-    let scale = 0;
-    let fast = true;
-    let seenDot = false;
+    let plain = true;
     for (; i < n; i++) {
-      const c = text.charCodeAt(i);
-      cls = CLASS[c]!;
-      if (cls === 3) {
-        digits++;
-        if (significant > 0 || c !== CH_0) significant++;
-        mantissa = mantissa * 10 + (c - CH_0);
-        if (seenDot) scale--;
-      } else if (cls === 4 && !seenDot) seenDot = true;
-      else break;
-    }
-    if (i < n && cls === 6 && digits > 0) {
-      i++;
-      let expNegative = false;
-      if (i < n && CLASS[text.charCodeAt(i)] === 5) {
-        expNegative = text.charCodeAt(i) === CH_MINUS;
-        i++;
+      const c = CLASS[text.charCodeAt(i)]!;
+      if (c <= 2) {
+        if (c === 0) plain = false;
+        else break;
       }
-      let e = 0;
-      let expDigits = 0;
-      for (; i < n; i++) {
-        const c = text.charCodeAt(i);
-        if (CLASS[c] !== 3) break;
-        if (expDigits < 6) e = e * 10 + (c - CH_0);
-        expDigits++;
-      }
-      if (expDigits === 0) fast = false;
-      scale += expNegative ? -e : e;
     }
-    // anything else up to the next white space makes the token slow (and most likely an error)
-    while (i < n && CLASS[text.charCodeAt(i)]! > 2) {
-      fast = false;
-      i++;
-    }
-    if (i < n && CLASS[text.charCodeAt(i)] === 0) {
-      fast = false;
-      while (i < n && CLASS[text.charCodeAt(i)]! !== 1 && CLASS[text.charCodeAt(i)]! !== 2) i++;
-    }
-    let v = NaN;
-    if (fast && digits > 0 && significant <= 15) {
-      if (mantissa === 0) v = 0;
-      else if (scale >= 0 && scale <= 22) v = mantissa * POW10[scale]!;
-      else if (scale < 0 && scale >= -22) v = mantissa / POW10[-scale]!;
-      if (negative) v = -v;
-    }
-    if (Number.isNaN(v)) v = slowNumber(text, start, i);
-    if (!Number.isFinite(v)) {
-      const shown = buf.toString('utf8', start, Math.min(i, start + 160)).slice(0, 40);
-      throw new UserError(`${path}: element ${count} (line ${line}) is not a number: '${shown}'`);
-    }
+    let v = i - start <= 17 && plain ? shortDecimal(text, start, i) : NaN;
+    if (Number.isNaN(v) && plain) v = Number(text.slice(start, i));
+    if (!Number.isFinite(v)) fail(buf, path, count, line, start, i);
     if (count === capacity) {
       capacity *= 2;
       const bigger = new Float64Array(capacity);
@@ -141,10 +93,54 @@ export function parseValues64(input: Uint8Array | string, path: string): Float64
   return out.slice(0, count);
 }
 
-/** Number() of a token made of digits, '.', signs and 'e' only (as readValues accepts); NaN otherwise. */
-function slowNumber(text: string, start: number, end: number): number {
-  for (let j = start; j < end; j++) if (CLASS[text.charCodeAt(j)]! < 3) return NaN;
-  return Number(text.slice(start, end));
+function fail(buf: Buffer, path: string, index: number, line: number, start: number, end: number): never {
+  const shown = buf.toString('utf8', start, Math.min(end, start + 160)).slice(0, 40);
+  throw new UserError(`${path}: element ${index} (line ${line}) is not a number: '${shown}'`);
+}
+
+/** A token [-+]digits[.digits][e[-+]digits] with at most 15 significant digits, exactly; NaN for anything else. */
+function shortDecimal(text: string, start: number, end: number): number {
+  let i = start;
+  let c = text.charCodeAt(i);
+  const negative = c === CH_MINUS;
+  if (c === CH_MINUS || c === CH_PLUS) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let significant = 0;
+  let scale = 0;
+  let seenDot = false;
+  for (; i < end; i++) {
+    c = text.charCodeAt(i);
+    if (c >= CH_0 && c <= CH_9) {
+      digits++;
+      if (significant > 0 || c !== CH_0) significant++;
+      mantissa = mantissa * 10 + (c - CH_0);
+      if (seenDot) scale--;
+    } else if (c === CH_DOT && !seenDot) seenDot = true;
+    else break;
+  }
+  if (digits === 0 || significant > 15) return NaN;
+  if (i < end) {
+    if (c !== CH_E && c !== CH_BIG_E) return NaN;
+    i++;
+    c = text.charCodeAt(i);
+    const expNegative = c === CH_MINUS;
+    if (c === CH_MINUS || c === CH_PLUS) i++;
+    if (i >= end) return NaN;
+    let e = 0;
+    for (; i < end; i++) {
+      c = text.charCodeAt(i);
+      if (c < CH_0 || c > CH_9) return NaN;
+      e = e * 10 + (c - CH_0);
+    }
+    scale += expNegative ? -e : e;
+  }
+  let v: number;
+  if (mantissa === 0) v = 0;
+  else if (scale >= 0 && scale <= 22) v = mantissa * POW10[scale]!;
+  else if (scale < 0 && scale >= -22) v = mantissa / POW10[-scale]!;
+  else return NaN;
+  return negative ? -v : v;
 }
 
 /**

@@ -1,0 +1,253 @@
+// `ppvc-dsl simulate <file> --video V --weights W`: the pipeline in the clear, twice: the float32
+// reference and the fixed-point emulation of the generated MP-SPDZ program (src/simulate), with
+// their per-frame outputs, aggregates, labels, largest difference and a per-layer range table.
+// V is an MP-SPDZ input file, a real video (prepared as `prepare-video` does), or a folder of
+// videos (batch: per-video labels, float/fixed agreement, accuracy against --labels or
+// --label-rule). Registered in cli.ts with `.command(simulateCommand)`; errors are UserError
+// (exit 1) or EnvironmentError (exit 2) for cli.ts's handler.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic, hasErrors } from '../diagnostics.js';
+import { buildPipeline, checkSource } from '../compile.js';
+import { PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
+import type { Pipeline } from '../ir/pipeline.js';
+import type { InputPlan } from '../passes/plan-inputs.js';
+import { simulate, type SimulateResult } from '../simulate/simulate.js';
+import type { Rounding } from '../simulate/fixed-point.js';
+import { assembleInputs, folderEntries, loadVideoValues, type VideoPreparation } from '../simulate/inputs.js';
+import { readValues64 } from '../simulate/read-values.js';
+import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
+import { formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
+import type { FaceDetector } from '../video/index.js';
+
+export interface SimulateArgs {
+  file: string;
+  video: string;
+  weights: string;
+  input?: string[];
+  seed: number;
+  rounding: string;
+  'fixed-only': boolean;
+  labels?: string;
+  'label-rule'?: string;
+  classes?: string;
+  'no-face': string;
+  length: string;
+  fps?: number;
+  protocol?: string;
+  json?: boolean;
+}
+
+function readSource(path: string): SourceFile {
+  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
+  if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected a .ppvc file`);
+  const buf = readFileSync(path);
+  if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
+  return { path, text: buf.toString('utf8') };
+}
+
+function report(diags: Diagnostic[], json: boolean): void {
+  if (json) return;
+  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
+  const errors = diags.filter((d) => d.severity === 'error').length;
+  if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
+}
+
+/** A .ppvc file checked (diagnostics on stderr, or as JSON on failure); undefined after errors (exit status 1 set). */
+export function checkedPipeline(path: string, json: boolean, protocol?: ProtocolName): Pipeline | undefined {
+  const outcome = checkSource(readSource(path), { protocol });
+  report(outcome.diagnostics, json);
+  if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
+    if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
+    process.exitCode = 1;
+    return undefined;
+  }
+  return outcome.pipeline;
+}
+
+function readOtherInputs(p: Pipeline, specs: string[] | undefined): Map<number, { path: string; values: Float64Array }> {
+  const out = new Map<number, { path: string; values: Float64Array }>();
+  for (const spec of specs ?? []) {
+    const m = /^(\w+)=(.+)$/.exec(spec);
+    const party = m ? p.parties.find((x) => x.name === m[1] || String(x.id) === m[1]) : undefined;
+    if (!m || !party) throw new UserError(`--input ${spec}: expected PARTY=FILE with a party name or id (${p.parties.map((x) => x.name).join(', ')})`);
+    out.set(party.id, { path: m[2]!, values: readValues64(m[2]!) });
+  }
+  return out;
+}
+
+/** Progress of a video's preparation on stderr: one updating line on a terminal, a few lines otherwise. */
+export function progressPrinter(label: string, json: boolean): ((done: number, total: number) => void) & { finish(): void } {
+  let last = 0;
+  let printed = false;
+  const tty = process.stderr.isTTY === true;
+  const fn = ((done: number, total: number) => {
+    if (json) return;
+    const now = Date.now();
+    if (now - last < (tty ? 100 : 2000) && done < total) return;
+    last = now;
+    printed = true;
+    const msg = `${label}: frame ${done}/${total}`;
+    process.stderr.write(tty ? `\r${msg}\x1b[K` : `${msg}\n`);
+  }) as ((done: number, total: number) => void) & { finish(): void };
+  fn.finish = () => {
+    if (printed && tty && !json) process.stderr.write('\r\x1b[K');
+  };
+  return fn;
+}
+
+function resultJson(r: SimulateResult) {
+  return {
+    frames: r.fixed.frames,
+    float: r.float ? { perFrame: r.float.perFrame, aggregate: r.float.aggregate, label: r.float.label, backend: r.float.backend } : undefined,
+    fixed: { logits: r.fixed.logits, perFrame: r.fixed.perFrame, aggregate: r.fixed.aggregate, label: r.fixed.label, precision: r.fixed.precision },
+    maxDifference: Number.isNaN(r.maxDifference) ? null : r.maxDifference,
+    labelsAgree: r.labelsAgree,
+    layers: r.layers,
+    suggestion: r.suggestion,
+    seconds: r.seconds,
+  };
+}
+
+export const simulateCommand: CommandModule<object, SimulateArgs> = {
+  command: 'simulate <file>',
+  describe: 'run a pipeline in the clear on real inputs: the float reference next to a fixed-point emulation of the MP-SPDZ program, with a per-layer range analysis',
+  builder: (y: Argv<object>) =>
+    y
+      // `--no-face skip` is an option of its own, not the negation of `--face`
+      .parserConfiguration({ 'boolean-negation': false })
+      .positional('file', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline' })
+      .option('video', { type: 'string', demandOption: true, describe: "the video owner's MP-SPDZ input file, a video file (prepared for the pipeline), or a folder of videos (batch)" })
+      .option('weights', { type: 'string', demandOption: true, describe: "the model owner's input file (selection matrix, then the weights), as export-weights / random-weights write it" })
+      .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for another party with inputs (repeatable)' })
+      .option('seed', { type: 'number', default: 1, describe: "seed of the probabilistic truncation's coin flips" })
+      .option('rounding', { choices: ['probabilistic', 'nearest', 'floor'], default: 'probabilistic', describe: "truncation after products: MP-SPDZ's probabilistic one (both trunc settings), or nearest / floor for analysis" })
+      .option('fixed-only', { type: 'boolean', default: false, describe: 'skip the float reference' })
+      .option('labels', { type: 'string', describe: "CSV file 'video,label' with the true label of each video (class name or index)" })
+      .option('label-rule', { choices: ['prefix'], describe: "'prefix': a video's label is its file name up to the first '-' (e.g. happy-clip.mp4)" })
+      .option('classes', { type: 'string', describe: 'class names in class order, comma separated (e.g. angry,disgust,fear,happy,sad,surprise,neutral)' })
+      .option('no-face', { choices: ['reuse-last', 'skip', 'fail'], default: 'reuse-last', describe: 'videos: a frame without a face reuses the last face box, is skipped, or is an error' })
+      .option('length', { choices: ['pad', 'trim', 'exact'], default: 'pad', describe: "videos: fewer frames than the pipeline's N are padded (repeat the last), or an error ('trim', 'exact')" })
+      .option('fps', { type: 'number', describe: 'videos: sample at this frame rate (default: every frame)' })
+      .option('protocol', { describe: "MPC protocol (overrides the pipeline's target)", choices: PROTOCOL_NAMES, type: 'string' }) as unknown as Argv<SimulateArgs>,
+  handler: async (a) => {
+    const json = Boolean(a.json);
+    for (const k of ['video', 'weights', 'seed', 'rounding', 'labels', 'label-rule', 'classes', 'no-face', 'length', 'fps', 'protocol'] as const) {
+      if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
+    }
+    if (a.labels && a['label-rule']) throw new UserError('give either --labels or --label-rule, not both');
+    if (!Number.isInteger(a.seed)) throw new UserError(`--seed ${a.seed}: expected an integer`);
+    if (a.fps !== undefined && !(Number.isFinite(a.fps) && a.fps > 0)) throw new UserError(`--fps ${a.fps}: expected a positive number`);
+    const p = checkedPipeline(a.file, json, a.protocol as ProtocolName | undefined);
+    if (!p) return;
+    const plan = buildPipeline(p).inputs;
+    const names = parseClasses(a.classes, p.classes);
+    const labeller = a.labels ? makeLabeller({ kind: 'csv', path: a.labels }, p.classes, names) : a['label-rule'] ? makeLabeller({ kind: 'prefix' }, p.classes, names) : undefined;
+    if (!existsSync(a.video)) throw new UserError(`${a.video}: no such file or folder`);
+    const weights = { path: a.weights, values: readValues64(a.weights) };
+    const others = readOtherInputs(p, a.input);
+    const prep: VideoPreparation = { noFace: a['no-face'] as VideoPreparation['noFace'], length: a.length as VideoPreparation['length'], fps: a.fps };
+    const simOpts = { seed: a.seed, rounding: a.rounding as Rounding, fixedOnly: a['fixed-only'] };
+
+    if (statSync(a.video).isDirectory()) {
+      await runBatch(p, plan, a.video, { weights, others, prep, simOpts, json, names, labeller });
+      return;
+    }
+    const progress = progressPrinter(`preparing ${basename(a.video)}`, json);
+    const video = await loadVideoValues(a.video, p, { ...prep, onProgress: progress });
+    progress.finish();
+    const values = assembleInputs(p, plan, { video: { path: a.video, values: video.values }, weights, others });
+    const r = await simulate(p, plan, values, simOpts);
+    const truth = labeller?.labelOf(a.video);
+    if (json) {
+      process.stdout.write(
+        JSON.stringify({ ok: true, pipeline: p.name, video: resolve(a.video), input: video.kind, prepared: video.prepared, truth, ...resultJson(r) }, null, 2) + '\n',
+      );
+      return;
+    }
+    const notes: string[] = [];
+    if (video.prepared) {
+      const pr = video.prepared;
+      notes.push(`prepared the video: ${pr.framesDecoded} frames decoded, a face in ${pr.framesWithFace}, ${pr.framesUsed} used (${pr.seconds.toFixed(1)} s)`);
+      for (const n of pr.policyNotes) notes.push(n);
+    }
+    if (truth) notes.push(truth.index !== undefined ? `true label ${truth.text} (class ${truth.index})` : `no label among the classes for this video${truth.text ? ` ('${truth.text}')` : ''}`);
+    process.stdout.write(formatSimulation(r, p, { source: basename(a.video), names, notes }) + '\n');
+  },
+};
+
+async function runBatch(
+  p: Pipeline,
+  plan: InputPlan,
+  folder: string,
+  o: {
+    weights: { path: string; values: Float64Array };
+    others: Map<number, { path: string; values: Float64Array }>;
+    prep: VideoPreparation;
+    simOpts: { seed: number; rounding: Rounding; fixedOnly: boolean };
+    json: boolean;
+    names?: string[];
+    labeller?: Labeller;
+  },
+): Promise<void> {
+  const files = folderEntries(folder);
+  const entries: BatchEntry[] = [];
+  let detector: FaceDetector | undefined;
+  try {
+    for (const [i, file] of files.entries()) {
+      const entry: BatchEntry = { file, truth: o.labeller?.labelOf(file) };
+      entries.push(entry);
+      const progress = progressPrinter(`[${i + 1}/${files.length}] ${basename(file)}`, o.json);
+      try {
+        if (!detector && !file.toLowerCase().endsWith('.txt')) {
+          const { openFaceDetector } = await import('../video/index.js');
+          detector = await openFaceDetector();
+        }
+        const video = await loadVideoValues(file, p, { ...o.prep, detector, onProgress: progress });
+        progress.finish();
+        if (video.prepared) {
+          entry.framesDecoded = video.prepared.framesDecoded;
+          entry.framesWithFace = video.prepared.framesWithFace;
+        }
+        const values = assembleInputs(p, plan, { video: { path: file, values: video.values }, weights: o.weights, others: o.others });
+        entry.result = await simulate(p, plan, values, o.simOpts);
+        if (!o.json) process.stderr.write(`[${i + 1}/${files.length}] ${basename(file)}: label ${entry.result.fixed.label}\n`);
+      } catch (e) {
+        progress.finish();
+        // a video that cannot be used is reported and the batch goes on; the environment failing stops it
+        if (!(e instanceof UserError)) throw e;
+        entry.error = e.message;
+        if (!o.json) process.stderr.write(`[${i + 1}/${files.length}] ${basename(file)}: ${e.message}\n`);
+      }
+    }
+  } finally {
+    await detector?.close();
+  }
+  const summary = summarise(entries, p.target);
+  if (summary.simulated === 0) process.exitCode = 1;
+  if (o.json) {
+    process.stdout.write(
+      JSON.stringify(
+        {
+          ok: true,
+          pipeline: p.name,
+          folder: resolve(folder),
+          videos: entries.map((e) => ({
+            file: e.file,
+            truth: e.truth,
+            framesDecoded: e.framesDecoded,
+            framesWithFace: e.framesWithFace,
+            error: e.error,
+            ...(e.result ? resultJson(e.result) : {}),
+          })),
+          summary,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    return;
+  }
+  process.stdout.write(formatBatch(entries, summary, p, { folder, names: o.names, labels: o.labeller?.describe }) + '\n');
+}

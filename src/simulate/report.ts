@@ -1,0 +1,148 @@
+// Text reports of simulations: per-frame outputs, the aggregate and the label from the float
+// reference and the fixed-point emulation, their largest difference, and the range table.
+import type { Pipeline } from '../ir/pipeline.js';
+import { rangeRow, suggestPrecision, type LayerRange, type PrecisionSuggestion } from './fixed-point.js';
+import type { SimulateResult } from './simulate.js';
+
+const num = (x: number, width = 9) => {
+  const s = Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-4) ? x.toExponential(2) : x.toFixed(4);
+  return s.padStart(width);
+};
+
+export function className(i: number, names?: string[]): string {
+  return names ? `${i} (${names[i]})` : String(i);
+}
+
+export function formatRanges(layers: LayerRange[], target: { f: number; k: number }, suggestion?: PrecisionSuggestion): string {
+  const limit = 2 ** (target.k - target.f - 1);
+  const out: string[] = [];
+  out.push(`range analysis: sfix with f=${target.f}, k=${target.k} holds magnitudes below ${limit} (2^${target.k - target.f - 1})`);
+  const w = Math.max(14, ...layers.map((l) => l.name.length)) + 2;
+  out.push(`  ${'layer'.padEnd(w)}${'op'.padEnd(18)}${'max |value|'.padStart(12)}  ${'of limit'.padStart(9)}`);
+  for (const l of layers) {
+    const ratio = l.ratio === 0 ? '0' : l.ratio >= 0.01 ? `${(l.ratio * 100).toFixed(1)}%` : l.ratio.toExponential(1);
+    out.push(`  ${l.name.padEnd(w)}${l.op.padEnd(18)}${num(l.maxAbs, 12)}  ${ratio.padStart(9)}${l.warning ? '  <-- ' + (l.ratio >= 1 ? 'OVERFLOW' : 'near overflow') : ''}`);
+  }
+  for (const l of layers) if (l.warning) out.push(`warning: ${l.name}: ${l.warning}`);
+  if (suggestion) out.push(`suggestion: ${suggestion.statement} in the target statement (${suggestion.reason})`);
+  else out.push('no layer comes within a factor of 4 of overflow');
+  return out.join('\n');
+}
+
+export function formatSimulation(r: SimulateResult, p: Pipeline, opts: { source: string; names?: string[]; notes?: string[] }): string {
+  const out: string[] = [];
+  const t = p.target;
+  const fx = r.fixed;
+  const C = p.classes;
+  out.push(`simulate ${p.name}: ${opts.source}; frames ${fx.frames.join(', ')} (${fx.frames.length} of ${p.video.frames})`);
+  out.push(
+    `fixed point: f=${t.f}, k=${t.k}, ring ${t.ringBits}, ${fx.precision.rounding} truncation${fx.precision.rounding === 'probabilistic' ? ` (seed ${fx.precision.seed})` : ''}` +
+      (r.float ? `; float reference: TensorFlow.js ${r.float.backend}` : ''),
+  );
+  for (const n of opts.notes ?? []) out.push(`note: ${n}`);
+  out.push('');
+  const header = Array.from({ length: C }, (_, j) => (opts.names ? opts.names[j]! : `class ${j}`).slice(0, 9).padStart(9)).join(' ');
+  out.push(`per-frame output (${p.frameOutput})`);
+  out.push(`  ${'frame'.padEnd(7)}${''.padEnd(7)}${header}`);
+  fx.frames.forEach((frame, i) => {
+    if (r.float) out.push(`  ${String(frame).padEnd(7)}${'float'.padEnd(7)}${r.float.perFrame[i]!.map((x) => num(x)).join(' ')}`);
+    out.push(`  ${(r.float ? '' : String(frame)).padEnd(7)}${'fixed'.padEnd(7)}${fx.perFrame[i]!.map((x) => num(x)).join(' ')}`);
+  });
+  out.push(`aggregate (${p.aggregation.kind})`);
+  if (r.float) out.push(`  ${''.padEnd(7)}${'float'.padEnd(7)}${r.float.aggregate.map((x) => num(x)).join(' ')}`);
+  out.push(`  ${''.padEnd(7)}${'fixed'.padEnd(7)}${fx.aggregate.map((x) => num(x)).join(' ')}`);
+  out.push('');
+  if (r.float) {
+    out.push(`label: float ${className(r.float.label, opts.names)}, fixed ${className(fx.label, opts.names)} (${r.labelsAgree ? 'agree' : 'DIFFER'})`);
+    out.push(`largest difference float vs fixed: ${r.maxDifference.toExponential(3)}`);
+  } else out.push(`label: fixed ${className(fx.label, opts.names)}`);
+  out.push('');
+  out.push(formatRanges(r.layers, t, r.suggestion));
+  return out.join('\n');
+}
+
+export interface BatchEntry {
+  file: string;
+  result?: SimulateResult;
+  truth?: { index?: number; text?: string };
+  error?: string;
+  framesWithFace?: number;
+  framesDecoded?: number;
+}
+
+export interface BatchSummary {
+  videos: number;
+  simulated: number;
+  failed: number;
+  agree: number;
+  labelled: number;
+  floatCorrect: number;
+  fixedCorrect: number;
+  floatAccuracy?: number;
+  fixedAccuracy?: number;
+  maxDifference: number;
+  layers: LayerRange[];
+  suggestion?: PrecisionSuggestion;
+}
+
+/** Per-layer maxima over several simulations (the range table of a batch). */
+export function mergeRanges(results: SimulateResult[], target: { f: number; k: number; ringBits: number }): { layers: LayerRange[]; suggestion?: PrecisionSuggestion } {
+  if (results.length === 0) return { layers: [] };
+  const limit = 2 ** (target.k - target.f - 1);
+  const layers = results[0]!.layers.map((row, i) => rangeRow(row.name, row.op, Math.max(...results.map((r) => r.layers[i]!.maxAbs)), limit));
+  return { layers, suggestion: suggestPrecision(layers, target) };
+}
+
+export function summarise(entries: BatchEntry[], target: { f: number; k: number; ringBits: number }): BatchSummary {
+  const done = entries.filter((e) => e.result);
+  const results = done.map((e) => e.result!);
+  const labelled = done.filter((e) => e.truth?.index !== undefined);
+  const floatCorrect = labelled.filter((e) => e.result!.float?.label === e.truth!.index).length;
+  const fixedCorrect = labelled.filter((e) => e.result!.fixed.label === e.truth!.index).length;
+  return {
+    videos: entries.length,
+    simulated: done.length,
+    failed: entries.length - done.length,
+    agree: done.filter((e) => e.result!.labelsAgree).length,
+    labelled: labelled.length,
+    floatCorrect,
+    fixedCorrect,
+    floatAccuracy: labelled.length ? floatCorrect / labelled.length : undefined,
+    fixedAccuracy: labelled.length ? fixedCorrect / labelled.length : undefined,
+    maxDifference: results.reduce((m, r) => Math.max(m, r.maxDifference), 0),
+    ...mergeRanges(results, target),
+  };
+}
+
+export function formatBatch(entries: BatchEntry[], s: BatchSummary, p: Pipeline, opts: { folder: string; names?: string[]; labels?: string }): string {
+  const out: string[] = [];
+  const t = p.target;
+  out.push(`simulate ${p.name} on ${s.videos} video${s.videos === 1 ? '' : 's'} in ${opts.folder}: fixed point f=${t.f}, k=${t.k}, ring ${t.ringBits}${opts.labels ? `; ${opts.labels}` : ''}`);
+  out.push('');
+  const name = (e: BatchEntry) => e.file.split('/').pop()!;
+  const w = Math.max(10, ...entries.map((e) => name(e).length)) + 2;
+  const cls = (i: number | undefined) => (i === undefined ? '-' : opts.names ? opts.names[i]! : String(i));
+  const cw = Math.max(6, ...(opts.names ?? []).map((n) => n.length)) + 2;
+  out.push(`${'video'.padEnd(w)}${'faces'.padEnd(9)}${'float'.padEnd(cw)}${'fixed'.padEnd(cw)}${'agree'.padEnd(7)}${'truth'.padEnd(cw)}max diff`);
+  for (const e of entries) {
+    if (!e.result) {
+      out.push(`${name(e).padEnd(w)}error: ${e.error}`);
+      continue;
+    }
+    const faces = e.framesDecoded !== undefined ? `${e.framesWithFace}/${e.framesDecoded}` : '-';
+    const truth = e.truth?.index !== undefined ? cls(e.truth.index) : e.truth?.text ? `(${e.truth.text})` : '-';
+    out.push(
+      `${name(e).padEnd(w)}${faces.padEnd(9)}${cls(e.result.float?.label).padEnd(cw)}${cls(e.result.fixed.label).padEnd(cw)}${(e.result.labelsAgree ? 'yes' : 'NO').padEnd(7)}${truth.padEnd(cw)}${e.result.maxDifference.toExponential(2)}`,
+    );
+  }
+  out.push('');
+  out.push(`float and fixed-point labels agree on ${s.agree} of ${s.simulated} simulated videos; largest difference ${s.maxDifference.toExponential(3)}`);
+  if (s.failed) out.push(`${s.failed} video${s.failed === 1 ? '' : 's'} could not be simulated (see above)`);
+  if (s.labelled) {
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    out.push(`accuracy on ${s.labelled} labelled video${s.labelled === 1 ? '' : 's'}: float ${s.floatCorrect}/${s.labelled} (${pct(s.floatAccuracy!)}), fixed ${s.fixedCorrect}/${s.labelled} (${pct(s.fixedAccuracy!)})`);
+  } else if (opts.labels) out.push('no video has a label among the classes: no accuracy');
+  out.push('');
+  if (s.layers.length) out.push(formatRanges(s.layers, t, s.suggestion));
+  return out.join('\n');
+}
