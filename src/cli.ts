@@ -15,6 +15,8 @@ import { parameterCount, selectedFrames } from './ir/pipeline.js';
 import { formatShape } from './ir/shapes.js';
 import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
+import { fmtCommand } from './commands/fmt-command.js';
+import { reportCommand } from './commands/report-command.js';
 
 function readSource(path: string): SourceFile {
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
@@ -53,6 +55,9 @@ const protocolOption = {
   choices: PROTOCOL_NAMES,
   type: 'string',
 } as const;
+
+/** Options that take one value: yargs turns a repeated one into an array. */
+const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'results', 'frames', 'seed', 'style', 'budget', 'model', 'timeout', 'select', 'hosts']);
 
 /** --force: build pipelines whose memory estimate exceeds this machine. */
 let forceBuild = false;
@@ -329,10 +334,12 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`wrote ${a.out}\n`);
       },
     )
+    .command(fmtCommand)
+    .command(reportCommand)
     .middleware((argv) => {
       // a repeated option becomes an array in yargs: say so instead of failing later
       for (const [k, v] of Object.entries(argv)) {
-        if (Array.isArray(v) && k !== '_' && k !== 'input') throw new UserError(`--${k} is given more than once`);
+        if (Array.isArray(v) && SINGLE_VALUED.has(k)) throw new UserError(`--${k} is given more than once`);
       }
     }, true)
     .fail((msg, err) => {

@@ -35,6 +35,7 @@ export interface BuildArtifacts {
   program: string;
   helpers: HelperName[];
   mlPatch: string;
+  style: EmitStyle;
   /** The source layer of each MP-SPDZ layer object, in order (timer 100 + i). */
   layerNames: string[];
   /** File name -> content, as `build` writes them. */
@@ -67,7 +68,7 @@ export function buildPipeline(pipeline: Pipeline, opts: Pick<BuildOptions, 'styl
     'commands.json': JSON.stringify(commandsSummary(pipeline), null, 2) + '\n',
   };
   if (mlPatch) files['ml.py.patch'] = mlPatch;
-  return { pipeline, inputs, program: code, helpers, mlPatch, files, layerNames: layers.map((l) => l.from) };
+  return { pipeline, inputs, program: code, helpers, mlPatch, files, style: opts.style ?? 'optimized', layerNames: layers.map((l) => l.from) };
 }
 
 export function commandsSummary(p: Pipeline) {

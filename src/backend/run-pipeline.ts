@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../util/files.js';
 export interface ResultRecord {
   pipeline: string;
   protocol: string;
+  style?: 'optimized' | 'seed';
   outputs: Record<string, string>;
   label?: string;
   wallSeconds: number;
@@ -104,6 +105,7 @@ export async function runPipeline(
   const record: ResultRecord = {
     pipeline: a.pipeline.name,
     protocol: profile.name,
+    style: a.style,
     outputs: run.outputs,
     label: run.outputs[a.pipeline.aggregation.labelName],
     wallSeconds: run.wallSeconds,

@@ -13,12 +13,12 @@ import { buildPipeline, checkSource } from '../compile.js';
 import { PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
-import { simulate, type SimulateResult } from '../simulate/simulate.js';
+import type { SimulateResult } from '../simulate/simulate.js';
 import type { Rounding } from '../simulate/fixed-point.js';
 import { assembleInputs, folderEntries, loadVideoValues, type VideoPreparation } from '../simulate/inputs.js';
 import { readValues64 } from '../simulate/read-values.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
-import { formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
+import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
 
 export interface SimulateArgs {
@@ -149,9 +149,11 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const others = readOtherInputs(p, a.input);
     const prep: VideoPreparation = { noFace: a['no-face'] as VideoPreparation['noFace'], length: a.length as VideoPreparation['length'], fps: a.fps };
     const simOpts = { seed: a.seed, rounding: a.rounding as Rounding, fixedOnly: a['fixed-only'] };
+    // TensorFlow.js loads only when a simulation runs (keeps every other command's start-up fast)
+    const { simulate } = await import('../simulate/simulate.js');
 
     if (statSync(a.video).isDirectory()) {
-      await runBatch(p, plan, a.video, { weights, others, prep, simOpts, json, names, labeller });
+      await runBatch(p, plan, a.video, { weights, others, prep, simOpts, json, names, labeller, simulate });
       return;
     }
     const progress = progressPrinter(`preparing ${basename(a.video)}`, json);
@@ -189,6 +191,7 @@ async function runBatch(
     json: boolean;
     names?: string[];
     labeller?: Labeller;
+    simulate: typeof import('../simulate/simulate.js').simulate;
   },
 ): Promise<void> {
   const files = folderEntries(folder);
@@ -211,8 +214,8 @@ async function runBatch(
           entry.framesWithFace = video.prepared.framesWithFace;
         }
         const values = assembleInputs(p, plan, { video: { path: file, values: video.values }, weights: o.weights, others: o.others });
-        entry.result = await simulate(p, plan, values, o.simOpts);
-        if (!o.json) process.stderr.write(`[${i + 1}/${files.length}] ${basename(file)}: label ${entry.result.fixed.label}\n`);
+        entry.result = await o.simulate(p, plan, values, o.simOpts);
+        if (!o.json) process.stderr.write(`[${i + 1}/${files.length}] ${basename(file)}: label ${className(entry.result.fixed.label, o.names)}\n`);
       } catch (e) {
         progress.finish();
         // a video that cannot be used is reported and the batch goes on; the environment failing stops it

@@ -39,6 +39,9 @@ export function formatSimulation(r: SimulateResult, p: Pipeline, opts: { source:
     `fixed point: f=${t.f}, k=${t.k}, ring ${t.ringBits}, ${fx.precision.rounding} truncation${fx.precision.rounding === 'probabilistic' ? ` (seed ${fx.precision.seed})` : ''}` +
       (r.float ? `; float reference: TensorFlow.js ${r.float.backend}` : ''),
   );
+  if (t.truncation === 'exact' && fx.precision.rounding === 'probabilistic') {
+    out.push("note: 'trunc exact' only selects MP-SPDZ's other truncation protocol (TruncPrRing); it rounds probabilistically too");
+  }
   for (const n of opts.notes ?? []) out.push(`note: ${n}`);
   out.push('');
   const header = Array.from({ length: C }, (_, j) => (opts.names ? opts.names[j]! : `class ${j}`).slice(0, 9).padStart(9)).join(' ');
@@ -130,7 +133,7 @@ export function formatBatch(entries: BatchEntry[], s: BatchSummary, p: Pipeline,
       continue;
     }
     const faces = e.framesDecoded !== undefined ? `${e.framesWithFace}/${e.framesDecoded}` : '-';
-    const truth = e.truth?.index !== undefined ? cls(e.truth.index) : e.truth?.text ? `(${e.truth.text})` : '-';
+    const truth = e.truth?.index !== undefined ? cls(e.truth.index) : '-';
     out.push(
       `${name(e).padEnd(w)}${faces.padEnd(9)}${cls(e.result.float?.label).padEnd(cw)}${cls(e.result.fixed.label).padEnd(cw)}${(e.result.labelsAgree ? 'yes' : 'NO').padEnd(7)}${truth.padEnd(cw)}${e.result.maxDifference.toExponential(2)}`,
     );
@@ -141,7 +144,7 @@ export function formatBatch(entries: BatchEntry[], s: BatchSummary, p: Pipeline,
   if (s.labelled) {
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     out.push(`accuracy on ${s.labelled} labelled video${s.labelled === 1 ? '' : 's'}: float ${s.floatCorrect}/${s.labelled} (${pct(s.floatAccuracy!)}), fixed ${s.fixedCorrect}/${s.labelled} (${pct(s.fixedAccuracy!)})`);
-  } else if (opts.labels) out.push('no video has a label among the classes: no accuracy');
+  } else if (opts.labels) out.push(`no video has a label among the classes: no accuracy${opts.names ? '' : ' (name the classes with --classes to read label names)'}`);
   out.push('');
   if (s.layers.length) out.push(formatRanges(s.layers, t, s.suggestion));
   return out.join('\n');

@@ -1,8 +1,4 @@
 // Syntax diagrams of the grammar, generated from the parser itself (chevrotain), so the
-// published diagrams cannot drift from what the parser accepts.
-import { createSyntaxDiagramsCode } from 'chevrotain';
-import { ppvcParser } from './parser.js';
-
-export function syntaxDiagramsHtml(): string {
-  return createSyntaxDiagramsCode(ppvcParser.getSerializedGastProductions());
-}
+// published diagrams cannot drift from what the parser accepts. Self-contained (no CDN):
+// see src/editor/diagrams-offline.ts.
+export { offlineSyntaxDiagramsHtml as syntaxDiagramsHtml } from '../editor/diagrams-offline.js';
