@@ -34,7 +34,7 @@ if (!existsSync(args.video)) {
 const { checkSource, buildPipeline } = await import(join(DIST, 'compile.js'));
 const { partyValues } = await import(join(DIST, 'inputs', 'random-inputs.js'));
 const { formatValues } = await import(join(DIST, 'inputs', 'text-format.js'));
-const { readValues64 } = await import(join(DIST, 'simulate', 'read-values.js'));
+const { readValues64 } = await import(join(DIST, 'inputs', 'read-values.js'));
 const { assembleInputs } = await import(join(DIST, 'simulate', 'inputs.js'));
 const { simulate } = await import(join(DIST, 'simulate', 'simulate.js'));
 

@@ -45,7 +45,7 @@ if (!existsSync(join(DIST, 'cli.js')) || !existsSync(join(DIST, 'simulate', 'sim
 }
 const { checkSource, buildPipeline } = await import(join(DIST, 'compile.js'));
 const { simulate } = await import(join(DIST, 'simulate', 'simulate.js'));
-const { readValues64 } = await import(join(DIST, 'simulate', 'read-values.js'));
+const { readValues64 } = await import(join(DIST, 'inputs', 'read-values.js'));
 const { assembleInputs, prepareOptionsFor } = await import(join(DIST, 'simulate', 'inputs.js'));
 const { prepareVideo, writePreparedVideo, openFaceDetector } = await import(join(DIST, 'video', 'index.js'));
 

@@ -17,6 +17,8 @@ import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
 import { fmtCommand } from './commands/fmt-command.js';
 import { reportCommand } from './commands/report-command.js';
+import { simulateCommand } from './commands/simulate-command.js';
+import { prepareVideoCommand } from './commands/prepare-video-command.js';
 
 function readSource(path: string): SourceFile {
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
@@ -57,7 +59,7 @@ const protocolOption = {
 } as const;
 
 /** Options that take one value: yargs turns a repeated one into an array. */
-const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'results', 'frames', 'seed', 'style', 'budget', 'model', 'timeout', 'select', 'hosts']);
+const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'budget', 'model', 'timeout', 'select', 'hosts']);
 
 /** --force: build pipelines whose memory estimate exceeds this machine. */
 let forceBuild = false;
@@ -336,6 +338,8 @@ async function main(argv: string[]): Promise<void> {
     )
     .command(fmtCommand)
     .command(reportCommand)
+    .command(simulateCommand)
+    .command(prepareVideoCommand)
     .middleware((argv) => {
       // a repeated option becomes an array in yargs: say so instead of failing later
       for (const [k, v] of Object.entries(argv)) {

@@ -2,6 +2,9 @@
 import { checkText, compileExample, exampleFiles } from './helpers.js';
 import { formatDiagnostic } from '../src/diagnostics.js';
 import { parameterCount } from '../src/ir/pipeline.js';
+import { compileSource } from '../src/compile.js';
+
+const compileExampleText = (text: string) => compileSource({ path: 't.ppvc', text }).artifacts!.program;
 
 const minimal = (body: string) => `pipeline t
 party alice = 0
@@ -70,9 +73,13 @@ describe('defaults', () => {
     expect(p.aggregation).toEqual({ kind: 'sum', labelName: 'label' });
     expect(p.reveals).toEqual([{ value: 'label', name: 'label', to: [expect.objectContaining({ name: 'alice', id: 0 })] }]);
   });
-  test('exact truncation for protocols MP-SPDZ runs without probabilistic truncation', () => {
+  test('probabilistic truncation under every protocol (native only where -E enables it); nearest on request', () => {
     const s = checkText(minimal('model m by bob {\n flatten\n dense 3\n}') + 'target mp-spdz { protocol spdz2k }\n');
-    expect(s.pipeline!.target.truncation).toBe('exact');
+    expect(s.pipeline!.target.truncation).toBe('probabilistic');
+    const program = compileExampleText(minimal('model m by bob {\n flatten\n dense 3\n}') + 'target mp-spdz { protocol spdz2k }\n');
+    expect(program).toContain('program.use_trunc_pr = False');
+    const nearest = compileExampleText(minimal('model m by bob {\n flatten\n dense 3\n}') + 'target mp-spdz { trunc nearest }\n');
+    expect(nearest).toContain('sfix.round_nearest = True');
   });
 });
 

@@ -19,7 +19,7 @@ import {
   Truncator,
   type LayerRange,
 } from '../src/simulate/fixed-point.js';
-import { looksLikeValues, parseValues64 } from '../src/simulate/read-values.js';
+import { looksLikeValues, parseValues64 } from '../src/inputs/read-values.js';
 import { UserError } from '../src/diagnostics.js';
 
 function inputsFor(p: Pipeline, plan: InputPlan, seed: number, scaleWeights = 1): Map<number, Float32Array> {

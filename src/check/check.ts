@@ -275,9 +275,9 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
       spanOf.precision = prec[2];
     }
     threads = r.keyedInt('threads', 1, { min: 1, max: 64 })!;
-    truncation = r.keyedWord('trunc', ['probabilistic', 'exact'] as const, undefined);
+    truncation = r.keyedWord('trunc', ['probabilistic', 'nearest'] as const, undefined);
     budget = r.keyedInt('budget', undefined, { min: 1, max: 100_000_000 });
-    r.finish("protocol NAME, ring BITS, precision F K, threads N, trunc probabilistic|exact, budget N");
+    r.finish("protocol NAME, ring BITS, precision F K, threads N, trunc probabilistic|nearest, budget N");
     const at = (key: string) => t.options.find((a) => a.kind === 'word' && a.text === key)?.span ?? t.backend.span;
     spanOf = { ...spanOf, ring: at('ring'), trunc: at('trunc'), protocol: at('protocol') };
   }
@@ -292,11 +292,6 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
   }
   if (ringBits !== 64 && t) {
     diags.push(warningAt(spanOf.ring, `ring ${ringBits}: the ${profile.binary} you run must be built for it (MP-SPDZ's RING_SIZE); the default build uses 64`));
-  }
-  if (truncation === 'probabilistic' && !profile.probabilisticTruncation) {
-    err(spanOf.trunc, `probabilistic truncation is not what MP-SPDZ uses for ${protocol}`, {
-      expected: `'trunc exact' for ${protocol}; probabilistic truncation with ${PROTOCOL_NAMES.filter((p) => PROTOCOLS[p].probabilisticTruncation).join(', ')}`,
-    });
   }
   for (const p of parties.values()) {
     if (p.id >= profile.parties) {
@@ -314,7 +309,7 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
     f,
     k,
     threads,
-    truncation: truncation ?? (profile.probabilisticTruncation ? 'probabilistic' : 'exact'),
+    truncation: truncation ?? 'probabilistic',
     budget,
   };
 }

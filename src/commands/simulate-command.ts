@@ -16,7 +16,7 @@ import type { InputPlan } from '../passes/plan-inputs.js';
 import type { SimulateResult } from '../simulate/simulate.js';
 import type { Rounding } from '../simulate/fixed-point.js';
 import { assembleInputs, folderEntries, loadVideoValues, type VideoPreparation } from '../simulate/inputs.js';
-import { readValues64 } from '../simulate/read-values.js';
+import { readValues64 } from '../inputs/read-values.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
@@ -27,7 +27,7 @@ export interface SimulateArgs {
   weights: string;
   input?: string[];
   seed: number;
-  rounding: string;
+  rounding?: string;
   'fixed-only': boolean;
   labels?: string;
   'label-rule'?: string;
@@ -122,7 +122,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option('weights', { type: 'string', demandOption: true, describe: "the model owner's input file (selection matrix, then the weights), as export-weights / random-weights write it" })
       .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for another party with inputs (repeatable)' })
       .option('seed', { type: 'number', default: 1, describe: "seed of the probabilistic truncation's coin flips" })
-      .option('rounding', { choices: ['probabilistic', 'nearest', 'floor'], default: 'probabilistic', describe: "truncation after products: MP-SPDZ's probabilistic one (both trunc settings), or nearest / floor for analysis" })
+      .option('rounding', { choices: ['probabilistic', 'nearest', 'floor'], describe: "truncation after products (default: the pipeline's: probabilistic, or nearest with 'trunc nearest'); floor for analysis" })
       .option('fixed-only', { type: 'boolean', default: false, describe: 'skip the float reference' })
       .option('labels', { type: 'string', describe: "CSV file 'video,label' with the true label of each video (class name or index)" })
       .option('label-rule', { choices: ['prefix'], describe: "'prefix': a video's label is its file name up to the first '-' (e.g. happy-clip.mp4)" })
@@ -148,7 +148,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const weights = { path: a.weights, values: readValues64(a.weights) };
     const others = readOtherInputs(p, a.input);
     const prep: VideoPreparation = { noFace: a['no-face'] as VideoPreparation['noFace'], length: a.length as VideoPreparation['length'], fps: a.fps };
-    const simOpts = { seed: a.seed, rounding: a.rounding as Rounding, fixedOnly: a['fixed-only'] };
+    const simOpts = { seed: a.seed, rounding: (a.rounding ?? (p.target.truncation === 'nearest' ? 'nearest' : 'probabilistic')) as Rounding, fixedOnly: a['fixed-only'] };
     // TensorFlow.js loads only when a simulation runs (keeps every other command's start-up fast)
     const { simulate } = await import('../simulate/simulate.js');
 

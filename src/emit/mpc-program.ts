@@ -86,7 +86,14 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   line('from Compiler import ml');
   line();
   line(`sfix.set_precision(${p.target.f}, ${p.target.k})`);
-  line(`program.use_trunc_pr = ${p.target.truncation === 'probabilistic' ? 'True' : 'False'}  # ${p.target.truncation} truncation`);
+  if (p.target.truncation === 'nearest') {
+    line('sfix.round_nearest = True  # deterministic rounding to nearest after every product');
+    line('program.use_trunc_pr = False');
+  } else if (profile.probabilisticTruncation) {
+    line("program.use_trunc_pr = True  # probabilistic truncation, the protocol's own one-round version");
+  } else {
+    line('program.use_trunc_pr = False  # probabilistic truncation (MP-SPDZ has no one-round version for this protocol)');
+  }
   line(`ml.set_n_threads(${p.target.threads})`);
   line();
   line(`N_FRAMES, HEIGHT, WIDTH, CHANNELS = ${v.frames}, ${v.height}, ${v.width}, ${v.channels}`);

@@ -193,7 +193,12 @@ export interface Reveal {
   to: Party[];
 }
 
-export type Truncation = 'probabilistic' | 'exact';
+/**
+ * How a product is scaled back to f fractional bits. `probabilistic` (MP-SPDZ's default, cheap):
+ * round down or up at random, in proportion; the protocol's own trunc_pr where MP-SPDZ -E
+ * enables it. `nearest`: deterministic rounding to nearest (sfix.round_nearest), dearer.
+ */
+export type Truncation = 'probabilistic' | 'nearest';
 
 export interface Target {
   backend: 'mp-spdz';

@@ -8,7 +8,7 @@ import { frameSize } from '../ir/pipeline.js';
 import { inputParty, type InputPlan, type PartyInputs } from '../passes/plan-inputs.js';
 import { UserError } from '../diagnostics.js';
 import { validatePartyInput } from '../inputs/validate.js';
-import { looksLikeValues, readValues64 } from './read-values.js';
+import { looksLikeValues, readValues64 } from '../inputs/read-values.js';
 import type { FaceDetector, PrepareOptions, PreparedVideo } from '../video/index.js';
 
 /** File extensions a folder scan treats as videos (anything ffmpeg reads would do; these are the usual ones). */

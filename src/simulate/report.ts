@@ -39,8 +39,8 @@ export function formatSimulation(r: SimulateResult, p: Pipeline, opts: { source:
     `fixed point: f=${t.f}, k=${t.k}, ring ${t.ringBits}, ${fx.precision.rounding} truncation${fx.precision.rounding === 'probabilistic' ? ` (seed ${fx.precision.seed})` : ''}` +
       (r.float ? `; float reference: TensorFlow.js ${r.float.backend}` : ''),
   );
-  if (t.truncation === 'exact' && fx.precision.rounding === 'probabilistic') {
-    out.push("note: 'trunc exact' only selects MP-SPDZ's other truncation protocol (TruncPrRing); it rounds probabilistically too");
+  if (t.truncation === 'nearest' && fx.precision.rounding !== 'nearest') {
+    out.push(`note: the pipeline rounds to nearest ('trunc nearest'); this simulation used ${fx.precision.rounding} rounding`);
   }
   for (const n of opts.notes ?? []) out.push(`note: ${n}`);
   out.push('');
