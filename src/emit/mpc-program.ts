@@ -87,12 +87,15 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   line();
   line(`sfix.set_precision(${p.target.f}, ${p.target.k})`);
   if (p.target.truncation === 'nearest') {
-    line('sfix.round_nearest = True  # deterministic rounding to nearest after every product');
+    line('# deterministic rounding to nearest after every product');
+    line('sfix.round_nearest = True');
     line('program.use_trunc_pr = False');
   } else if (profile.probabilisticTruncation) {
-    line("program.use_trunc_pr = True  # probabilistic truncation, the protocol's own one-round version");
+    line("# probabilistic truncation after every product: the protocol's own one-round version");
+    line('program.use_trunc_pr = True');
   } else {
-    line('program.use_trunc_pr = False  # probabilistic truncation (MP-SPDZ has no one-round version for this protocol)');
+    line('# probabilistic truncation after every product (no one-round version for this protocol)');
+    line('program.use_trunc_pr = False');
   }
   line(`ml.set_n_threads(${p.target.threads})`);
   line();
