@@ -1,50 +1,25 @@
 #!/usr/bin/env node
 // The ppvc-dsl command line. Every failure ends in a message and an exit status (1: the
 // user's input, 2: the environment or the tool), never a stack trace (PPVC_DEBUG=1 shows one).
-import { readFileSync, existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import {
-  type Diagnostic, type SourceFile, EnvironmentError, UserError, diagnosticToJson, formatDiagnostic, hasErrors,
-} from './diagnostics.js';
-import { buildPipeline, checkSource, commandsSummary } from './compile.js';
+import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostic } from './diagnostics.js';
+import { buildPipeline, commandsSummary } from './compile.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
 import { writeFilesAtomic } from './util/files.js';
 import { parameterCount, selectedFrames } from './ir/pipeline.js';
 import { formatShape } from './ir/shapes.js';
 import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
+import { checkedPipeline, readText } from './commands/common.js';
 import { fmtCommand } from './commands/fmt-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
 import { prepareVideoCommand } from './commands/prepare-video-command.js';
 
-function readSource(path: string): SourceFile {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
-  if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected a .ppvc file`);
-  const buf = readFileSync(path);
-  if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
-  return { path, text: buf.toString('utf8') };
-}
-
-function report(diags: Diagnostic[], json: boolean): void {
-  if (json) return;
-  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
-  const errors = diags.filter((d) => d.severity === 'error').length;
-  if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
-}
-
 function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: number) {
-  const file = readSource(path);
-  const outcome = checkSource(file, { protocol, budget, force: forceBuild });
-  report(outcome.diagnostics, json);
-  if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
-    if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
-    process.exitCode = 1;
-    return undefined;
-  }
-  return { pipeline: outcome.pipeline, diagnostics: outcome.diagnostics };
+  return checkedPipeline(path, json, { protocol, budget });
 }
 
 const styleOptions = {
@@ -61,11 +36,7 @@ const protocolOption = {
 /** Options that take one value: yargs turns a repeated one into an array. */
 const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'budget', 'model', 'timeout', 'select', 'hosts']);
 
-/** --force: build pipelines whose memory estimate exceeds this machine. */
-let forceBuild = false;
-
 async function main(argv: string[]): Promise<void> {
-  forceBuild = argv.includes('--force');
   const cli: Argv = yargs(argv)
     .scriptName('ppvc-dsl')
     .usage('$0 <command> [options]\n\nCompile privacy-preserving video classification pipelines (.ppvc) to MP-SPDZ programs.')
@@ -305,7 +276,7 @@ async function main(argv: string[]): Promise<void> {
         const path = a.file as string;
         let program: string;
         let declared: { name: string; to: number[] }[] | undefined;
-        if (path.endsWith('.mpc')) program = readSource(path).text;
+        if (path.endsWith('.mpc')) program = readText(path, 'a .ppvc or .mpc file').text;
         else {
           const r = checked(path, a.json as boolean, a.protocol as ProtocolName | undefined);
           if (!r) return;

@@ -259,6 +259,46 @@ const CASES: Case[] = [
   { name: 'options: --out is an existing directory', args: 'random-weights $TINY -o d', setup: dir('d'), status: 1, message: ['d', 'is a directory'] },
   { name: 'options: --out below an existing file', args: 'build $TINY -o f/out', setup: file('f', 'a file\n'), status: 1, message: ['f/out', /cannot (write|create)/] },
 
+  // the clear-text simulation (simulate): the same input files, no MP-SPDZ
+  { name: 'simulate: video input one value short', requires: 'simulate', args: 'simulate $TINY --video v.txt --weights $MODEL', setup: lines('v.txt', 'tiny-video.txt', (l) => l.slice(0, 63)), status: 1, message: "v.txt: 63 values, but video 'clip' [4, 4, 4, 1] has 64" },
+  { name: 'simulate: a word in the video input file', requires: 'simulate', args: 'simulate $TINY --video v.txt --weights $MODEL', setup: lines('v.txt', 'tiny-video.txt', { 5: 'abc' }), status: 1, message: "v.txt: element 4 (line 5) is not a number: 'abc'" },
+  { name: 'simulate: empty video input file', requires: 'simulate', args: 'simulate $TINY --video v.txt --weights $MODEL', setup: file('v.txt', ''), status: 1, message: /v\.txt: 0 values/ },
+  { name: 'simulate: selection row with two ones', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights w.txt', setup: lines('w.txt', 'tiny-model.txt', { 2: '1' }), status: 1, message: 'w.txt: row 0 of the selection matrix has 2 ones' },
+  { name: 'simulate: weights file of binary garbage', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights w.txt', setup: file('w.txt', BINARY_GARBAGE), status: 1, message: 'w.txt: element 0 (line 1) is not a number' },
+  { name: 'simulate: --classes names too few', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --classes a,b', status: 1, message: '--classes names 2 classes; the pipeline has 3' },
+  { name: 'simulate: --labels file missing', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --labels nosuch.csv', status: 1, message: 'nosuch.csv: cannot read (ENOENT)' },
+  { name: 'simulate: a folder without videos', requires: 'simulate', args: 'simulate $TINY --video vids --weights $MODEL', setup: file('vids/readme.md', 'nothing here\n'), status: 1, message: 'vids: no videos' },
+
+  // the formatter (fmt): never rewrites a file it cannot parse faithfully
+  { name: 'fmt: no such file', requires: 'fmt', args: 'fmt nosuch.ppvc', status: 1, message: 'nosuch.ppvc: no such file' },
+  { name: 'fmt: binary file', requires: 'fmt', args: 'fmt p.ppvc --write', setup: file('p.ppvc', BINARY_GARBAGE), status: 1, message: 'p.ppvc: is not a text file' },
+  {
+    name: 'fmt: --write on a syntax error leaves the file as it was',
+    requires: 'fmt',
+    args: 'fmt p.ppvc --write',
+    setup: ppvc((s) => s.replace('video clip:', 'video clip')),
+    status: 1,
+    message: /p\.ppvc:8:\d+: error: /,
+    after: (c) => expect(readFileSync(join(c.dir, 'p.ppvc'), 'utf8')).toBe(TINY.replace('video clip:', 'video clip')),
+  },
+  {
+    name: "fmt: --write does not turn a typo '3pc' into '3 pc'",
+    requires: 'fmt',
+    args: 'fmt p.ppvc --write',
+    setup: ppvc((s) => s.replace('protocol replicated-ring', 'protocol 3pc')),
+    status: 1,
+    message: /p\.ppvc:21:27: error: .*'3pc'/,
+    after: (c) => expect(readFileSync(join(c.dir, 'p.ppvc'), 'utf8')).toBe(TINY.replace('protocol replicated-ring', 'protocol 3pc')),
+  },
+  { name: 'fmt: --check and --write together', requires: 'fmt', args: 'fmt $TINY --check --write', status: 1, message: '--check changes nothing and --write rewrites files' },
+  { name: 'fmt: no files', requires: 'fmt', args: 'fmt', status: 1, message: 'fmt needs the .ppvc files to format (or --stdin)' },
+
+  // cost reports (report) from run's result records
+  { name: 'report: no such file', requires: 'report', args: 'report nosuch.jsonl', status: 1, message: 'nosuch.jsonl: no such file' },
+  { name: 'report: empty file', requires: 'report', args: 'report r.jsonl', setup: file('r.jsonl', ''), status: 1, message: 'r.jsonl: no result records' },
+  { name: 'report: binary garbage', requires: 'report', args: 'report r.jsonl', setup: file('r.jsonl', BINARY_GARBAGE), status: 1, message: 'r.jsonl:1: not a JSON line' },
+  { name: 'report: a JSON line that is not a record', requires: 'report', args: 'report r.jsonl', setup: file('r.jsonl', '{"x": 1}\n'), status: 1, message: "r.jsonl:1: not a result record of 'ppvc-dsl run --results' (no 'pipeline')" },
+
   // deployment bundles (deploy)
   { name: 'deploy: hosts file missing', requires: 'deploy', args: 'deploy $TINY --hosts nosuch -o $OUT', status: 1, message: 'nosuch: no such file' },
   { name: 'deploy: fewer hosts than parties', requires: 'deploy', args: 'deploy $TINY --hosts hosts -o $OUT', setup: file('hosts', 'a\nb\n'), status: 1, message: 'hosts lists 2 hosts, but replicated-ring needs exactly 3' },

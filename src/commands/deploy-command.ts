@@ -2,11 +2,11 @@
 // that party needs to run the pipeline on its own machine (see src/backend/deploy.ts).
 // Registered in cli.ts with `.command(deployCommand)`; errors are thrown as UserError (exit 1)
 // or EnvironmentError (exit 2) for cli.ts's handler, like the other commands.
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic, hasErrors } from '../diagnostics.js';
-import { buildPipeline, checkSource } from '../compile.js';
+import { UserError } from '../diagnostics.js';
+import { buildPipeline } from '../compile.js';
+import { checkedPipeline, readText } from './common.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
 import { DEFAULT_PORT_BASE, type DeployManifest, deployBundle, parseHostsFile, readDeployInputs, writeBundle } from '../backend/deploy.js';
 
@@ -23,21 +23,6 @@ export interface DeployArgs {
   style: string;
   budget?: number;
   json?: boolean;
-}
-
-function readText(path: string, what: string): SourceFile {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
-  if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected ${what}`);
-  const buf = readFileSync(path);
-  if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
-  return { path, text: buf.toString('utf8') };
-}
-
-function report(diags: Diagnostic[], json: boolean): void {
-  if (json) return;
-  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
-  const errors = diags.filter((d) => d.severity === 'error').length;
-  if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
 }
 
 export const deployCommand: CommandModule<object, DeployArgs> = {
@@ -61,15 +46,9 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
     for (const k of ['hosts', 'out', 'protocol', 'port', 'video-input', 'model-input', 'style', 'budget'] as const) {
       if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
     }
-    const file = readText(a.file, 'a .ppvc file');
-    const outcome = checkSource(file, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget });
-    report(outcome.diagnostics, json);
-    if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
-      if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
-      process.exitCode = 1;
-      return;
-    }
-    const p = outcome.pipeline;
+    const checked = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget });
+    if (!checked) return;
+    const p = checked.pipeline;
     const hosts = parseHostsFile(readText(a.hosts, 'a hosts file').text, a.hosts);
     const artifacts = buildPipeline(p, { style: a.style as 'optimized' | 'seed' });
     const files = new Map<number, string>();

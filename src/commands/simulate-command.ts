@@ -5,11 +5,11 @@
 // videos (batch: per-video labels, float/fixed agreement, accuracy against --labels or
 // --label-rule). Registered in cli.ts with `.command(simulateCommand)`; errors are UserError
 // (exit 1) or EnvironmentError (exit 2) for cli.ts's handler.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic, hasErrors } from '../diagnostics.js';
-import { buildPipeline, checkSource } from '../compile.js';
+import { UserError } from '../diagnostics.js';
+import { buildPipeline } from '../compile.js';
 import { PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
@@ -20,6 +20,7 @@ import { readValues64 } from '../inputs/read-values.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
+import { checkedPipeline as checked } from './common.js';
 
 export interface SimulateArgs {
   file: string;
@@ -39,31 +40,9 @@ export interface SimulateArgs {
   json?: boolean;
 }
 
-function readSource(path: string): SourceFile {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
-  if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected a .ppvc file`);
-  const buf = readFileSync(path);
-  if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
-  return { path, text: buf.toString('utf8') };
-}
-
-function report(diags: Diagnostic[], json: boolean): void {
-  if (json) return;
-  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
-  const errors = diags.filter((d) => d.severity === 'error').length;
-  if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
-}
-
 /** A .ppvc file checked (diagnostics on stderr, or as JSON on failure); undefined after errors (exit status 1 set). */
 export function checkedPipeline(path: string, json: boolean, protocol?: ProtocolName): Pipeline | undefined {
-  const outcome = checkSource(readSource(path), { protocol });
-  report(outcome.diagnostics, json);
-  if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
-    if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
-    process.exitCode = 1;
-    return undefined;
-  }
-  return outcome.pipeline;
+  return checked(path, json, { protocol })?.pipeline;
 }
 
 function readOtherInputs(p: Pipeline, specs: string[] | undefined): Map<number, { path: string; values: Float64Array }> {

@@ -9,8 +9,6 @@ import type { ImportedLayer } from './imported-model.js';
 import { loadTfjsWeights } from './tfjs-weights.js';
 import { importAsDsl } from './model-file.js';
 
-type Weights = Map<string, { shape: number[]; values: Float32Array }>;
-
 /** Parameter tensors by inputs.json name (`layer.kernel`), for the pipeline's model. */
 export function exportModelWeights(p: Pipeline, modelPath: string): Map<string, Float32Array> {
   const diags: Diagnostic[] = [];

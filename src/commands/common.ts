@@ -1,0 +1,34 @@
+// What every command shares: reading a source file, printing diagnostics, and checking a
+// pipeline (exit status 1 on a user's error, diagnostics as JSON with --json).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic, hasErrors } from '../diagnostics.js';
+import { checkSource, type BuildOptions } from '../compile.js';
+import type { Pipeline } from '../ir/pipeline.js';
+
+/** A text file; `what` says what was expected in the message for a directory. */
+export function readText(path: string, what = 'a .ppvc file'): SourceFile {
+  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
+  if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected ${what}`);
+  const buf = readFileSync(path);
+  if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
+  return { path, text: buf.toString('utf8') };
+}
+
+export function reportDiagnostics(diags: Diagnostic[], json: boolean): void {
+  if (json) return;
+  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
+  const errors = diags.filter((d) => d.severity === 'error').length;
+  if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
+}
+
+/** A .ppvc file checked; undefined after errors (reported, exit status 1 set). */
+export function checkedPipeline(path: string, json: boolean, opts: BuildOptions = {}): { pipeline: Pipeline; diagnostics: Diagnostic[] } | undefined {
+  const outcome = checkSource(readText(path), { ...opts, force: opts.force ?? process.argv.includes('--force') });
+  reportDiagnostics(outcome.diagnostics, json);
+  if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
+    if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
+    process.exitCode = 1;
+    return undefined;
+  }
+  return { pipeline: outcome.pipeline, diagnostics: outcome.diagnostics };
+}
