@@ -99,13 +99,14 @@ async function main(argv: string[]): Promise<void> {
           artifacts.program = mark + artifacts.program;
         }
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
-        const written = writeFilesAtomic(outDir, artifacts.files);
         const cmds = commandsSummary(r.pipeline);
         const { mpSpdzDirFrom, locateMpSpdz, checkPatchApplied, applyPatch, missingHelpersIn, placeProgram, runCompile } = await import('./backend/mp-spdz.js');
         const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined);
+        // an unusable MP-SPDZ is reported before anything is written
+        const mp = mpDir ? locateMpSpdz(mpDir) : undefined;
+        const written = writeFilesAtomic(outDir, artifacts.files);
         let compiled: Awaited<ReturnType<typeof runCompile>> | undefined;
-        if (mpDir) {
-          const mp = locateMpSpdz(mpDir);
+        if (mp) {
           const patchPath = join(outDir, 'ml.py.patch');
           if (artifacts.helpers.length > 0) {
             if (a['patch-mp-spdz'] && missingHelpersIn(mp, artifacts.helpers).length > 0) await applyPatch(mp, artifacts.helpers);
@@ -161,7 +162,6 @@ async function main(argv: string[]): Promise<void> {
         if (!r) return;
         const mp = locateMpSpdz(mpDir);
         const artifacts = buildPipeline(r.pipeline, { style: a.style as 'optimized' | 'seed' });
-        writeFilesAtomic(resolve((a.out as string | undefined) ?? join('out', r.pipeline.name)), artifacts.files);
         const files = new Map<number, string>();
         const p = r.pipeline;
         if (a['video-input']) files.set(p.video.owner.id, a['video-input'] as string);
@@ -182,6 +182,8 @@ async function main(argv: string[]): Promise<void> {
           resultsFile: a.results as string | undefined,
           onProgress: a.json ? undefined : (msg) => process.stderr.write(`${msg}\n`),
         });
+        // the build's files only once the run has succeeded: a failed run leaves nothing behind
+        writeFilesAtomic(resolve((a.out as string | undefined) ?? join('out', r.pipeline.name)), artifacts.files);
         process.stdout.write(a.json ? JSON.stringify(record, null, 2) + '\n' : formatRecord(record) + '\n');
       },
     )
@@ -315,6 +317,8 @@ async function main(argv: string[]): Promise<void> {
       // a repeated option becomes an array in yargs: say so instead of failing later
       for (const [k, v] of Object.entries(argv)) {
         if (Array.isArray(v) && SINGLE_VALUED.has(k)) throw new UserError(`--${k} is given more than once`);
+        // yargs turns `--seed abc` into NaN
+        if (typeof v === 'number' && !Number.isFinite(v) && k.length > 1) throw new UserError(`--${k}: expected a number`);
       }
     }, true)
     .fail((msg, err) => {

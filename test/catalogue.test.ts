@@ -22,9 +22,9 @@ import { ROOT } from './helpers.js';
 const CLI = join(ROOT, 'dist', 'cli.js');
 const FIX = join(ROOT, 'test', 'catalogue');
 
-// The CLI as users run it, built before the table is read: a command that does not exist yet
-// (prepare-video) has its cases skipped, and they say so. Other work in progress may leave type
-// errors; tsc still emits.
+// The CLI as users run it, built before the table is read: the cases of a command that is not
+// registered (yet) are skipped, and say so. Other work in progress may leave type errors; tsc
+// still emits.
 spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
 const COMMANDS = new Set(
   [...(spawnSync('node', [CLI, '--help'], { encoding: 'utf8' }).stdout ?? '').matchAll(/^\s+ppvc-dsl ([a-z][a-z-]*)/gm)].map((m) => m[1]!),

@@ -5,6 +5,7 @@ import { buildPipeline } from '../compile.js';
 import { importAsDsl, resolveModelPath } from './model-file.js';
 import { exportModelWeights } from './export-weights.js';
 import { inputParty } from '../passes/plan-inputs.js';
+import { validatePartyInput } from '../inputs/validate.js';
 import { evenlySpaced, everyKth, selectionMatrix } from '../inputs/random-inputs.js';
 
 export interface ImportSummary {
@@ -77,6 +78,7 @@ export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: stri
     if (!v || v.length !== t.elements) throw new UserError(`${modelPath}: no weights of ${t.elements} values for ${t.name}`);
     values.set(v, t.offset);
   }
+  validatePartyInput(`the values exported from ${modelPath}`, entry, values, p.target);
   return { party, values };
 }
 

@@ -150,7 +150,7 @@ function toAst(file: SourceFile, cst: CstNode): A.PipelineAst {
     if (t) return { kind: 'number', value: Number(t.image), text: t.image, span: span(t) };
     const d = tok(c, 'Dims');
     if (d) return { kind: 'dims', value: d.image.split('x').map(Number), text: d.image, span: span(d) };
-    const w = tok(c, 'Identifier');
+    const w = tok(c, 'Identifier') ?? tok(c, 'GluedWord');
     if (w) return { kind: 'word', text: w.image, span: span(w) };
     const s = tok(c, 'StringLiteral');
     if (s) return { kind: 'string', value: JSON.parse(s.image) as string, text: s.image, span: span(s) };

@@ -182,6 +182,7 @@ export class PpvcParser extends CstParser {
       { ALT: () => this.CONSUME(T.Dims) },
       { ALT: () => this.CONSUME(T.Identifier) },
       { ALT: () => this.CONSUME(T.StringLiteral) },
+      { ALT: () => this.CONSUME(T.GluedWord) },
       { ALT: () => this.CONSUME(T.Comma) },
       { ALT: () => this.SUBRULE(this.list) },
     ]);

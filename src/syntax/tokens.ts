@@ -10,6 +10,12 @@ export const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks
 export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/ });
 /** A size such as `5x5` or `2x3x1`. */
 export const Dims = createToken({ name: 'Dims', pattern: /\d+(?:x\d+)+(?![A-Za-z0-9_])/ });
+/** A number glued to letters (`3pc`, `5x5a`): one word, so that messages quote it whole. */
+export const GluedWord = createToken({
+  name: 'GluedWord',
+  // not a number in scientific notation (1e-3)
+  pattern: /(?!(?:\d+\.?\d*)[eE][-+]?\d+(?![A-Za-z0-9_]))\d[\d.]*[A-Za-z_][A-Za-z0-9_-]*/,
+});
 export const NumberLiteral = createToken({
   name: 'NumberLiteral',
   pattern: /-?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?/,
@@ -64,6 +70,7 @@ export const allTokens: TokenType[] = [
   Newline,
   StringLiteral,
   Dims,
+  GluedWord,
   NumberLiteral,
   ...keywords,
   Identifier,
