@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostic } from './diagnostics.js';
+import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostic, printable } from './diagnostics.js';
 import { buildPipeline, commandsSummary } from './compile.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
 import { writeFilesAtomic } from './util/files.js';
@@ -33,6 +33,8 @@ const protocolOption = {
   type: 'string',
 } as const;
 
+/** Positionals, which the empty-value check leaves to the commands (a missing file is their message). */
+const POSITIONALS = new Set(['file', 'files', 'model', 'video', 'results']);
 /** Options that take one value: yargs turns a repeated one into an array. */
 const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'budget', 'model', 'timeout', 'select', 'hosts']);
 
@@ -160,8 +162,10 @@ async function main(argv: string[]): Promise<void> {
         }
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined);
         if (!r) return;
+        if (!(a.timeout > 0)) throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds`);
         const mp = locateMpSpdz(mpDir);
         const artifacts = buildPipeline(r.pipeline, { style: a.style as 'optimized' | 'seed' });
+        const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
         const files = new Map<number, string>();
         const p = r.pipeline;
         if (a['video-input']) files.set(p.video.owner.id, a['video-input'] as string);
@@ -172,18 +176,19 @@ async function main(argv: string[]): Promise<void> {
           if (!m || !party) throw new UserError(`--input ${spec}: expected PARTY=FILE with a party name or id (${p.parties.map((x) => x.name).join(', ')})`);
           files.set(party.id, m[2]!);
         }
+        const { runPipeline, formatRecord, preflight } = await import('./backend/run-pipeline.js');
+        preflight(mp, artifacts, files); // the party binary and every input file, before anything is written
+        writeFilesAtomic(outDir, artifacts.files);
         if (a['patch-mp-spdz'] && artifacts.helpers.length > 0) {
           const { applyPatch, missingHelpersIn } = await import('./backend/mp-spdz.js');
           if (missingHelpersIn(mp, artifacts.helpers).length > 0) await applyPatch(mp, artifacts.helpers);
         }
-        const { runPipeline, formatRecord } = await import('./backend/run-pipeline.js');
         const record = await runPipeline(mp, artifacts, files, {
+          patchPath: join(outDir, 'ml.py.patch'),
           timeoutSeconds: a.timeout as number,
           resultsFile: a.results as string | undefined,
           onProgress: a.json ? undefined : (msg) => process.stderr.write(`${msg}\n`),
         });
-        // the build's files only once the run has succeeded: a failed run leaves nothing behind
-        writeFilesAtomic(resolve((a.out as string | undefined) ?? join('out', r.pipeline.name)), artifacts.files);
         process.stdout.write(a.json ? JSON.stringify(record, null, 2) + '\n' : formatRecord(record) + '\n');
       },
     )
@@ -197,6 +202,9 @@ async function main(argv: string[]): Promise<void> {
           .option('frames', { type: 'number', default: 97, describe: 'N, the video length the pipeline is written for' })
           .option('select', { type: 'number', default: 7, describe: 'n, frames selected obliviously' }),
       async (a) => {
+        for (const k of ['frames', 'select'] as const) {
+          if (!(Number.isInteger(a[k]) && (a[k] as number) >= 1)) throw new UserError(`--${k} ${a[k]}: expected a whole number of frames, at least 1`);
+        }
         const { importPipelineText } = await import('./import/import-command.js');
         const r = importPipelineText(a.model as string, { frames: a.frames as number, select: a.select as number });
         if (a.json) {
@@ -223,6 +231,10 @@ async function main(argv: string[]): Promise<void> {
         if (!r) return;
         const { modelOwnerFile } = await import('./import/import-command.js');
         const values = modelOwnerFile(r.pipeline, { model: a.model as string | undefined, frames: a.frames as string });
+        // NaN or out-of-range weights make a file that run and MP-SPDZ reject: refuse to write it
+        const { validatePartyInput } = await import('./inputs/validate.js');
+        const plan = buildPipeline(r.pipeline).inputs.parties.find((x) => x.party === values.party)!;
+        validatePartyInput(values.source, plan, values.values, r.pipeline.target);
         const { formatValues } = await import('./inputs/text-format.js');
         const { writeFileAtomic } = await import('./util/files.js');
         writeFileAtomic(a.out as string, formatValues(values.values));
@@ -245,19 +257,12 @@ async function main(argv: string[]): Promise<void> {
         if (!r) return;
         const p = r.pipeline;
         const artifacts = buildPipeline(p);
-        const { partyValues, everyKth, evenlySpaced } = await import('./inputs/random-inputs.js');
+        const { partyValues } = await import('./inputs/random-inputs.js');
         const { formatValues } = await import('./inputs/text-format.js');
         const { inputParty } = await import('./passes/plan-inputs.js');
         const n = p.selection.kind === 'oblivious' ? p.selection.count : 0;
-        const spec = a.frames as string;
-        let frames: number[];
-        if (spec === 'even') frames = evenlySpaced(p.video.frames, n);
-        else if (/^every:\d+$/.test(spec)) frames = everyKth(p.video.frames, n, Number(spec.slice(6)));
-        else if (/^\d+(,\d+)*$/.test(spec)) frames = spec.split(',').map(Number);
-        else throw new UserError(`--frames ${spec}: expected 'even', 'every:K' or a list such as 0,15,30`);
-        if (n > 0 && (frames.length !== n || frames.some((f) => f >= p.video.frames))) {
-          throw new UserError(`--frames ${spec}: gives ${frames.length} frames below ${p.video.frames}; the pipeline selects ${n}`);
-        }
+        const { frameList } = await import('./import/import-command.js');
+        const frames = n > 0 ? frameList(a.frames as string, p.video.frames, n) : [];
         const party = inputParty(p, p.model.owner.id);
         const values = partyValues(artifacts.inputs, p, party, { seed: a.seed as number, frames });
         const { writeFileAtomic } = await import('./util/files.js');
@@ -317,8 +322,11 @@ async function main(argv: string[]): Promise<void> {
       // a repeated option becomes an array in yargs: say so instead of failing later
       for (const [k, v] of Object.entries(argv)) {
         if (Array.isArray(v) && SINGLE_VALUED.has(k)) throw new UserError(`--${k} is given more than once`);
-        // yargs turns `--seed abc` into NaN
-        if (typeof v === 'number' && !Number.isFinite(v) && k.length > 1) throw new UserError(`--${k}: expected a number`);
+        // `-o` at the end of the line is '' (which resolves to the working directory); `--seed abc` is NaN
+        if (k.length > 1 && !/[A-Z]/.test(k) && !POSITIONALS.has(k)) {
+          if (v === '') throw new UserError(`--${k} needs a value (it is empty)`);
+          if (typeof v === 'number' && !Number.isFinite(v)) throw new UserError(`--${k}: expected a number`);
+        }
       }
     }, true)
     .fail((msg, err) => {
@@ -360,8 +368,8 @@ main(hideBin(process.argv)).catch((e: unknown) => {
     for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
     process.exitCode = 1;
   } else if (e instanceof EnvironmentError) {
-    process.stderr.write(`error: ${e.message}\n`);
-    for (const h of e.hints) process.stderr.write(`  help: ${h}\n`);
+    process.stderr.write(printable(`error: ${e.message}\n`));
+    for (const h of e.hints) process.stderr.write(printable(`  help: ${h}\n`));
     process.exitCode = 2;
   } else {
     const msg = e instanceof Error ? e.message : String(e);

@@ -83,8 +83,21 @@ export function warningAt(span: Span | undefined, message: string, extra: Partia
   return { severity: 'warning', message, span, ...extra };
 }
 
+/**
+ * Control characters from input files (ESC sequences, BEL, NUL) shown as \\xNN, so that a
+ * message quoting a file cannot drive the user's terminal. Newlines and tabs stay.
+ */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Renders `file:line:col: error: message`, the source line, a caret, and expected/found. */
 export function formatDiagnostic(d: Diagnostic): string {
+  return printable(formatRaw(d));
+}
+
+function formatRaw(d: Diagnostic): string {
   const out: string[] = [];
   const where = d.span ? `${d.span.file.path}:${d.span.line}:${d.span.col}: ` : '';
   out.push(`${where}${d.severity}: ${d.message}`);

@@ -19,7 +19,7 @@ import { helperBlocks } from '../emit/ml-patch.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
 import { validatePartyInput } from '../inputs/validate.js';
 import { PROTOCOLS, PROTOCOL_NAMES } from './protocols.js';
-import { writeFileAtomic } from '../util/files.js';
+import { cannotWrite, ensureDir, writeFileAtomic } from '../util/files.js';
 
 export const DEFAULT_PORT_BASE = 14000;
 
@@ -279,9 +279,14 @@ export function writeBundle(dir: string, files: Record<string, string>, opts: { 
   }
   const names = Object.keys(files).sort();
   const privateDirs = new Set(names.filter((n) => fileMode(n) === 0o600).map((n) => dirname(n)));
-  mkdirSync(dirname(target), { recursive: true });
+  ensureDir(dirname(target));
   if (fresh) {
-    const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.deploy-`));
+    let staging: string;
+    try {
+      staging = mkdtempSync(join(dirname(target), `.${basename(target)}.deploy-`));
+    } catch (e) {
+      throw cannotWrite(dir, e);
+    }
     try {
       for (const name of names) {
         const path = join(staging, name);

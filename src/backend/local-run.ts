@@ -30,8 +30,12 @@ export interface RunResult {
 export async function ensureCertificates(mp: MpSpdz, parties: number): Promise<void> {
   const missing = Array.from({ length: parties }, (_, i) => join(mp.root, 'Player-Data', `P${i}.pem`)).some((f) => !existsSync(f));
   if (!missing) return;
+  const hint = `or create them yourself: (cd ${mp.root} && Scripts/setup-ssl.sh ${Math.max(parties, 4)})`;
+  if (!existsSync(join(mp.root, 'Scripts', 'setup-ssl.sh'))) {
+    throw new EnvironmentError(`the parties' certificates Player-Data/P<i>.pem are missing and Scripts/setup-ssl.sh, which makes them, is not found in ${mp.root}`, [hint]);
+  }
   const r = await execa('Scripts/setup-ssl.sh', [String(Math.max(parties, 4))], { cwd: mp.root, reject: false, all: true });
-  if (r.exitCode !== 0) throw new EnvironmentError(`Scripts/setup-ssl.sh failed:\n${r.all}`);
+  if (r.exitCode !== 0) throw new EnvironmentError(`Scripts/setup-ssl.sh failed in ${mp.root} (${r.exitCode ?? r.signal ?? 'not started'}):\n${r.all || r.shortMessage}`, [hint]);
 }
 
 /**

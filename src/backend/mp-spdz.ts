@@ -87,7 +87,8 @@ export async function applyPatch(mp: MpSpdz, helpers: HelperName[]): Promise<voi
   const dir = mkdtempSync(join(tmpdir(), 'ppvc-patch-'));
   const patchPath = join(dir, 'ml.py.patch');
   writeFileSync(patchPath, renderMlPatch(wanted));
-  const r = await execa('patch', ['-p1', '--forward', '-i', patchPath], { cwd: mp.root, reject: false, all: true });
+  // a failed hunk must not leave Compiler/ml.py.rej or ml.py.orig behind in the user's tree
+  const r = await execa('patch', ['-p1', '--forward', '--no-backup-if-mismatch', '--reject-file=-', '-i', patchPath], { cwd: mp.root, reject: false, all: true });
   rmSync(dir, { recursive: true, force: true });
   if (r.exitCode !== 0) {
     if (first >= 0) writeFileAtomic(mlPath, ml); // leave the tree as it was

@@ -51,9 +51,19 @@ export async function compileIfStale(mp: MpSpdz, a: BuildArtifacts): Promise<{ r
  */
 export function placeInputs(mp: MpSpdz, a: BuildArtifacts, files: Map<number, string>): string {
   const dir = join(mp.root, 'Player-Data', 'ppvc', a.pipeline.name);
+  const inputs = readInputs(a, files); // all of them checked before any is placed
   mkdirSync(dir, { recursive: true });
-  // emulate.x reads everything from party 0: the parties' files are concatenated in plan order
+  for (const [party, values] of inputs) writeFileAtomic(join(dir, `Input-P${party}-0`), formatValues(values));
+  return join(dir, 'Input');
+}
+
+/**
+ * Reads and validates every party's input file against inputs.json: party -> its values.
+ * emulate.x reads everything from party 0: the parties' files are concatenated in plan order.
+ */
+export function readInputs(a: BuildArtifacts, files: Map<number, string>): Map<number, Float32Array> {
   const single = PROTOCOLS[a.pipeline.target.protocol].processes === 1;
+  const out = new Map<number, Float32Array>();
   for (const party of a.inputs.parties) {
     if (party.tensors.length === 0) continue;
     let values: Float32Array;
@@ -72,9 +82,24 @@ export function placeInputs(mp: MpSpdz, a: BuildArtifacts, files: Map<number, st
       values = readValues(path);
       validatePartyInput(path, party, values, a.pipeline.target);
     }
-    writeFileAtomic(join(dir, `Input-P${party.party}-0`), formatValues(values));
+    out.set(party.party, values);
   }
-  return join(dir, 'Input');
+  return out;
+}
+
+/** What `run` can check before it writes anything: the party binary and every input file. */
+export function preflight(mp: MpSpdz, a: BuildArtifacts, files: Map<number, string>): void {
+  checkPartyBinary(mp, a);
+  readInputs(a, files);
+}
+
+function checkPartyBinary(mp: MpSpdz, a: BuildArtifacts): void {
+  const profile = PROTOCOLS[a.pipeline.target.protocol];
+  if (!existsSync(join(mp.root, profile.binary))) {
+    throw new EnvironmentError(`${profile.binary} is missing in ${mp.root}: the ${profile.name} protocol cannot run`, [
+      `build it following MP-SPDZ's README (make ${profile.binary})`,
+    ]);
+  }
 }
 
 export function timerName(a: BuildArtifacts, timer: number): string {
@@ -88,15 +113,11 @@ export async function runPipeline(
   mp: MpSpdz,
   a: BuildArtifacts,
   files: Map<number, string>,
-  opts: { timeoutSeconds?: number; resultsFile?: string; onProgress?: (msg: string) => void; hostsFiles?: string[] },
+  opts: { timeoutSeconds?: number; resultsFile?: string; onProgress?: (msg: string) => void; hostsFiles?: string[]; patchPath?: string },
 ): Promise<ResultRecord> {
   const profile = PROTOCOLS[a.pipeline.target.protocol];
-  if (!existsSync(join(mp.root, profile.binary))) {
-    throw new EnvironmentError(`${profile.binary} is missing in ${mp.root}: the ${profile.name} protocol cannot run`, [
-      `build it following MP-SPDZ's README (make ${profile.binary})`,
-    ]);
-  }
-  if (a.helpers.length > 0) checkPatchApplied(mp, a.helpers, 'ml.py.patch');
+  checkPartyBinary(mp, a);
+  if (a.helpers.length > 0) checkPatchApplied(mp, a.helpers, opts.patchPath ?? 'ml.py.patch');
   const prefix = placeInputs(mp, a, files);
   opts.onProgress?.(`compiling ${a.pipeline.name} for ${profile.name} (${compileCommand(a.pipeline).join(' ')})`);
   const compiled = await compileIfStale(mp, a);

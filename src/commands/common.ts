@@ -23,6 +23,8 @@ export function reportDiagnostics(diags: Diagnostic[], json: boolean): void {
 
 /** A .ppvc file checked; undefined after errors (reported, exit status 1 set). */
 export function checkedPipeline(path: string, json: boolean, opts: BuildOptions = {}): { pipeline: Pipeline; diagnostics: Diagnostic[] } | undefined {
+  const b = opts.budget;
+  if (b !== undefined && !(Number.isInteger(b) && b >= 1)) throw new UserError(`--budget ${b}: expected a whole number, at least 1`);
   const outcome = checkSource(readText(path), { ...opts, force: opts.force ?? process.argv.includes('--force') });
   reportDiagnostics(outcome.diagnostics, json);
   if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {

@@ -62,7 +62,7 @@ export function importPipelineText(path: string, opts: { frames: number; select:
 }
 
 /** The model owner's whole input file: selection matrix (if they choose) then parameters. */
-export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: string }): { party: number; values: Float32Array } {
+export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: string }): { party: number; values: Float32Array; source: string } {
   const modelPath = opts.model ?? (p.model.source.kind === 'file' ? resolveModelPath(p.sourcePath, p.model.source.path) : undefined);
   if (!modelPath) throw new UserError("the pipeline's model is written inline: name the model file with weights with --model FILE");
   const weights = exportModelWeights(p, modelPath);
@@ -79,15 +79,20 @@ export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: stri
     values.set(v, t.offset);
   }
   validatePartyInput(`the values exported from ${modelPath}`, entry, values, p.target);
-  return { party, values };
+  return { party, values, source: modelPath };
 }
 
 export function frameList(spec: string, frames: number, n: number): number[] {
   let list: number[];
   if (spec === 'even') list = evenlySpaced(frames, n);
-  else if (/^every:\d+$/.test(spec)) list = everyKth(frames, n, Number(spec.slice(6)));
-  else if (/^\d+(,\d+)*$/.test(spec)) list = spec.split(',').map(Number);
+  else if (/^every:\d+$/.test(spec)) {
+    const k = Number(spec.slice(6));
+    if (k < 1) throw new UserError(`--frames ${spec}: K must be at least 1 (every:1 is every frame)`);
+    list = everyKth(frames, n, k);
+  } else if (/^\d+(,\d+)*$/.test(spec)) list = spec.split(',').map(Number);
   else throw new UserError(`--frames ${spec}: expected 'even', 'every:K' or a list such as 0,15,30`);
-  if (list.length !== n || list.some((f) => f >= frames)) throw new UserError(`--frames ${spec}: gives ${list.length} frames below ${frames}; the pipeline selects ${n}`);
+  const beyond = list.find((f) => f >= frames);
+  if (beyond !== undefined) throw new UserError(`--frames ${spec}: frame ${beyond} is beyond the video, whose ${frames} frames are 0..${frames - 1}`);
+  if (list.length !== n) throw new UserError(`--frames ${spec}: gives ${list.length} frames below ${frames}; the pipeline selects ${n}`);
   return list;
 }

@@ -58,7 +58,8 @@ export async function loadVideoValues(
     throw new UserError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(e)})`);
   }
   if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected a video or an input file`);
-  if (isValuesFile(path)) return { values: readValues64(path), kind: 'values' };
+  // an input file with one bad token is still an input file: its own message, not ffmpeg's
+  if (extname(path).toLowerCase() === '.txt' || isValuesFile(path)) return { values: readValues64(path), kind: 'values' };
   const { prepareVideo } = await import('../video/index.js');
   const { values, ...prepared } = await prepareVideo(path, { ...prepareOptionsFor(p, prep), detector: prep.detector, onProgress: prep.onProgress });
   // the file prepare-video writes holds each float32 exactly (formatValues), so this is what MP-SPDZ reads

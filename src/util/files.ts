@@ -1,17 +1,59 @@
 // Atomic file output: a file is written to a temporary name and renamed into place, so an
 // interrupted or failed command never leaves a half-written artifact behind.
-import { mkdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UserError } from '../diagnostics.js';
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOENT: 'the location does not exist or cannot hold files',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EISDIR: 'it is a directory',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'a file of that name is in the way',
+};
+
+/** A failed write of `path` as the user's error: the path, the reason, never a stack trace. */
+export function cannotWrite(path: string, e: unknown): UserError {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  return new UserError(`cannot write ${path}: ${REASONS[code] ?? (e as Error).message}${code ? ` (${code})` : ''}`);
+}
+
+/**
+ * mkdir -p without fs.mkdirSync's `recursive`, which loops forever on Node 20 where mkdir says
+ * ENOENT although the parent exists (/proc/x): creates each missing level, fails on the first error.
+ */
+export function ensureDir(dir: string): void {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  while (!existsSync(d)) {
+    missing.unshift(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  if (existsSync(d) && !statSync(d).isDirectory()) throw cannotWrite(dir, Object.assign(new Error(''), { code: 'ENOTDIR' }));
+  for (const m of missing) {
+    try {
+      mkdirSync(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(m).isDirectory()) throw cannotWrite(dir, e);
+    }
+  }
+}
 
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UserError(`cannot write ${path}: it is a directory`);
+  ensureDir(dirname(path));
   const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
   try {
     writeFileSync(tmp, content);
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw cannotWrite(path, e);
   }
 }
 
