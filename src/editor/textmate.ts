@@ -50,6 +50,8 @@ function scopeOf(t: TokenType): string | undefined {
     StringLiteral: 'string.quoted.double.ppvc',
     Dims: 'constant.numeric.size.ppvc',
     NumberLiteral: 'constant.numeric.ppvc',
+    // a number glued to letters (3pc): never valid where a number or name is expected
+    GluedWord: 'invalid.illegal.glued-word.ppvc',
     Identifier: 'variable.other.name.ppvc',
     Equals: 'keyword.operator.assignment.ppvc',
     Colon: 'punctuation.separator.colon.ppvc',
