@@ -3,16 +3,22 @@
 import type { Pipeline } from '../ir/pipeline.js';
 import type { InputPlan, InputTensor } from '../passes/plan-inputs.js';
 
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same numbers everywhere. */
-export function seededRandom(seed: number): () => number {
+/** A small, fast, seedable generator of uint32 values (mulberry32): the same seed gives the same numbers everywhere. */
+export function seededUint32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
+}
+
+/** Uniform numbers in [0, 1) from seededUint32. */
+export function seededRandom(seed: number): () => number {
+  const next = seededUint32(seed);
+  return () => next() / 4294967296;
 }
 
 /** Frame indices every `step` frames from 0 (the seed used every 15th), at most `count`. */

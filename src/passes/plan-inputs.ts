@@ -3,6 +3,7 @@
 import type { Pipeline } from '../ir/pipeline.js';
 import { modelParams, product } from '../ir/pipeline.js';
 import { PROTOCOLS } from '../backend/protocols.js';
+import { UserError } from '../diagnostics.js';
 
 export interface InputTensor {
   /** `video`, `selection`, or `<layer>.kernel` / `<layer>.bias`. */
@@ -79,3 +80,19 @@ export function planInputs(p: Pipeline): InputPlan {
     parties: [...parties.values()],
   };
 }
+
+/** Splits each party's values into the named tensors of the plan. */
+export function tensorsOf<A extends Float32Array | Float64Array>(plan: InputPlan, values: Map<number, A>): Map<string, A> {
+  const out = new Map<string, A>();
+  for (const party of plan.parties) {
+    if (party.tensors.length === 0) continue;
+    const v = values.get(party.party);
+    if (!v) throw new UserError(`no input for party ${party.party} (${party.name}): ${party.tensors.map((t) => t.name).join(', ')}`);
+    if (v.length !== party.elements) {
+      throw new UserError(`party ${party.party} (${party.name}) input has ${v.length} values; inputs.json expects ${party.elements}`);
+    }
+    for (const t of party.tensors) out.set(t.name, v.subarray(t.offset, t.offset + t.elements) as A);
+  }
+  return out;
+}
+

@@ -3,9 +3,10 @@
 import type { Layer, Pipeline } from '../ir/pipeline.js';
 import { INPUT } from '../ir/pipeline.js';
 import { selectedFrames } from '../ir/pipeline.js';
-import type { InputPlan } from '../passes/plan-inputs.js';
-import { UserError } from '../diagnostics.js';
+import { type InputPlan, tensorsOf } from '../passes/plan-inputs.js';
 import { loadTf } from './tf.js';
+
+export { tensorsOf };
 
 export interface ReferenceResult {
   /** Indices of the frames the selection picked (in order). */
@@ -23,21 +24,6 @@ export function argmaxFirst(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
   return best;
-}
-
-/** Splits each party's values into the named tensors of the plan. */
-export function tensorsOf(plan: InputPlan, values: Map<number, Float32Array>): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const party of plan.parties) {
-    if (party.tensors.length === 0) continue;
-    const v = values.get(party.party);
-    if (!v) throw new UserError(`no input for party ${party.party} (${party.name}): ${party.tensors.map((t) => t.name).join(', ')}`);
-    if (v.length !== party.elements) {
-      throw new UserError(`party ${party.party} (${party.name}) input has ${v.length} values; inputs.json expects ${party.elements}`);
-    }
-    for (const t of party.tensors) out.set(t.name, v.subarray(t.offset, t.offset + t.elements));
-  }
-  return out;
 }
 
 /** Which frames a 0/1 selection matrix picks, row by row (the column of each row's 1). */

@@ -38,7 +38,8 @@
 // modulo the ring: the secure program's result is undefined there anyway.
 import type { Layer, Pipeline } from '../ir/pipeline.js';
 import { INPUT, product, selectedFrames } from '../ir/pipeline.js';
-import type { InputPlan } from '../passes/plan-inputs.js';
+import { type InputPlan, tensorsOf } from '../passes/plan-inputs.js';
+import { seededUint32 } from '../inputs/random-inputs.js';
 import { UserError } from '../diagnostics.js';
 
 /** How a truncation by m bits rounds. */
@@ -114,17 +115,6 @@ export function toFixed(v: number, f: number): number {
   return roundHalfAway(v * 2 ** f);
 }
 
-/** mulberry32: a small seeded generator of uint32 values. */
-function uint32Stream(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 /** Truncation by m bits with one rounding mode and (for 'probabilistic') a seeded coin. */
 export class Truncator {
@@ -133,7 +123,7 @@ export class Truncator {
 
   constructor(rounding: Rounding, seed: number) {
     this.rounding = rounding;
-    this.next = uint32Stream(seed);
+    this.next = seededUint32(seed);
   }
 
   /** A uniform integer in [0, 2^m), m <= 53, as a number. */
@@ -495,22 +485,10 @@ interface Tensor {
   shape: number[];
 }
 
-/** Splits each party's values into the plan's named tensors (any array type). */
+/** Splits each party's values into the plan's named tensors. */
 function tensorsByName(plan: InputPlan, values: Map<number, ArrayLike<number>>): Map<string, ArrayLike<number>> {
-  const out = new Map<string, ArrayLike<number>>();
-  for (const party of plan.parties) {
-    if (party.tensors.length === 0) continue;
-    const v = values.get(party.party);
-    if (!v) throw new UserError(`no input for party ${party.party} (${party.name}): ${party.tensors.map((t) => t.name).join(', ')}`);
-    if (v.length !== party.elements) {
-      throw new UserError(`party ${party.party} (${party.name}) input has ${v.length} values; inputs.json expects ${party.elements}`);
-    }
-    for (const t of party.tensors) {
-      const sub = (v as Float64Array).subarray ? (v as Float64Array).subarray(t.offset, t.offset + t.elements) : Array.prototype.slice.call(v, t.offset, t.offset + t.elements);
-      out.set(t.name, sub);
-    }
-  }
-  return out;
+  const typed = new Map([...values].map(([k, v]) => [k, v instanceof Float32Array || v instanceof Float64Array ? v : Float64Array.from(v)]));
+  return tensorsOf(plan, typed);
 }
 
 function toFixedArray(v: ArrayLike<number>, f: number): Float64Array {
