@@ -177,13 +177,14 @@ async function main(argv: string[]): Promise<void> {
           files.set(party.id, m[2]!);
         }
         const { runPipeline, formatRecord, preflight } = await import('./backend/run-pipeline.js');
-        preflight(mp, artifacts, files); // the party binary and every input file, before anything is written
+        const inputs = preflight(mp, artifacts, files); // the party binary and every input file, before anything is written
         writeFilesAtomic(outDir, artifacts.files);
         if (a['patch-mp-spdz'] && artifacts.helpers.length > 0) {
           const { applyPatch, missingHelpersIn } = await import('./backend/mp-spdz.js');
           if (missingHelpersIn(mp, artifacts.helpers).length > 0) await applyPatch(mp, artifacts.helpers);
         }
         const record = await runPipeline(mp, artifacts, files, {
+          inputs,
           patchPath: join(outDir, 'ml.py.patch'),
           timeoutSeconds: a.timeout as number,
           resultsFile: a.results as string | undefined,

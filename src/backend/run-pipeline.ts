@@ -49,9 +49,8 @@ export async function compileIfStale(mp: MpSpdz, a: BuildArtifacts): Promise<{ r
  * Validates the inputs and places them under Player-Data/ppvc/<pipeline>/ (the run points the
  * parties there with -IF, so a user's own Player-Data/Input-* files are never touched).
  */
-export function placeInputs(mp: MpSpdz, a: BuildArtifacts, files: Map<number, string>): string {
+export function placeInputs(mp: MpSpdz, a: BuildArtifacts, inputs: Map<number, Float32Array>): string {
   const dir = join(mp.root, 'Player-Data', 'ppvc', a.pipeline.name);
-  const inputs = readInputs(a, files); // all of them checked before any is placed
   mkdirSync(dir, { recursive: true });
   for (const [party, values] of inputs) writeFileAtomic(join(dir, `Input-P${party}-0`), formatValues(values));
   return join(dir, 'Input');
@@ -87,10 +86,10 @@ export function readInputs(a: BuildArtifacts, files: Map<number, string>): Map<n
   return out;
 }
 
-/** What `run` can check before it writes anything: the party binary and every input file. */
-export function preflight(mp: MpSpdz, a: BuildArtifacts, files: Map<number, string>): void {
+/** What `run` can check before it writes anything: the party binary and every input file (read once, returned). */
+export function preflight(mp: MpSpdz, a: BuildArtifacts, files: Map<number, string>): Map<number, Float32Array> {
   checkPartyBinary(mp, a);
-  readInputs(a, files);
+  return readInputs(a, files);
 }
 
 function checkPartyBinary(mp: MpSpdz, a: BuildArtifacts): void {
@@ -113,12 +112,21 @@ export async function runPipeline(
   mp: MpSpdz,
   a: BuildArtifacts,
   files: Map<number, string>,
-  opts: { timeoutSeconds?: number; resultsFile?: string; onProgress?: (msg: string) => void; hostsFiles?: string[]; patchPath?: string },
+  opts: {
+    timeoutSeconds?: number;
+    resultsFile?: string;
+    onProgress?: (msg: string) => void;
+    hostsFiles?: string[];
+    patchPath?: string;
+    /** The inputs as preflight() read and checked them (else `files` are read here). */
+    inputs?: Map<number, Float32Array>;
+  },
 ): Promise<ResultRecord> {
   const profile = PROTOCOLS[a.pipeline.target.protocol];
   checkPartyBinary(mp, a);
   if (a.helpers.length > 0) checkPatchApplied(mp, a.helpers, opts.patchPath ?? 'ml.py.patch');
-  const prefix = placeInputs(mp, a, files);
+  // every input checked before any is placed
+  const prefix = placeInputs(mp, a, opts.inputs ?? readInputs(a, files));
   opts.onProgress?.(`compiling ${a.pipeline.name} for ${profile.name} (${compileCommand(a.pipeline).join(' ')})`);
   const compiled = await compileIfStale(mp, a);
   opts.onProgress?.(`running ${profile.processes} ${profile.processes === 1 ? 'process' : 'parties'} of ${profile.binary}`);

@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
-import { checkedPipeline, progressPrinter } from './simulate-command.js';
+import { progressPrinter } from './simulate-command.js';
+import { checkedPipeline } from './common.js';
 import { prepareOptionsFor } from '../simulate/inputs.js';
 import type { FacePick } from '../video/index.js';
 
@@ -42,7 +43,7 @@ export const prepareVideoCommand: CommandModule<object, PrepareVideoArgs> = {
       if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
     }
     if (a.fps !== undefined && !(Number.isFinite(a.fps) && a.fps > 0)) throw new UserError(`--fps ${a.fps}: expected a positive number`);
-    const p = checkedPipeline(a.pipeline, json);
+    const p = checkedPipeline(a.pipeline, json)?.pipeline;
     if (!p) return;
     const opts = prepareOptionsFor(p, {
       noFace: a['no-face'] as 'reuse-last' | 'skip' | 'fail',

@@ -20,7 +20,7 @@ import { readValues64 } from '../inputs/read-values.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
-import { checkedPipeline as checked } from './common.js';
+import { checkedPipeline } from './common.js';
 
 export interface SimulateArgs {
   file: string;
@@ -40,10 +40,6 @@ export interface SimulateArgs {
   json?: boolean;
 }
 
-/** A .ppvc file checked (diagnostics on stderr, or as JSON on failure); undefined after errors (exit status 1 set). */
-export function checkedPipeline(path: string, json: boolean, protocol?: ProtocolName): Pipeline | undefined {
-  return checked(path, json, { protocol })?.pipeline;
-}
 
 function readOtherInputs(p: Pipeline, specs: string[] | undefined): Map<number, { path: string; values: Float64Array }> {
   const out = new Map<number, { path: string; values: Float64Array }>();
@@ -118,7 +114,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     if (a.labels && a['label-rule']) throw new UserError('give either --labels or --label-rule, not both');
     if (!Number.isInteger(a.seed)) throw new UserError(`--seed ${a.seed}: expected an integer`);
     if (a.fps !== undefined && !(Number.isFinite(a.fps) && a.fps > 0)) throw new UserError(`--fps ${a.fps}: expected a positive number`);
-    const p = checkedPipeline(a.file, json, a.protocol as ProtocolName | undefined);
+    const p = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined })?.pipeline;
     if (!p) return;
     const plan = buildPipeline(p).inputs;
     const names = parseClasses(a.classes, p.classes);

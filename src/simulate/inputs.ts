@@ -10,6 +10,7 @@ import { UserError } from '../diagnostics.js';
 import { validatePartyInput } from '../inputs/validate.js';
 import { looksLikeValues, readValues64 } from '../inputs/read-values.js';
 import type { FaceDetector, PrepareOptions, PreparedVideo } from '../video/index.js';
+import { statInput } from '../util/files.js';
 
 /** File extensions a folder scan treats as videos (anything ffmpeg reads would do; these are the usual ones). */
 export const VIDEO_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ogv', '.gif'];
@@ -50,13 +51,7 @@ export async function loadVideoValues(
   p: Pipeline,
   prep: VideoPreparation & { detector?: FaceDetector; onProgress?: (done: number, total: number) => void },
 ): Promise<VideoValues> {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(e)})`);
-  }
+  const st = statInput(path);
   if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected a video or an input file`);
   // an input file with one bad token is still an input file: its own message, not ffmpeg's
   if (extname(path).toLowerCase() === '.txt' || isValuesFile(path)) return { values: readValues64(path), kind: 'values' };

@@ -1,6 +1,6 @@
 // Atomic file output: a file is written to a temporary name and renamed into place, so an
 // interrupted or failed command never leaves a half-written artifact behind.
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../diagnostics.js';
 
@@ -66,4 +66,14 @@ export function writeFilesAtomic(dir: string, files: Record<string, string>): st
     written.push(path);
   }
   return written;
+}
+
+/** stat() for a file the user named, failing as a user's error: "no such file" or why it cannot be read. */
+export function statInput(path: string): Stats {
+  try {
+    return statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(e)})`);
+  }
 }

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError, UserError } from '../diagnostics.js';
+import { statInput } from '../util/files.js';
 
 let cachedFfmpeg: string | undefined;
 
@@ -74,13 +75,7 @@ export function parseFfmpegInfo(stderr: string): VideoInfo | null {
 
 /** Checks that `path` is a readable file and reads its video stream information. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(e)})`);
-  }
+  const st = statInput(path);
   if (!st.isFile()) throw new UserError(`${path}: not a video file (it is ${st.isDirectory() ? 'a directory' : 'not a regular file'})`);
   if (st.size === 0) throw new UserError(`${path}: not a video file (it is empty)`);
   const r = await execa(ffmpegPath(), ['-hide_banner', '-nostdin', '-i', path], { reject: false, stdin: 'ignore', timeout: 60_000 });
