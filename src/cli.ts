@@ -6,25 +6,31 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostic, printable } from './diagnostics.js';
 import { buildPipeline, commandsSummary } from './compile.js';
+import { OPTIMIZATION_NAMES } from './passes/optimizations.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
 import { writeFilesAtomic } from './util/files.js';
 import { parameterCount, selectedFrames } from './ir/pipeline.js';
 import { formatShape } from './ir/shapes.js';
 import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
-import { checkedPipeline, readText } from './commands/common.js';
+import { checkedPipeline, readText, styleFrom } from './commands/common.js';
 import { fmtCommand } from './commands/fmt-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
 import { prepareVideoCommand } from './commands/prepare-video-command.js';
 
-function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: number) {
-  return checkedPipeline(path, json, { protocol, budget });
+function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: number, a?: { style?: unknown; opt?: unknown }) {
+  return checkedPipeline(path, json, { protocol, budget, ...(a ? styleFrom(a) : {}) });
 }
+
 
 const styleOptions = {
   style: { choices: ['optimized', 'seed'] as const, default: 'optimized' as const, describe: "program style: 'seed' reproduces the paper's frame-by-frame program (the baseline of benchmarks)" },
   budget: { type: 'number', describe: "compile.py's optimisation budget -b (default: the pipeline's, else the protocol's)" },
+  opt: {
+    type: 'string',
+    describe: `switch optimisations on or off on top of the style: comma-separated, no- for off (${OPTIMIZATION_NAMES.join(', ')}); default: the protocol's`,
+  },
 } as const;
 
 const protocolOption = {
@@ -36,7 +42,7 @@ const protocolOption = {
 /** Positionals, which the empty-value check leaves to the commands (a missing file is their message). */
 const POSITIONALS = new Set(['file', 'files', 'model', 'video', 'results']);
 /** Options that take one value: yargs turns a repeated one into an array. */
-const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'budget', 'model', 'timeout', 'select', 'hosts']);
+const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'opt', 'budget', 'model', 'timeout', 'select', 'hosts']);
 
 async function main(argv: string[]): Promise<void> {
   const cli: Argv = yargs(argv)
@@ -81,9 +87,9 @@ async function main(argv: string[]): Promise<void> {
           .option('allow-undeclared-reveals', { type: 'boolean', default: false, describe: 'write a program even if its audit finds openings the pipeline does not declare (marked as leaking)' })
           .options(styleOptions),
       async (a) => {
-        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined);
+        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
-        const artifacts = buildPipeline(r.pipeline, { style: a.style as 'optimized' | 'seed' });
+        const artifacts = buildPipeline(r.pipeline, styleFrom(a));
         // the audit reads the generated text itself: a generator bug cannot hide a reveal
         const { auditProgram, compareWithDeclared } = await import('./audit/audit.js');
         const verdict = compareWithDeclared(
@@ -160,11 +166,11 @@ async function main(argv: string[]): Promise<void> {
             'install MP-SPDZ 0.4.2 or newer by its own instructions, then pass --mp-spdz DIR or set MP_SPDZ_HOME',
           ]);
         }
-        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined);
+        const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
         if (!(a.timeout > 0)) throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds`);
         const mp = locateMpSpdz(mpDir);
-        const artifacts = buildPipeline(r.pipeline, { style: a.style as 'optimized' | 'seed' });
+        const artifacts = buildPipeline(r.pipeline, styleFrom(a));
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
         const files = new Map<number, string>();
         const p = r.pipeline;
@@ -286,9 +292,9 @@ async function main(argv: string[]): Promise<void> {
         let declared: { name: string; to: number[] }[] | undefined;
         if (path.endsWith('.mpc')) program = readText(path, 'a .ppvc or .mpc file').text;
         else {
-          const r = checked(path, a.json as boolean, a.protocol as ProtocolName | undefined);
+          const r = checked(path, a.json as boolean, a.protocol as ProtocolName | undefined, undefined, a);
           if (!r) return;
-          program = buildPipeline(r.pipeline, { style: a.style as 'optimized' | 'seed' }).program;
+          program = buildPipeline(r.pipeline, styleFrom(a)).program;
           declared = r.pipeline.reveals.map((x) => ({ name: x.name, to: x.to.map((t) => t.id) }));
         }
         const report = auditProgram(program);

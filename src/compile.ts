@@ -7,6 +7,7 @@ import { checkResources } from './check/resources.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
 import { foldBatchnorm, lowerLayers, planInputs, type InputPlan } from './passes/index.js';
+import { resolveOptimizations, type OptimizationSet } from './passes/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
 import { compileCommand, localRunCommand, partyCommands } from './emit/commands.js';
@@ -23,8 +24,11 @@ export interface BuildOptions {
   protocol?: ProtocolName;
   /** Overrides the pipeline's `target { budget ... }` (compile.py -b). */
   budget?: number;
-  /** `seed` emits the paper's frame-by-frame approach, the baseline of measurements. */
+  /** `seed` emits the paper's frame-by-frame approach, the baseline of measurements: every
+   * optimisation off. */
   style?: EmitStyle;
+  /** Optimisations switched on or off on top of the style's (`--opt`; passes/optimizations.ts). */
+  optimizations?: Partial<OptimizationSet>;
   /** Build even if the memory estimate exceeds this machine (check/resources.ts). */
   force?: boolean;
 }
@@ -36,6 +40,7 @@ export interface BuildArtifacts {
   helpers: HelperName[];
   mlPatch: string;
   style: EmitStyle;
+  optimizations: OptimizationSet;
   /** The source layer of each MP-SPDZ layer object, in order (timer 100 + i). */
   layerNames: string[];
   /** File name -> content, as `build` writes them. */
@@ -50,17 +55,19 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
     if (opts.budget !== undefined) checked.pipeline.target.budget = opts.budget;
     // passes on the IR itself (see passes/index.ts): what inputs.json, the reference and the
     // program all see
-    checked.pipeline.model.layers = foldBatchnorm(checked.pipeline.model.layers);
+    const optimizations = resolveOptimizations(checked.pipeline.target.protocol, opts.style, opts.optimizations);
+    if (optimizations['fold-batchnorm']) checked.pipeline.model.layers = foldBatchnorm(checked.pipeline.model.layers);
     const tooBig = checkResources(checked.pipeline, opts.force ?? false);
     if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
   }
   return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
 }
 
-export function buildPipeline(pipeline: Pipeline, opts: Pick<BuildOptions, 'style'> = {}): BuildArtifacts {
-  const layers = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: opts.style !== 'seed' });
+export function buildPipeline(pipeline: Pipeline, opts: Pick<BuildOptions, 'style' | 'optimizations'> = {}): BuildArtifacts {
+  const optimizations = resolveOptimizations(pipeline.target.protocol, opts.style, opts.optimizations);
+  const layers = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: optimizations['vector-layers'] });
   const inputs = planInputs(pipeline);
-  const { code, helpers } = emitProgram(pipeline, layers, inputs, opts.style);
+  const { code, helpers } = emitProgram(pipeline, layers, inputs, optimizations);
   const mlPatch = renderMlPatch(helpers);
   const files: Record<string, string> = {
     [`${pipeline.name}.mpc`]: code,
@@ -68,7 +75,7 @@ export function buildPipeline(pipeline: Pipeline, opts: Pick<BuildOptions, 'styl
     'commands.json': JSON.stringify(commandsSummary(pipeline), null, 2) + '\n',
   };
   if (mlPatch) files['ml.py.patch'] = mlPatch;
-  return { pipeline, inputs, program: code, helpers, mlPatch, files, style: opts.style ?? 'optimized', layerNames: layers.map((l) => l.from) };
+  return { pipeline, inputs, program: code, helpers, mlPatch, files, style: opts.style ?? 'optimized', optimizations, layerNames: layers.map((l) => l.from) };
 }
 
 export function commandsSummary(p: Pipeline) {

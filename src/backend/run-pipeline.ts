@@ -13,11 +13,14 @@ import { PROTOCOLS } from './protocols.js';
 import { type MpSpdz, checkPatchApplied, placeProgram, runCompile, type CompileReport } from './mp-spdz.js';
 import { runLocal, type RunResult } from './local-run.js';
 import { writeFileAtomic } from '../util/files.js';
+import { describeOptimizations } from '../passes/optimizations.js';
 
 export interface ResultRecord {
   pipeline: string;
   protocol: string;
   style?: 'optimized' | 'seed';
+  /** The optimisations in effect, e.g. `batch-frames, vector-layers, fold-batchnorm, no-winograd`. */
+  optimizations?: string;
   outputs: Record<string, string>;
   label?: string;
   wallSeconds: number;
@@ -135,6 +138,7 @@ export async function runPipeline(
     pipeline: a.pipeline.name,
     protocol: profile.name,
     style: a.style,
+    optimizations: describeOptimizations(a.optimizations),
     outputs: run.outputs,
     label: run.outputs[a.pipeline.aggregation.labelName],
     wallSeconds: run.wallSeconds,

@@ -12,13 +12,15 @@ import { formatValues, readValues } from '../inputs/text-format.js';
 import { evaluateReference } from '../reference/evaluate.js';
 import { writeFileAtomic } from '../util/files.js';
 import type { EmitStyle } from '../emit/mpc-program.js';
+import { OPTIMIZATION_NAMES, defaultOptimizations, parseOptimizationSwitches, type OptimizationSet } from '../passes/optimizations.js';
 import { startRelay, type Relay } from './delay-relay.js';
 
 const RTT_SECONDS = 0.01;
 
 interface Row {
   protocol: string;
-  style: EmitStyle;
+  /** `seed`, `optimized`, or either with switches: `optimized:no-winograd` */
+  style: string;
   compileSeconds: number;
   expectedOnlineMB?: number;
   expectedOfflineMB?: number;
@@ -44,7 +46,10 @@ async function main(): Promise<void> {
   const pipelinePath = args.find((a) => a.endsWith('.ppvc')) ?? join(root, 'examples', 'emotion.ppvc');
   const videoPath = resolve(root, '..', 'shared', 'seed', 'sample_video.txt');
   const protocols = (args.find((a) => a.startsWith('--protocols='))?.slice(12).split(',') ?? ['replicated-ring', 'rep4-ring', 'sy-rep-ring']) as ProtocolName[];
-  const styles = (args.find((a) => a.startsWith('--styles='))?.slice(9).split(',') ?? ['seed', 'optimized']) as EmitStyle[];
+  // --styles=seed,optimized,optimized:no-winograd+no-batch-frames (switches joined by +);
+  // --ablation adds, per protocol, the optimized style with each optimisation flipped
+  const styleSpecs = args.find((a) => a.startsWith('--styles='))?.slice(9).split(',') ?? ['seed', 'optimized'];
+  const ablation = args.includes('--ablation');
   // --latency-ms=R: the parties talk through user-space relays adding R/2 ms each way
   const latencyArg = args.find((a) => a.startsWith('--latency-ms='));
   const latencyMs = latencyArg ? Number(latencyArg.slice(13)) : undefined;
@@ -53,10 +58,16 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const rows: Row[] = [];
   for (const protocol of protocols) {
-    for (const style of styles) {
-      const checked = checkSource({ path: pipelinePath, text: readFileSync(pipelinePath, 'utf8') }, { protocol });
+    const specs = [...styleSpecs];
+    if (ablation) {
+      const defaults = defaultOptimizations(protocol);
+      for (const o of OPTIMIZATION_NAMES) specs.push(`optimized:${defaults[o] ? 'no-' : ''}${o}`);
+    }
+    for (const spec of specs) {
+      const { style, optimizations } = parseStyleSpec(spec);
+      const checked = checkSource({ path: pipelinePath, text: readFileSync(pipelinePath, 'utf8') }, { protocol, style, optimizations });
       if (!checked.pipeline) throw new Error(checked.diagnostics.map((d) => d.message).join('; '));
-      const a = buildPipeline(checked.pipeline, { style });
+      const a = buildPipeline(checked.pipeline, { style, optimizations });
       const p = a.pipeline;
       if (missingHelpersIn(mp, a.helpers).length > 0) await applyPatch(mp, a.helpers);
       // the seed video when it is there (CI has ../shared), else a seeded random one
@@ -73,7 +84,7 @@ async function main(): Promise<void> {
         files.set(party.party, f);
       }
       const reference = await evaluateReference(p, a.inputs, values);
-      process.stderr.write(`${protocol} / ${style}: compiling and running...\n`);
+      process.stderr.write(`${protocol} / ${spec}: compiling and running...\n`);
       let r: ResultRecord;
       const relays: Relay[] = [];
       try {
@@ -91,14 +102,14 @@ async function main(): Promise<void> {
         }
         r = await runPipeline(mp, a, files, { timeoutSeconds: 3600, hostsFiles });
       } catch (e) {
-        rows.push({ protocol, style, compileSeconds: NaN, dataSentMB: [], wallSeconds: NaN, referenceLabel: reference.label, note: (e as Error).message.split('\n')[0] });
+        rows.push({ protocol, style: spec, compileSeconds: NaN, dataSentMB: [], wallSeconds: NaN, referenceLabel: reference.label, note: (e as Error).message.split('\n')[0] });
         continue;
       } finally {
         await Promise.all(relays.map((x) => x.close()));
       }
       const row: Row = {
         protocol,
-        style,
+        style: spec,
         compileSeconds: r.compile.seconds,
         expectedOnlineMB: r.compile.expectedOnlineMB,
         expectedOfflineMB: r.compile.expectedOfflineMB,
@@ -120,6 +131,15 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, `results${tag}.json`), JSON.stringify(rows, null, 2) + '\n');
   writeFileSync(join(outDir, `results${tag}.md`), markdown(rows));
   process.stdout.write(markdown(rows));
+}
+
+function parseStyleSpec(spec: string): { style: EmitStyle; optimizations?: Partial<OptimizationSet> } {
+  const [base, switches] = spec.split(':', 2) as [string, string | undefined];
+  if (base !== 'seed' && base !== 'optimized') throw new Error(`--styles: '${spec}': expected seed or optimized, optionally with :SWITCHES`);
+  if (switches === undefined) return { style: base };
+  const parsed = parseOptimizationSwitches(switches.replaceAll('+', ','));
+  if (parsed.error) throw new Error(parsed.error);
+  return { style: base, optimizations: parsed.switches };
 }
 
 function markdown(rows: Row[]): string {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic, hasErrors } from '../diagnostics.js';
 import { checkSource, type BuildOptions } from '../compile.js';
 import type { Pipeline } from '../ir/pipeline.js';
+import { parseOptimizationSwitches } from '../passes/optimizations.js';
 
 /** A text file; `what` says what was expected in the message for a directory. */
 export function readText(path: string, what = 'a .ppvc file'): SourceFile {
@@ -33,4 +34,13 @@ export function checkedPipeline(path: string, json: boolean, opts: BuildOptions 
     return undefined;
   }
   return { pipeline: outcome.pipeline, diagnostics: outcome.diagnostics };
+}
+
+/** --style and --opt as build options (an unknown optimisation is a user's error). */
+export function styleFrom(a: { style?: unknown; opt?: unknown }): Pick<BuildOptions, 'style' | 'optimizations'> {
+  const style = a.style as 'optimized' | 'seed' | undefined;
+  if (a.opt === undefined) return { style };
+  const parsed = parseOptimizationSwitches(String(a.opt));
+  if (parsed.error) throw new UserError(parsed.error);
+  return { style, optimizations: parsed.switches };
 }

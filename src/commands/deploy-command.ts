@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
 import { buildPipeline } from '../compile.js';
-import { checkedPipeline, readText } from './common.js';
+import { checkedPipeline, readText, styleFrom } from './common.js';
+import { OPTIMIZATION_NAMES } from '../passes/optimizations.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
 import { DEFAULT_PORT_BASE, type DeployManifest, deployBundle, parseHostsFile, readDeployInputs, writeBundle } from '../backend/deploy.js';
 
@@ -21,6 +22,7 @@ export interface DeployArgs {
   'model-input'?: string;
   input?: string[];
   style: string;
+  opt?: string;
   budget?: number;
   json?: boolean;
 }
@@ -40,17 +42,18 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .option('model-input', { type: 'string', describe: "the model owner's input file (selection matrix, then weights; that party's directory only)" })
       .option('input', { type: 'array', string: true, describe: "PARTY=FILE for any party (repeatable); each goes into that party's directory only" })
       .option('style', { choices: ['optimized', 'seed'] as const, default: 'optimized' as const, describe: "program style: 'seed' reproduces the paper's frame-by-frame program" })
+      .option('opt', { type: 'string', describe: `switch optimisations on or off on top of the style: comma-separated, no- for off (${OPTIMIZATION_NAMES.join(', ')}); default: the protocol's` })
       .option('budget', { type: 'number', describe: "compile.py's optimisation budget -b (default: the pipeline's, else the protocol's)" }) as unknown as Argv<DeployArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);
-    for (const k of ['hosts', 'out', 'protocol', 'port', 'video-input', 'model-input', 'style', 'budget'] as const) {
+    for (const k of ['hosts', 'out', 'protocol', 'port', 'video-input', 'model-input', 'style', 'opt', 'budget'] as const) {
       if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
     }
-    const checked = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget });
+    const checked = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget, ...styleFrom(a) });
     if (!checked) return;
     const p = checked.pipeline;
     const hosts = parseHostsFile(readText(a.hosts, 'a hosts file').text, a.hosts);
-    const artifacts = buildPipeline(p, { style: a.style as 'optimized' | 'seed' });
+    const artifacts = buildPipeline(p, styleFrom(a));
     const files = new Map<number, string>();
     const set = (id: number, path: string, flag: string) => {
       if (files.has(id) && files.get(id) !== path) throw new UserError(`${flag}: party ${id} already has the input file ${files.get(id)}`);

@@ -1,9 +1,12 @@
 // The explicit pass list, in order. Each pass is a module of its own.
 //   1. check (src/check)        : AST -> Pipeline IR, shapes inferred and checked
-//   2. fold-batchnorm           : batch normalisations folded into the linear layer before them
-//   3. lower-layers             : IR layers -> MP-SPDZ layer objects, wired as a graph
-//   4. plan-inputs              : every party's input file, in reading order (inputs.json)
-//   5. emit (src/emit)          : the .mpc program, ml.py.patch, inputs.json, commands
+//   2. optimizations            : which optimisations apply (per protocol, --style, --opt)
+//   3. fold-batchnorm           : batch normalisations folded into the linear layer before them
+//   4. lower-layers             : IR layers -> MP-SPDZ layer objects, wired as a graph
+//   5. plan-inputs              : every party's input file, in reading order (inputs.json)
+//   6. emit (src/emit)          : the .mpc program (batching, vector layers, Winograd),
+//                                 ml.py.patch, inputs.json, commands
 export { foldBatchnorm } from './fold-batchnorm.js';
 export { lowerLayers, type MpcLayer } from './lower-layers.js';
 export { inputParty, planInputs, type InputPlan, type InputTensor, type PartyInputs } from './plan-inputs.js';
+export { OPTIMIZATIONS, OPTIMIZATION_NAMES, defaultOptimizations, describeOptimizations, parseOptimizationSwitches, resolveOptimizations, seedOptimizations, type OptimizationName, type OptimizationSet } from './optimizations.js';

@@ -5,12 +5,14 @@
 // where upstream's FixAveragePool2d/MaxPool loop over every frame and channel.
 
 export type HelperName =
+  | 'ordered'
   | 'windows'
   | 'input'
   | 'avgpool'
   | 'maxpool'
   | 'relu'
   | 'conv'
+  | 'winograd'
   | 'depthwise'
   | 'batchnorm'
   | 'reshape_ops'
@@ -24,6 +26,30 @@ export interface Helper {
   needs: HelperName[];
   code: string;
 }
+
+const ordered = `
+class _ppvc_ordered_memory:
+    """MP-SPDZ's scheduler orders a gather or scatter (addresses in a register) only against
+    accesses through the same register, and a long vector only by its first -b addresses, so
+    a read may be moved before the write that fills it. Memory accesses inside this scope
+    (a \`with\` block, or a decorated method) keep program order. Only for code without
+    communication: ordering memory around a round trip would serialise rounds."""
+
+    def __init__(self, forward=None):
+        self.forward = forward
+
+    def __enter__(self):
+        get_program().open_memory_scope()
+
+    def __exit__(self, *exc):
+        get_program().close_memory_scope()
+
+    def __get__(self, layer, owner=None):
+        def forward(*args, **kwargs):
+            with _ppvc_ordered_memory():
+                return self.forward(layer, *args, **kwargs)
+        return forward
+`;
 
 const windows = `
 def _ppvc_index(n, rows, cols, chans, batch_stride, row_stride, col_stride, chan_stride=1, base=0):
@@ -43,6 +69,11 @@ def _ppvc_window_values(X, out_shape, pool, strides, pads, fill=None):
 
     Only local memory reads: no communication. Windows that reach into the padding read
     \`fill\` (a full-size vector) there instead."""
+    with _ppvc_ordered_memory():
+        return _ppvc_window_values_unordered(X, out_shape, pool, strides, pads, fill)
+
+
+def _ppvc_window_values_unordered(X, out_shape, pool, strides, pads, fill):
     N, H, W, C = X.sizes
     _, OH, OW, _ = out_shape
     size = N * OH * OW * C
@@ -221,12 +252,91 @@ class PpvcConv2d(FixConv2d):
         self.reduction(n)
 
     def reduction(self, batch_length=1):
+        break_point()  # the channels' scattered stores above all land before this read
         n_outputs = batch_length * reduce(operator.mul, self.output_shape[1:])
         unreduced = sint.load_mem(self.unreduced.address, size=n_outputs)
         res = self.input_squant().unreduced(
             unreduced, self.weight_squant(), self.output_squant.params, self.n_summands()
         ).reduce_after_mul()
         res.store_in_mem(self.Y.address)
+`;
+
+const winograd = `
+class PpvcWinogradConv2d(PpvcConv2d):
+    """3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray,
+    CVPR 2016), whole batch at once: 16 secret products per 2x2 output tile and channel
+    pair instead of 36 (2.25x fewer).
+
+    Every transform is an integer linear map on shares, so it is local and exact: inputs
+    with B^T d B (entries 0 and +-1), weights with (2G) g (2G)^T (entries 0, 1, 2), outputs
+    with A^T m A (0 and +-1). The factor 2 in 2G makes each output exactly 4 times the direct
+    convolution's sum of products, so the layer's one truncation drops f + 2 bits: the
+    result has the same distribution as PpvcConv2d's (identical with nearest rounding).
+    The 16 products per tile are 16 matrix products [tiles x in] x [in x out].
+
+    It pays where every product costs its own preprocessed triple (semi2k, spdz2k); in the
+    replicated protocols a dot product costs one value of communication whatever its
+    length, and this layer has 4x more dot-product outputs."""
+
+    def _forward(self, batch):
+        assert self.tf_weight_format
+        assert tuple(self.weight_shape[:2]) == (3, 3) and tuple(self.stride) == (1, 1)
+        N, H, W, C = self.X.sizes
+        assert len(batch) == N
+        _, OH, OW, K = self.output_shape
+        TH, TW = -(-OH // 2), -(-OW // 2)
+        T = N * TH * TW
+
+        # input tiles: 4x4 windows with stride 2 (zeros outside the input), then B^T d B
+        zero = sint(0, size=T * C)
+        d = _ppvc_window_values(self.X, [N, TH, TW, C], (4, 4), (2, 2), self.padding, zero)
+        def bt(a0, a1, a2, a3):
+            return [a0 - a2, a1 + a2, a2 - a1, a1 - a3]
+        left = [bt(*[d[i * 4 + j] for i in range(4)]) for j in range(4)]
+        v = [bt(*[left[j][i] for j in range(4)]) for i in range(4)]
+
+        # weights, Keras layout [3, 3, C, K]: (2G) g (2G)^T
+        # (one whole-tensor read: MP-SPDZ's scheduler orders it after the writes of the weights)
+        weights = self.weights.get_vector().v
+        g = [[weights.get_vector((a * 3 + b) * C * K, C * K) for b in range(3)] for a in range(3)]
+        def gt(a0, a1, a2):
+            return [2 * a0, a0 + a1 + a2, a0 - a1 + a2, 2 * a2]
+        left_g = [gt(*[g[a][b] for a in range(3)]) for b in range(3)]
+        u = [gt(*[left_g[b][i] for b in range(3)]) for i in range(4)]
+
+        # 16 matrix products [T x C] x [C x K] on registers (matmuls), at most 2^20 output
+        # values per instruction
+        rows = max(1, min(T, 2 ** 20 // K))
+        m = []
+        for i in range(4):
+            for j in range(4):
+                parts = [sint.matrix_mul(v[i][j].get_vector(start * C, min(rows, T - start) * C),
+                                         u[i][j], C)
+                         for start in range(0, T, rows)]
+                m.append(parts[0] if len(parts) == 1 else sint.concat(parts))
+
+        # outputs A^T m A, scattered into a [N, 2TH, 2TW, K] grid
+        def at(a0, a1, a2, a3):
+            return [a0 + a1 + a2, a1 - a2 - a3]
+        left_m = [at(*[m[i * 4 + j] for i in range(4)]) for j in range(4)]
+        grid = sint.Array(N * 2 * TH * 2 * TW * K)
+        ys = [at(*[left_m[j][r] for j in range(4)]) for r in range(2)]
+        with _ppvc_ordered_memory():
+            for r in range(2):
+                for c in range(2):
+                    index = _ppvc_index(N, TH, TW, K, 4 * TH * TW * K, 4 * TW * K, 2 * K,
+                                        base=grid.address + (r * 2 * TW + c) * K)
+                    ys[r][c].store_in_mem(index)
+            if (2 * TH, 2 * TW) == (OH, OW):
+                total = grid.get_vector()
+            else:
+                total = sint.load_mem(_ppvc_index(N, OH, OW, K, 4 * TH * TW * K, 2 * TW * K, K,
+                                                  base=grid.address))
+        if self.use_bias:
+            bias = sint.load_mem(regint.inc(total.size, self.bias.address, 1, 1, K))
+            total += bias << (sfix.f + 2)
+        self.Y.assign_vector(sfix._new(sfix.int_type.round(
+            total, sfix.k + sfix.f + 2, sfix.f + 2, nearest=sfix.round_nearest, signed=True)))
 `;
 
 const input = `
@@ -241,6 +351,7 @@ class PpvcInput(NoVariableLayer):
     def __repr__(self):
         return "PpvcInput(%s)" % (self._Y.sizes,)
 
+    @_ppvc_ordered_memory
     def _forward(self, batch=None):
         pass
 `;
@@ -294,6 +405,7 @@ class PpvcDepthwiseConv2d(NoVariableLayer):
                 res += self.bias.expand_to_vector(j, res.size).v << sfix.f
             res.store_in_mem(regint.inc(res.size, unreduced.address + j, OC))
 
+        break_point()  # the channels' scattered stores above all land before this read
         total = unreduced.get_vector()
         self.Y.assign_vector(sfix._new(sfix.int_type.round(
             total, sfix.k + sfix.f, sfix.f, nearest=sfix.round_nearest, signed=True)))
@@ -339,6 +451,7 @@ class PpvcZeroPad2d(NoVariableLayer):
     def __repr__(self):
         return "PpvcZeroPad2d(%s, pad=%s)" % (self._X.sizes, self.pad)
 
+    @_ppvc_ordered_memory
     def _forward(self, batch=None):
         N, H, W, C = self.X.sizes
         _, OH, OW, _ = self.Y.sizes
@@ -360,6 +473,7 @@ class PpvcCrop2d(NoVariableLayer):
     def __repr__(self):
         return "PpvcCrop2d(%s, crop=%s)" % (self._X.sizes, self.crop)
 
+    @_ppvc_ordered_memory
     def _forward(self, batch=None):
         N, H, W, C = self.X.sizes
         _, OH, OW, _ = self.Y.sizes
@@ -379,6 +493,7 @@ class PpvcAdd(NoVariableLayer):
     def __repr__(self):
         return "PpvcAdd(%s)" % (self._Y.sizes,)
 
+    @_ppvc_ordered_memory
     def _forward(self, batch=None):
         parts = [layer.Y.get_vector() for layer in self.inputs]
         self.Y.assign_vector(sum(parts[1:], parts[0]))
@@ -394,6 +509,7 @@ class PpvcConcat(NoVariableLayer):
     def __repr__(self):
         return "PpvcConcat(%s)" % (self._Y.sizes,)
 
+    @_ppvc_ordered_memory
     def _forward(self, batch=None):
         C = self.Y.sizes[-1]
         offset = 0
@@ -465,16 +581,18 @@ def ppvc_exact_softmax(logits, n, classes):
 
 
 export const HELPERS: Record<HelperName, Helper> = {
+  ordered: { name: 'ordered', needs: [], code: ordered },
   windows: { name: 'windows', needs: [], code: windows },
-  avgpool: { name: 'avgpool', needs: ['windows'], code: avgpool },
-  maxpool: { name: 'maxpool', needs: ['windows'], code: maxpool },
-  input: { name: 'input', needs: [], code: input },
-  relu: { name: 'relu', needs: [], code: relu },
-  conv: { name: 'conv', needs: [], code: conv },
-  depthwise: { name: 'depthwise', needs: [], code: depthwise },
-  batchnorm: { name: 'batchnorm', needs: [], code: batchnorm },
-  reshape_ops: { name: 'reshape_ops', needs: ['windows'], code: reshapeOps },
-  merge: { name: 'merge', needs: [], code: merge },
+  avgpool: { name: 'avgpool', needs: ['ordered', 'windows'], code: avgpool },
+  maxpool: { name: 'maxpool', needs: ['ordered', 'windows'], code: maxpool },
+  input: { name: 'input', needs: ['ordered'], code: input },
+  relu: { name: 'relu', needs: ['ordered'], code: relu },
+  conv: { name: 'conv', needs: ['ordered'], code: conv },
+  winograd: { name: 'winograd', needs: ['ordered', 'windows', 'conv'], code: winograd },
+  depthwise: { name: 'depthwise', needs: ['ordered'], code: depthwise },
+  batchnorm: { name: 'batchnorm', needs: ['ordered'], code: batchnorm },
+  reshape_ops: { name: 'reshape_ops', needs: ['ordered', 'windows'], code: reshapeOps },
+  merge: { name: 'merge', needs: ['ordered'], code: merge },
   argmax: { name: 'argmax', needs: [], code: argmax },
   relu_softmax: { name: 'relu_softmax', needs: [], code: reluSoftmax },
   exact_softmax: { name: 'exact_softmax', needs: [], code: exactSoftmax },

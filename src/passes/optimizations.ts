@@ -1,0 +1,59 @@
+// The optimisations ppvc-dsl applies to a program, each one switchable (`--opt`), with
+// per-protocol defaults chosen from measurements (README, "Performance"). `--style seed`
+// turns every one of them off: the paper's hand-written approach, the measurements' baseline.
+import type { ProtocolName } from '../backend/protocols.js';
+
+export const OPTIMIZATIONS = {
+  'batch-frames': 'all selected frames go through the CNN as one batch (off: one frame after another)',
+  'vector-layers':
+    "whole-tensor convolution, ReLU and pooling layers, one vector operation each (off: MP-SPDZ's stock layers, which loop over frames and channels and split vectors by the compile budget)",
+  'fold-batchnorm': "batch normalisation folded into the linear layer before it, in the clear by the model owner (off: a secret scale and shift per channel)",
+  winograd: "3x3 stride-1 convolutions by Winograd's F(2x2, 3x3): 2.25x fewer secret products and less local work, 4x more dot-product outputs",
+} as const;
+
+export type OptimizationName = keyof typeof OPTIMIZATIONS;
+export type OptimizationSet = Record<OptimizationName, boolean>;
+export const OPTIMIZATION_NAMES = Object.keys(OPTIMIZATIONS) as OptimizationName[];
+
+/**
+ * Measured on the paper pipeline (README, "Performance"). Winograd is on everywhere: under
+ * semi2k and spdz2k every secret product costs its own triple (44% less preprocessing); under
+ * the replicated protocols a dot product costs one value whatever its length, so Winograd's 4x
+ * more dot-product outputs send about 10% more data, but the local arithmetic it saves is most
+ * of their time (replicated-ring 4.99 -> 3.15 s, rep4-ring 12.4 -> 10.7 s, fewer rounds).
+ * `--opt no-winograd` where bandwidth, not time, is what counts.
+ */
+export function defaultOptimizations(_protocol: ProtocolName): OptimizationSet {
+  return { 'batch-frames': true, 'vector-layers': true, 'fold-batchnorm': true, winograd: true };
+}
+
+export function seedOptimizations(): OptimizationSet {
+  return { 'batch-frames': false, 'vector-layers': false, 'fold-batchnorm': false, winograd: false };
+}
+
+/**
+ * `--opt` values: comma-separated names, each optionally prefixed with `no-` (off), e.g.
+ * `no-winograd,batch-frames`. Returns the overrides or a message saying what was expected.
+ */
+export function parseOptimizationSwitches(spec: string): { switches?: Partial<OptimizationSet>; error?: string } {
+  const switches: Partial<OptimizationSet> = {};
+  for (const raw of spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const on = !raw.startsWith('no-');
+    const name = on ? raw : raw.slice(3);
+    if (!(OPTIMIZATION_NAMES as string[]).includes(name)) {
+      return { error: `--opt: unknown optimisation '${name}'; expected one of ${OPTIMIZATION_NAMES.join(', ')}, each optionally prefixed with no-` };
+    }
+    switches[name as OptimizationName] = on;
+  }
+  return { switches };
+}
+
+export function resolveOptimizations(protocol: ProtocolName, style: 'seed' | 'optimized' | undefined, switches: Partial<OptimizationSet> = {}): OptimizationSet {
+  const base = style === 'seed' ? seedOptimizations() : defaultOptimizations(protocol);
+  return { ...base, ...switches };
+}
+
+/** `batch-frames, vector-layers, no-winograd` */
+export function describeOptimizations(set: OptimizationSet): string {
+  return OPTIMIZATION_NAMES.map((n) => (set[n] ? n : `no-${n}`)).join(', ');
+}

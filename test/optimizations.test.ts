@@ -1,0 +1,107 @@
+// The optimisation switches (--opt): each one can be turned off alone, changes exactly the
+// part of the program it names, and the seed style turns every one off. That they keep the
+// label is checked with MP-SPDZ (test/mp-spdz.test.ts) and by the simulation (simulate.test.ts).
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, source } from './helpers.js';
+import { buildPipeline, checkSource, type BuildOptions } from '../src/compile.js';
+import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
+import {
+  OPTIMIZATION_NAMES,
+  defaultOptimizations,
+  describeOptimizations,
+  parseOptimizationSwitches,
+  resolveOptimizations,
+} from '../src/passes/optimizations.js';
+
+function program(example: string, opts: BuildOptions = {}) {
+  const r = checkSource(source(example), opts);
+  if (!r.pipeline) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+  return buildPipeline(r.pipeline, opts);
+}
+
+describe('optimisation switches', () => {
+  test('parsing: names, no- prefixes, and a clear error for an unknown name', () => {
+    expect(parseOptimizationSwitches('no-winograd, batch-frames')).toEqual({ switches: { winograd: false, 'batch-frames': true } });
+    expect(parseOptimizationSwitches('')).toEqual({ switches: {} });
+    const bad = parseOptimizationSwitches('no-winograd,fast');
+    expect(bad.error).toBe(`--opt: unknown optimisation 'fast'; expected one of ${OPTIMIZATION_NAMES.join(', ')}, each optionally prefixed with no-`);
+  });
+
+  test('every protocol has a default for every optimisation; the seed style turns all off', () => {
+    for (const p of PROTOCOL_NAMES) {
+      expect(Object.keys(defaultOptimizations(p)).sort()).toEqual([...OPTIMIZATION_NAMES].sort());
+      expect(Object.values(resolveOptimizations(p, 'seed')).some((on) => on)).toBe(false);
+    }
+    expect(resolveOptimizations('semi2k', 'seed', { winograd: true }).winograd).toBe(true);
+  });
+
+  test('the program header names the optimisations in effect', () => {
+    const a = program('examples/emotion.ppvc', { optimizations: { winograd: false } });
+    expect(a.program).toContain(`# Optimisations: ${describeOptimizations(a.optimizations)}`);
+    expect(a.program).toContain('no-winograd');
+    expect(program('examples/emotion.ppvc', { style: 'seed' }).program).toContain('# Style: seed');
+  });
+
+  test('winograd: only 3x3 stride-1 convolutions, and off with no-winograd', () => {
+    const on = program('examples/residual.ppvc');
+    // residual.ppvc: a 3x3 stride-2 stem (stays direct), a 1x1 pointwise and a 3x3 same `mix`
+    expect(on.program.match(/ml\.PpvcWinogradConv2d\(/g)?.length).toBe(1);
+    expect(on.program).toMatch(/ml\.PpvcWinogradConv2d\([^)]*weight_shape=\(3, 3, 16, 12\)/);
+    expect(on.program.match(/ml\.PpvcConv2d\(/g)?.length).toBe(2);
+    expect(on.mlPatch).toContain('class PpvcWinogradConv2d(PpvcConv2d)');
+    const off = program('examples/residual.ppvc', { optimizations: { winograd: false } });
+    expect(off.program).not.toContain('PpvcWinogradConv2d');
+    expect(off.mlPatch).not.toContain('PpvcWinogradConv2d');
+    // emotion: conv1 is 5x5, the other four are 3x3
+    expect(program('examples/emotion.ppvc').program.match(/ml\.PpvcWinogradConv2d\(/g)?.length).toBe(4);
+  });
+
+  test('batch-frames off: one frame after another, layers sized for one frame', () => {
+    const a = program('examples/emotion.ppvc', { optimizations: { 'batch-frames': false } });
+    expect(a.program).toContain('one frame after another (batch-frames off)');
+    expect(a.program).toContain('@for_range(SELECTED)');
+    expect(a.program).toContain('ml.PpvcInput([1, 48, 48, 1])');
+    // the other optimisations stay
+    expect(a.program).toContain('ml.PpvcAvgPool2d(');
+    const b = program('examples/emotion.ppvc');
+    expect(b.program).not.toContain('@for_range(SELECTED)');
+    expect(b.program).toContain('ml.PpvcInput([7, 48, 48, 1])');
+  });
+
+  test("vector-layers off: MP-SPDZ's stock layers, the frames still batched", () => {
+    const a = program('examples/emotion.ppvc', { optimizations: { 'vector-layers': false, winograd: false } });
+    expect(a.program).toContain('ml.FixConv2d(');
+    expect(a.program).toContain('ml.FixAveragePool2d(');
+    expect(a.program).toContain('ml.Relu(');
+    expect(a.program).toContain('activation="relu"');
+    expect(a.program).not.toMatch(/ml\.Ppvc(Conv2d|AvgPool2d|Relu)\(/);
+    expect(a.program).toContain('cnn.forward(N=SELECTED)');
+  });
+
+  test('fold-batchnorm off: the batch normalisations stay as secret scale and shift, and the inputs say so', () => {
+    const folded = program('examples/residual.ppvc');
+    const kept = program('examples/residual.ppvc', { optimizations: { 'fold-batchnorm': false } });
+    const count = (s: string) => s.match(/ml\.PpvcBatchNorm\(/g)?.length ?? 0;
+    expect(count(kept.program)).toBeGreaterThan(count(folded.program));
+    const names = (a: typeof kept) => a.inputs.parties.flatMap((p) => p.tensors.map((t) => t.name));
+    expect(names(kept).filter((n) => n.endsWith('.scale')).length).toBeGreaterThan(names(folded).filter((n) => n.endsWith('.scale')).length);
+  });
+
+  test('CLI: --opt switches, and an unknown optimisation is a one-line error with exit status 1', () => {
+    const cli = join(ROOT, 'dist', 'cli.js');
+    const out = execFileSync('node', [cli, 'audit', 'examples/residual.ppvc', '--opt', 'no-winograd', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out).verdict.ok).toBe(true);
+    let stderr = '';
+    let status = 0;
+    try {
+      execFileSync('node', [cli, 'build', 'examples/residual.ppvc', '--opt', 'turbo', '-o', join(ROOT, 'out', 'never')], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      stderr = String((e as { stderr: string }).stderr);
+      status = (e as { status: number }).status;
+    }
+    expect(status).toBe(1);
+    expect(stderr).toContain("unknown optimisation 'turbo'");
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
