@@ -15,6 +15,9 @@ import { runLocal } from '../src/backend/local-run.js';
 import { everyKth, partyValues } from '../src/inputs/random-inputs.js';
 import { formatValues, readValues } from '../src/inputs/text-format.js';
 import { evaluateReference } from '../src/reference/evaluate.js';
+import { execa } from 'execa';
+import { seededRandom } from '../src/inputs/random-inputs.js';
+import { OPTIMIZATION_NAMES, defaultOptimizations, type OptimizationSet } from '../src/passes/optimizations.js';
 
 const home = mpSpdzHome();
 const describeMp = home ? describe : describe.skip;
@@ -22,15 +25,15 @@ if (!home) {
   console.warn('SKIPPED test/mp-spdz.test.ts: set MP_SPDZ_HOME to a built MP-SPDZ 0.4.2 tree to run the end-to-end MPC tests.');
 }
 
-function build(example: string, protocol?: ProtocolName) {
-  const r = checkSource(source(example), { protocol });
+function build(example: string, protocol?: ProtocolName, optimizations?: Partial<OptimizationSet>) {
+  const r = checkSource(source(example), { protocol, optimizations });
   if (!r.pipeline) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
-  return buildPipeline(r.pipeline);
+  return buildPipeline(r.pipeline, { optimizations });
 }
 
-async function prepare(example: string, protocol?: ProtocolName) {
+async function prepare(example: string, protocol?: ProtocolName, optimizations?: Partial<OptimizationSet>) {
   const mp = locateMpSpdz(home!);
-  const a = build(example, protocol);
+  const a = build(example, protocol, optimizations);
   const dir = mkdtempSync(join(tmpdir(), 'ppvc-mp-'));
   writeFileSync(join(dir, 'ml.py.patch'), a.mlPatch);
   await applyPatch(mp, a.helpers);
@@ -40,8 +43,8 @@ async function prepare(example: string, protocol?: ProtocolName) {
 }
 
 /** Builds, compiles, runs; returns the secure label, the reference result and the run figures. */
-async function secureVersusReference(example: string, protocol: ProtocolName | undefined, seed: number, video?: Float32Array) {
-  const { mp, a, dir } = await prepare(example, protocol);
+async function secureVersusReference(example: string, protocol: ProtocolName | undefined, seed: number, video?: Float32Array, optimizations?: Partial<OptimizationSet>) {
+  const { mp, a, dir } = await prepare(example, protocol, optimizations);
   const compiled = await runCompile(mp, a.pipeline);
   const values = new Map<number, Float32Array>();
   for (const party of a.inputs.parties) {
@@ -57,6 +60,7 @@ async function secureVersusReference(example: string, protocol: ProtocolName | u
   const figures = {
     example,
     protocol: a.pipeline.target.protocol,
+    ...(optimizations ? { optimizations } : {}),
     compileSeconds: compiled.seconds,
     vmRounds: compiled.rounds,
     expectedOnlineMB: compiled.expectedOnlineMB,
@@ -111,5 +115,82 @@ describeMp('MP-SPDZ end to end', () => {
       const { run, reference } = await secureVersusReference(example, protocol, seed);
       expect(run.outputs['label']).toBe(String(reference.label));
     }
+  });
+  test.each(OPTIMIZATION_NAMES)('examples/residual.ppvc under replicated-ring with %s flipped alone: secure label = reference label', async (name) => {
+    const flipped = { [name]: !defaultOptimizations('replicated-ring')[name] } as Partial<OptimizationSet>;
+    for (const seed of [7, 8]) {
+      const { run, reference } = await secureVersusReference('examples/residual.ppvc', 'replicated-ring', seed, undefined, flipped);
+      expect(run.outputs['label']).toBe(String(reference.label));
+    }
+  });
+
+  test('Winograd convolution = direct convolution, value for value under nearest rounding, and both within 2^-13 of float (emulate)', async () => {
+    const mp = locateMpSpdz(home!);
+    await applyPatch(mp, ['winograd']);
+    const rand = seededRandom(11);
+    // [N, H, W, C, K, padding, bias]: odd and even output sizes, one and several channels
+    const cases: [number, number, number, number, number, 'SAME' | 'VALID', boolean][] = [
+      [2, 7, 6, 3, 4, 'SAME', true],
+      [2, 5, 8, 4, 3, 'SAME', true],
+      [1, 3, 3, 1, 1, 'VALID', true],
+      [3, 9, 7, 5, 6, 'SAME', false],
+      [2, 8, 5, 6, 2, 'VALID', true],
+    ];
+    const lines = ['from Compiler import ml', 'sfix.set_precision(16, 31)', 'sfix.round_nearest = True', 'program.use_trunc_pr = False'];
+    const data = cases.map(([N, H, W, C, K]) => ({
+      x: Array.from({ length: N * H * W * C }, () => Math.round((rand() * 4 - 2) * 1e4) / 1e4),
+      w: Array.from({ length: 9 * C * K }, () => Math.round((rand() * 1.4 - 0.7) * 1e4) / 1e4),
+      b: Array.from({ length: K }, () => Math.round((rand() * 2 - 1) * 1e4) / 1e4),
+    }));
+    cases.forEach(([N, H, W, C, K, pad, bias], i) => {
+      const [OH, OW] = pad === 'SAME' ? [H, W] : [H - 2, W - 2];
+      const args = `input_shape=[${N}, ${H}, ${W}, ${C}], weight_shape=(3, 3, ${C}, ${K}), bias_shape=(${K},), output_shape=[${N}, ${OH}, ${OW}, ${K}], stride=(1, 1), padding="${pad}", tf_weight_format=True, bias=${bias ? 'True' : 'False'}`;
+      const { x, w, b } = data[i]!;
+      lines.push(
+        `x = sfix.Array(${x.length})`, `x.assign([${x.join(', ')}])`,
+        `w = sfix.Array(${w.length})`, `w.assign([${w.join(', ')}])`,
+        `b = sfix.Array(${K})`, `b.assign([${b.join(', ')}])`,
+        `batch = regint.Array(${N})`, `batch.assign(list(range(${N})))`,
+        'for name, cls in (("direct", ml.PpvcConv2d), ("winograd", ml.PpvcWinogradConv2d)):',
+        `    layer = cls(${args})`,
+        '    layer.X.assign_vector(x.get_vector())',
+        '    layer.weights.assign_vector(w.get_vector())',
+        '    if layer.use_bias:',
+        '        layer.bias.assign_vector(b.get_vector())',
+        '    layer._forward(batch)',
+        `    print_ln("case ${i} %s %s", name, layer.Y.get_vector().reveal())`,
+      );
+    });
+    placeProgram(mp, 'ppvc_winograd_check', lines.join('\n') + '\n');
+    await execa('python3', ['compile.py', '-E', 'emulate', 'ppvc_winograd_check'], { cwd: mp.root });
+    const out = await execa(join(mp.root, 'emulate.x'), ['ppvc_winograd_check'], { cwd: mp.root, reject: false });
+    const got = new Map<string, number[]>();
+    for (const m of out.stdout.matchAll(/^case (\d+) (direct|winograd) (.*)$/gm)) {
+      got.set(`${m[1]} ${m[2]}`, JSON.parse(m[3]!.startsWith('[') ? m[3]! : `[${m[3]}]`) as number[]);
+    }
+    cases.forEach(([N, H, W, C, K, pad, bias], i) => {
+      const direct = got.get(`${i} direct`)!;
+      const winograd = got.get(`${i} winograd`)!;
+      expect(winograd).toEqual(direct);
+      const p = pad === 'SAME' ? 1 : 0;
+      const [OH, OW] = [H + 2 * p - 2, W + 2 * p - 2];
+      const { x, w, b } = data[i]!;
+      let worst = 0;
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++)
+            for (let k = 0; k < K; k++) {
+              let s = bias ? b[k]! : 0;
+              for (let a = 0; a < 3; a++)
+                for (let c2 = 0; c2 < 3; c2++) {
+                  const ih = oh + a - p;
+                  const iw = ow + c2 - p;
+                  if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                  for (let c = 0; c < C; c++) s += x[((n * H + ih) * W + iw) * C + c]! * w[((a * 3 + c2) * C + c) * K + k]!;
+                }
+              worst = Math.max(worst, Math.abs(winograd[((n * OH + oh) * OW + ow) * K + k]! - s));
+            }
+      expect(worst).toBeLessThan(2 ** -13);
+    });
   });
 });

@@ -125,7 +125,7 @@ export function deployPartyCommand(p: Pipeline, party: number, hostsPath = 'HOST
   const argv = [`./${profile.binary}`, '-p', String(party), '-ip', hostsPath];
   // the dishonest-majority binaries take any number of parties and need to be told
   if (profile.corruption === 'dishonest majority') argv.push('-N', String(profile.parties));
-  argv.push('-pn', String(portBase));
+  argv.push('-pn', String(portBase), ...profile.runtimeFlags);
   if (printsBeyondParty0(p)) argv.push('-OF', '.');
   argv.push(p.name);
   return argv;

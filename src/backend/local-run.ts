@@ -73,7 +73,7 @@ export async function runLocal(
     const args = profile.processes === 1 ? [p.name, '-IF', opts.inputPrefix] : [String(i), p.name, ...network, '-IF', opts.inputPrefix];
     if (profile.corruption === 'dishonest majority') args.push('-N', String(profile.parties));
     if (p.reveals.some((r) => r.to.some((t) => t.id !== 0))) args.push('-OF', '.');
-    args.push(...(opts.extraArgs ?? []));
+    args.push(...profile.runtimeFlags, ...(opts.extraArgs ?? []));
     procs.push(
       execa(guard ? '/usr/bin/setpriv' : binary, guard ? [...guard, ...args] : args, {
         cwd: mp.root,

@@ -32,6 +32,7 @@ export function partyCommands(p: Pipeline, opts: { host0?: string; port?: number
     // the dishonest-majority binaries take any number of parties and need to be told
     if (profile.corruption === 'dishonest majority') argv.push('-N', String(profile.parties));
     argv.push('-h', opts.host0 ?? 'localhost', '-pn', String(opts.port ?? 14000));
+    argv.push(...profile.runtimeFlags);
     if (printsBeyondParty0(p)) argv.push('-OF', '.');
     argv.push(p.name);
     out.push({ party: id, argv });
@@ -43,7 +44,7 @@ export function partyCommands(p: Pipeline, opts: { host0?: string; port?: number
 export function localRunCommand(p: Pipeline): string[] {
   const profile = PROTOCOLS[p.target.protocol];
   if (profile.processes === 1) return [`./${profile.binary}`, p.name];
-  const cmd = [`Scripts/${profile.short}.sh`, p.name];
+  const cmd = [`Scripts/${profile.short}.sh`, p.name, ...profile.runtimeFlags];
   if (printsBeyondParty0(p)) cmd.push('-OF', '.');
   return cmd;
 }
