@@ -144,7 +144,7 @@ describe('deployBundle', () => {
 
   test('dishonest-majority binaries are told the number of parties; rep4-ring needs four hosts', () => {
     const semi = build('examples/small-maxpool.ppvc', 'semi2k');
-    expect(deployBundle(semi, ['a', 'b'], { portBase: 20000 })['party-1/run.sh']).toContain('exec ./semi2k-party.x -p 1 -ip "$bundle/HOSTS" -N 2 -pn 20000 small_maxpool');
+    expect(deployBundle(semi, ['a', 'b'], { portBase: 20000 })['party-1/run.sh']).toContain('exec ./semi2k-party.x -p 1 -ip "$bundle/HOSTS" -N 2 -pn 20000 -b 10000 small_maxpool');
     const rep4 = build('examples/public-vote.ppvc');
     expect(PROTOCOLS[rep4.pipeline.target.protocol].parties).toBe(4);
     expect(Object.keys(deployBundle(rep4, ['h0', 'h1', 'h2', 'h3'])).filter((f) => f.endsWith('/HOSTS'))).toHaveLength(4);
