@@ -23,7 +23,6 @@ function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: 
   return checkedPipeline(path, json, { protocol, budget, ...(a ? styleFrom(a) : {}) });
 }
 
-
 const styleOptions = {
   style: { choices: ['optimized', 'seed'] as const, default: 'optimized' as const, describe: "program style: 'seed' reproduces the paper's frame-by-frame program (the baseline of benchmarks)" },
   budget: { type: 'number', describe: "compile.py's optimisation budget -b (default: the pipeline's, else the protocol's)" },
@@ -89,7 +88,7 @@ async function main(argv: string[]): Promise<void> {
       async (a) => {
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
-        const artifacts = buildPipeline(r.pipeline, styleFrom(a));
+        const artifacts = buildPipeline(r.pipeline);
         // the audit reads the generated text itself: a generator bug cannot hide a reveal
         const { auditProgram, compareWithDeclared } = await import('./audit/audit.js');
         const verdict = compareWithDeclared(
@@ -170,7 +169,7 @@ async function main(argv: string[]): Promise<void> {
         if (!r) return;
         if (!(a.timeout > 0)) throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds`);
         const mp = locateMpSpdz(mpDir);
-        const artifacts = buildPipeline(r.pipeline, styleFrom(a));
+        const artifacts = buildPipeline(r.pipeline);
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
         const files = new Map<number, string>();
         const p = r.pipeline;
@@ -294,7 +293,7 @@ async function main(argv: string[]): Promise<void> {
         else {
           const r = checked(path, a.json as boolean, a.protocol as ProtocolName | undefined, undefined, a);
           if (!r) return;
-          program = buildPipeline(r.pipeline, styleFrom(a)).program;
+          program = buildPipeline(r.pipeline).program;
           declared = r.pipeline.reveals.map((x) => ({ name: x.name, to: x.to.map((t) => t.id) }));
         }
         const report = auditProgram(program);

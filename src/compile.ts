@@ -56,6 +56,7 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
     // passes on the IR itself (see passes/index.ts): what inputs.json, the reference and the
     // program all see
     const optimizations = resolveOptimizations(checked.pipeline.target.protocol, opts.style, opts.optimizations);
+    checked.pipeline.target.optimizations = optimizations;
     if (optimizations['fold-batchnorm']) checked.pipeline.model.layers = foldBatchnorm(checked.pipeline.model.layers);
     const tooBig = checkResources(checked.pipeline, opts.force ?? false);
     if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
@@ -63,8 +64,9 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
   return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
 }
 
-export function buildPipeline(pipeline: Pipeline, opts: Pick<BuildOptions, 'style' | 'optimizations'> = {}): BuildArtifacts {
-  const optimizations = resolveOptimizations(pipeline.target.protocol, opts.style, opts.optimizations);
+/** The artifacts of a checked pipeline, with the optimisations checkSource chose (target.optimizations). */
+export function buildPipeline(pipeline: Pipeline): BuildArtifacts {
+  const optimizations = pipeline.target.optimizations;
   const layers = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: optimizations['vector-layers'] });
   const inputs = planInputs(pipeline);
   const { code, helpers } = emitProgram(pipeline, layers, inputs, optimizations);
@@ -75,7 +77,7 @@ export function buildPipeline(pipeline: Pipeline, opts: Pick<BuildOptions, 'styl
     'commands.json': JSON.stringify(commandsSummary(pipeline), null, 2) + '\n',
   };
   if (mlPatch) files['ml.py.patch'] = mlPatch;
-  return { pipeline, inputs, program: code, helpers, mlPatch, files, style: opts.style ?? 'optimized', optimizations, layerNames: layers.map((l) => l.from) };
+  return { pipeline, inputs, program: code, helpers, mlPatch, files, style: Object.values(optimizations).some((on) => on) ? 'optimized' : 'seed', optimizations, layerNames: layers.map((l) => l.from) };
 }
 
 export function commandsSummary(p: Pipeline) {
@@ -101,5 +103,5 @@ export function commandsSummary(p: Pipeline) {
 export function compileSource(file: SourceFile, opts: BuildOptions = {}): { artifacts?: BuildArtifacts; diagnostics: Diagnostic[] } {
   const checked = checkSource(file, opts);
   if (!checked.pipeline || hasErrors(checked.diagnostics)) return { diagnostics: checked.diagnostics };
-  return { artifacts: buildPipeline(checked.pipeline, opts), diagnostics: checked.diagnostics };
+  return { artifacts: buildPipeline(checked.pipeline), diagnostics: checked.diagnostics };
 }

@@ -17,7 +17,7 @@ import {
 function program(example: string, opts: BuildOptions = {}) {
   const r = checkSource(source(example), opts);
   if (!r.pipeline) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
-  return buildPipeline(r.pipeline, opts);
+  return buildPipeline(r.pipeline);
 }
 
 describe('optimisation switches', () => {

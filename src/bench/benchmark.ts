@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       const { style, optimizations } = parseStyleSpec(spec);
       const checked = checkSource({ path: pipelinePath, text: readFileSync(pipelinePath, 'utf8') }, { protocol, style, optimizations });
       if (!checked.pipeline) throw new Error(checked.diagnostics.map((d) => d.message).join('; '));
-      const a = buildPipeline(checked.pipeline, { style, optimizations });
+      const a = buildPipeline(checked.pipeline);
       const p = a.pipeline;
       if (missingHelpersIn(mp, a.helpers).length > 0) await applyPatch(mp, a.helpers);
       // the seed video when it is there (CI has ../shared), else a seeded random one

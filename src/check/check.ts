@@ -8,6 +8,7 @@ import type {
 import { formatShape } from '../ir/shapes.js';
 import { layerParams, product } from '../ir/pipeline.js';
 import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
+import { defaultOptimizations } from '../passes/optimizations.js';
 import { ArgReader } from './args.js';
 import { checkLayers } from './layers.js';
 import { loadModelFile } from '../import/model-file.js';
@@ -311,5 +312,6 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
     threads,
     truncation: truncation ?? 'probabilistic',
     budget,
+    optimizations: defaultOptimizations(protocol),
   };
 }

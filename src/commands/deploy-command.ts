@@ -53,7 +53,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
     if (!checked) return;
     const p = checked.pipeline;
     const hosts = parseHostsFile(readText(a.hosts, 'a hosts file').text, a.hosts);
-    const artifacts = buildPipeline(p, styleFrom(a));
+    const artifacts = buildPipeline(p);
     const files = new Map<number, string>();
     const set = (id: number, path: string, flag: string) => {
       if (files.has(id) && files.get(id) !== path) throw new UserError(`${flag}: party ${id} already has the input file ${files.get(id)}`);

@@ -2,6 +2,7 @@
 // emitters need, with every shape inferred and checked. Independent of the syntax.
 import type { Span } from '../diagnostics.js';
 import type { ProtocolName } from '../backend/protocols.js';
+import type { OptimizationSet } from '../passes/optimizations.js';
 
 /** A per-frame tensor shape, without the batch dimension: [h, w, c] or [d]. */
 export type Shape = number[];
@@ -211,6 +212,8 @@ export interface Target {
   truncation: Truncation;
   /** compile.py's optimisation budget (-b), or undefined for MP-SPDZ's default. */
   budget?: number;
+  /** The optimisations the program gets: the protocol's defaults, or --style / --opt. */
+  optimizations: OptimizationSet;
 }
 
 export interface Pipeline {
