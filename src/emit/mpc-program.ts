@@ -1,6 +1,6 @@
 // Emits the MP-SPDZ program (.mpc) for a checked pipeline: one stage per step of the paper's
 // protocol, each commented and timed, formatted with Ruff, byte-for-byte deterministic.
-import type { Pipeline } from '../ir/pipeline.js';
+import type { Pipeline, Target } from '../ir/pipeline.js';
 import { selectedFrames } from '../ir/pipeline.js';
 import { PROTOCOLS } from '../backend/protocols.js';
 import type { MpcLayer } from '../passes/lower-layers.js';
@@ -8,6 +8,7 @@ import { inputParty, type InputPlan } from '../passes/plan-inputs.js';
 import type { HelperName } from './runtime/helpers.js';
 import { formatPython } from './python-format.js';
 import { describeOptimizations, type OptimizationSet } from '../passes/optimizations.js';
+import { winogradTile } from '../passes/winograd.js';
 import { compileCommand } from './commands.js';
 import { VERSION } from '../version.js';
 
@@ -119,7 +120,7 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
     line(`selection.input_from(${inputParty(p, p.selection.chooser.id)}, budget=INPUT_BUDGET)`);
   }
   line('layers = [');
-  for (const l of layers) line(`    ${layerConstructor(l, seed ? 1 : n, helpers, opt)},  # ${l.from}`);
+  for (const l of layers) line(`    ${layerConstructor(l, seed ? 1 : n, helpers, p.target)},  # ${l.from}${winogradNote(l, seed ? 1 : n, p.target)}`);
   line(']');
   // graph edges that are not simply "the object before"
   layers.forEach((l, i) => {
@@ -256,7 +257,15 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   return { code: formatPython(L.join('\n') + '\n'), helpers: [...helpers].sort() };
 }
 
-function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt: OptimizationSet): string {
+/** The Winograd tile of a convolution, for the reader of the program. */
+function winogradNote(l: MpcLayer, n: number, target: Target): string {
+  if (l.kind !== 'conv2d') return '';
+  const tile = winogradTile(l, n, target);
+  return tile ? ` (Winograd F(${tile.join('x')}, ${l.kernel.join('x')}))` : '';
+}
+
+function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, target: Target): string {
+  const opt = target.optimizations;
   const stock = !opt['vector-layers'];
   // MP-SPDZ's stock pooling layers pad only after the input, so SAME padding keeps ppvc-dsl's
   // layers even in the seed style
@@ -299,9 +308,10 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
         'tf_weight_format=True',
       ];
       if (!l.useBias) args.push('bias=False');
-      if (opt.winograd && l.kernel[0] === 3 && l.kernel[1] === 3 && l.strides[0] === 1 && l.strides[1] === 1) {
+      const tile = winogradTile(l, n, target);
+      if (tile) {
         helpers.add('winograd');
-        return `ml.PpvcWinogradConv2d(${args.join(', ')})`;
+        return `ml.PpvcWinogradConv2d(${args.join(', ')}, tile=${tuple(tile)})`;
       }
       if (stock) return `ml.FixConv2d(${args.join(', ')})`;
       helpers.add('conv');

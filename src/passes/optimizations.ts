@@ -8,7 +8,8 @@ export const OPTIMIZATIONS = {
   'vector-layers':
     "whole-tensor convolution, ReLU and pooling layers, one vector operation each (off: MP-SPDZ's stock layers, which loop over frames and channels and split vectors by the compile budget)",
   'fold-batchnorm': "batch normalisation folded into the linear layer before it, in the clear by the model owner (off: a secret scale and shift per channel)",
-  winograd: "3x3 stride-1 convolutions by Winograd's F(2x2, 3x3): 2.25x fewer secret products and less local work, 4x more dot-product outputs",
+  winograd:
+    "stride-1 convolutions by Winograd's minimal filtering: F(2x2, 3x3) under replicated sharing (less local work, 4x more dot-product outputs); under semi2k and spdz2k the tile per layer with the fewest secret products (up to 6x6 transform points)",
 } as const;
 
 export type OptimizationName = keyof typeof OPTIMIZATIONS;
@@ -17,10 +18,11 @@ export const OPTIMIZATION_NAMES = Object.keys(OPTIMIZATIONS) as OptimizationName
 
 /**
  * Measured on the paper pipeline (README, "Performance"). Winograd is on everywhere: under
- * semi2k and spdz2k every secret product costs its own triple (44% less preprocessing); under
- * the replicated protocols a dot product costs one value whatever its length, so Winograd's 4x
- * more dot-product outputs send about 10% more data, but the local arithmetic it saves is most
- * of their time (replicated-ring 4.99 -> 3.15 s, rep4-ring 12.4 -> 10.7 s, fewer rounds).
+ * semi2k and spdz2k every secret product costs its own triple (passes/winograd.ts picks the
+ * tile with the fewest: on the paper's CNN 59M convolution products instead of 104M with
+ * F(2x2, 3x3) alone); under the replicated protocols a dot product costs one value whatever
+ * its length, so Winograd's 4x more dot-product outputs send about 10% more data, but the
+ * local arithmetic it saves is most of their time (replicated-ring 4.99 -> 3.15 s, rep4-ring 12.4 -> 10.7 s, fewer rounds).
  * `--opt no-winograd` where bandwidth, not time, is what counts.
  */
 export function defaultOptimizations(_protocol: ProtocolName): OptimizationSet {
