@@ -5,7 +5,7 @@
 import { source } from './helpers.js';
 import { checkSource, type BuildOptions } from '../src/compile.js';
 import type { Target } from '../src/ir/pipeline.js';
-import { directCost, exactTransform, winogradCost, winogradTile, type WinogradConv } from '../src/passes/winograd.js';
+import { directCost, exactTransform, extraBits, toNumber, winogradCost, winogradTile, winogradTransforms, type WinogradConv } from '../src/passes/winograd.js';
 
 function target(opts: BuildOptions): Target {
   const r = checkSource(source('examples/emotion.ppvc'), opts);
@@ -24,6 +24,44 @@ describe('Winograd tiles', () => {
   const semi2k = target({ protocol: 'semi2k' });
   const ring = target({ protocol: 'replicated-ring' });
 
+  test('every F(m, r) with up to 6 points computes the correlation, with integer A^T and B^T', () => {
+    const rand = (() => {
+      let x = 7;
+      return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    })();
+    for (let r = 1; r <= 5; r++)
+      for (let m = 1; m + r - 1 <= 6; m++) {
+        const { at, g, bt } = winogradTransforms(m, r);
+        const n = m + r - 1;
+        expect([at.length, at[0]!.length, g.length, g[0]!.length, bt.length]).toEqual([m, n, n, r, n]);
+        for (const x of [...at.flat(), ...bt.flat()]) expect(x.d).toBe(1);
+        const d = Array.from({ length: n }, rand);
+        const w = Array.from({ length: r }, rand);
+        const u = g.map((row) => row.reduce((s, x, k) => s + toNumber(x) * w[k]!, 0));
+        const v = bt.map((row) => row.reduce((s, x, i) => s + toNumber(x) * d[i]!, 0));
+        for (let i = 0; i < m; i++) {
+          const y = at[i]!.reduce((s, x, a) => s + toNumber(x) * u[a]! * v[a]!, 0);
+          const direct = w.reduce((s, wk, k) => s + wk * d[i + k]!, 0);
+          expect(y).toBeCloseTo(direct, 10);
+        }
+      }
+    // Lavin and Gray's F(2, 3), up to the sign of a row
+    expect(winogradTransforms(2, 3).bt.map((row) => row.map(toNumber))).toEqual([
+      [1, 0, -1, 0],
+      [0, 1, 1, 0],
+      [0, -1, 1, 0],
+      [0, -1, 0, 1],
+    ]);
+    expect(() => winogradTransforms(4, 4)).toThrow('more than 6 points');
+  });
+
+  test('extra weight bits: 2 for F(2x2, 3x3) (exact: 2G), the transforms growth elsewhere, capped by the ring', () => {
+    expect(extraBits([3, 3], [2, 2], semi2k)).toBe(2);
+    expect(extraBits([3, 3], [4, 4], semi2k)).toBe(14);
+    expect(extraBits([5, 5], [2, 2], semi2k)).toBe(12);
+    expect(extraBits([3, 3], [4, 4], { ...semi2k, f: 20, k: 36 })).toBe(6);
+  });
+
   test('exact weight transforms: at most 4 points per axis (0, 1, -1, infinity)', () => {
     expect(exactTransform(2, 3)).toBe(true);
     expect(exactTransform(3, 2)).toBe(true);
@@ -40,7 +78,8 @@ describe('Winograd tiles', () => {
     expect(winogradTile(conv(3, 3, 128, 128, [3, 3]), 7, semi2k)).toEqual([3, 3]);
     // 16 x 16 outputs: F(4x4) needs 16 tiles of 36 products, 2.25 per output instead of 9
     const c = conv(16, 16, 64, 64, [3, 3]);
-    expect(winogradCost(c, 7, [4, 4])).toBe(7 * 16 * 36 * 64 * 64 + 36 * 64 * 64);
+    // plus 36 x 64 x 64 weight truncations of 62 bits and 14 more bits per output, at 0.008 products a bit
+    expect(winogradCost(c, 7, [4, 4], semi2k)).toBeCloseTo(7 * 16 * 36 * 64 * 64 + 36 * 64 * 64 * 62 * 0.008 + 7 * 256 * 64 * 14 * 0.008, 6);
     expect(directCost(c, 7)).toBe(7 * 256 * 9 * 64 * 64);
   });
 
@@ -54,18 +93,28 @@ describe('Winograd tiles', () => {
     ] as [number, number, number, number, [number, number]][]) {
       const cv = conv(h, w, c, k, kernel);
       const tile = winogradTile(cv, 3, semi2k);
-      const best = tile ? winogradCost(cv, 3, tile) : directCost(cv, 3);
+      const best = tile ? winogradCost(cv, 3, tile, semi2k) : directCost(cv, 3);
       expect(best).toBeLessThanOrEqual(directCost(cv, 3));
       for (const mh of [1, 2, 3, 4, 5])
         for (const mw of [1, 2, 3, 4, 5]) {
           const points = [mh + kernel[0] - 1, mw + kernel[1] - 1];
           if ((mh > 1 && kernel[0] === 1) || (mw > 1 && kernel[1] === 1) || (mh === 1 && kernel[0] > 1) || (mw === 1 && kernel[1] > 1)) continue;
           if (points.some((p) => p > 6) || (mh === 1 && mw === 1)) continue;
-          expect(best).toBeLessThanOrEqual(winogradCost(cv, 3, [mh, mw]));
+          expect(best).toBeLessThanOrEqual(winogradCost(cv, 3, [mh, mw], semi2k));
         }
     }
     // one output: 16 products for F(2x2, 3x3) against 9
     expect(winogradTile(conv(1, 1, 8, 8, [3, 3]), 3, semi2k)).toBeUndefined();
+  });
+
+  test('spdz2k prices truncation bits at about a product each: no tile whose truncations cost more than its products save', () => {
+    const spdz2k = target({ protocol: 'spdz2k' });
+    for (const cv of [conv(44, 44, 1, 64, [5, 5]), conv(18, 18, 64, 64, [3, 3]), conv(16, 16, 64, 64, [3, 3]), conv(3, 3, 128, 128, [3, 3])]) {
+      const tile = winogradTile(cv, 7, spdz2k);
+      const best = tile ? winogradCost(cv, 7, tile, spdz2k) : directCost(cv, 7);
+      expect(best).toBeLessThanOrEqual(winogradCost(cv, 7, [2, 2], spdz2k));
+      expect(best).toBeLessThanOrEqual(directCost(cv, 7));
+    }
   });
 
   test('replicated sharing: F(2x2, 3x3) for 3x3 kernels only', () => {
