@@ -11,7 +11,7 @@ import { SHARED, mpSpdzHome, sharedAvailable, source } from './helpers.js';
 import { buildPipeline, checkSource } from '../src/compile.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
 import { applyPatch, checkPatchApplied, locateMpSpdz, placeProgram, runCompile } from '../src/backend/mp-spdz.js';
-import { runLocal } from '../src/backend/local-run.js';
+import { ensureCertificates, runLocal } from '../src/backend/local-run.js';
 import { everyKth, partyValues } from '../src/inputs/random-inputs.js';
 import { formatValues, readValues } from '../src/inputs/text-format.js';
 import { evaluateReference } from '../src/reference/evaluate.js';
@@ -124,7 +124,7 @@ describeMp('MP-SPDZ end to end', () => {
     }
   });
 
-  test('Winograd convolution: F(2x2, 3x3) = direct convolution value for value under nearest rounding; no tile further from float than the direct convolution plus 2^-14 (emulate)', async () => {
+  test.each(['emulate', 'semi2k'] as const)('Winograd convolution under %s: F(2x2, 3x3) = direct convolution value for value under nearest rounding; no tile further from float than the direct convolution plus 2^-14', async (protocol) => {
     const mp = locateMpSpdz(home!);
     await applyPatch(mp, ['winograd']);
     const rand = seededRandom(11);
@@ -176,8 +176,19 @@ describeMp('MP-SPDZ end to end', () => {
       );
     });
     placeProgram(mp, 'ppvc_winograd_check', lines.join('\n') + '\n');
-    await execa('python3', ['compile.py', '-E', 'emulate', 'ppvc_winograd_check'], { cwd: mp.root });
-    const out = await execa(join(mp.root, 'emulate.x'), ['ppvc_winograd_check'], { cwd: mp.root, reject: false });
+    await execa('python3', ['compile.py', '-E', protocol, 'ppvc_winograd_check'], { cwd: mp.root });
+    let out: { stdout: string };
+    if (protocol === 'emulate') {
+      out = await execa(join(mp.root, 'emulate.x'), ['ppvc_winograd_check'], { cwd: mp.root, reject: false });
+    } else {
+      // two real parties: semi2k's own truncation and products (party 0 prints)
+      await ensureCertificates(mp, 2);
+      const port = String(20000 + Math.floor(Math.random() * 20000));
+      const parties = [0, 1].map((i) =>
+        execa(join(mp.root, 'semi2k-party.x'), [String(i), 'ppvc_winograd_check', '-pn', port, '-h', 'localhost', '-N', '2'], { cwd: mp.root, reject: false, timeout: 300_000 }),
+      );
+      out = (await Promise.all(parties))[0]!;
+    }
     const got = new Map<string, number[]>();
     for (const m of out.stdout.matchAll(/^case (\d+) (direct|winograd) (.*)$/gm)) {
       got.set(`${m[1]} ${m[2]}`, JSON.parse(m[3]!.startsWith('[') ? m[3]! : `[${m[3]}]`) as number[]);
