@@ -2,10 +2,12 @@
 // secret products where each costs a triple, F(2x2, 3x3) only under replicated sharing, never
 // where the direct convolution is cheaper. That the tiles compute the convolution is checked
 // with MP-SPDZ (test/mp-spdz.test.ts, "Winograd convolution").
+import { spawnSync } from 'node:child_process';
 import { source } from './helpers.js';
+import { HELPERS } from '../src/emit/runtime/helpers.js';
 import { checkSource, type BuildOptions } from '../src/compile.js';
 import type { Target } from '../src/ir/pipeline.js';
-import { directCost, exactTransform, extraBits, toNumber, winogradCost, winogradTile, winogradTransforms, type WinogradConv } from '../src/passes/winograd.js';
+import { directCost, exactTransform, extraBits, toNumber, winogradCost, winogradTile, winogradTransforms, type Rational, type WinogradConv } from '../src/passes/winograd.js';
 
 function target(opts: BuildOptions): Target {
   const r = checkSource(source('examples/emotion.ppvc'), opts);
@@ -133,5 +135,24 @@ describe('Winograd tiles', () => {
     const wide: Target = { ...semi2k, f: 20, k: 40 };
     expect(winogradTile(conv(16, 16, 64, 64, [3, 3]), 7, wide)).toEqual([2, 2]);
     expect(winogradTile(conv(44, 44, 1, 64, [5, 5]), 7, wide)).toBeUndefined();
+  });
+});
+
+describe('Winograd transforms: ml.py helper = TypeScript', () => {
+  const python = spawnSync('python3', ['--version']).status === 0;
+  (python ? test : test.skip)('_ppvc_winograd_transforms builds the same A^T, G, B^T for every F(m, r) with up to 6 points' + (python ? '' : ' (skipped: no python3 on PATH)'), () => {
+    const code = HELPERS.winograd.code;
+    const fn = code.slice(code.indexOf('def _ppvc_winograd_transforms'), code.indexOf('def _ppvc_combine'));
+    const configs: [number, number][] = [];
+    for (let r = 1; r <= 5; r++) for (let m = 1; m + r - 1 <= 6; m++) configs.push([m, r]);
+    const script = `${fn}\nimport json\nprint(json.dumps([[[[str(x) for x in row] for row in t] for t in _ppvc_winograd_transforms(m, r)] for m, r in ${JSON.stringify(configs)}]))\n`;
+    const out = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    const fromPython = JSON.parse(out.stdout) as string[][][][];
+    const str = (x: Rational) => (x.d === 1 ? String(x.n) : `${x.n}/${x.d}`);
+    configs.forEach(([m, r], i) => {
+      const { at, g, bt } = winogradTransforms(m, r);
+      expect({ m, r, t: [at, g, bt].map((t) => t.map((row) => row.map(str))) }).toEqual({ m, r, t: fromPython[i] });
+    });
   });
 });
