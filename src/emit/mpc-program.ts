@@ -1,6 +1,6 @@
 // Emits the MP-SPDZ program (.mpc) for a checked pipeline: one stage per step of the paper's
 // protocol, each commented and timed, formatted with Ruff, byte-for-byte deterministic.
-import type { Pipeline, Target } from '../ir/pipeline.js';
+import type { Pipeline } from '../ir/pipeline.js';
 import { selectedFrames } from '../ir/pipeline.js';
 import { PROTOCOLS } from '../backend/protocols.js';
 import type { MpcLayer } from '../passes/lower-layers.js';
@@ -120,7 +120,11 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
     line(`selection.input_from(${inputParty(p, p.selection.chooser.id)}, budget=INPUT_BUDGET)`);
   }
   line('layers = [');
-  for (const l of layers) line(`    ${layerConstructor(l, seed ? 1 : n, helpers, p.target)},  # ${l.from}${winogradNote(l, seed ? 1 : n, p.target)}`);
+  for (const l of layers) {
+    const tile = l.kind === 'conv2d' ? winogradTile(l, seed ? 1 : n, p.target) : undefined;
+    const note = tile && l.kind === 'conv2d' ? ` (Winograd F(${tile.join('x')}, ${l.kernel.join('x')}))` : '';
+    line(`    ${layerConstructor(l, seed ? 1 : n, helpers, opt, tile)},  # ${l.from}${note}`);
+  }
   line(']');
   // graph edges that are not simply "the object before"
   layers.forEach((l, i) => {
@@ -257,15 +261,8 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   return { code: formatPython(L.join('\n') + '\n'), helpers: [...helpers].sort() };
 }
 
-/** The Winograd tile of a convolution, for the reader of the program. */
-function winogradNote(l: MpcLayer, n: number, target: Target): string {
-  if (l.kind !== 'conv2d') return '';
-  const tile = winogradTile(l, n, target);
-  return tile ? ` (Winograd F(${tile.join('x')}, ${l.kernel.join('x')}))` : '';
-}
-
-function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, target: Target): string {
-  const opt = target.optimizations;
+/** `winogradTile`: the convolution's Winograd output tile (passes/winograd.ts), if it has one. */
+function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt: OptimizationSet, winogradTile?: [number, number]): string {
   const stock = !opt['vector-layers'];
   // MP-SPDZ's stock pooling layers pad only after the input, so SAME padding keeps ppvc-dsl's
   // layers even in the seed style
@@ -308,10 +305,9 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, targ
         'tf_weight_format=True',
       ];
       if (!l.useBias) args.push('bias=False');
-      const tile = winogradTile(l, n, target);
-      if (tile) {
+      if (winogradTile) {
         helpers.add('winograd');
-        return `ml.PpvcWinogradConv2d(${args.join(', ')}, tile=${tuple(tile)})`;
+        return `ml.PpvcWinogradConv2d(${args.join(', ')}, tile=${tuple(winogradTile)})`;
       }
       if (stock) return `ml.FixConv2d(${args.join(', ')})`;
       helpers.add('conv');

@@ -98,9 +98,17 @@ function inverse(matrix: Rational[][]): Rational[][] {
   return a.map((row) => row.slice(size));
 }
 
+const facts = new Map<string, { scale: number; growth: number }>();
+
 /** The least common denominator of G, and how much the input and output transforms magnify
  * an error in a transformed weight (max over outputs of sum |A^T| * row sums of |B^T|). */
 function axisFacts(m: number, r: number): { scale: number; growth: number } {
+  const key = `${m},${r}`;
+  if (!facts.has(key)) facts.set(key, computeAxisFacts(m, r));
+  return facts.get(key)!;
+}
+
+function computeAxisFacts(m: number, r: number): { scale: number; growth: number } {
   const { at, g, bt } = winogradTransforms(m, r);
   const scale = g.flat().reduce((acc, x) => lcm(acc, x.d), 1);
   const rowSums = bt.map((row) => row.reduce((s, x) => s + Math.abs(toNumber(x)), 0));
@@ -120,7 +128,12 @@ export function extraBits(kernel: [number, number], tile: [number, number], targ
   const w = axisFacts(tile[1], kernel[1]);
   const scale = h.scale * w.scale;
   if ((scale & (scale - 1)) === 0) return Math.log2(scale);
-  return Math.min(Math.ceil(Math.log2(h.growth * w.growth)), target.ringBits - 2 - target.k - target.f);
+  return Math.min(Math.ceil(Math.log2(h.growth * w.growth)), extraBitsRoom(target));
+}
+
+/** Fractional bits the ring leaves above k + f (one bit of headroom, one for the sign). */
+function extraBitsRoom(target: Target): number {
+  return target.ringBits - 2 - target.k - target.f;
 }
 
 /** Preprocessing of a tile choice in secret products, for `batch` frames. */
@@ -147,7 +160,7 @@ export function winogradTile(conv: WinogradConv, batch: number, target: Target):
   if (!target.optimizations.winograd || conv.strides[0] !== 1 || conv.strides[1] !== 1) return undefined;
   const [kh, kw] = conv.kernel;
   if (PROTOCOLS[target.protocol].dotProduct === 'per-result') return kh === 3 && kw === 3 ? [2, 2] : undefined;
-  const roomForInexact = target.ringBits - 2 - target.k - target.f >= MIN_EXTRA_BITS;
+  const roomForInexact = extraBitsRoom(target) >= MIN_EXTRA_BITS;
   const sizes = (r: number) => (r === 1 ? [1] : Array.from({ length: Math.max(0, MAX_POINTS - r) }, (_, i) => i + 2));
   let best: { tile: [number, number]; cost: number } | undefined;
   for (const mh of sizes(kh)) {

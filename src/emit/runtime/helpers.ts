@@ -268,7 +268,6 @@ def _ppvc_winograd_transforms(m, r):
     y = A^T [(G g) * (B^T d)]. B^T (alpha x alpha) and A^T (m x alpha) are scaled to integers,
     which G (alpha x r, rational) absorbs. Returns (A^T, G, B^T) as lists of Fractions."""
     from fractions import Fraction
-    from math import gcd
     n = m + r - 1
     points = [Fraction(p) for p in (0, 1, -1, 2, -2)][:n - 1]
     assert len(points) == n - 1, "F(%d, %d) needs more than 6 points" % (m, r)
@@ -289,21 +288,23 @@ def _ppvc_winograd_transforms(m, r):
                     a[i] = [x - a[i][c] * y for x, y in zip(a[i], a[c])]
         return [row[size:] for row in a]
 
-    def lcm(values):
-        res = 1
-        for v in values:
-            res = res * v.denominator // gcd(res, v.denominator)
-        return res
-
     at = [list(col) for col in zip(*evaluation(m))]
     g = evaluation(r)
     interpolation = inverse(evaluation(n))
     bt = [list(col) for col in zip(*interpolation)]
     for j in range(n):
-        scale = lcm(bt[j])
+        scale = _ppvc_denominator(bt[j])
         bt[j] = [x * scale for x in bt[j]]
         g[j] = [x / scale for x in g[j]]
     return at, g, bt
+
+
+def _ppvc_denominator(fractions):
+    """The least common denominator of Fractions."""
+    res = 1
+    for c in fractions:
+        res = res * c.denominator // math.gcd(res, c.denominator)
+    return res
 
 
 def _ppvc_combine(coefficients, vectors):
@@ -366,8 +367,8 @@ class PpvcWinogradConv2d(PpvcConv2d):
         # block): U = G g G^T with integer (L G), then scaled to 2^e
         weights = self.weights.get_vector().v
         g = [[weights.get_vector((x * kw + y) * C * K, C * K) for y in range(kw)] for x in range(kh)]
-        scale_h = self._denominator(g_h)
-        scale_w = self._denominator(g_w)
+        scale_h = _ppvc_denominator(c for row in g_h for c in row)
+        scale_w = _ppvc_denominator(c for row in g_w for c in row)
         rows = [[_ppvc_combine([c * scale_h for c in g_h[a]], [g[x][y] for x in range(kh)])
                  for y in range(kw)] for a in range(ah)]
         u = [[_ppvc_combine([c * scale_w for c in g_w[b]], rows[a]) for b in range(aw)]
@@ -421,15 +422,6 @@ class PpvcWinogradConv2d(PpvcConv2d):
             total += bias << (sfix.f + e)
         self.Y.assign_vector(sfix._new(sfix.int_type.round(
             total, sfix.k + sfix.f + e, sfix.f + e, nearest=sfix.round_nearest, signed=True)))
-
-    @staticmethod
-    def _denominator(matrix):
-        from math import gcd
-        res = 1
-        for row in matrix:
-            for c in row:
-                res = res * c.denominator // gcd(res, c.denominator)
-        return res
 
     @staticmethod
     def _extra_bits(at_h, bt_h, at_w, bt_w):
