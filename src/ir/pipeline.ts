@@ -29,9 +29,8 @@ export interface FoldedBatchnorm {
   epsilon: number;
 }
 
-export interface Conv2DLayer extends LayerBase {
-  op: 'conv2d';
-  filters: number;
+/** What a 2D convolution and a depthwise one share. */
+interface ConvolutionFields extends LayerBase {
   kernel: [number, number];
   strides: [number, number];
   padding: Padding;
@@ -40,16 +39,15 @@ export interface Conv2DLayer extends LayerBase {
   folded?: FoldedBatchnorm;
 }
 
+export interface Conv2DLayer extends ConvolutionFields {
+  op: 'conv2d';
+  filters: number;
+}
+
 /** Each input channel convolved with its own `multiplier` filters (Keras DepthwiseConv2D). */
-export interface DepthwiseConv2DLayer extends LayerBase {
+export interface DepthwiseConv2DLayer extends ConvolutionFields {
   op: 'depthwise_conv2d';
   multiplier: number;
-  kernel: [number, number];
-  strides: [number, number];
-  padding: Padding;
-  useBias: boolean;
-  activation: Activation;
-  folded?: FoldedBatchnorm;
 }
 
 export interface DenseLayer extends LayerBase {

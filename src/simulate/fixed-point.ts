@@ -629,13 +629,7 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
         const [OH, OW] = l.outShape as [number, number, number];
         const [top, , left] = l.pad;
         y = new Float64Array(outSize);
-        for (let b = 0; b < n; b++)
-          for (let i = 0; i < H; i++)
-            for (let j = 0; j < W; j++) {
-              const src = ((b * H + i) * W + j) * C;
-              const dst = ((b * OH + i + top) * OW + j + left) * C;
-              for (let c = 0; c < C; c++) y[dst + c] = x.data[src + c]!;
-            }
+        copyWindow(x.data, [H, W, C], [0, 0], y, [OH, OW], [top, left], [H, W], n);
         break;
       }
       case 'crop': {
@@ -643,13 +637,7 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
         const [OH, OW] = l.outShape as [number, number, number];
         const [top, , left] = l.crop;
         y = new Float64Array(outSize);
-        for (let b = 0; b < n; b++)
-          for (let i = 0; i < OH; i++)
-            for (let j = 0; j < OW; j++) {
-              const src = ((b * H + i + top) * W + j + left) * C;
-              const dst = ((b * OH + i) * OW + j) * C;
-              for (let c = 0; c < C; c++) y[dst + c] = x.data[src + c]!;
-            }
+        copyWindow(x.data, [H, W, C], [top, left], y, [OH, OW], [0, 0], [OH, OW], n);
         break;
       }
       case 'add': {
@@ -842,4 +830,25 @@ export function suggestPrecision(layers: LayerRange[], target: { f: number; k: n
   ringBits = 128;
   while (2 * k > ringBits) ringBits *= 2;
   return { f, k, ringBits, statement: statement(f, k, ringBits), reason: `${why}; that needs a ${ringBits}-bit ring (2k <= ring bits), i.e. party programs built for it` };
+}
+
+/** Copies a rows x cols window of every frame between two [h, w, C] layouts: from (top, left)
+ * `from` in the source to `to` in the destination (zero padding and cropping). */
+function copyWindow(
+  src: Float64Array,
+  [H, W, C]: [number, number, number],
+  from: [number, number],
+  dst: Float64Array,
+  [OH, OW]: [number, number],
+  to: [number, number],
+  [rows, cols]: [number, number],
+  n: number,
+): void {
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) {
+        const s = ((b * H + i + from[0]) * W + j + from[1]) * C;
+        const d = ((b * OH + i + to[0]) * OW + j + to[1]) * C;
+        for (let c = 0; c < C; c++) dst[d + c] = src[s + c]!;
+      }
 }
