@@ -116,10 +116,12 @@ describeMp('MP-SPDZ end to end', () => {
       expect(run.outputs['label']).toBe(String(reference.label));
     }
   });
-  test.each(OPTIMIZATION_NAMES)('examples/residual.ppvc under replicated-ring with %s flipped alone: secure label = reference label', async (name) => {
-    const flipped = { [name]: !defaultOptimizations('replicated-ring')[name] } as Partial<OptimizationSet>;
+  // residual.ppvc has every layer kind but no ReLU before a max pooling; small-maxpool.ppvc has
+  const flips = OPTIMIZATION_NAMES.flatMap((name) => ['examples/residual.ppvc', 'examples/small-maxpool.ppvc'].map((example) => [example, name]));
+  test.each(flips)('%s under replicated-ring with %s flipped alone: secure label = reference label', async (example, name) => {
+    const flipped = { [name]: !defaultOptimizations('replicated-ring')[name as keyof OptimizationSet] } as Partial<OptimizationSet>;
     for (const seed of [7, 8]) {
-      const { run, reference } = await secureVersusReference('examples/residual.ppvc', 'replicated-ring', seed, undefined, flipped);
+      const { run, reference } = await secureVersusReference(example, 'replicated-ring', seed, undefined, flipped);
       expect(run.outputs['label']).toBe(String(reference.label));
     }
   });

@@ -13,6 +13,8 @@ import {
   parseOptimizationSwitches,
   resolveOptimizations,
 } from '../src/passes/optimizations.js';
+import { reluAfterMaxpool } from '../src/passes/relu-after-maxpool.js';
+import type { MpcLayer } from '../src/passes/lower-layers.js';
 
 function program(example: string, opts: BuildOptions = {}) {
   const r = checkSource(source(example), opts);
@@ -86,6 +88,33 @@ describe('optimisation switches', () => {
     expect(count(kept.program)).toBeGreaterThan(count(folded.program));
     const names = (a: typeof kept) => a.inputs.parties.flatMap((p) => p.tensors.map((t) => t.name));
     expect(names(kept).filter((n) => n.endsWith('.scale')).length).toBeGreaterThan(names(folded).filter((n) => n.endsWith('.scale')).length);
+  });
+
+  test('relu-maxpool: a ReLU read only by a max pooling runs after it, on the pooled values', () => {
+    const on = program('examples/small-maxpool.ppvc').program;
+    // conv2d_1 -> relu -> maxpool 2x2: the ReLU compares 3x8x8x4 values instead of 3x16x16x4
+    expect(on).toMatch(/ml\.PpvcMaxPool2d\(\[3, 16, 16, 4\], \(2, 2\), \(2, 2\), "VALID"\),  # maxpool_1\n\s*ml\.PpvcRelu\(\[3, 8, 8, 4\]\),  # conv2d_1 \(activation\), moved after maxpool_1/);
+    // a stride-1 SAME pooling outputs as many values as it reads: left alone
+    expect(on).toMatch(/ml\.PpvcRelu\(\[3, 6, 6, 8\]\),  # conv2d_2 \(activation\)\n\s*ml\.PpvcMaxPool2d\(\[3, 6, 6, 8\], \(2, 2\), \(1, 1\), "SAME"\),  # maxpool_2/);
+    const off = program('examples/small-maxpool.ppvc', { optimizations: { 'relu-maxpool': false } }).program;
+    expect(off).toMatch(/ml\.PpvcRelu\(\[3, 16, 16, 4\]\),  # conv2d_1 \(activation\)\n\s*ml\.PpvcMaxPool2d\(\[3, 16, 16, 4\]/);
+    // the parameters are read by the same objects either way
+    const reads = (p: string) => p.split('\n').filter((l) => l.includes('.input_from(1'));
+    expect(reads(on)).toEqual(reads(off));
+  });
+
+  test('relu-maxpool on a graph: only a ReLU with no other reader moves, a chain of poolings is passed whole, readers follow', () => {
+    const shape = (h: number) => [h, h, 2];
+    const relu = (from: string, inputs: number[], h: number): MpcLayer => ({ kind: 'relu', from, inputs, shape: shape(h) });
+    const pool = (from: string, inputs: number[], h: number): MpcLayer => ({ kind: 'maxpool', from, inputs, inShape: shape(h), outShape: shape(h / 2), pool: [2, 2], strides: [2, 2], padding: 'valid' });
+    const input: MpcLayer = { kind: 'input', from: 'input', inputs: [], shape: shape(8) };
+    // input -> r -> p1 -> p2 -> add(p2, p2)
+    const chain = reluAfterMaxpool([input, relu('r', [0], 8), pool('p1', [1], 8), pool('p2', [2], 4), { kind: 'add', from: 'sum', inputs: [3, 3], shape: shape(2) }]);
+    expect(chain.map((l) => [l.kind, l.inputs])).toEqual([['input', []], ['maxpool', [0]], ['maxpool', [1]], ['relu', [2]], ['add', [3, 3]]]);
+    expect(chain[3]).toMatchObject({ shape: shape(2), from: 'r, moved after p1, moved after p2' });
+    // the ReLU's output is also read by the add: it stays
+    const shared = [input, relu('r', [0], 8), pool('p', [1], 8), { kind: 'add', from: 'sum', inputs: [1, 1], shape: shape(8) } as MpcLayer];
+    expect(reluAfterMaxpool(shared)).toEqual(shared);
   });
 
   test('CLI: --opt switches, and an unknown optimisation is a one-line error with exit status 1', () => {
