@@ -6,7 +6,7 @@ import { checkPipeline } from './check/check.js';
 import { checkResources } from './check/resources.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
-import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, type InputPlan } from './passes/index.js';
+import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, skipUnread, type InputPlan } from './passes/index.js';
 import { resolveOptimizations, type OptimizationSet } from './passes/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
@@ -68,7 +68,8 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
 export function buildPipeline(pipeline: Pipeline): BuildArtifacts {
   const optimizations = pipeline.target.optimizations;
   const lowered = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: optimizations['vector-layers'] });
-  const layers = optimizations['relu-maxpool'] ? reluAfterMaxpool(lowered) : lowered;
+  const commuted = optimizations['relu-maxpool'] ? reluAfterMaxpool(lowered) : lowered;
+  const layers = optimizations['skip-unread'] ? skipUnread(commuted) : commuted;
   const inputs = planInputs(pipeline);
   const { code, helpers } = emitProgram(pipeline, layers, inputs, optimizations);
   const mlPatch = renderMlPatch(helpers);

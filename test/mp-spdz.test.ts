@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { SHARED, mpSpdzHome, sharedAvailable, source } from './helpers.js';
 import { buildPipeline, checkSource } from '../src/compile.js';
+import type { SourceFile } from '../src/diagnostics.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
 import { applyPatch, checkPatchApplied, locateMpSpdz, placeProgram, runCompile } from '../src/backend/mp-spdz.js';
 import { ensureCertificates, runLocal } from '../src/backend/local-run.js';
@@ -25,13 +26,15 @@ if (!home) {
   console.warn('SKIPPED test/mp-spdz.test.ts: set MP_SPDZ_HOME to a built MP-SPDZ 0.4.2 tree to run the end-to-end MPC tests.');
 }
 
-function build(example: string, protocol?: ProtocolName, optimizations?: Partial<OptimizationSet>) {
-  const r = checkSource(source(example), { protocol, optimizations });
+type Example = string | SourceFile;
+
+function build(example: Example, protocol?: ProtocolName, optimizations?: Partial<OptimizationSet>) {
+  const r = checkSource(typeof example === 'string' ? source(example) : example, { protocol, optimizations });
   if (!r.pipeline) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
   return buildPipeline(r.pipeline);
 }
 
-async function prepare(example: string, protocol?: ProtocolName, optimizations?: Partial<OptimizationSet>) {
+async function prepare(example: Example, protocol?: ProtocolName, optimizations?: Partial<OptimizationSet>) {
   const mp = locateMpSpdz(home!);
   const a = build(example, protocol, optimizations);
   const dir = mkdtempSync(join(tmpdir(), 'ppvc-mp-'));
@@ -43,7 +46,7 @@ async function prepare(example: string, protocol?: ProtocolName, optimizations?:
 }
 
 /** Builds, compiles, runs; returns the secure label, the reference result and the run figures. */
-async function secureVersusReference(example: string, protocol: ProtocolName | undefined, seed: number, video?: Float32Array, optimizations?: Partial<OptimizationSet>) {
+async function secureVersusReference(example: Example, protocol: ProtocolName | undefined, seed: number, video?: Float32Array, optimizations?: Partial<OptimizationSet>) {
   const { mp, a, dir } = await prepare(example, protocol, optimizations);
   const compiled = await runCompile(mp, a.pipeline);
   const values = new Map<number, Float32Array>();
@@ -58,7 +61,7 @@ async function secureVersusReference(example: string, protocol: ProtocolName | u
   const run = await runLocal(mp, a.pipeline, { inputPrefix: join(dir, 'Input'), timeoutSeconds: 900 });
   rmSync(dir, { recursive: true, force: true });
   const figures = {
-    example,
+    example: typeof example === 'string' ? example : example.path,
     protocol: a.pipeline.target.protocol,
     ...(optimizations ? { optimizations } : {}),
     compileSeconds: compiled.seconds,
@@ -69,6 +72,7 @@ async function secureVersusReference(example: string, protocol: ProtocolName | u
     dataSentMB: run.parties.map((p) => p.dataSentMB),
     rounds: run.parties[0]!.rounds,
     secureLabel: run.outputs['label'],
+    ...(run.outputs['sum'] ? { secureSum: run.outputs['sum'], referenceSum: reference.aggregate } : {}),
     referenceLabel: reference.label,
   };
   console.log(JSON.stringify(figures));
@@ -123,6 +127,25 @@ describeMp('MP-SPDZ end to end', () => {
     for (const seed of [7, 8]) {
       const { run, reference } = await secureVersusReference(example, 'replicated-ring', seed, undefined, flipped);
       expect(run.outputs['label']).toBe(String(reference.label));
+    }
+  });
+
+  test('skip-unread and relu-maxpool keep every value: summed logits identical with and without them (emulate, nearest rounding), within fixed-point tolerance of the reference; the default program under replicated-ring reveals the same label', async () => {
+    const fixture = 'test/fixtures/unread-edges.ppvc';
+    const emulated = { path: fixture, text: source(fixture).text.replace('protocol replicated-ring', 'protocol emulate  trunc nearest') };
+    const sums: string[] = [];
+    for (const optimizations of [{}, { 'skip-unread': false, 'relu-maxpool': false }]) {
+      const { run, reference } = await secureVersusReference(emulated, undefined, 9, undefined, optimizations);
+      const sum = run.outputs['sum']!;
+      sums.push(sum);
+      const values = sum.split(' ').map(Number);
+      expect(values).toHaveLength(reference.aggregate.length);
+      values.forEach((v, i) => expect(Math.abs(v - reference.aggregate[i]!)).toBeLessThan(1e-2 * Math.max(1, Math.abs(reference.aggregate[i]!))));
+    }
+    expect(sums[0]).toBe(sums[1]);
+    for (const seed of [9, 10]) {
+      const { run, reference } = await secureVersusReference(fixture, 'replicated-ring', seed);
+      expect(run.outputs['sum']!.split(' ').map(Number).indexOf(Math.max(...run.outputs['sum']!.split(' ').map(Number)))).toBe(reference.label);
     }
   });
 

@@ -122,7 +122,8 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   line('layers = [');
   for (const l of layers) {
     const tile = l.kind === 'conv2d' ? winogradTile(l, seed ? 1 : n, p.target) : undefined;
-    const note = tile && l.kind === 'conv2d' ? ` (Winograd F(${tile.join('x')}, ${l.kernel.join('x')}))` : '';
+    const notes = [...(tile && l.kind === 'conv2d' ? [`Winograd F(${tile.join('x')}, ${l.kernel.join('x')})`] : []), ...(l.note ? [l.note] : [])];
+    const note = notes.length ? ` (${notes.join('; ')})` : '';
     line(`    ${layerConstructor(l, seed ? 1 : n, helpers, opt, tile)},  # ${l.from}${note}`);
   }
   line(']');
@@ -301,7 +302,7 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
         `bias_shape=${tuple([l.filters])}`,
         `output_shape=${list([n, ...l.outShape])}`,
         `stride=${tuple(l.strides)}`,
-        `padding=${pyPad(l.padding)}`,
+        `padding=${l.pads ? list(l.pads) : pyPad(l.padding)}`,
         'tf_weight_format=True',
       ];
       if (!l.useBias) args.push('bias=False');

@@ -4,11 +4,13 @@
 //   3. fold-batchnorm           : batch normalisations folded into the linear layer before them
 //   4. lower-layers             : IR layers -> MP-SPDZ layer objects, wired as a graph
 //   5. relu-after-maxpool       : a ReLU read only by a max pooling moves after it
-//   6. plan-inputs              : every party's input file, in reading order (inputs.json)
-//   7. emit (src/emit)          : the .mpc program (batching, vector layers, Winograd),
+//   6. skip-unread              : rows and columns no layer reads are not computed
+//   7. plan-inputs              : every party's input file, in reading order (inputs.json)
+//   8. emit (src/emit)          : the .mpc program (batching, vector layers, Winograd),
 //                                 ml.py.patch, inputs.json, commands
 export { foldBatchnorm } from './fold-batchnorm.js';
 export { lowerLayers, type MpcLayer } from './lower-layers.js';
 export { reluAfterMaxpool } from './relu-after-maxpool.js';
+export { skipUnread } from './skip-unread.js';
 export { inputParty, planInputs, type InputPlan, type InputTensor, type PartyInputs } from './plan-inputs.js';
 export { OPTIMIZATIONS, OPTIMIZATION_NAMES, defaultOptimizations, describeOptimizations, parseOptimizationSwitches, resolveOptimizations, seedOptimizations, type OptimizationName, type OptimizationSet } from './optimizations.js';

@@ -13,12 +13,25 @@ interface Base {
   from: string;
   /** Producer objects (indices into the lowered list). */
   inputs: number[];
+  /** What a pass changed, for the program's comment. */
+  note?: string;
 }
 
 export type MpcLayer = Base &
   (
     | { kind: 'input'; shape: Shape }
-    | { kind: 'conv2d'; inShape: Shape; outShape: Shape; kernel: [number, number]; filters: number; strides: [number, number]; padding: Padding; useBias: boolean }
+    | {
+        kind: 'conv2d';
+        inShape: Shape;
+        outShape: Shape;
+        kernel: [number, number];
+        filters: number;
+        strides: [number, number];
+        padding: Padding;
+        /** Top and left padding written out (passes/skip-unread.ts: the shapes no longer imply it). */
+        pads?: [number, number];
+        useBias: boolean;
+      }
     | { kind: 'depthwise'; inShape: Shape; outShape: Shape; kernel: [number, number]; multiplier: number; strides: [number, number]; padding: Padding; useBias: boolean }
     | { kind: 'dense'; dIn: number; dOut: number; relu: boolean; useBias: boolean }
     | { kind: 'relu'; shape: Shape; max?: number }

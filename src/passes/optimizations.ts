@@ -9,6 +9,7 @@ export const OPTIMIZATIONS = {
     "whole-tensor convolution, ReLU and pooling layers, one vector operation each (off: MP-SPDZ's stock layers, which loop over frames and channels and split vectors by the compile budget)",
   'fold-batchnorm': "batch normalisation folded into the linear layer before it, in the clear by the model owner (off: a secret scale and shift per channel)",
   'relu-maxpool': 'a ReLU read only by a max pooling runs after it (ReLU is monotone, so the values are the same): pool-size times fewer comparisons',
+  'skip-unread': 'rows and columns that a VALID pooling or convolution never reads are not computed by the layers before it (same values, fewer of them)',
   winograd:
     "stride-1 convolutions by Winograd's minimal filtering: F(2x2, 3x3) under replicated sharing (less local work, 4x more dot-product outputs); under semi2k and spdz2k the tile per layer with the fewest secret products (up to 6x6 transform points)",
 } as const;
@@ -27,11 +28,11 @@ export const OPTIMIZATION_NAMES = Object.keys(OPTIMIZATIONS) as OptimizationName
  * `--opt no-winograd` where bandwidth, not time, is what counts.
  */
 export function defaultOptimizations(_protocol: ProtocolName): OptimizationSet {
-  return { 'batch-frames': true, 'vector-layers': true, 'fold-batchnorm': true, 'relu-maxpool': true, winograd: true };
+  return { 'batch-frames': true, 'vector-layers': true, 'fold-batchnorm': true, 'relu-maxpool': true, 'skip-unread': true, winograd: true };
 }
 
 export function seedOptimizations(): OptimizationSet {
-  return { 'batch-frames': false, 'vector-layers': false, 'fold-batchnorm': false, 'relu-maxpool': false, winograd: false };
+  return { 'batch-frames': false, 'vector-layers': false, 'fold-batchnorm': false, 'relu-maxpool': false, 'skip-unread': false, winograd: false };
 }
 
 /**

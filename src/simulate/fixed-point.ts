@@ -41,6 +41,7 @@ import { INPUT, product, selectedFrames } from '../ir/pipeline.js';
 import { type InputPlan, tensorsOf } from '../passes/plan-inputs.js';
 import { seededUint32 } from '../inputs/random-inputs.js';
 import { UserError } from '../diagnostics.js';
+import { kerasPadding, mpSpdzConvPadding } from '../ir/shapes.js';
 
 /** How a truncation by m bits rounds. */
 export type Rounding = 'probabilistic' | 'nearest' | 'floor';
@@ -407,26 +408,7 @@ function mulTrunc(a: Float64Array, b: (i: number) => number, maxB: number, fx: T
 // ---------------------------------------------------------------------------------------------
 // padding as the generated program computes it
 
-/** ml.ConvBase's SAME padding (MP-SPDZ 0.4.2): tests `in % stride[1]` for both axes. */
-export function mpSpdzConvPadding(l: { inShape: number[]; kernel: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }): [number, number] {
-  if (l.padding === 'valid') return [0, 0];
-  const pads: number[] = [];
-  for (const i of [0, 1]) {
-    const s = l.strides[i]!;
-    const k = l.kernel[i]!;
-    const size = l.inShape[i]!;
-    const total = size % l.strides[1] === 0 ? Math.max(k - s, 0) : Math.max(k - (size % s), 0);
-    pads.push(Math.floor(total / 2));
-  }
-  return [pads[0]!, pads[1]!];
-}
-
-/** Keras / TensorFlow SAME padding before the input (PpvcDepthwiseConv2d and the pooling helpers). */
-export function kerasPadding(l: { inShape: number[]; outShape: number[]; kernel: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }): [number, number] {
-  if (l.padding === 'valid') return [0, 0];
-  const p = [0, 1].map((i) => Math.floor(Math.max((l.outShape[i]! - 1) * l.strides[i]! + l.kernel[i]! - l.inShape[i]!, 0) / 2));
-  return [p[0]!, p[1]!];
-}
+export { mpSpdzConvPadding, kerasPadding } from '../ir/shapes.js';
 
 // ---------------------------------------------------------------------------------------------
 // FPDiv (library.FPDiv of MP-SPDZ 0.4.2), on BigInt
