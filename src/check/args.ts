@@ -130,14 +130,16 @@ export class ArgReader {
     return found ?? fallback;
   }
 
-  /** `key NUMBER` (any finite number, e.g. `epsilon 0.001`). */
-  keyedNumber(key: string, fallback: number | undefined, min = -Infinity): number | undefined {
+  /** `key NUMBER`: a finite number of at least `min` (or above 0 with `min = 'positive'`), e.g. `epsilon 0.001`. */
+  keyedNumber(key: string, fallback: number | undefined, min: number | 'positive' = -Infinity): number | undefined {
     const at = this.findWord(key);
     if (at < 0) return fallback;
     this.used[at] = true;
     const v = this.atoms[at + 1];
-    if (!v || this.used[at + 1] || v.kind !== 'number' || !(v.value >= min)) {
-      this.error(v?.span ?? this.atoms[at]!.span, `'${key}' needs a number${min > -Infinity ? ` of at least ${min}` : ''}`, `'${key} N'`, v ? `'${v.text}'` : 'nothing');
+    const fits = (x: number) => Number.isFinite(x) && (min === 'positive' ? x > 0 : x >= min);
+    if (!v || this.used[at + 1] || v.kind !== 'number' || !fits(v.value)) {
+      const bound = min === 'positive' ? ' greater than 0' : min > -Infinity ? ` of at least ${min}` : '';
+      this.error(v?.span ?? this.atoms[at]!.span, `'${key}' needs a finite number${bound}`, `'${key} N'`, v ? `'${v.text}'` : 'nothing');
       return fallback;
     }
     this.used[at + 1] = true;
@@ -187,12 +189,14 @@ export class ArgReader {
     return out;
   }
 
-  /** A leading number (integer or not), e.g. a dropout rate. */
-  positionalNumber(): number | undefined {
+  /** An optional leading number in [0, 1), such as dropout's rate (ignored at inference, but a rate of 1.5 is a mistake worth saying). */
+  positionalFraction(name: string): number | undefined {
     const i = this.atoms.findIndex((a, j) => !this.used[j] && a.kind === 'number');
     if (i !== 0) return undefined;
     this.used[i] = true;
-    return (this.atoms[i] as Extract<Atom, { kind: 'number' }>).value;
+    const a = this.atoms[i] as Extract<Atom, { kind: 'number' }>;
+    if (!(a.value >= 0 && a.value < 1)) this.error(a.span, `${this.what}: the ${name} must be at least 0 and below 1`, `a ${name} such as 0.2`, `'${a.text}'`);
+    return a.value;
   }
 
   /** A word that takes no value, such as `nobias`. */

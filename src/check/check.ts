@@ -90,7 +90,8 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
     r.finish("'range [LOW, HIGH]' (the values the frames are normalised to)");
     let rng: [number, number] = [0, 1];
     if (range) {
-      if (!(range[0] < range[1])) err(range[2], 'the value range must be [LOW, HIGH] with LOW < HIGH', { found: `[${range[0]}, ${range[1]}]` });
+      if (!Number.isFinite(range[0]) || !Number.isFinite(range[1])) err(range[2], 'the value range must be finite', { expected: "'range [LOW, HIGH]' with finite numbers, e.g. [0, 1]", found: `[${range[0]}, ${range[1]}]` });
+      else if (!(range[0] < range[1])) err(range[2], 'the value range must be [LOW, HIGH] with LOW < HIGH', { found: `[${range[0]}, ${range[1]}]` });
       else rng = [range[0], range[1]];
     }
     if (shapeOk && dims.reduce((a, b) => a * b, 1) >= 2 ** 31) {

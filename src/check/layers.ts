@@ -189,7 +189,7 @@ function checkLayer(st: LayerStatement, kind: string, name: string, previous: st
       return img ? { op: kind, ...b, outShape: [img[2]] } : undefined;
     }
     case 'relu': {
-      const max = r.keyedNumber('max', undefined, Number.MIN_VALUE);
+      const max = r.keyedNumber('max', undefined, 'positive');
       r.finish(help);
       return { op: 'relu', ...b, outShape: shape, ...(max !== undefined ? { max } : {}) };
     }
@@ -197,7 +197,7 @@ function checkLayer(st: LayerStatement, kind: string, name: string, previous: st
       r.finish(help);
       return { op: 'flatten', ...b, outShape: [product(shape)] };
     case 'dropout':
-      r.positionalNumber();
+      r.positionalFraction('rate');
       r.finish(help);
       return { op: 'dropout', ...b, outShape: shape };
     case 'batchnorm': {
