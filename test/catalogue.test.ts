@@ -73,7 +73,8 @@ const fromFile = (path: string) => ppvc((s) => s.replace(/model net by bob \{[\s
  * A TF.js layers model of tiny.ppvc's CNN (conv 2 3x3, flatten, dense 3) with weights in
  * tf/w.bin, and p.ppvc taking its model from it. `edit` changes the 47 float32 weights or bytes.
  */
-const tfjs = (edit: { values?: (v: Float32Array) => void; bytes?: (b: Buffer) => Buffer; noShard?: boolean } = {}): Setup[] => {
+type Manifest = { paths: string[]; weights: { name: string; shape: number[] }[] };
+const tfjs = (edit: { values?: (v: Float32Array) => void; bytes?: (b: Buffer) => Buffer; noShard?: boolean; manifest?: (m: Manifest) => void } = {}): Setup[] => {
   const layers = [
     { class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 4, 4, 1] } },
     { class_name: 'Conv2D', config: { name: 'c1', filters: 2, kernel_size: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', use_bias: true } },
@@ -86,6 +87,7 @@ const tfjs = (edit: { values?: (v: Float32Array) => void; bytes?: (b: Buffer) =>
     modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: { class_name: 'Sequential', config: { name: 'net', layers } } },
     weightsManifest: [{ paths: ['w.bin'], weights }],
   };
+  edit.manifest?.(model.weightsManifest[0] as Manifest);
   const values = Float32Array.from({ length: 47 }, (_, i) => ((i % 7) - 3) / 10);
   edit.values?.(values);
   const bytes = (edit.bytes ?? ((b) => b))(Buffer.from(values.buffer));
@@ -207,6 +209,8 @@ const CASES: Case[] = [
   { name: 'weights: a Keras JSON file has none', args: 'export-weights $TINY --model m.json -o $OUT', setup: keras(() => {}), status: 1, message: 'm.json: a Keras JSON file holds the architecture only, no weights' },
   { name: 'weights: inline model and no --model', args: 'export-weights $TINY -o $OUT', status: 1, message: "the pipeline's model is written inline: name the model file with weights with --model FILE" },
   { name: 'weights: shard shorter than the manifest says', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ bytes: (b) => b.subarray(0, 100) }), status: 1, message: "tf/model.json: weight 'd/kernel' needs bytes 80..176 but the shards of group 0 hold 100" },
+  { name: 'weights: a Dense kernel transposed (right size, wrong shape)', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ manifest: (m) => (m.weights[2]!.shape = [3, 8]) }), status: 1, message: "tf/model.json: 'd' kernel has shape [3, 8], the pipeline needs [8, 3]" },
+  { name: 'weights: a conv kernel with in and out swapped', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ manifest: (m) => (m.weights[0]!.shape = [3, 3, 2, 1]) }), status: 1, message: "tf/model.json: 'c1' kernel has shape [3, 3, 2, 1], the pipeline needs [3, 3, 1, 2]" },
   { name: 'weights: shard missing', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ noShard: true }), status: 1, message: "tf/model.json: cannot read weight shard 'w.bin': ENOENT" },
   { name: 'weights: a NaN weight', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ values: (v) => (v[5] = NaN) }), status: 1, message: [/c1/, /NaN|not a (finite )?number/] },
   { name: 'weights: a weight beyond the fixed-point range', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ values: (v) => (v[5] = 1e6) }), status: 1, message: [/1000000|1e\+?6/, 'out of range'] },

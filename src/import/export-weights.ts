@@ -28,7 +28,12 @@ export function exportModelWeights(p: Pipeline, modelPath: string): Map<string, 
   const param = (l: ImportedLayer, name: string, shape: number[]): Float32Array => {
     const p = l.params.find((x) => x.name === name) ?? fail(`layer '${l.name}' (${l.className}) has no parameter '${name}'`);
     const t = (p.source ? weights.get(p.source) : undefined) ?? fail(`the weights of '${l.name}' (${name}) are missing from the weight files (looked for '${p.source ?? name}')`);
-    if (product(t.shape) !== product(shape)) fail(`'${l.name}' ${name} has shape [${t.shape.join(', ')}], the pipeline needs [${shape.join(', ')}]`);
+    // The file's tensor must have exactly the shape the model file's layer declares (a
+    // transposed [3, 18] for [18, 3] has the right size but scrambles the values); that shape
+    // is the file's own layout, before any conversion, and has the pipeline's element count.
+    const want = product(p.shape) === product(shape) ? p.shape : shape;
+    const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+    if (fmt(t.shape) !== fmt(want)) fail(`'${l.name}' ${name} has shape ${fmt(t.shape)}, the pipeline needs ${fmt(want)}`);
     return t.values;
   };
   /** gamma / sqrt(var + eps) and beta - mean * scale of a batch normalisation layer. */
