@@ -264,6 +264,12 @@ const CASES: Case[] = [
   { name: 'options: --out into /proc (a directory)', args: 'build $TINY -o /proc/x', status: 1, message: ['/proc/x', /cannot (write|create)/] },
   { name: 'options: --out into /proc (a file)', args: 'random-weights $TINY -o /proc/w.txt', status: 1, message: ['/proc/w.txt', /cannot (write|create)/] },
   { name: 'options: --out is an existing directory', args: 'random-weights $TINY -o d', setup: dir('d'), status: 1, message: ['d', 'is a directory'] },
+  // an output over the command's own input would destroy it
+  { name: 'options: random-weights --out is the pipeline', args: 'random-weights p.ppvc -o ./p.ppvc', setup: ppvc((s) => s), status: 1, message: '--out ./p.ppvc is the input file p.ppvc; choose another path', after: (c) => expect(readFileSync(join(c.dir, 'p.ppvc'), 'utf8')).toBe(TINY) },
+  { name: 'options: export-weights --out is the model file', args: 'export-weights p.ppvc --model tf/model.json -o tf/model.json', setup: tfjs(), status: 1, message: '--out tf/model.json is the input file tf/model.json; choose another path' },
+  { name: 'options: export-weights --out is a weight shard', args: 'export-weights p.ppvc -o tf/w.bin', setup: tfjs(), status: 1, message: '--out tf/w.bin is the input file tf/w.bin; choose another path' },
+  { name: 'options: import --out is the model file', args: 'import m.json -o m.json', setup: keras(() => {}), status: 1, message: '--out m.json is the input file m.json; choose another path', after: (c) => expect(readFileSync(join(c.dir, 'm.json'), 'utf8')).toBe(JSON.stringify(KERAS)) },
+  { name: 'options: build --out . would overwrite a pipeline named inputs.json', args: 'build inputs.json -o .', setup: ppvc((s) => s, 'inputs.json'), status: 1, message: ['--out .: writing', 'inputs.json would overwrite the input file inputs.json; choose another path'] },
   { name: 'options: --out below an existing file', args: 'build $TINY -o f/out', setup: file('f', 'a file\n'), status: 1, message: ['f/out', /cannot (write|create)/] },
 
   // the clear-text simulation (simulate): the same input files, no MP-SPDZ

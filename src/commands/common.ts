@@ -5,6 +5,12 @@ import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDi
 import { checkSource, type BuildOptions } from '../compile.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { parseOptimizationSwitches } from '../passes/optimizations.js';
+import { resolveModelPath } from '../import/model-file.js';
+
+/** The files a checked pipeline was read from: the .ppvc and its model file, if any. */
+export function pipelineFiles(p: Pipeline): string[] {
+  return [p.sourcePath, ...(p.model.source.kind === 'file' ? [resolveModelPath(p.sourcePath, p.model.source.path)] : [])];
+}
 
 /** A text file; `what` says what was expected in the message for a directory. */
 export function readText(path: string, what = 'a .ppvc file'): SourceFile {

@@ -9,8 +9,8 @@ import type { ImportedLayer } from './imported-model.js';
 import { loadTfjsWeights } from './tfjs-weights.js';
 import { importAsDsl } from './model-file.js';
 
-/** Parameter tensors by inputs.json name (`layer.kernel`), for the pipeline's model. */
-export function exportModelWeights(p: Pipeline, modelPath: string): Map<string, Float32Array> {
+/** Parameter tensors by inputs.json name (`layer.kernel`), for the pipeline's model; `read` collects the files read. */
+export function exportModelWeights(p: Pipeline, modelPath: string, read: string[] = []): Map<string, Float32Array> {
   const diags: Diagnostic[] = [];
   const loaded = importAsDsl(modelPath, diags);
   if (!loaded) throw new UserError(diags);
@@ -18,6 +18,7 @@ export function exportModelWeights(p: Pipeline, modelPath: string): Map<string, 
     throw new UserError(`${modelPath}: a Keras JSON file holds the architecture only, no weights; export the model with tensorflowjs_converter (TF.js layers format) to get its weights`);
   }
   const w = loadTfjsWeights(modelPath);
+  read.push(modelPath, ...(w.files ?? []));
   if (!w.weights) throw new UserError(w.diagnostics);
   const weights = w.weights;
   const out = new Map<string, Float32Array>();

@@ -62,10 +62,11 @@ export function importPipelineText(path: string, opts: { frames: number; select:
 }
 
 /** The model owner's whole input file: selection matrix (if they choose) then parameters. */
-export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: string }): { party: number; values: Float32Array; source: string } {
+export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: string }): { party: number; values: Float32Array; source: string; files: string[] } {
   const modelPath = opts.model ?? (p.model.source.kind === 'file' ? resolveModelPath(p.sourcePath, p.model.source.path) : undefined);
   if (!modelPath) throw new UserError("the pipeline's model is written inline: name the model file with weights with --model FILE");
-  const weights = exportModelWeights(p, modelPath);
+  const files: string[] = [];
+  const weights = exportModelWeights(p, modelPath, files);
   const plan = buildPipeline(p).inputs;
   const party = inputParty(p, p.model.owner.id);
   const entry = plan.parties.find((x) => x.party === party)!;
@@ -79,7 +80,7 @@ export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: stri
     values.set(v, t.offset);
   }
   validatePartyInput(`the values exported from ${modelPath}`, entry, values, p.target);
-  return { party, values, source: modelPath };
+  return { party, values, source: modelPath, files };
 }
 
 export function frameList(spec: string, frames: number, n: number): number[] {

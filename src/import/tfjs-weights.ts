@@ -18,6 +18,8 @@ export interface WeightTensor {
 export interface WeightsResult {
   weights?: Map<string, WeightTensor>;
   diagnostics: Diagnostic[];
+  /** The shard files read (loadTfjsWeights), so that a command does not write over them. */
+  files?: string[];
 }
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -45,7 +47,12 @@ export function loadTfjsWeights(modelJsonPath: string, json?: JsonObject): Weigh
   }
   if (!isObject(model)) return { diagnostics: [fileError(modelJsonPath, 'not a TF.js model.json (expected an object)')] };
   const dir = dirname(modelJsonPath);
-  return decodeWeights(model['weightsManifest'], (p) => readFileSync(join(dir, p)), modelJsonPath);
+  const files: string[] = [];
+  const read = (p: string) => {
+    files.push(join(dir, p));
+    return readFileSync(join(dir, p));
+  };
+  return { ...decodeWeights(model['weightsManifest'], read, modelJsonPath), files };
 }
 
 /** Decodes a weightsManifest given a shard reader (pure: tests pass in-memory shards). */
