@@ -206,6 +206,7 @@ const CASES: Case[] = [
   { name: 'model: a layer, not a model', args: 'import m.json -o $OUT', setup: file('m.json', JSON.stringify({ class_name: 'Dense', config: {} })), status: 1, message: "m.json: the top-level object is a 'Dense', not a model" },
   { name: 'import --frames abc', args: 'import $FIX/keras-8x8.json --frames abc -o $OUT', status: 1, message: /--frames\b.*\b(abc|a number|a whole number|an integer)\b/ },
   { name: 'import --frames -5', args: 'import $FIX/keras-8x8.json --frames -5 --select 3 -o $OUT', status: 1, message: /--frames\b.*(-5|positive|at least 1)/ },
+  { name: 'import --select beyond --frames', args: 'import $FIX/keras-8x8.json --frames 5 --select 9 -o $OUT', status: 1, message: '--select 9: the selection cannot exceed the frame count (--frames 5)' },
   { name: 'weights: a Keras JSON file has none', args: 'export-weights $TINY --model m.json -o $OUT', setup: keras(() => {}), status: 1, message: 'm.json: a Keras JSON file holds the architecture only, no weights' },
   { name: 'weights: inline model and no --model', args: 'export-weights $TINY -o $OUT', status: 1, message: "the pipeline's model is written inline: name the model file with weights with --model FILE" },
   { name: 'weights: shard shorter than the manifest says', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ bytes: (b) => b.subarray(0, 100) }), status: 1, message: "tf/model.json: weight 'd/kernel' needs bytes 80..176 but the shards of group 0 hold 100" },

@@ -21,6 +21,8 @@ export interface ImportSummary {
 }
 
 export function importPipelineText(path: string, opts: { frames: number; select: number }): { text: string; summary: ImportSummary } {
+  // quietly writing `select N frames` instead would hide the mistake
+  if (opts.select > opts.frames) throw new UserError(`--select ${opts.select}: the selection cannot exceed the frame count (--frames ${opts.frames})`);
   const diags: Diagnostic[] = [];
   const loaded = importAsDsl(path, diags);
   if (!loaded) throw new UserError(diags);
@@ -36,7 +38,7 @@ export function importPipelineText(path: string, opts: { frames: number; select:
     'party bob   = 1          # owns the model, chooses the frames',
     '',
     `video frames: [${opts.frames}, ${h}, ${w}, ${c}] from alice`,
-    `select ${Math.min(opts.select, opts.frames)} frames by bob`,
+    `select ${opts.select} frames by bob`,
     '',
     'model net by bob {',
     ...loaded.dsl.lines.map((l) => `  ${l}`),
