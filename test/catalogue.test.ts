@@ -281,6 +281,8 @@ const CASES: Case[] = [
   { name: 'simulate: weights file of binary garbage', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights w.txt', setup: file('w.txt', BINARY_GARBAGE), status: 1, message: 'w.txt: element 0 (line 1) is not a number' },
   { name: 'simulate: --classes names too few', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --classes a,b', status: 1, message: '--classes names 2 classes; the pipeline has 3' },
   { name: 'simulate: --labels file missing', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --labels nosuch.csv', status: 1, message: 'nosuch.csv: cannot read (ENOENT)' },
+  { name: "simulate: --input for the party whose file --weights gives", requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --input bob=w.txt', setup: lines('w.txt', 'tiny-model.txt', (l) => l.slice(0, 3)), status: 1, message: '--input bob=w.txt: party 1 already has the input file $MODEL (--weights)' },
+  { name: 'simulate: --input twice for one party', requires: 'simulate', args: 'simulate p.ppvc --video $VIDEO --weights $MODEL --input carol=a.txt --input 2=b.txt', setup: [ppvc((s) => s.replace('party bob  ', 'party carol = 2\nparty bob  ')), file('a.txt', '1\n'), file('b.txt', '1\n')], status: 1, message: '--input 2=b.txt: party 2 already has the input file a.txt' },
   { name: 'simulate: a folder without videos', requires: 'simulate', args: 'simulate $TINY --video vids --weights $MODEL', setup: file('vids/readme.md', 'nothing here\n'), status: 1, message: 'vids: no videos' },
 
   // the formatter (fmt): never rewrites a file it cannot parse faithfully

@@ -41,12 +41,19 @@ export interface SimulateArgs {
 }
 
 
-function readOtherInputs(p: Pipeline, specs: string[] | undefined): Map<number, { path: string; values: Float64Array }> {
+function readOtherInputs(p: Pipeline, specs: string[] | undefined, given: { video: string; weights: string }): Map<number, { path: string; values: Float64Array }> {
   const out = new Map<number, { path: string; values: Float64Array }>();
+  // the files --video and --weights already give, as deploy does: a second file for a party is an error, never ignored
+  const files = new Map<number, string>([
+    [p.video.owner.id, `${given.video} (--video)`],
+    [p.model.owner.id, `${given.weights} (--weights)`],
+  ]);
   for (const spec of specs ?? []) {
     const m = /^(\w+)=(.+)$/.exec(spec);
     const party = m ? p.parties.find((x) => x.name === m[1] || String(x.id) === m[1]) : undefined;
     if (!m || !party) throw new UserError(`--input ${spec}: expected PARTY=FILE with a party name or id (${p.parties.map((x) => x.name).join(', ')})`);
+    if (files.has(party.id)) throw new UserError(`--input ${spec}: party ${party.id} already has the input file ${files.get(party.id)}`);
+    files.set(party.id, m[2]!);
     out.set(party.id, { path: m[2]!, values: readValues64(m[2]!) });
   }
   return out;
@@ -121,7 +128,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const labeller = a.labels ? makeLabeller({ kind: 'csv', path: a.labels }, p.classes, names) : a['label-rule'] ? makeLabeller({ kind: 'prefix' }, p.classes, names) : undefined;
     if (!existsSync(a.video)) throw new UserError(`${a.video}: no such file or folder`);
     const weights = { path: a.weights, values: readValues64(a.weights) };
-    const others = readOtherInputs(p, a.input);
+    const others = readOtherInputs(p, a.input, { video: a.video, weights: a.weights });
     const prep: VideoPreparation = { noFace: a['no-face'] as VideoPreparation['noFace'], length: a.length as VideoPreparation['length'], fps: a.fps };
     const simOpts = { seed: a.seed, rounding: (a.rounding ?? (p.target.truncation === 'nearest' ? 'nearest' : 'probabilistic')) as Rounding, fixedOnly: a['fixed-only'] };
     // TensorFlow.js loads only when a simulation runs (keeps every other command's start-up fast)
