@@ -13,7 +13,7 @@ import { parameterCount, selectedFrames } from './ir/pipeline.js';
 import { formatShape } from './ir/shapes.js';
 import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
-import { checkedPipeline, pipelineFiles, readText, styleFrom } from './commands/common.js';
+import { checkedPipeline, checkedSeed, pipelineFiles, readText, styleFrom } from './commands/common.js';
 import { fmtCommand } from './commands/fmt-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
@@ -260,11 +260,12 @@ async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('seed', { type: 'number', default: 1 })
+          .option('seed', { type: 'number', default: 1, describe: 'seed of the random weights: an integer from 0 to 4294967295' })
           .option('frames', { type: 'string', default: 'even', describe: "selection: 'even' (evenly spaced), 'every:K' (every K-th from 0), or a list '0,15,30'" })
           .option('protocol', protocolOption)
           .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output file' }),
       async (a) => {
+        const seed = checkedSeed(a.seed);
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
         if (!r) return;
         const p = r.pipeline;
@@ -276,7 +277,7 @@ async function main(argv: string[]): Promise<void> {
         const { frameList } = await import('./import/import-command.js');
         const frames = n > 0 ? frameList(a.frames as string, p.video.frames, n) : [];
         const party = inputParty(p, p.model.owner.id);
-        const values = partyValues(artifacts.inputs, p, party, { seed: a.seed as number, frames });
+        const values = partyValues(artifacts.inputs, p, party, { seed, frames });
         const { writeFileAtomic } = await import('./util/files.js');
         refuseInputAsOutput(a.out as string, a.out as string, pipelineFiles(p));
         writeFileAtomic(a.out as string, formatValues(values));

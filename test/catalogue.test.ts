@@ -260,6 +260,10 @@ const CASES: Case[] = [
   { name: 'options: --frames beyond the video names the frame', args: 'random-weights $TINY --frames 0,7 -o $OUT', status: 1, message: ['--frames 0,7', /frame 7\b/] },
   { name: 'options: --frames every:0', args: 'export-weights p.ppvc --frames every:0 -o $OUT', setup: tfjs(), status: 1, message: '--frames every:0' },
   { name: 'options: --seed abc', args: 'random-weights $TINY --seed abc -o $OUT', status: 1, message: /--seed\b.*\b(abc|a number|a whole number|an integer)\b/ },
+  // the generators take a uint32: these were silently another seed (0, 0, 4294967295)
+  { name: 'options: --seed 0.5', args: 'random-weights $TINY --seed 0.5 -o $OUT', status: 1, message: '--seed 0.5: expected an integer from 0 to 4294967295' },
+  { name: 'options: --seed 4294967296', args: 'random-weights $TINY --seed 4294967296 -o $OUT', status: 1, message: '--seed 4294967296: expected an integer from 0 to 4294967295' },
+  { name: 'options: --seed=-1 (simulate)', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --seed=-1', status: 1, message: '--seed -1: expected an integer from 0 to 4294967295' },
   { name: 'options: --budget abc', args: 'build $TINY --budget abc -o $OUT', status: 1, message: /--budget\b.*\b(abc|a number|a whole number|an integer)\b/ },
   { name: 'options: --timeout abc (before anything runs)', args: `${RUN} ${GOOD_INPUTS} --timeout abc`, setup: tree(), status: 1, message: /--timeout\b.*\b(abc|a number|a whole number|an integer)\b/ },
   { name: 'options: --out into /proc (a directory)', args: 'build $TINY -o /proc/x', status: 1, message: ['/proc/x', /cannot (write|create)/] },

@@ -42,6 +42,12 @@ export function checkedPipeline(path: string, json: boolean, opts: BuildOptions 
   return { pipeline: outcome.pipeline, diagnostics: outcome.diagnostics };
 }
 
+/** --seed: the generators take a uint32, so 0.5, -1 or 2^32 would silently become another seed. */
+export function checkedSeed(seed: unknown): number {
+  if (typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff) return seed;
+  throw new UserError(`--seed ${String(seed)}: expected an integer from 0 to 4294967295`);
+}
+
 /** --style and --opt as build options (an unknown optimisation is a user's error). */
 export function styleFrom(a: { style?: unknown; opt?: unknown }): Pick<BuildOptions, 'style' | 'optimizations'> {
   const style = a.style as 'optimized' | 'seed' | undefined;

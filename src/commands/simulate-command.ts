@@ -20,7 +20,7 @@ import { readValues64 } from '../inputs/read-values.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
-import { checkedPipeline } from './common.js';
+import { checkedPipeline, checkedSeed } from './common.js';
 
 export interface SimulateArgs {
   file: string;
@@ -103,7 +103,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option('video', { type: 'string', demandOption: true, describe: "the video owner's MP-SPDZ input file, a video file (prepared for the pipeline), or a folder of videos (batch)" })
       .option('weights', { type: 'string', demandOption: true, describe: "the model owner's input file (selection matrix, then the weights), as export-weights / random-weights write it" })
       .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for another party with inputs (repeatable)' })
-      .option('seed', { type: 'number', default: 1, describe: "seed of the probabilistic truncation's coin flips" })
+      .option('seed', { type: 'number', default: 1, describe: "seed of the probabilistic truncation's coin flips: an integer from 0 to 4294967295" })
       .option('rounding', { choices: ['probabilistic', 'nearest', 'floor'], describe: "truncation after products (default: the pipeline's: probabilistic, or nearest with 'trunc nearest'); floor for analysis" })
       .option('fixed-only', { type: 'boolean', default: false, describe: 'skip the float reference' })
       .option('labels', { type: 'string', describe: "CSV file 'video,label' with the true label of each video (class name or index)" })
@@ -119,7 +119,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
     }
     if (a.labels && a['label-rule']) throw new UserError('give either --labels or --label-rule, not both');
-    if (!Number.isInteger(a.seed)) throw new UserError(`--seed ${a.seed}: expected an integer`);
+    checkedSeed(a.seed);
     if (a.fps !== undefined && !(Number.isFinite(a.fps) && a.fps > 0)) throw new UserError(`--fps ${a.fps}: expected a positive number`);
     const p = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined })?.pipeline;
     if (!p) return;
