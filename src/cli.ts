@@ -8,12 +8,12 @@ import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostic, printa
 import { buildPipeline, commandsSummary } from './compile.js';
 import { OPTIMIZATION_NAMES } from './passes/optimizations.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
-import { writeFilesAtomic } from './util/files.js';
+import { refuseInputAsOutput, writeFilesAtomic } from './util/files.js';
 import { parameterCount, selectedFrames } from './ir/pipeline.js';
 import { formatShape } from './ir/shapes.js';
 import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
-import { checkedPipeline, readText, styleFrom } from './commands/common.js';
+import { checkedPipeline, checkedSeed, pipelineFiles, readText, styleFrom } from './commands/common.js';
 import { fmtCommand } from './commands/fmt-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
@@ -111,6 +111,7 @@ async function main(argv: string[]): Promise<void> {
         const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined);
         // an unusable MP-SPDZ is reported before anything is written
         const mp = mpDir ? locateMpSpdz(mpDir) : undefined;
+        refuseInputAsOutput(Object.keys(artifacts.files).map((f) => join(outDir, f)), (a.out as string | undefined) ?? outDir, pipelineFiles(r.pipeline));
         const written = writeFilesAtomic(outDir, artifacts.files);
         let compiled: Awaited<ReturnType<typeof runCompile>> | undefined;
         if (mp) {
@@ -183,6 +184,9 @@ async function main(argv: string[]): Promise<void> {
         }
         const { runPipeline, formatRecord, preflight } = await import('./backend/run-pipeline.js');
         const inputs = preflight(mp, artifacts, files); // the party binary and every input file, before anything is written
+        const read = [...pipelineFiles(p), ...files.values()];
+        refuseInputAsOutput(Object.keys(artifacts.files).map((f) => join(outDir, f)), (a.out as string | undefined) ?? outDir, read);
+        if (a.results) refuseInputAsOutput(a.results as string, a.results as string, read, '--results');
         writeFilesAtomic(outDir, artifacts.files);
         if (a['patch-mp-spdz'] && artifacts.helpers.length > 0) {
           const { applyPatch, missingHelpersIn } = await import('./backend/mp-spdz.js');
@@ -217,6 +221,7 @@ async function main(argv: string[]): Promise<void> {
           process.stdout.write(JSON.stringify(r.summary, null, 2) + '\n');
         } else if (a.out) {
           const { writeFileAtomic } = await import('./util/files.js');
+          refuseInputAsOutput(a.out as string, a.out as string, [a.model as string]);
           writeFileAtomic(a.out as string, r.text);
           process.stderr.write(`wrote ${a.out}: ${r.summary.layers.length} layers, ${r.summary.parameters} parameters\n`);
         } else process.stdout.write(r.text);
@@ -243,6 +248,7 @@ async function main(argv: string[]): Promise<void> {
         validatePartyInput(values.source, plan, values.values, r.pipeline.target);
         const { formatValues } = await import('./inputs/text-format.js');
         const { writeFileAtomic } = await import('./util/files.js');
+        refuseInputAsOutput(a.out as string, a.out as string, [...pipelineFiles(r.pipeline), ...values.files]);
         writeFileAtomic(a.out as string, formatValues(values.values));
         process.stdout.write(`wrote ${values.values.length} values for party ${values.party} to ${a.out}\n`);
       },
@@ -254,11 +260,12 @@ async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
-          .option('seed', { type: 'number', default: 1 })
+          .option('seed', { type: 'number', default: 1, describe: 'seed of the random weights: an integer from 0 to 4294967295' })
           .option('frames', { type: 'string', default: 'even', describe: "selection: 'even' (evenly spaced), 'every:K' (every K-th from 0), or a list '0,15,30'" })
           .option('protocol', protocolOption)
           .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output file' }),
       async (a) => {
+        const seed = checkedSeed(a.seed);
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
         if (!r) return;
         const p = r.pipeline;
@@ -270,8 +277,9 @@ async function main(argv: string[]): Promise<void> {
         const { frameList } = await import('./import/import-command.js');
         const frames = n > 0 ? frameList(a.frames as string, p.video.frames, n) : [];
         const party = inputParty(p, p.model.owner.id);
-        const values = partyValues(artifacts.inputs, p, party, { seed: a.seed as number, frames });
+        const values = partyValues(artifacts.inputs, p, party, { seed, frames });
         const { writeFileAtomic } = await import('./util/files.js');
+        refuseInputAsOutput(a.out as string, a.out as string, pipelineFiles(p));
         writeFileAtomic(a.out as string, formatValues(values));
         process.stdout.write(`wrote ${values.length} values for party ${party} to ${a.out}\n`);
       },

@@ -73,7 +73,8 @@ const fromFile = (path: string) => ppvc((s) => s.replace(/model net by bob \{[\s
  * A TF.js layers model of tiny.ppvc's CNN (conv 2 3x3, flatten, dense 3) with weights in
  * tf/w.bin, and p.ppvc taking its model from it. `edit` changes the 47 float32 weights or bytes.
  */
-const tfjs = (edit: { values?: (v: Float32Array) => void; bytes?: (b: Buffer) => Buffer; noShard?: boolean } = {}): Setup[] => {
+type Manifest = { paths: string[]; weights: { name: string; shape: number[] }[] };
+const tfjs = (edit: { values?: (v: Float32Array) => void; bytes?: (b: Buffer) => Buffer; noShard?: boolean; manifest?: (m: Manifest) => void } = {}): Setup[] => {
   const layers = [
     { class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 4, 4, 1] } },
     { class_name: 'Conv2D', config: { name: 'c1', filters: 2, kernel_size: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', use_bias: true } },
@@ -86,6 +87,7 @@ const tfjs = (edit: { values?: (v: Float32Array) => void; bytes?: (b: Buffer) =>
     modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: { class_name: 'Sequential', config: { name: 'net', layers } } },
     weightsManifest: [{ paths: ['w.bin'], weights }],
   };
+  edit.manifest?.(model.weightsManifest[0] as Manifest);
   const values = Float32Array.from({ length: 47 }, (_, i) => ((i % 7) - 3) / 10);
   edit.values?.(values);
   const bytes = (edit.bytes ?? ((b) => b))(Buffer.from(values.buffer));
@@ -204,9 +206,15 @@ const CASES: Case[] = [
   { name: 'model: a layer, not a model', args: 'import m.json -o $OUT', setup: file('m.json', JSON.stringify({ class_name: 'Dense', config: {} })), status: 1, message: "m.json: the top-level object is a 'Dense', not a model" },
   { name: 'import --frames abc', args: 'import $FIX/keras-8x8.json --frames abc -o $OUT', status: 1, message: /--frames\b.*\b(abc|a number|a whole number|an integer)\b/ },
   { name: 'import --frames -5', args: 'import $FIX/keras-8x8.json --frames -5 --select 3 -o $OUT', status: 1, message: /--frames\b.*(-5|positive|at least 1)/ },
+  { name: 'import --select beyond --frames', args: 'import $FIX/keras-8x8.json --frames 5 --select 9 -o $OUT', status: 1, message: '--select 9: the selection cannot exceed the frame count (--frames 5)' },
   { name: 'weights: a Keras JSON file has none', args: 'export-weights $TINY --model m.json -o $OUT', setup: keras(() => {}), status: 1, message: 'm.json: a Keras JSON file holds the architecture only, no weights' },
   { name: 'weights: inline model and no --model', args: 'export-weights $TINY -o $OUT', status: 1, message: "the pipeline's model is written inline: name the model file with weights with --model FILE" },
   { name: 'weights: shard shorter than the manifest says', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ bytes: (b) => b.subarray(0, 100) }), status: 1, message: "tf/model.json: weight 'd/kernel' needs bytes 80..176 but the shards of group 0 hold 100" },
+  { name: 'weights: a Dense kernel transposed (right size, wrong shape)', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ manifest: (m) => (m.weights[2]!.shape = [3, 8]) }), status: 1, message: "tf/model.json: 'd' kernel has shape [3, 8], the pipeline needs [8, 3]" },
+  { name: 'weights: a conv kernel with in and out swapped', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ manifest: (m) => (m.weights[0]!.shape = [3, 3, 2, 1]) }), status: 1, message: "tf/model.json: 'c1' kernel has shape [3, 3, 2, 1], the pipeline needs [3, 3, 1, 2]" },
+  { name: 'weights: shard longer than the manifest says', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ bytes: (b) => Buffer.concat([b, Buffer.alloc(8)]) }), status: 1, message: 'tf/model.json: tf/w.bin has 196 bytes, the manifest describes 188' },
+  { name: 'weights: an absolute shard path', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ manifest: (m) => (m.paths = ['/etc/passwd']) }), status: 1, message: "tf/model.json: weight shard '/etc/passwd' is outside the model's directory" },
+  { name: "weights: a shard path with '..' out of the model's directory", args: 'export-weights p.ppvc -o $OUT', setup: [...tfjs({ manifest: (m) => (m.paths = ['../w.bin']) }), file('w.bin', Buffer.alloc(188))], status: 1, message: "tf/model.json: weight shard '../w.bin' is outside the model's directory" },
   { name: 'weights: shard missing', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ noShard: true }), status: 1, message: "tf/model.json: cannot read weight shard 'w.bin': ENOENT" },
   { name: 'weights: a NaN weight', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ values: (v) => (v[5] = NaN) }), status: 1, message: [/c1/, /NaN|not a (finite )?number/] },
   { name: 'weights: a weight beyond the fixed-point range', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ values: (v) => (v[5] = 1e6) }), status: 1, message: [/1000000|1e\+?6/, 'out of range'] },
@@ -252,11 +260,21 @@ const CASES: Case[] = [
   { name: 'options: --frames beyond the video names the frame', args: 'random-weights $TINY --frames 0,7 -o $OUT', status: 1, message: ['--frames 0,7', /frame 7\b/] },
   { name: 'options: --frames every:0', args: 'export-weights p.ppvc --frames every:0 -o $OUT', setup: tfjs(), status: 1, message: '--frames every:0' },
   { name: 'options: --seed abc', args: 'random-weights $TINY --seed abc -o $OUT', status: 1, message: /--seed\b.*\b(abc|a number|a whole number|an integer)\b/ },
+  // the generators take a uint32: these were silently another seed (0, 0, 4294967295)
+  { name: 'options: --seed 0.5', args: 'random-weights $TINY --seed 0.5 -o $OUT', status: 1, message: '--seed 0.5: expected an integer from 0 to 4294967295' },
+  { name: 'options: --seed 4294967296', args: 'random-weights $TINY --seed 4294967296 -o $OUT', status: 1, message: '--seed 4294967296: expected an integer from 0 to 4294967295' },
+  { name: 'options: --seed=-1 (simulate)', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --seed=-1', status: 1, message: '--seed -1: expected an integer from 0 to 4294967295' },
   { name: 'options: --budget abc', args: 'build $TINY --budget abc -o $OUT', status: 1, message: /--budget\b.*\b(abc|a number|a whole number|an integer)\b/ },
   { name: 'options: --timeout abc (before anything runs)', args: `${RUN} ${GOOD_INPUTS} --timeout abc`, setup: tree(), status: 1, message: /--timeout\b.*\b(abc|a number|a whole number|an integer)\b/ },
   { name: 'options: --out into /proc (a directory)', args: 'build $TINY -o /proc/x', status: 1, message: ['/proc/x', /cannot (write|create)/] },
   { name: 'options: --out into /proc (a file)', args: 'random-weights $TINY -o /proc/w.txt', status: 1, message: ['/proc/w.txt', /cannot (write|create)/] },
   { name: 'options: --out is an existing directory', args: 'random-weights $TINY -o d', setup: dir('d'), status: 1, message: ['d', 'is a directory'] },
+  // an output over the command's own input would destroy it
+  { name: 'options: random-weights --out is the pipeline', args: 'random-weights p.ppvc -o ./p.ppvc', setup: ppvc((s) => s), status: 1, message: '--out ./p.ppvc is the input file p.ppvc; choose another path', after: (c) => expect(readFileSync(join(c.dir, 'p.ppvc'), 'utf8')).toBe(TINY) },
+  { name: 'options: export-weights --out is the model file', args: 'export-weights p.ppvc --model tf/model.json -o tf/model.json', setup: tfjs(), status: 1, message: '--out tf/model.json is the input file tf/model.json; choose another path' },
+  { name: 'options: export-weights --out is a weight shard', args: 'export-weights p.ppvc -o tf/w.bin', setup: tfjs(), status: 1, message: '--out tf/w.bin is the input file tf/w.bin; choose another path' },
+  { name: 'options: import --out is the model file', args: 'import m.json -o m.json', setup: keras(() => {}), status: 1, message: '--out m.json is the input file m.json; choose another path', after: (c) => expect(readFileSync(join(c.dir, 'm.json'), 'utf8')).toBe(JSON.stringify(KERAS)) },
+  { name: 'options: build --out . would overwrite a pipeline named inputs.json', args: 'build inputs.json -o .', setup: ppvc((s) => s, 'inputs.json'), status: 1, message: ['--out .: writing', 'inputs.json would overwrite the input file inputs.json; choose another path'] },
   { name: 'options: --out below an existing file', args: 'build $TINY -o f/out', setup: file('f', 'a file\n'), status: 1, message: ['f/out', /cannot (write|create)/] },
 
   // the clear-text simulation (simulate): the same input files, no MP-SPDZ
@@ -267,6 +285,8 @@ const CASES: Case[] = [
   { name: 'simulate: weights file of binary garbage', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights w.txt', setup: file('w.txt', BINARY_GARBAGE), status: 1, message: 'w.txt: element 0 (line 1) is not a number' },
   { name: 'simulate: --classes names too few', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --classes a,b', status: 1, message: '--classes names 2 classes; the pipeline has 3' },
   { name: 'simulate: --labels file missing', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --labels nosuch.csv', status: 1, message: 'nosuch.csv: cannot read (ENOENT)' },
+  { name: "simulate: --input for the party whose file --weights gives", requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --input bob=w.txt', setup: lines('w.txt', 'tiny-model.txt', (l) => l.slice(0, 3)), status: 1, message: '--input bob=w.txt: party 1 already has the input file $MODEL (--weights)' },
+  { name: 'simulate: --input twice for one party', requires: 'simulate', args: 'simulate p.ppvc --video $VIDEO --weights $MODEL --input carol=a.txt --input 2=b.txt', setup: [ppvc((s) => s.replace('party bob  ', 'party carol = 2\nparty bob  ')), file('a.txt', '1\n'), file('b.txt', '1\n')], status: 1, message: '--input 2=b.txt: party 2 already has the input file a.txt' },
   { name: 'simulate: a folder without videos', requires: 'simulate', args: 'simulate $TINY --video vids --weights $MODEL', setup: file('vids/readme.md', 'nothing here\n'), status: 1, message: 'vids: no videos' },
 
   // the formatter (fmt): never rewrites a file it cannot parse faithfully

@@ -222,6 +222,23 @@ describe('TF.js weight shards', () => {
     expect(missing.diagnostics[0]!.message).toMatch(/cannot read weight shard 'nope.bin': ENOENT/);
     expect(() => readTfjsWeights(join(ROOT, 'no-such-model.json'))).toThrow(/ENOENT/);
   });
+
+  test('shards longer than the manifest, and shard paths outside the model directory, are errors', () => {
+    const w = [{ name: 'w', shape: [2], dtype: 'float32' }];
+    const long = decodeWeights([{ paths: ['a.bin'], weights: w }], () => new Uint8Array(12), 'dir/m.json');
+    expect(long.weights).toBeUndefined();
+    expect(long.diagnostics[0]!.message).toBe('dir/m.json: dir/a.bin has 12 bytes, the manifest describes 8');
+    const two = decodeWeights([{ paths: ['a', 'b'], weights: w }], () => new Uint8Array(5), 'm.json');
+    expect(two.diagnostics[0]!.message).toMatch(/the shards of group 0 \(a, b\) have 10 bytes, the manifest describes 8/);
+    for (const p of ['/etc/passwd', '../w.bin', 'x/../../w.bin', '..\\w.bin', 'C:\\w.bin']) {
+      let read = false;
+      const r = decodeWeights([{ paths: [p], weights: w }], () => ((read = true), new Uint8Array(8)), 'm.json');
+      expect(read).toBe(false);
+      expect(r.diagnostics[0]!.message).toContain(`weight shard '${p}' is outside the model's directory`);
+    }
+    // a path that stays inside is fine
+    expect(decodeWeights([{ paths: ['x/../w.bin'], weights: w }], () => new Uint8Array(8), 'm.json').diagnostics).toEqual([]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ describe('optimisation switches', () => {
     expect(parseOptimizationSwitches('')).toEqual({ switches: {} });
     const bad = parseOptimizationSwitches('no-winograd,fast');
     expect(bad.error).toBe(`--opt: unknown optimisation 'fast'; expected one of ${OPTIMIZATION_NAMES.join(', ')}, each optionally prefixed with no-`);
+    expect(parseOptimizationSwitches('batch-frames,winograd,no-batch-frames')).toEqual({ error: "--opt: 'batch-frames' is switched both on and off" });
+    expect(parseOptimizationSwitches('no-winograd,winograd').error).toBe("--opt: 'winograd' is switched both on and off");
+    expect(parseOptimizationSwitches('winograd,winograd')).toEqual({ switches: { winograd: true } });
   });
 
   test('every protocol has a default for every optimisation; the seed style turns all off', () => {

@@ -5,6 +5,12 @@ import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDi
 import { checkSource, type BuildOptions } from '../compile.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { parseOptimizationSwitches } from '../passes/optimizations.js';
+import { resolveModelPath } from '../import/model-file.js';
+
+/** The files a checked pipeline was read from: the .ppvc and its model file, if any. */
+export function pipelineFiles(p: Pipeline): string[] {
+  return [p.sourcePath, ...(p.model.source.kind === 'file' ? [resolveModelPath(p.sourcePath, p.model.source.path)] : [])];
+}
 
 /** A text file; `what` says what was expected in the message for a directory. */
 export function readText(path: string, what = 'a .ppvc file'): SourceFile {
@@ -34,6 +40,12 @@ export function checkedPipeline(path: string, json: boolean, opts: BuildOptions 
     return undefined;
   }
   return { pipeline: outcome.pipeline, diagnostics: outcome.diagnostics };
+}
+
+/** --seed: the generators take a uint32, so 0.5, -1 or 2^32 would silently become another seed. */
+export function checkedSeed(seed: unknown): number {
+  if (typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff) return seed;
+  throw new UserError(`--seed ${String(seed)}: expected an integer from 0 to 4294967295`);
 }
 
 /** --style and --opt as build options (an unknown optimisation is a user's error). */

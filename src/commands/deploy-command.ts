@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
 import { buildPipeline } from '../compile.js';
-import { checkedPipeline, readText, styleFrom } from './common.js';
+import { checkedPipeline, pipelineFiles, readText, styleFrom } from './common.js';
+import { refuseInputAsOutput } from '../util/files.js';
 import { OPTIMIZATION_NAMES } from '../passes/optimizations.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
 import { DEFAULT_PORT_BASE, type DeployManifest, deployBundle, parseHostsFile, readDeployInputs, writeBundle } from '../backend/deploy.js';
@@ -70,6 +71,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
     const inputs = readDeployInputs(artifacts, files);
     const bundle = deployBundle(artifacts, hosts, { portBase: a.port, inputs, hostsSource: a.hosts });
     const outDir = resolve(a.out ?? join('out', `${p.name}-deploy`));
+    refuseInputAsOutput(Object.keys(bundle).map((f) => join(outDir, f)), a.out ?? outDir, [...pipelineFiles(p), a.hosts, ...files.values()]);
     const written = writeBundle(outDir, bundle, { force: a.force });
     const manifest = JSON.parse(bundle['deploy.json']!) as DeployManifest;
     if (json) {

@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
 import { progressPrinter } from './simulate-command.js';
-import { checkedPipeline } from './common.js';
+import { checkedPipeline, pipelineFiles } from './common.js';
+import { refuseInputAsOutput } from '../util/files.js';
 import { prepareOptionsFor } from '../simulate/inputs.js';
 import type { FacePick } from '../video/index.js';
 
@@ -45,6 +46,7 @@ export const prepareVideoCommand: CommandModule<object, PrepareVideoArgs> = {
     if (a.fps !== undefined && !(Number.isFinite(a.fps) && a.fps > 0)) throw new UserError(`--fps ${a.fps}: expected a positive number`);
     const p = checkedPipeline(a.pipeline, json)?.pipeline;
     if (!p) return;
+    refuseInputAsOutput(a.out, a.out, [a.video, ...pipelineFiles(p)]);
     const opts = prepareOptionsFor(p, {
       noFace: a['no-face'] as 'reuse-last' | 'skip' | 'fail',
       length: a.length as 'pad' | 'trim' | 'exact',

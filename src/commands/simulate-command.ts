@@ -20,7 +20,7 @@ import { readValues64 } from '../inputs/read-values.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
-import { checkedPipeline } from './common.js';
+import { checkedPipeline, checkedSeed } from './common.js';
 
 export interface SimulateArgs {
   file: string;
@@ -41,12 +41,19 @@ export interface SimulateArgs {
 }
 
 
-function readOtherInputs(p: Pipeline, specs: string[] | undefined): Map<number, { path: string; values: Float64Array }> {
+function readOtherInputs(p: Pipeline, specs: string[] | undefined, given: { video: string; weights: string }): Map<number, { path: string; values: Float64Array }> {
   const out = new Map<number, { path: string; values: Float64Array }>();
+  // the files --video and --weights already give, as deploy does: a second file for a party is an error, never ignored
+  const files = new Map<number, string>([
+    [p.video.owner.id, `${given.video} (--video)`],
+    [p.model.owner.id, `${given.weights} (--weights)`],
+  ]);
   for (const spec of specs ?? []) {
     const m = /^(\w+)=(.+)$/.exec(spec);
     const party = m ? p.parties.find((x) => x.name === m[1] || String(x.id) === m[1]) : undefined;
     if (!m || !party) throw new UserError(`--input ${spec}: expected PARTY=FILE with a party name or id (${p.parties.map((x) => x.name).join(', ')})`);
+    if (files.has(party.id)) throw new UserError(`--input ${spec}: party ${party.id} already has the input file ${files.get(party.id)}`);
+    files.set(party.id, m[2]!);
     out.set(party.id, { path: m[2]!, values: readValues64(m[2]!) });
   }
   return out;
@@ -96,7 +103,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option('video', { type: 'string', demandOption: true, describe: "the video owner's MP-SPDZ input file, a video file (prepared for the pipeline), or a folder of videos (batch)" })
       .option('weights', { type: 'string', demandOption: true, describe: "the model owner's input file (selection matrix, then the weights), as export-weights / random-weights write it" })
       .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for another party with inputs (repeatable)' })
-      .option('seed', { type: 'number', default: 1, describe: "seed of the probabilistic truncation's coin flips" })
+      .option('seed', { type: 'number', default: 1, describe: "seed of the probabilistic truncation's coin flips: an integer from 0 to 4294967295" })
       .option('rounding', { choices: ['probabilistic', 'nearest', 'floor'], describe: "truncation after products (default: the pipeline's: probabilistic, or nearest with 'trunc nearest'); floor for analysis" })
       .option('fixed-only', { type: 'boolean', default: false, describe: 'skip the float reference' })
       .option('labels', { type: 'string', describe: "CSV file 'video,label' with the true label of each video (class name or index)" })
@@ -112,7 +119,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
     }
     if (a.labels && a['label-rule']) throw new UserError('give either --labels or --label-rule, not both');
-    if (!Number.isInteger(a.seed)) throw new UserError(`--seed ${a.seed}: expected an integer`);
+    checkedSeed(a.seed);
     if (a.fps !== undefined && !(Number.isFinite(a.fps) && a.fps > 0)) throw new UserError(`--fps ${a.fps}: expected a positive number`);
     const p = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined })?.pipeline;
     if (!p) return;
@@ -121,7 +128,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const labeller = a.labels ? makeLabeller({ kind: 'csv', path: a.labels }, p.classes, names) : a['label-rule'] ? makeLabeller({ kind: 'prefix' }, p.classes, names) : undefined;
     if (!existsSync(a.video)) throw new UserError(`${a.video}: no such file or folder`);
     const weights = { path: a.weights, values: readValues64(a.weights) };
-    const others = readOtherInputs(p, a.input);
+    const others = readOtherInputs(p, a.input, { video: a.video, weights: a.weights });
     const prep: VideoPreparation = { noFace: a['no-face'] as VideoPreparation['noFace'], length: a.length as VideoPreparation['length'], fps: a.fps };
     const simOpts = { seed: a.seed, rounding: (a.rounding ?? (p.target.truncation === 'nearest' ? 'nearest' : 'probabilistic')) as Rounding, fixedOnly: a['fixed-only'] };
     // TensorFlow.js loads only when a simulation runs (keeps every other command's start-up fast)

@@ -9,8 +9,8 @@ import type { ImportedLayer } from './imported-model.js';
 import { loadTfjsWeights } from './tfjs-weights.js';
 import { importAsDsl } from './model-file.js';
 
-/** Parameter tensors by inputs.json name (`layer.kernel`), for the pipeline's model. */
-export function exportModelWeights(p: Pipeline, modelPath: string): Map<string, Float32Array> {
+/** Parameter tensors by inputs.json name (`layer.kernel`), for the pipeline's model; `read` collects the files read. */
+export function exportModelWeights(p: Pipeline, modelPath: string, read: string[] = []): Map<string, Float32Array> {
   const diags: Diagnostic[] = [];
   const loaded = importAsDsl(modelPath, diags);
   if (!loaded) throw new UserError(diags);
@@ -18,6 +18,7 @@ export function exportModelWeights(p: Pipeline, modelPath: string): Map<string, 
     throw new UserError(`${modelPath}: a Keras JSON file holds the architecture only, no weights; export the model with tensorflowjs_converter (TF.js layers format) to get its weights`);
   }
   const w = loadTfjsWeights(modelPath);
+  read.push(modelPath, ...(w.files ?? []));
   if (!w.weights) throw new UserError(w.diagnostics);
   const weights = w.weights;
   const out = new Map<string, Float32Array>();
@@ -28,7 +29,12 @@ export function exportModelWeights(p: Pipeline, modelPath: string): Map<string, 
   const param = (l: ImportedLayer, name: string, shape: number[]): Float32Array => {
     const p = l.params.find((x) => x.name === name) ?? fail(`layer '${l.name}' (${l.className}) has no parameter '${name}'`);
     const t = (p.source ? weights.get(p.source) : undefined) ?? fail(`the weights of '${l.name}' (${name}) are missing from the weight files (looked for '${p.source ?? name}')`);
-    if (product(t.shape) !== product(shape)) fail(`'${l.name}' ${name} has shape [${t.shape.join(', ')}], the pipeline needs [${shape.join(', ')}]`);
+    // The file's tensor must have exactly the shape the model file's layer declares (a
+    // transposed [3, 18] for [18, 3] has the right size but scrambles the values); that shape
+    // is the file's own layout, before any conversion, and has the pipeline's element count.
+    const want = product(p.shape) === product(shape) ? p.shape : shape;
+    const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+    if (fmt(t.shape) !== fmt(want)) fail(`'${l.name}' ${name} has shape ${fmt(t.shape)}, the pipeline needs ${fmt(want)}`);
     return t.values;
   };
   /** gamma / sqrt(var + eps) and beta - mean * scale of a batch normalisation layer. */

@@ -21,6 +21,8 @@ export interface ImportSummary {
 }
 
 export function importPipelineText(path: string, opts: { frames: number; select: number }): { text: string; summary: ImportSummary } {
+  // quietly writing `select N frames` instead would hide the mistake
+  if (opts.select > opts.frames) throw new UserError(`--select ${opts.select}: the selection cannot exceed the frame count (--frames ${opts.frames})`);
   const diags: Diagnostic[] = [];
   const loaded = importAsDsl(path, diags);
   if (!loaded) throw new UserError(diags);
@@ -36,7 +38,7 @@ export function importPipelineText(path: string, opts: { frames: number; select:
     'party bob   = 1          # owns the model, chooses the frames',
     '',
     `video frames: [${opts.frames}, ${h}, ${w}, ${c}] from alice`,
-    `select ${Math.min(opts.select, opts.frames)} frames by bob`,
+    `select ${opts.select} frames by bob`,
     '',
     'model net by bob {',
     ...loaded.dsl.lines.map((l) => `  ${l}`),
@@ -62,10 +64,11 @@ export function importPipelineText(path: string, opts: { frames: number; select:
 }
 
 /** The model owner's whole input file: selection matrix (if they choose) then parameters. */
-export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: string }): { party: number; values: Float32Array; source: string } {
+export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: string }): { party: number; values: Float32Array; source: string; files: string[] } {
   const modelPath = opts.model ?? (p.model.source.kind === 'file' ? resolveModelPath(p.sourcePath, p.model.source.path) : undefined);
   if (!modelPath) throw new UserError("the pipeline's model is written inline: name the model file with weights with --model FILE");
-  const weights = exportModelWeights(p, modelPath);
+  const files: string[] = [];
+  const weights = exportModelWeights(p, modelPath, files);
   const plan = buildPipeline(p).inputs;
   const party = inputParty(p, p.model.owner.id);
   const entry = plan.parties.find((x) => x.party === party)!;
@@ -79,7 +82,7 @@ export function modelOwnerFile(p: Pipeline, opts: { model?: string; frames: stri
     values.set(v, t.offset);
   }
   validatePartyInput(`the values exported from ${modelPath}`, entry, values, p.target);
-  return { party, values, source: modelPath };
+  return { party, values, source: modelPath, files };
 }
 
 export function frameList(spec: string, frames: number, n: number): number[] {

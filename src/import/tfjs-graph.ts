@@ -355,7 +355,8 @@ class GraphImporter {
       const src = sources[i];
       if (src === undefined) continue;
       const c = this.consts.get(src);
-      if (!c || c.shape.reduce((x, y) => x * y, 1) !== p.shape.reduce((x, y) => x * y, 1)) {
+      // the exact shape: a transposed constant has the right size but the wrong layout
+      if (!c || c.shape.join() !== p.shape.join()) {
         return fail(`constant '${src}' has shape ${show(c?.shape)}, but the layer needs ${show(p.shape)}`);
       }
       p.source = src;

@@ -3,7 +3,7 @@
 // little-endian. Quantized weights (tensorflowjs_converter --quantize_*) are stored as
 // uint8/uint16 with an affine (min, scale) or as float16, and dequantized here.
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, posix } from 'node:path';
 import { type Diagnostic, UserError } from '../diagnostics.js';
 import { type Json, type JsonObject, isArray, isObject, num, parseJson, show, str } from './json.js';
 import { fileError } from './messages.js';
@@ -18,6 +18,8 @@ export interface WeightTensor {
 export interface WeightsResult {
   weights?: Map<string, WeightTensor>;
   diagnostics: Diagnostic[];
+  /** The shard files read (loadTfjsWeights), so that a command does not write over them. */
+  files?: string[];
 }
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -45,7 +47,12 @@ export function loadTfjsWeights(modelJsonPath: string, json?: JsonObject): Weigh
   }
   if (!isObject(model)) return { diagnostics: [fileError(modelJsonPath, 'not a TF.js model.json (expected an object)')] };
   const dir = dirname(modelJsonPath);
-  return decodeWeights(model['weightsManifest'], (p) => readFileSync(isAbsolute(p) ? p : join(dir, p)), modelJsonPath);
+  const files: string[] = [];
+  const read = (p: string) => {
+    files.push(join(dir, p));
+    return readFileSync(join(dir, p));
+  };
+  return { ...decodeWeights(model['weightsManifest'], read, modelJsonPath), files };
 }
 
 /** Decodes a weightsManifest given a shard reader (pure: tests pass in-memory shards). */
@@ -58,6 +65,11 @@ export function decodeWeights(manifest: Json | undefined, readShard: (path: stri
     const shards: Uint8Array[] = [];
     for (const p of group['paths']) {
       if (typeof p !== 'string') return fail(`weightsManifest group ${g}: a path is not a string (${show(p)})`);
+      // shards sit beside model.json: a manifest must not make us read /etc/passwd as weights
+      const normal = posix.normalize(p.replaceAll('\\', '/'));
+      if (isAbsolute(p) || posix.isAbsolute(normal) || /^[A-Za-z]:/.test(p) || normal === '..' || normal.startsWith('../')) {
+        return fail(`weight shard '${p}' is outside the model's directory; the manifest's paths must be relative to model.json and stay beside it`);
+      }
       try {
         shards.push(readShard(p));
       } catch (e) {
@@ -106,6 +118,12 @@ export function decodeWeights(manifest: Json | undefined, readShard: (path: stri
       offset += count * size;
       if (weights.has(name)) return fail(`weight '${name}' appears twice in the manifest`);
       weights.set(name, { shape, values, dtype });
+    }
+    // bytes beyond the manifest's weights mean the manifest and the shards do not belong together
+    if (offset !== bytes.byteLength) {
+      const paths = group['paths'] as string[];
+      const what = paths.length === 1 ? join(dirname(file), paths[0]!) : `the shards of group ${g} (${paths.join(', ')})`;
+      return fail(`${what} ${paths.length === 1 ? 'has' : 'have'} ${bytes.byteLength} bytes, the manifest describes ${offset}`);
     }
   }
   return { weights, diagnostics: [] };

@@ -47,6 +47,8 @@ export function parseOptimizationSwitches(spec: string): { switches?: Partial<Op
     if (!(OPTIMIZATION_NAMES as string[]).includes(name)) {
       return { error: `--opt: unknown optimisation '${name}'; expected one of ${OPTIMIZATION_NAMES.join(', ')}, each optionally prefixed with no-` };
     }
+    // `batch-frames,no-batch-frames` is a contradiction, not "the last one wins"
+    if (switches[name as OptimizationName] === !on) return { error: `--opt: '${name}' is switched both on and off` };
     switches[name as OptimizationName] = on;
   }
   return { switches };

@@ -77,3 +77,29 @@ export function statInput(path: string): Stats {
     throw new UserError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(e)})`);
   }
 }
+
+/**
+ * Refuses to write an output over one of the command's own inputs (`random-weights x.ppvc -o
+ * x.ppvc` would destroy the pipeline). `outputs` are the paths that would be written (for a
+ * directory option, the files in it); `out` is the option's value as given. Paths are compared
+ * as the files they resolve to (device and inode: symlinks, `./x`, hard links).
+ */
+export function refuseInputAsOutput(outputs: string | string[], out: string, inputs: (string | undefined)[], option = '--out'): void {
+  const id = (p: string): string | undefined => {
+    try {
+      const s = statSync(p);
+      return s.isFile() ? `${s.dev}:${s.ino}` : undefined;
+    } catch {
+      return undefined; // an output that does not exist yet is no input
+    }
+  };
+  const ins = inputs.filter((i): i is string => i !== undefined).map((i) => [i, id(i)] as const);
+  for (const o of [outputs].flat()) {
+    const oid = id(o);
+    const hit = oid && ins.find(([, iid]) => iid === oid);
+    if (!hit) continue;
+    // a directory option: name the file in it that would be overwritten
+    if (o !== out) throw new UserError(`${option} ${out}: writing ${o} would overwrite the input file ${hit[0]}; choose another path`);
+    throw new UserError(`${option} ${out} is the input file ${hit[0]}; choose another path`);
+  }
+}
