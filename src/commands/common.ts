@@ -1,16 +1,17 @@
 // What every command shares: reading a source file, printing diagnostics, and checking a
 // pipeline (exit status 1 on a user's error, diagnostics as JSON with --json).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic, hasErrors } from '../diagnostics.js';
 import { checkSource, type BuildOptions } from '../compile.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { parseOptimizationSwitches } from '../passes/optimizations.js';
+import { readRegularFile } from '../util/files.js';
 
 /** A text file; `what` says what was expected in the message for a directory. */
 export function readText(path: string, what = 'a .ppvc file'): SourceFile {
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected ${what}`);
-  const buf = readFileSync(path);
+  const buf = readRegularFile(path);
   if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
   return { path, text: buf.toString('utf8') };
 }

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic } from '../diagnostics.js';
 import { formatSource } from '../format/printer.js';
-import { writeFileAtomic } from '../util/files.js';
+import { readRegularFile, writeFileAtomic } from '../util/files.js';
 
 export interface FmtArgs {
   files?: string[];
@@ -21,7 +21,7 @@ export interface FmtArgs {
 function readSourceFile(path: string): SourceFile {
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected a .ppvc file`);
-  const buf = readFileSync(path);
+  const buf = readRegularFile(path);
   if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
   return { path, text: buf.toString('utf8') };
 }

@@ -2,9 +2,9 @@
 // each group's shards, concatenated, hold its weights back to back in manifest order,
 // little-endian. Quantized weights (tensorflowjs_converter --quantize_*) are stored as
 // uint8/uint16 with an affine (min, scale) or as float16, and dequantized here.
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { type Diagnostic, UserError } from '../diagnostics.js';
+import { readRegularFile } from '../util/files.js';
 import { type Json, type JsonObject, isArray, isObject, num, parseJson, show, str } from './json.js';
 import { fileError } from './messages.js';
 
@@ -35,8 +35,9 @@ export function loadTfjsWeights(modelJsonPath: string, json?: JsonObject): Weigh
   if (!model) {
     let text: string;
     try {
-      text = readFileSync(modelJsonPath, 'utf8');
+      text = readRegularFile(modelJsonPath).toString('utf8');
     } catch (e) {
+      if (e instanceof UserError) return { diagnostics: e.diagnostics };
       return { diagnostics: [fileError(modelJsonPath, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)] };
     }
     const parsed = parseJson(text);
@@ -45,7 +46,7 @@ export function loadTfjsWeights(modelJsonPath: string, json?: JsonObject): Weigh
   }
   if (!isObject(model)) return { diagnostics: [fileError(modelJsonPath, 'not a TF.js model.json (expected an object)')] };
   const dir = dirname(modelJsonPath);
-  return decodeWeights(model['weightsManifest'], (p) => readFileSync(isAbsolute(p) ? p : join(dir, p)), modelJsonPath);
+  return decodeWeights(model['weightsManifest'], (p) => readRegularFile(isAbsolute(p) ? p : join(dir, p)), modelJsonPath);
 }
 
 /** Decodes a weightsManifest given a shard reader (pure: tests pass in-memory shards). */
@@ -61,6 +62,7 @@ export function decodeWeights(manifest: Json | undefined, readShard: (path: stri
       try {
         shards.push(readShard(p));
       } catch (e) {
+        if (e instanceof UserError) return fail(`weight shard ${e.message}`);
         return fail(`cannot read weight shard '${p}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
     }
