@@ -58,17 +58,55 @@ export class EnvironmentError extends Error {
   }
 }
 
+/** The offsets at which the lines of a text start: after "\n", after "\r\n", and after a lone "\r" (old Mac files). */
+function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+  }
+  return starts;
+}
+
+// Built once per source file: messages locate thousands of tokens, and a rescan from offset 0
+// for each made checking large files quadratic.
+const lineStartCache = new WeakMap<SourceFile, { text: string; starts: number[] }>();
+
+function lineStarts(file: SourceFile): number[] {
+  const cached = lineStartCache.get(file);
+  if (cached && cached.text === file.text) return cached.starts;
+  const starts = computeLineStarts(file.text);
+  lineStartCache.set(file, { text: file.text, starts });
+  return starts;
+}
+
+/** The 0-based index of the line holding `offset` (binary search in the line starts). */
+function lineIndexAt(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** Computes line and column of an offset. Lines and columns are 1-based. */
 export function spanAt(file: SourceFile, offset: number, length = 1): Span {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < file.text.length; i++) {
-    if (file.text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { file, offset, line, col: offset - lineStart + 1, length: Math.max(1, length) };
+  const starts = lineStarts(file);
+  // an offset past the end counts from the last line start within the text, as the old scan did
+  const index = lineIndexAt(starts, Math.min(offset, file.text.length));
+  return { file, offset, line: index + 1, col: offset - starts[index]! + 1, length: Math.max(1, length) };
+}
+
+/** The text of a 1-based line, without its line break. */
+export function sourceLine(file: SourceFile, line: number): string {
+  const starts = lineStarts(file);
+  const start = starts[line - 1];
+  if (start === undefined) return '';
+  const end = starts[line] ?? file.text.length;
+  return file.text.slice(start, end).replace(/\r?\n$|\r$/, '');
 }
 
 export function spanBetween(a: Span, b: Span): Span {
@@ -102,8 +140,7 @@ function formatRaw(d: Diagnostic): string {
   const where = d.span ? `${d.span.file.path}:${d.span.line}:${d.span.col}: ` : '';
   out.push(`${where}${d.severity}: ${d.message}`);
   if (d.span) {
-    const lines = d.span.file.text.split('\n');
-    const src = (lines[d.span.line - 1] ?? '').replace(/\r$/, '');
+    const src = sourceLine(d.span.file, d.span.line);
     const gutter = String(d.span.line).padStart(4);
     out.push(`${gutter} | ${src}`);
     const caretLen = Math.max(1, Math.min(d.span.length, src.length - d.span.col + 1));
