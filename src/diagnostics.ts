@@ -140,16 +140,55 @@ function formatRaw(d: Diagnostic): string {
   const where = d.span ? `${d.span.file.path}:${d.span.line}:${d.span.col}: ` : '';
   out.push(`${where}${d.severity}: ${d.message}`);
   if (d.span) {
-    const src = sourceLine(d.span.file, d.span.line);
+    const frame = frameWindow(sourceLine(d.span.file, d.span.line), d.span.col - 1);
     const gutter = String(d.span.line).padStart(4);
-    out.push(`${gutter} | ${src}`);
-    const caretLen = Math.max(1, Math.min(d.span.length, src.length - d.span.col + 1));
-    out.push(`${' '.repeat(gutter.length)} | ${' '.repeat(d.span.col - 1)}${'^'.repeat(caretLen)}`);
+    out.push(`${gutter} | ${frame.text}`);
+    const caretLen = Math.max(1, Math.min(d.span.length, frame.text.length - frame.caret));
+    out.push(`${' '.repeat(gutter.length)} | ${' '.repeat(frame.caret)}${'^'.repeat(caretLen)}`);
   }
   if (d.expected !== undefined) out.push(`     = expected: ${d.expected}`);
   if (d.found !== undefined) out.push(`     = found:    ${d.found}`);
   for (const h of d.hints ?? []) out.push(`     = help: ${h}`);
   return out.join('\n');
+}
+
+/** The widest source line a code frame shows; a longer one is cut around the column, with … marks. */
+const FRAME_WIDTH = 120;
+
+/** The part of a source line a code frame shows, and where the caret (0-based column `col`) falls in it. */
+function frameWindow(line: string, col: number): { text: string; caret: number } {
+  if (line.length <= FRAME_WIDTH) return { text: line, caret: col };
+  // a third of the window before the column, so the caret's context on both sides is visible
+  const start = Math.max(0, Math.min(col - Math.floor(FRAME_WIDTH / 3), line.length - FRAME_WIDTH));
+  const end = start + FRAME_WIDTH;
+  const before = start > 0 ? '…' : '';
+  const after = end < line.length ? '…' : '';
+  return { text: before + line.slice(start, end) + after, caret: col - start + before.length };
+}
+
+/** How many errors (and, separately, warnings) of one file are printed; the rest are counted. */
+export const MAX_PRINTED_PER_FILE = 20;
+
+/**
+ * Diagnostics rendered for the terminal, at most MAX_PRINTED_PER_FILE errors and as many
+ * warnings per file, then "... and N more errors": a file of 16,000 errors printed 387 MB.
+ */
+export function formatDiagnostics(ds: Diagnostic[], limit = MAX_PRINTED_PER_FILE): string[] {
+  const shown = new Map<string, number>();
+  const omitted = new Map<Severity, number>();
+  const out: string[] = [];
+  for (const d of ds) {
+    const key = `${d.severity}\0${d.span?.file.path ?? ''}`;
+    const n = shown.get(key) ?? 0;
+    if (n >= limit) {
+      omitted.set(d.severity, (omitted.get(d.severity) ?? 0) + 1);
+      continue;
+    }
+    shown.set(key, n + 1);
+    out.push(formatDiagnostic(d));
+  }
+  for (const [severity, n] of omitted) out.push(`... and ${n} more ${severity}${n === 1 ? '' : 's'}`);
+  return out;
 }
 
 export function diagnosticToJson(d: Diagnostic): Record<string, unknown> {

@@ -1,6 +1,6 @@
 // The language front end: parsing, checking, shapes, defaults and diagnostics.
 import { checkText, compileExample, exampleFiles } from './helpers.js';
-import { formatDiagnostic, sourceLine, spanAt } from '../src/diagnostics.js';
+import { MAX_PRINTED_PER_FILE, formatDiagnostic, formatDiagnostics, sourceLine, spanAt } from '../src/diagnostics.js';
 import { parameterCount } from '../src/ir/pipeline.js';
 import { compileSource } from '../src/compile.js';
 
@@ -135,5 +135,26 @@ describe('source positions', () => {
     const start = Date.now();
     checkText(minimal(`model m by bob {\n  flatten\n${layers}\n}`));
     expect(Date.now() - start).toBeLessThan(5_000);
+  });
+});
+
+describe('diagnostics on hostile input', () => {
+  // `dense 3` and 2,000 '[' gave one error per bracket, each with the whole line: megabytes of stderr
+  test('at most 20 errors per file are printed, then a count of the rest', () => {
+    const r = checkText(minimal(`model m by bob {\n  dense 3 ${'['.repeat(2_000)}\n}`), 'p.ppvc');
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.length).toBeGreaterThan(1_000);
+    const lines = formatDiagnostics(r.diagnostics);
+    expect(lines).toHaveLength(MAX_PRINTED_PER_FILE + 1);
+    expect(lines.at(-1)).toBe(`... and ${errors.length - MAX_PRINTED_PER_FILE} more errors`);
+    expect(lines.join('\n').length).toBeLessThan(20_000);
+  });
+
+  test('a long source line is cut around the caret in the code frame', () => {
+    const file = { path: 'p.ppvc', text: `${'a'.repeat(500)}@${'b'.repeat(500)}\n` };
+    const [, frame, caret] = formatDiagnostic({ severity: 'error', message: 'x', span: spanAt(file, 500) }).split('\n');
+    expect(frame!.length).toBeLessThan(140);
+    expect(frame).toMatch(/^ {3}1 \| …a+@b+…$/);
+    expect(caret!.indexOf('^')).toBe(frame!.indexOf('@'));
   });
 });

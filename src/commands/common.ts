@@ -1,7 +1,7 @@
 // What every command shares: reading a source file, printing diagnostics, and checking a
 // pipeline (exit status 1 on a user's error, diagnostics as JSON with --json).
 import { existsSync, statSync } from 'node:fs';
-import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic, hasErrors } from '../diagnostics.js';
+import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostics, hasErrors } from '../diagnostics.js';
 import { checkSource, type BuildOptions } from '../compile.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { parseOptimizationSwitches } from '../passes/optimizations.js';
@@ -18,7 +18,7 @@ export function readText(path: string, what = 'a .ppvc file'): SourceFile {
 
 export function reportDiagnostics(diags: Diagnostic[], json: boolean): void {
   if (json) return;
-  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
+  for (const line of formatDiagnostics(diags)) process.stderr.write(line + '\n');
   const errors = diags.filter((d) => d.severity === 'error').length;
   if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
 }

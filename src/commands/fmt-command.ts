@@ -6,7 +6,7 @@
 // Registered in cli.ts with `.command(fmtCommand)`.
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic } from '../diagnostics.js';
+import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostics } from '../diagnostics.js';
 import { formatSource } from '../format/printer.js';
 import { readRegularFile, writeFileAtomic } from '../util/files.js';
 
@@ -27,7 +27,7 @@ function readSourceFile(path: string): SourceFile {
 }
 
 function reportDiagnostics(diags: Diagnostic[]): void {
-  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
+  for (const line of formatDiagnostics(diags)) process.stderr.write(line + '\n');
   const errors = diags.filter((d) => d.severity === 'error').length;
   if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
 }
