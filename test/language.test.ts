@@ -4,6 +4,11 @@ import { MAX_PRINTED_PER_FILE, formatDiagnostic, formatDiagnostics, sourceLine, 
 import { parameterCount } from '../src/ir/pipeline.js';
 import { compileSource } from '../src/compile.js';
 import { ppvcLexer } from '../src/syntax/tokens.js';
+import { readText } from '../src/commands/common.js';
+import { importModelFile } from '../src/import/keras-json.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 
 const compileExampleText = (text: string) => compileSource({ path: 't.ppvc', text }).artifacts!.program;
 
@@ -175,5 +180,28 @@ describe('the number token', () => {
     const start = Date.now();
     expect(kinds(`3${'0'.repeat(100_000)}\n`)).toEqual([`NumberLiteral:3${'0'.repeat(100_000)}`, 'Newline:\n']);
     expect(Date.now() - start).toBeLessThan(1_000);
+  });
+});
+
+describe('invisible and astral characters', () => {
+  const firstMessage = (text: string) => checkText(text).diagnostics[0]?.message;
+
+  test('an unexpected character is named by its code point when it prints as nothing', () => {
+    expect(firstMessage('pipeline p\u00a0\n')).toBe('unexpected character U+00A0 (no-break space)');
+    expect(firstMessage('pipeline p\u200b\n')).toBe('unexpected character U+200B (zero-width space)');
+    expect(firstMessage('pipeline p\ufeff\n')).toBe('unexpected character U+FEFF (byte order mark)');
+    expect(firstMessage('pipeline p@\n')).toBe("unexpected character '@'");
+    // one error for the whole surrogate pair, not half an emoji
+    const emoji = checkText('pipeline p\u{1F600}\n').diagnostics.filter((d) => d.message.startsWith('unexpected character'));
+    expect(emoji.map((d) => d.message)).toEqual(["unexpected character '\u{1F600}' (U+1F600)"]);
+  });
+
+  test('a byte order mark at the start of a .ppvc or Keras JSON file is skipped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ppvc-bom-'));
+    writeFileSync(join(dir, 'p.ppvc'), '\ufeff' + readFileSync('examples/tiny-2pc.ppvc', 'utf8'));
+    expect(readText(join(dir, 'p.ppvc')).text.startsWith('#')).toBe(true);
+    const keras = { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { units: 2, batch_input_shape: [null, 3] } }] } };
+    writeFileSync(join(dir, 'm.json'), '\ufeff' + JSON.stringify(keras));
+    expect(importModelFile(join(dir, 'm.json')).diagnostics.map((d) => d.message).join()).not.toMatch(/JSON/);
   });
 });

@@ -5,7 +5,7 @@ import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDi
 import { checkSource, type BuildOptions } from '../compile.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { parseOptimizationSwitches } from '../passes/optimizations.js';
-import { readRegularFile } from '../util/files.js';
+import { readRegularFile, withoutBom } from '../util/files.js';
 
 /** A text file; `what` says what was expected in the message for a directory. */
 export function readText(path: string, what = 'a .ppvc file'): SourceFile {
@@ -13,7 +13,7 @@ export function readText(path: string, what = 'a .ppvc file'): SourceFile {
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected ${what}`);
   const buf = readRegularFile(path);
   if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
-  return { path, text: buf.toString('utf8') };
+  return { path, text: withoutBom(buf.toString('utf8')) };
 }
 
 export function reportDiagnostics(diags: Diagnostic[], json: boolean): void {

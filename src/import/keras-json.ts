@@ -4,7 +4,7 @@
 // models, its weight shards); never throws: every problem is a Diagnostic.
 import type { Diagnostic } from '../diagnostics.js';
 import { UserError, hasErrors } from '../diagnostics.js';
-import { readRegularFile } from '../util/files.js';
+import { readTextFile } from '../util/files.js';
 import { type ImportResult, type ImportedLayer, type ImportedModel, countParams } from './imported-model.js';
 import { type KerasRoot, unwrapContainer } from './keras-container.js';
 import { buildGraph } from './keras-graph.js';
@@ -32,7 +32,7 @@ export function importModelFile(path: string): ImportResult {
   }
   let text: string;
   try {
-    text = readRegularFile(path).toString('utf8');
+    text = readTextFile(path);
   } catch (e) {
     if (e instanceof UserError) return { diagnostics: e.diagnostics };
     return { diagnostics: [fileError(path, `cannot read the model file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)] };

@@ -4,7 +4,7 @@
 // uint8/uint16 with an affine (min, scale) or as float16, and dequantized here.
 import { dirname, isAbsolute, join } from 'node:path';
 import { type Diagnostic, UserError } from '../diagnostics.js';
-import { readRegularFile } from '../util/files.js';
+import { readRegularFile, readTextFile } from '../util/files.js';
 import { type Json, type JsonObject, isArray, isObject, num, parseJson, show, str } from './json.js';
 import { fileError } from './messages.js';
 
@@ -35,7 +35,7 @@ export function loadTfjsWeights(modelJsonPath: string, json?: JsonObject): Weigh
   if (!model) {
     let text: string;
     try {
-      text = readRegularFile(modelJsonPath).toString('utf8');
+      text = readTextFile(modelJsonPath);
     } catch (e) {
       if (e instanceof UserError) return { diagnostics: e.diagnostics };
       return { diagnostics: [fileError(modelJsonPath, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)] };

@@ -95,3 +95,12 @@ export function readRegularFile(path: string): Buffer {
     closeSync(fd);
   }
 }
+
+/** The text of a file the user named, decoded as UTF-8 without a leading byte order mark (editors on Windows write one). */
+export function readTextFile(path: string): string {
+  return withoutBom(readRegularFile(path).toString('utf8'));
+}
+
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
