@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostic, printable } from './diagnostics.js';
+import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostics, printable } from './diagnostics.js';
 import { buildPipeline, commandsSummary } from './compile.js';
 import { OPTIMIZATION_NAMES } from './passes/optimizations.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
@@ -379,7 +379,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 main(hideBin(process.argv)).catch((e: unknown) => {
   if (e instanceof UserError) {
-    for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+    for (const line of formatDiagnostics(e.diagnostics)) process.stderr.write(line + '\n');
     process.exitCode = 1;
   } else if (e instanceof EnvironmentError) {
     process.stderr.write(printable(`error: ${e.message}\n`));

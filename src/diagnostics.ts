@@ -58,17 +58,55 @@ export class EnvironmentError extends Error {
   }
 }
 
+/** The offsets at which the lines of a text start: after "\n", after "\r\n", and after a lone "\r" (old Mac files). */
+function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+  }
+  return starts;
+}
+
+// Built once per source file: messages locate thousands of tokens, and a rescan from offset 0
+// for each made checking large files quadratic.
+const lineStartCache = new WeakMap<SourceFile, { text: string; starts: number[] }>();
+
+function lineStarts(file: SourceFile): number[] {
+  const cached = lineStartCache.get(file);
+  if (cached && cached.text === file.text) return cached.starts;
+  const starts = computeLineStarts(file.text);
+  lineStartCache.set(file, { text: file.text, starts });
+  return starts;
+}
+
+/** The 0-based index of the line holding `offset` (binary search in the line starts). */
+function lineIndexAt(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** Computes line and column of an offset. Lines and columns are 1-based. */
 export function spanAt(file: SourceFile, offset: number, length = 1): Span {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < file.text.length; i++) {
-    if (file.text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { file, offset, line, col: offset - lineStart + 1, length: Math.max(1, length) };
+  const starts = lineStarts(file);
+  // an offset past the end counts from the last line start within the text, as the old scan did
+  const index = lineIndexAt(starts, Math.min(offset, file.text.length));
+  return { file, offset, line: index + 1, col: offset - starts[index]! + 1, length: Math.max(1, length) };
+}
+
+/** The text of a 1-based line, without its line break. */
+export function sourceLine(file: SourceFile, line: number): string {
+  const starts = lineStarts(file);
+  const start = starts[line - 1];
+  if (start === undefined) return '';
+  const end = starts[line] ?? file.text.length;
+  return file.text.slice(start, end).replace(/\r?\n$|\r$/, '');
 }
 
 export function spanBetween(a: Span, b: Span): Span {
@@ -102,17 +140,55 @@ function formatRaw(d: Diagnostic): string {
   const where = d.span ? `${d.span.file.path}:${d.span.line}:${d.span.col}: ` : '';
   out.push(`${where}${d.severity}: ${d.message}`);
   if (d.span) {
-    const lines = d.span.file.text.split('\n');
-    const src = (lines[d.span.line - 1] ?? '').replace(/\r$/, '');
+    const frame = frameWindow(sourceLine(d.span.file, d.span.line), d.span.col - 1);
     const gutter = String(d.span.line).padStart(4);
-    out.push(`${gutter} | ${src}`);
-    const caretLen = Math.max(1, Math.min(d.span.length, src.length - d.span.col + 1));
-    out.push(`${' '.repeat(gutter.length)} | ${' '.repeat(d.span.col - 1)}${'^'.repeat(caretLen)}`);
+    out.push(`${gutter} | ${frame.text}`);
+    const caretLen = Math.max(1, Math.min(d.span.length, frame.text.length - frame.caret));
+    out.push(`${' '.repeat(gutter.length)} | ${' '.repeat(frame.caret)}${'^'.repeat(caretLen)}`);
   }
   if (d.expected !== undefined) out.push(`     = expected: ${d.expected}`);
   if (d.found !== undefined) out.push(`     = found:    ${d.found}`);
   for (const h of d.hints ?? []) out.push(`     = help: ${h}`);
   return out.join('\n');
+}
+
+/** The widest source line a code frame shows; a longer one is cut around the column, with … marks. */
+const FRAME_WIDTH = 120;
+
+/** The part of a source line a code frame shows, and where the caret (0-based column `col`) falls in it. */
+function frameWindow(line: string, col: number): { text: string; caret: number } {
+  if (line.length <= FRAME_WIDTH) return { text: line, caret: col };
+  // a third of the window before the column, so the caret's context on both sides is visible
+  const start = Math.max(0, Math.min(col - Math.floor(FRAME_WIDTH / 3), line.length - FRAME_WIDTH));
+  const end = start + FRAME_WIDTH;
+  const before = start > 0 ? '…' : '';
+  const after = end < line.length ? '…' : '';
+  return { text: before + line.slice(start, end) + after, caret: col - start + before.length };
+}
+
+/** How many errors (and, separately, warnings) of one file are printed; the rest are counted. */
+export const MAX_PRINTED_PER_FILE = 20;
+
+/**
+ * Diagnostics rendered for the terminal, at most MAX_PRINTED_PER_FILE errors and as many
+ * warnings per file, then "... and N more errors": a file of 16,000 errors printed 387 MB.
+ */
+export function formatDiagnostics(ds: Diagnostic[], limit = MAX_PRINTED_PER_FILE): string[] {
+  const shown = new Map<string, number>();
+  const omitted = new Map<Severity, number>();
+  const out: string[] = [];
+  for (const d of ds) {
+    const key = `${d.severity}\0${d.span?.file.path ?? ''}`;
+    const n = shown.get(key) ?? 0;
+    if (n >= limit) {
+      omitted.set(d.severity, (omitted.get(d.severity) ?? 0) + 1);
+      continue;
+    }
+    shown.set(key, n + 1);
+    out.push(formatDiagnostic(d));
+  }
+  for (const [severity, n] of omitted) out.push(`... and ${n} more ${severity}${n === 1 ? '' : 's'}`);
+  return out;
 }
 
 export function diagnosticToJson(d: Diagnostic): Record<string, unknown> {

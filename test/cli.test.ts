@@ -73,6 +73,19 @@ test('a binary file is refused clearly', () => {
   expect(r.stderr).toContain('is not a text file');
 });
 
+// A device never ends and a FIFO blocks: each would hang the command (fuzzing found /dev/zero).
+test('a file that is not a regular file is refused, not read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  execFileSync('mkfifo', [join(dir, 'fifo.ppvc')]);
+  const pipeline = 'pipeline p\nparty a = 0\nparty b = 1\nvideo v: [2, 4, 4, 1] from a\nselect 1 frames by b\nmodel m by b from "/dev/zero"\n';
+  writeFileSync(join(dir, 'm.ppvc'), pipeline);
+  for (const args of [['check', '/dev/zero'], ['fmt', '/dev/zero'], ['import', '/dev/zero'], ['check', join(dir, 'fifo.ppvc')], ['check', join(dir, 'm.ppvc')]]) {
+    const r = spawnSync('node', [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
+    expect([args, r.status]).toEqual([args, 1]);
+    expect(r.stderr).toMatch(/(\/dev\/zero|fifo\.ppvc): not a regular file/);
+  }
+});
+
 test('an MP-SPDZ tree without the helpers gets instructions, exit 2', () => {
   const fake = mkdtempSync(join(tmpdir(), 'ppvc-fake-mp-'));
   execFileSync('mkdir', ['-p', join(fake, 'Compiler')]);

@@ -1,8 +1,14 @@
 // The language front end: parsing, checking, shapes, defaults and diagnostics.
 import { checkText, compileExample, exampleFiles } from './helpers.js';
-import { formatDiagnostic } from '../src/diagnostics.js';
+import { MAX_PRINTED_PER_FILE, formatDiagnostic, formatDiagnostics, sourceLine, spanAt } from '../src/diagnostics.js';
 import { parameterCount } from '../src/ir/pipeline.js';
 import { compileSource } from '../src/compile.js';
+import { ppvcLexer } from '../src/syntax/tokens.js';
+import { readText } from '../src/commands/common.js';
+import { importModelFile } from '../src/import/keras-json.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 
 const compileExampleText = (text: string) => compileSource({ path: 't.ppvc', text }).artifacts!.program;
 
@@ -118,4 +124,84 @@ test('diagnostics show file:line:col, the line, a caret, expected and found', ()
       '     = found:    9x9',
     ].join('\n'),
   );
+});
+
+describe('source positions', () => {
+  test('line and column after LF, CRLF and a lone CR', () => {
+    const file = { path: 'p.ppvc', text: 'ab\ncd\r\nef\rgh' };
+    const at = (offset: number) => [spanAt(file, offset).line, spanAt(file, offset).col];
+    expect([0, 2, 3, 5, 7, 9, 10, 11, 40].map(at)).toEqual([[1, 1], [1, 3], [2, 1], [2, 3], [3, 1], [3, 3], [4, 1], [4, 2], [4, 31]]);
+    expect(sourceLine(file, 2)).toBe('cd');
+    expect(sourceLine(file, 3)).toBe('ef');
+  });
+
+  // each position was found by rescanning from offset 0: 16,000 layers took 12 s
+  test('a model block of 16,000 layers checks in linear time', () => {
+    const layers = Array.from({ length: 16_000 }, () => '  dense 3').join('\n');
+    const start = Date.now();
+    checkText(minimal(`model m by bob {\n  flatten\n${layers}\n}`));
+    expect(Date.now() - start).toBeLessThan(5_000);
+  });
+});
+
+describe('diagnostics on hostile input', () => {
+  // `dense 3` and 2,000 '[' gave one error per bracket, each with the whole line: megabytes of stderr
+  test('at most 20 errors per file are printed, then a count of the rest', () => {
+    const r = checkText(minimal(`model m by bob {\n  dense 3 ${'['.repeat(2_000)}\n}`), 'p.ppvc');
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.length).toBeGreaterThan(1_000);
+    const lines = formatDiagnostics(r.diagnostics);
+    expect(lines).toHaveLength(MAX_PRINTED_PER_FILE + 1);
+    expect(lines.at(-1)).toBe(`... and ${errors.length - MAX_PRINTED_PER_FILE} more errors`);
+    expect(lines.join('\n').length).toBeLessThan(20_000);
+  });
+
+  test('a long source line is cut around the caret in the code frame', () => {
+    const file = { path: 'p.ppvc', text: `${'a'.repeat(500)}@${'b'.repeat(500)}\n` };
+    const [, frame, caret] = formatDiagnostic({ severity: 'error', message: 'x', span: spanAt(file, 500) }).split('\n');
+    expect(frame!.length).toBeLessThan(140);
+    expect(frame).toMatch(/^ {3}1 \| …a+@b+…$/);
+    expect(caret!.indexOf('^')).toBe(frame!.indexOf('@'));
+  });
+});
+
+describe('the number token', () => {
+  const kinds = (text: string) => ppvcLexer.tokenize(text).tokens.map((t) => `${t.tokenType.name}:${t.image}`);
+
+  test('scientific notation is a number, a number glued to letters one word', () => {
+    expect(kinds('1e5 1.5e-3 2.E+4 3pc 1e5x 1.5e3_ 1.2.3e5 5x5a')).toEqual([
+      'NumberLiteral:1e5', 'NumberLiteral:1.5e-3', 'NumberLiteral:2.E+4', 'GluedWord:3pc', 'GluedWord:1e5x',
+      'GluedWord:1.5e3_', 'GluedWord:1.2.3e5', 'GluedWord:5x5a',
+    ]);
+  });
+
+  // the GluedWord lookahead backtracked quadratically: 100,000 digits took 30 s
+  test('a run of 100,000 digits lexes in linear time', () => {
+    const start = Date.now();
+    expect(kinds(`3${'0'.repeat(100_000)}\n`)).toEqual([`NumberLiteral:3${'0'.repeat(100_000)}`, 'Newline:\n']);
+    expect(Date.now() - start).toBeLessThan(1_000);
+  });
+});
+
+describe('invisible and astral characters', () => {
+  const firstMessage = (text: string) => checkText(text).diagnostics[0]?.message;
+
+  test('an unexpected character is named by its code point when it prints as nothing', () => {
+    expect(firstMessage('pipeline p\u00a0\n')).toBe('unexpected character U+00A0 (no-break space)');
+    expect(firstMessage('pipeline p\u200b\n')).toBe('unexpected character U+200B (zero-width space)');
+    expect(firstMessage('pipeline p\ufeff\n')).toBe('unexpected character U+FEFF (byte order mark)');
+    expect(firstMessage('pipeline p@\n')).toBe("unexpected character '@'");
+    // one error for the whole surrogate pair, not half an emoji
+    const emoji = checkText('pipeline p\u{1F600}\n').diagnostics.filter((d) => d.message.startsWith('unexpected character'));
+    expect(emoji.map((d) => d.message)).toEqual(["unexpected character '\u{1F600}' (U+1F600)"]);
+  });
+
+  test('a byte order mark at the start of a .ppvc or Keras JSON file is skipped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ppvc-bom-'));
+    writeFileSync(join(dir, 'p.ppvc'), '\ufeff' + readFileSync('examples/tiny-2pc.ppvc', 'utf8'));
+    expect(readText(join(dir, 'p.ppvc')).text.startsWith('#')).toBe(true);
+    const keras = { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { units: 2, batch_input_shape: [null, 3] } }] } };
+    writeFileSync(join(dir, 'm.json'), '\ufeff' + JSON.stringify(keras));
+    expect(importModelFile(join(dir, 'm.json')).diagnostics.map((d) => d.message).join()).not.toMatch(/JSON/);
+  });
 });

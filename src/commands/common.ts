@@ -1,10 +1,11 @@
 // What every command shares: reading a source file, printing diagnostics, and checking a
 // pipeline (exit status 1 on a user's error, diagnostics as JSON with --json).
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic, hasErrors } from '../diagnostics.js';
+import { existsSync, statSync } from 'node:fs';
+import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostics, hasErrors } from '../diagnostics.js';
 import { checkSource, type BuildOptions } from '../compile.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { parseOptimizationSwitches } from '../passes/optimizations.js';
+import { readRegularFile, withoutBom } from '../util/files.js';
 import { resolveModelPath } from '../import/model-file.js';
 
 /** The files a checked pipeline was read from: the .ppvc and its model file, if any. */
@@ -16,14 +17,14 @@ export function pipelineFiles(p: Pipeline): string[] {
 export function readText(path: string, what = 'a .ppvc file'): SourceFile {
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected ${what}`);
-  const buf = readFileSync(path);
+  const buf = readRegularFile(path);
   if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
-  return { path, text: buf.toString('utf8') };
+  return { path, text: withoutBom(buf.toString('utf8')) };
 }
 
 export function reportDiagnostics(diags: Diagnostic[], json: boolean): void {
   if (json) return;
-  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
+  for (const line of formatDiagnostics(diags)) process.stderr.write(line + '\n');
   const errors = diags.filter((d) => d.severity === 'error').length;
   if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
 }

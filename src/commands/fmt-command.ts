@@ -6,9 +6,9 @@
 // Registered in cli.ts with `.command(fmtCommand)`.
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostic } from '../diagnostics.js';
+import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostics } from '../diagnostics.js';
 import { formatSource } from '../format/printer.js';
-import { writeFileAtomic } from '../util/files.js';
+import { readRegularFile, withoutBom, writeFileAtomic } from '../util/files.js';
 
 export interface FmtArgs {
   files?: string[];
@@ -21,13 +21,13 @@ export interface FmtArgs {
 function readSourceFile(path: string): SourceFile {
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected a .ppvc file`);
-  const buf = readFileSync(path);
+  const buf = readRegularFile(path);
   if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);
-  return { path, text: buf.toString('utf8') };
+  return { path, text: withoutBom(buf.toString('utf8')) };
 }
 
 function reportDiagnostics(diags: Diagnostic[]): void {
-  for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
+  for (const line of formatDiagnostics(diags)) process.stderr.write(line + '\n');
   const errors = diags.filter((d) => d.severity === 'error').length;
   if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? '' : 's'} found\n`);
 }
@@ -53,7 +53,7 @@ export const fmtCommand: CommandModule<object, FmtArgs> = {
       throw new UserError(`fmt prints the formatted text of one file; for ${files.length} files pass --check or --write`);
     }
     // every path is valid before anything is written
-    const sources = a.stdin ? [{ path: '<stdin>', text: readFileSync(0, 'utf8') }] : files.map(readSourceFile);
+    const sources = a.stdin ? [{ path: '<stdin>', text: withoutBom(readFileSync(0, 'utf8')) }] : files.map(readSourceFile);
     const results: { file: string; ok: boolean; changed?: boolean; text?: string; diagnostics?: Diagnostic[] }[] = [];
     for (const src of sources) {
       const r = formatSource(src);

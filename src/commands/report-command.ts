@@ -4,10 +4,10 @@
 // terminal, and a self-contained SVG chart or HTML page. Runs of the same pipeline under other
 // protocols or program styles are shown side by side. Registered in cli.ts with
 // `.command(reportCommand)`.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
-import { writeFileAtomic } from '../util/files.js';
+import { readRegularFile, writeFileAtomic } from '../util/files.js';
 import { buildReports, parseResultsJsonl, type PipelineReport } from '../report/model.js';
 import { renderTables } from '../report/table.js';
 import { renderSvg } from '../report/svg.js';
@@ -27,7 +27,7 @@ export function readResults(paths: string[]): ResultRecord[] {
   for (const path of paths) {
     if (!existsSync(path)) throw new UserError(`${path}: no such file`);
     if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected JSON lines of 'ppvc-dsl run --results FILE'`);
-    records.push(...parseResultsJsonl(readFileSync(path, 'utf8'), path));
+    records.push(...parseResultsJsonl(readRegularFile(path).toString('utf8'), path));
   }
   return records;
 }

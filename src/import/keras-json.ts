@@ -2,9 +2,9 @@
 // TF.js layers / graph model.json) -> the normalized graph of imported-model.ts, checked
 // against what ppvc-dsl can compile. Pure apart from reading the file (and, for TF.js graph
 // models, its weight shards); never throws: every problem is a Diagnostic.
-import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics.js';
-import { hasErrors } from '../diagnostics.js';
+import { UserError, hasErrors } from '../diagnostics.js';
+import { readTextFile } from '../util/files.js';
 import { type ImportResult, type ImportedLayer, type ImportedModel, countParams } from './imported-model.js';
 import { type KerasRoot, unwrapContainer } from './keras-container.js';
 import { buildGraph } from './keras-graph.js';
@@ -32,8 +32,9 @@ export function importModelFile(path: string): ImportResult {
   }
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFile(path);
   } catch (e) {
+    if (e instanceof UserError) return { diagnostics: e.diagnostics };
     return { diagnostics: [fileError(path, `cannot read the model file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)] };
   }
   return guarded(path, () => importText(text, path, true));

@@ -4,8 +4,8 @@
 // map to one layer; Const nodes become parameters (named by `source` for the weight
 // reader), Identity nodes are dropped. Integer constants that steer shapes (Mean's axes,
 // Reshape's shape, Pad's paddings) live in the weight shards, which are read for that.
-import { readFileSync } from 'node:fs';
-import { type Diagnostic, hasErrors, warningAt } from '../diagnostics.js';
+import { type Diagnostic, UserError, hasErrors, warningAt } from '../diagnostics.js';
+import { readTextFile } from '../util/files.js';
 import { type ImportResult, type ImportedLayer, type ImportedOp, type LayerConfig, type ImportedModel, countParams } from './imported-model.js';
 import { type Json, type JsonObject, isArray, isObject, num, show, str } from './json.js';
 import { fileError, layerError } from './messages.js';
@@ -35,9 +35,10 @@ export function importTfjsGraphFile(path: string, json?: JsonObject): ImportResu
   let model: JsonObject | undefined = json;
   if (!model) {
     try {
-      const parsed = JSON.parse(readFileSync(path, 'utf8')) as Json;
+      const parsed = JSON.parse(readTextFile(path)) as Json;
       model = isObject(parsed) ? parsed : undefined;
     } catch (e) {
+      if (e instanceof UserError) return { diagnostics: e.diagnostics };
       return { diagnostics: [fileError(path, `cannot read the graph model: ${e instanceof Error ? e.message : String(e)}`)] };
     }
   }

@@ -2,9 +2,9 @@
 // each group's shards, concatenated, hold its weights back to back in manifest order,
 // little-endian. Quantized weights (tensorflowjs_converter --quantize_*) are stored as
 // uint8/uint16 with an affine (min, scale) or as float16, and dequantized here.
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { type Diagnostic, UserError } from '../diagnostics.js';
+import { readRegularFile, readTextFile } from '../util/files.js';
 import { type Json, type JsonObject, isArray, isObject, num, parseJson, show, str } from './json.js';
 import { fileError } from './messages.js';
 
@@ -37,8 +37,9 @@ export function loadTfjsWeights(modelJsonPath: string, json?: JsonObject): Weigh
   if (!model) {
     let text: string;
     try {
-      text = readFileSync(modelJsonPath, 'utf8');
+      text = readTextFile(modelJsonPath);
     } catch (e) {
+      if (e instanceof UserError) return { diagnostics: e.diagnostics };
       return { diagnostics: [fileError(modelJsonPath, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)] };
     }
     const parsed = parseJson(text);
@@ -50,7 +51,7 @@ export function loadTfjsWeights(modelJsonPath: string, json?: JsonObject): Weigh
   const files: string[] = [];
   const read = (p: string) => {
     files.push(join(dir, p));
-    return readFileSync(join(dir, p));
+    return readRegularFile(join(dir, p));
   };
   return { ...decodeWeights(model['weightsManifest'], read, modelJsonPath), files };
 }
@@ -73,6 +74,7 @@ export function decodeWeights(manifest: Json | undefined, readShard: (path: stri
       try {
         shards.push(readShard(p));
       } catch (e) {
+        if (e instanceof UserError) return fail(`weight shard ${e.message}`);
         return fail(`cannot read weight shard '${p}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
     }

@@ -3,8 +3,8 @@
 // gives float32 for the reference evaluator. Same accepted syntax and error messages as
 // readValues, but a single pass over the bytes (an input file of a 1.5M-parameter model reads in
 // a fraction of a second).
-import { readFileSync } from 'node:fs';
 import { UserError } from '../diagnostics.js';
+import { readRegularFile } from '../util/files.js';
 
 const CH_0 = 48;
 const CH_9 = 57;
@@ -20,8 +20,9 @@ const CH_NL = 10;
 export function readValues64(path: string): Float64Array {
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = readRegularFile(path);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   return parseValues64(buf, path);

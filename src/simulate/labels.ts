@@ -1,8 +1,8 @@
 // Ground-truth labels for batch simulation: a CSV file (video,label) or a rule on file names
 // (`prefix`: the label is the file name up to the first '-'), class names from --classes.
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../diagnostics.js';
+import { readRegularFile } from '../util/files.js';
 import { stem } from './inputs.js';
 
 /** Parses --classes a,b,c; the count must match the pipeline's classes. */
@@ -70,8 +70,9 @@ export function makeLabeller(source: LabelSource, classes: number, names: string
   }
   let text: string;
   try {
-    text = readFileSync(source.path, 'utf8');
+    text = readRegularFile(source.path).toString('utf8');
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${source.path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   const table = new Map<string, string>();

@@ -38,6 +38,28 @@ function describeToken(t: IToken): string {
   return `'${t.image}'`;
 }
 
+// Characters that print as nothing or as a plain space, named so that the message says what is there.
+const invisibleNames: Record<number, string> = {
+  0x00a0: 'no-break space',
+  0x200b: 'zero-width space',
+  0x200c: 'zero-width non-joiner',
+  0x200d: 'zero-width joiner',
+  0x2028: 'line separator',
+  0x2029: 'paragraph separator',
+  0x2060: 'word joiner',
+  0xfeff: 'byte order mark',
+};
+
+/** A character for a message: quoted if visible, else its code point (U+00A0), named if known. */
+function describeChar(c: string): string {
+  const cp = c.codePointAt(0)!;
+  const code = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (invisibleNames[cp]) return `${code} (${invisibleNames[cp]})`;
+  // letters, digits, punctuation and symbols show themselves; spaces, controls, format characters and lone surrogates do not
+  if (!/^[\p{L}\p{N}\p{P}\p{S}\p{M}]$/u.test(c)) return code;
+  return cp < 0x80 ? `'${c}'` : `'${c}' (${code})`;
+}
+
 function tokenSpan(file: SourceFile, t: IToken): Span {
   if (t.tokenType.name === 'EOF' || Number.isNaN(t.startOffset)) {
     return spanAt(file, Math.max(0, file.text.length - 1));
@@ -61,9 +83,8 @@ export function parseSource(file: SourceFile): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const lexed = ppvcLexer.tokenize(file.text);
   for (const e of lexed.errors) {
-    const ch = file.text.slice(e.offset, e.offset + e.length);
     diagnostics.push(
-      errorAt(spanAt(file, e.offset, e.length), `unexpected character '${ch.slice(0, 1)}'`, {
+      errorAt(spanAt(file, e.offset, e.length), `unexpected character ${describeChar(String.fromCodePoint(file.text.codePointAt(e.offset)!))}`, {
         expected: 'a name, a number, a size such as 5x5, a quoted string, or one of = : , [ ] { } ( ) ;',
       }),
     );

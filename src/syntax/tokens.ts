@@ -13,8 +13,10 @@ export const Dims = createToken({ name: 'Dims', pattern: /\d+(?:x\d+)+(?![A-Za-z
 /** A number glued to letters (`3pc`, `5x5a`): one word, so that messages quote it whole. */
 export const GluedWord = createToken({
   name: 'GluedWord',
-  // not a number in scientific notation (1e-3)
-  pattern: /(?!(?:\d+\.?\d*)[eE][-+]?\d+(?![A-Za-z0-9_]))\d[\d.]*[A-Za-z_][A-Za-z0-9_-]*/,
+  // not a number in scientific notation (1e-3). The lookahead's mantissa is `\d+(?:\.\d*)?`, not
+  // the equivalent `\d+\.?\d*`: that one splits a digit run two ways and backtracks quadratically
+  // (100,000 digits took 30 s).
+  pattern: /(?!\d+(?:\.\d*)?[eE][-+]?\d+(?![A-Za-z0-9_]))\d[\d.]*[A-Za-z_][A-Za-z0-9_-]*/,
 });
 export const NumberLiteral = createToken({
   name: 'NumberLiteral',

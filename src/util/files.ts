@@ -1,6 +1,6 @@
 // Atomic file output: a file is written to a temporary name and renamed into place, so an
 // interrupted or failed command never leaves a half-written artifact behind.
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../diagnostics.js';
 
@@ -102,4 +102,31 @@ export function refuseInputAsOutput(outputs: string | string[], out: string, inp
     if (o !== out) throw new UserError(`${option} ${out}: writing ${o} would overwrite the input file ${hit[0]}; choose another path`);
     throw new UserError(`${option} ${out} is the input file ${hit[0]}; choose another path`);
   }
+}
+
+/**
+ * Reads a file the user named. Only a regular file: a device (/dev/zero) never ends and a FIFO
+ * blocks, so they fail as "PATH: not a regular file". A directory fails as fs does (EISDIR);
+ * other fs errors pass through for the caller's own message.
+ */
+export function readRegularFile(path: string): Buffer {
+  // O_NONBLOCK: opening a FIFO without a writer would wait forever before fstat could tell
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read`), { code: 'EISDIR' });
+    if (!st.isFile()) throw new UserError(`${path}: not a regular file`);
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The text of a file the user named, decoded as UTF-8 without a leading byte order mark (editors on Windows write one). */
+export function readTextFile(path: string): string {
+  return withoutBom(readRegularFile(path).toString('utf8'));
+}
+
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
