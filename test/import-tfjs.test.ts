@@ -3,7 +3,7 @@
 // imported graph computes what TF.js's own GraphModel computes. Also: the channels-first ->
 // channels-last conversion computes what tfjs-layers computes on the channels_first model.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -222,10 +222,12 @@ describe('TF.js weight shards', () => {
     }, 'm.json');
     expect(missing.diagnostics[0]!.message).toMatch(/cannot read weight shard 'nope.bin': ENOENT/);
     expect(() => readTfjsWeights(join(ROOT, 'no-such-model.json'))).toThrow(/ENOENT/);
-    // a device as a shard would be read forever
+    // a device as a shard would be read forever (reached through a link beside model.json:
+    // an absolute shard path is refused before anything is read)
     const dir = mkdtempSync(join(tmpdir(), 'ppvc-shard-'));
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ weightsManifest: [{ paths: ['/dev/zero'], weights: [] }] }));
-    expect(() => readTfjsWeights(join(dir, 'model.json'))).toThrow('/dev/zero: not a regular file');
+    symlinkSync('/dev/zero', join(dir, 'zero.bin'));
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ weightsManifest: [{ paths: ['zero.bin'], weights: [] }] }));
+    expect(() => readTfjsWeights(join(dir, 'model.json'))).toThrow('zero.bin: not a regular file');
   });
 
   test('shards longer than the manifest, and shard paths outside the model directory, are errors', () => {
