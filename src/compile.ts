@@ -6,7 +6,7 @@ import { checkPipeline } from './check/check.js';
 import { checkResources } from './check/resources.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
-import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, skipUnread, type InputPlan } from './passes/index.js';
+import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, skipUnread, type InputPlan, type MpcLayer } from './passes/index.js';
 import { resolveOptimizations, type OptimizationSet } from './passes/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
@@ -64,12 +64,18 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
   return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
 }
 
-/** The artifacts of a checked pipeline, with the optimisations checkSource chose (target.optimizations). */
-export function buildPipeline(pipeline: Pipeline): BuildArtifacts {
+/** The program's layer objects: the IR lowered, then the passes on the lowered graph that the optimisations switch on. */
+export function programLayers(pipeline: Pipeline): MpcLayer[] {
   const optimizations = pipeline.target.optimizations;
   const lowered = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: optimizations['vector-layers'] });
   const commuted = optimizations['relu-maxpool'] ? reluAfterMaxpool(lowered) : lowered;
-  const layers = optimizations['skip-unread'] ? skipUnread(commuted) : commuted;
+  return optimizations['skip-unread'] ? skipUnread(commuted) : commuted;
+}
+
+/** The artifacts of a checked pipeline, with the optimisations checkSource chose (target.optimizations). */
+export function buildPipeline(pipeline: Pipeline): BuildArtifacts {
+  const optimizations = pipeline.target.optimizations;
+  const layers = programLayers(pipeline);
   const inputs = planInputs(pipeline);
   const { code, helpers } = emitProgram(pipeline, layers, inputs, optimizations);
   const mlPatch = renderMlPatch(helpers);

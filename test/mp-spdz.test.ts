@@ -130,7 +130,7 @@ describeMp('MP-SPDZ end to end', () => {
     }
   });
 
-  test('skip-unread and relu-maxpool keep every value: summed logits identical with and without them (emulate, nearest rounding), within fixed-point tolerance of the reference; the default program under replicated-ring reveals the same label', async () => {
+  test('skip-unread and relu-maxpool keep every value: summed logits identical as printed with and without them (emulate, nearest rounding), within fixed-point tolerance of the reference; the default program under replicated-ring reveals the same label', async () => {
     const fixture = 'test/fixtures/unread-edges.ppvc';
     const emulated = { path: fixture, text: source(fixture).text.replace('protocol replicated-ring', 'protocol emulate  trunc nearest') };
     const sums: string[] = [];

@@ -10,8 +10,6 @@ import type { InputPlan } from '../src/passes/plan-inputs.js';
 import { simulate } from '../src/simulate/simulate.js';
 import {
   fpDiv,
-  kerasPadding,
-  mpSpdzConvPadding,
   roundHalfEven,
   simulateFixed,
   suggestPrecision,
@@ -19,6 +17,7 @@ import {
   Truncator,
   type LayerRange,
 } from '../src/simulate/fixed-point.js';
+import { kerasPadding, mpSpdzConvPadding } from '../src/ir/shapes.js';
 import { looksLikeValues, parseValues64 } from '../src/inputs/read-values.js';
 import { UserError } from '../src/diagnostics.js';
 

@@ -406,11 +406,6 @@ function mulTrunc(a: Float64Array, b: (i: number) => number, maxB: number, fx: T
 }
 
 // ---------------------------------------------------------------------------------------------
-// padding as the generated program computes it
-
-export { mpSpdzConvPadding, kerasPadding } from '../ir/shapes.js';
-
-// ---------------------------------------------------------------------------------------------
 // FPDiv (library.FPDiv of MP-SPDZ 0.4.2), on BigInt
 
 /** MP-SPDZ's secret fixed-point division a / b (both integer representations with f bits), emulated operation by operation. */
