@@ -159,6 +159,8 @@ async function main(argv: string[]): Promise<void> {
           .option('timeout', { type: 'number', default: 3600, describe: 'seconds before the parties are stopped' })
           .options(styleOptions),
       async (a) => {
+        // option errors first: they need nothing installed
+        if (!(a.timeout > 0)) throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds`);
         const { mpSpdzDirFrom, locateMpSpdz } = await import('./backend/mp-spdz.js');
         const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined);
         if (!mpDir) {
@@ -168,7 +170,6 @@ async function main(argv: string[]): Promise<void> {
         }
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
-        if (!(a.timeout > 0)) throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds`);
         const mp = locateMpSpdz(mpDir);
         const artifacts = buildPipeline(r.pipeline);
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));

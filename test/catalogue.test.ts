@@ -185,6 +185,7 @@ const CASES: Case[] = [
   { name: 'pipeline: empty file', args: 'build p.ppvc -o $OUT', setup: file('p.ppvc', ''), status: 1, message: "p.ppvc:1:1: error: syntax error in the 'pipeline NAME' header: unexpected end of file" },
   { name: 'pipeline: syntax error (missing colon)', args: 'build p.ppvc -o $OUT', setup: ppvc((s) => s.replace('video clip:', 'video clip')), status: 1, message: /p\.ppvc:8:\d+: error: / },
   { name: 'pipeline: kernel larger than the frame', args: 'build p.ppvc -o $OUT', setup: ppvc((s) => s.replace('kernel 3x3', 'kernel 5x5')), status: 1, message: 'p.ppvc:12:3: error: conv2d: the 5x5 kernel does not fit its 4x4 input' },
+  { name: 'pipeline: a dense kernel too large names its parameters', args: 'check p.ppvc', setup: ppvc((s) => s.replace('flatten\n', 'flatten\n  dense 100000\n  dense 30000\n')), status: 1, message: "layer 'dense_2' is too large: 3,000,030,000 parameters (kernel [100000, 30000], bias [30000])" },
   { name: 'pipeline: video too large', args: 'check p.ppvc', setup: ppvc((s) => s.replace('[4, 4, 4, 1]', '[100000, 1000, 1000, 3]')), status: 1, message: 'the video is too large' },
   { name: "pipeline: unknown protocol '3pc' named as written", args: 'build p.ppvc -o $OUT', setup: ppvc((s) => s.replace('protocol replicated-ring', 'protocol 3pc')), status: 1, message: [/p\.ppvc:21:27: error: .*'3pc'/] },
   { name: 'pipeline: model file missing', args: 'build p.ppvc -o $OUT', setup: fromFile('nosuch.json'), status: 1, message: [/p\.ppvc:\d+:\d+: error: /, 'nosuch.json: cannot read the model file: ENOENT'] },
@@ -220,6 +221,7 @@ const CASES: Case[] = [
   { name: 'weights: a weight beyond the fixed-point range', args: 'export-weights p.ppvc -o $OUT', setup: tfjs({ values: (v) => (v[5] = 1e6) }), status: 1, message: [/1000000|1e\+?6/, 'out of range'] },
 
   // input files (checked by run before anything runs; the fake party binary would die)
+  { name: 'input: a file for a party that provides none', args: `run p.ppvc --mp-spdz $MP -o $OUT ${GOOD_INPUTS} --input carol=c.txt`, setup: [tree(), ppvc((s) => s.replace('party bob   = 1', 'party carol = 2\nparty bob   = 1')), file('c.txt', '1\n')], status: 1, message: 'c.txt: party 2 (carol) provides no input to tiny; leave its file out', leaves: 'nothing' },
   { name: 'input: video one value short', args: `${RUN} --video-input v.txt --model-input $MODEL`, setup: [tree(), lines('v.txt', 'tiny-video.txt', (l) => l.slice(0, 63))], status: 1, message: ['v.txt: 63 values, but party 0 (alice) must provide 64', 'video [4,4,4,1]'] },
   { name: 'input: video one value too many', args: `${RUN} --video-input v.txt --model-input $MODEL`, setup: [tree(), lines('v.txt', 'tiny-video.txt', (l) => [...l, '0.5'])], status: 1, message: 'v.txt: 65 values, but party 0 (alice) must provide 64' },
   { name: 'input: empty video file', args: `${RUN} --video-input v.txt --model-input $MODEL`, setup: [tree(), file('v.txt', '')], status: 1, message: 'v.txt: 0 values, but party 0 (alice) must provide 64' },
@@ -256,7 +258,8 @@ const CASES: Case[] = [
   { name: 'options: -o given twice', args: 'build $TINY -o a -o b', status: 1, message: /--out.*more than once/ },
   { name: 'options: -o without a value', args: 'build $TINY -o', status: 1, message: /--out\b.*(a value|empty)/ },
   { name: 'options: bad --frames spec', args: 'random-weights $TINY --frames bogus -o $OUT', status: 1, message: "--frames bogus: expected 'even', 'every:K' or a list such as 0,15,30" },
-  { name: 'options: --frames with too few frames', args: 'random-weights $TINY --frames 0 -o $OUT', status: 1, message: '--frames 0: gives 1 frames below 4; the pipeline selects 2' },
+  { name: 'options: --frames with too few frames', args: 'random-weights $TINY --frames 0 -o $OUT', status: 1, message: '--frames 0: gives 1 frame below 4; the pipeline selects 2' },
+  { name: 'options: --frames lists a frame twice', args: 'random-weights $TINY --frames 1,1 -o $OUT', status: 1, message: '--frames 1,1: frame 1 is listed twice; a selection picks 2 different frames' },
   { name: 'options: --frames beyond the video names the frame', args: 'random-weights $TINY --frames 0,7 -o $OUT', status: 1, message: ['--frames 0,7', /frame 7\b/] },
   { name: 'options: --frames every:0', args: 'export-weights p.ppvc --frames every:0 -o $OUT', setup: tfjs(), status: 1, message: '--frames every:0' },
   { name: 'options: --seed abc', args: 'random-weights $TINY --seed abc -o $OUT', status: 1, message: /--seed\b.*\b(abc|a number|a whole number|an integer)\b/ },
@@ -281,6 +284,7 @@ const CASES: Case[] = [
   { name: 'simulate: video input one value short', requires: 'simulate', args: 'simulate $TINY --video v.txt --weights $MODEL', setup: lines('v.txt', 'tiny-video.txt', (l) => l.slice(0, 63)), status: 1, message: "v.txt: 63 values, but video 'clip' [4, 4, 4, 1] has 64" },
   { name: 'simulate: a word in the video input file', requires: 'simulate', args: 'simulate $TINY --video v.txt --weights $MODEL', setup: lines('v.txt', 'tiny-video.txt', { 5: 'abc' }), status: 1, message: "v.txt: element 4 (line 5) is not a number: 'abc'" },
   { name: 'simulate: empty video input file', requires: 'simulate', args: 'simulate $TINY --video v.txt --weights $MODEL', setup: file('v.txt', ''), status: 1, message: /v\.txt: 0 values/ },
+  { name: 'simulate: a file for a party that provides none', requires: 'simulate', args: 'simulate p.ppvc --video $VIDEO --weights $MODEL --input carol=c.txt', setup: [ppvc((s) => s.replace('party bob   = 1', 'party carol = 2\nparty bob   = 1')), file('c.txt', '1\n')], status: 1, message: 'c.txt: party 2 provides no input to tiny; leave its file out' },
   { name: 'simulate: selection row with two ones', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights w.txt', setup: lines('w.txt', 'tiny-model.txt', { 2: '1' }), status: 1, message: 'w.txt: row 0 of the selection matrix has 2 ones' },
   { name: 'simulate: weights file of binary garbage', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights w.txt', setup: file('w.txt', BINARY_GARBAGE), status: 1, message: 'w.txt: element 0 (line 1) is not a number' },
   { name: 'simulate: --classes names too few', requires: 'simulate', args: 'simulate $TINY --video $VIDEO --weights $MODEL --classes a,b', status: 1, message: '--classes names 2 classes; the pipeline has 3' },

@@ -51,6 +51,14 @@ describe('run without a usable MP-SPDZ', () => {
     noStackTrace(r.stderr);
   });
 
+  test('a bad --timeout is reported before MP-SPDZ is looked for', () => {
+    const r = cli(['run', 'examples/small-maxpool.ppvc', '--timeout', '-5'], { MP_SPDZ_HOME: '' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error: --timeout -5: expected a positive number of seconds');
+    expect(r.stderr).not.toContain('needs MP-SPDZ');
+    noStackTrace(r.stderr);
+  });
+
   test('an MP-SPDZ directory that does not exist: exit 2', () => {
     const r = cli(['run', 'examples/small-maxpool.ppvc', '--mp-spdz', '/nonexistent/mp-spdz'], { MP_SPDZ_HOME: '' });
     expect(r.status).toBe(2);

@@ -165,9 +165,12 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
     const n = selection?.kind === 'oblivious' ? selection.count : selection?.indices.length ?? 1;
     const big = model?.layers.find((l) => product(l.outShape) * n >= limit || parameterCountOf(l) >= limit);
     if (big && model) {
-      err(big.span ?? m.span, `layer '${big.name}' is too large: ${formatShape(big.outShape)} per frame for ${n} frames`, {
-        expected: `fewer than 2^31 values per tensor`,
-      });
+      const params = parameterCountOf(big);
+      const what =
+        params >= limit
+          ? `${params.toLocaleString('en-US')} parameters (${layerParams(big).map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')})`
+          : `${formatShape(big.outShape)} per frame for ${n} frames`;
+      err(big.span ?? m.span, `layer '${big.name}' is too large: ${what}`, { expected: `fewer than 2^31 values per tensor` });
       model = undefined;
     }
     if (video && owner && video.owner.name === owner.name) {

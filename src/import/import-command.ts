@@ -96,6 +96,8 @@ export function frameList(spec: string, frames: number, n: number): number[] {
   else throw new UserError(`--frames ${spec}: expected 'even', 'every:K' or a list such as 0,15,30`);
   const beyond = list.find((f) => f >= frames);
   if (beyond !== undefined) throw new UserError(`--frames ${spec}: frame ${beyond} is beyond the video, whose ${frames} frames are 0..${frames - 1}`);
-  if (list.length !== n) throw new UserError(`--frames ${spec}: gives ${list.length} frames below ${frames}; the pipeline selects ${n}`);
+  if (list.length !== n) throw new UserError(`--frames ${spec}: gives ${list.length} frame${list.length === 1 ? '' : 's'} below ${frames}; the pipeline selects ${n}`);
+  const twice = list.find((f, i) => list.indexOf(f) !== i);
+  if (twice !== undefined) throw new UserError(`--frames ${spec}: frame ${twice} is listed twice; a selection picks ${n} different frames`);
   return list;
 }
