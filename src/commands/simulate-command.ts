@@ -88,6 +88,7 @@ function resultJson(r: SimulateResult) {
     labelsAgree: r.labelsAgree,
     layers: r.layers,
     suggestion: r.suggestion,
+    narrower: r.fixed.narrower,
     seconds: r.seconds,
   };
 }
@@ -209,7 +210,7 @@ async function runBatch(
   } finally {
     await detector?.close();
   }
-  const summary = summarise(entries, p.target);
+  const summary = summarise(entries, p.target, p.video.range);
   if (summary.simulated === 0) process.exitCode = 1;
   if (o.json) {
     process.stdout.write(

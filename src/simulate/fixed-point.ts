@@ -38,6 +38,8 @@
 // modulo the ring: the secure program's result is undefined there anyway.
 import type { Layer, Pipeline } from '../ir/pipeline.js';
 import { INPUT, product, selectedFrames } from '../ir/pipeline.js';
+import { type ConvGeometry, convRaw, copyWindow, denseRaw, depthwiseRaw, maxAbs } from './kernels.js';
+import { provenBounds } from './interval-bounds.js';
 import { type InputPlan, tensorsOf } from '../passes/plan-inputs.js';
 import { seededUint32 } from '../inputs/random-inputs.js';
 import { UserError } from '../diagnostics.js';
@@ -64,6 +66,17 @@ export interface LayerRange {
   /** maxAbs / limit: 1 or more is an overflow, 1/4 or more is within a factor of 4 of it. */
   ratio: number;
   warning?: string;
+  /** The largest |value| any video in the declared range can give here (interval-bounds.ts); absent where nothing bounds it (1/sum). */
+  proven?: number;
+}
+
+/** A smaller k than the pipeline's that still holds every measured value with the headroom factor: cheaper comparisons. */
+export interface NarrowerPrecision {
+  k: number;
+  statement: string;
+  /** Whether the proven bounds also fit k (every video in range, not only the one simulated). */
+  proven: boolean;
+  reason: string;
 }
 
 export interface PrecisionSuggestion {
@@ -86,6 +99,7 @@ export interface FixedResult {
   label: number;
   layers: LayerRange[];
   suggestion?: PrecisionSuggestion;
+  narrower?: NarrowerPrecision;
   precision: { f: number; k: number; ringBits: number; rounding: Rounding; seed: number };
 }
 
@@ -188,113 +202,7 @@ export class Truncator {
 }
 
 // ---------------------------------------------------------------------------------------------
-// exact dot products: raw kernels over integer float64 arrays
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    if (v > m) m = v;
-    else if (-v > m) m = -v;
-  }
-  return m;
-}
-
-interface ConvGeometry {
-  n: number;
-  H: number;
-  W: number;
-  Cin: number;
-  kh: number;
-  kw: number;
-  OH: number;
-  OW: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-}
-
-/** sum over the window and input channels of x * w, w in Keras layout [kh, kw, Cin, Cout]. */
-function convRaw(x: Float64Array, w: Float64Array, g: ConvGeometry, Cout: number, acc: Float64Array): void {
-  const { n, H, W, Cin, kh, kw, OH, OW, sh, sw, ph, pw } = g;
-  const tmp = new Float64Array(Cout);
-  const by4 = (Cout & 3) === 0;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        tmp.fill(0);
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - ph + ky;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - pw + kx;
-            if (ix < 0 || ix >= W) continue;
-            const xi = ((b * H + iy) * W + ix) * Cin;
-            const wi0 = (ky * kw + kx) * Cin * Cout;
-            for (let ci = 0; ci < Cin; ci++) {
-              const xv = x[xi + ci]!;
-              if (xv === 0) continue;
-              let wi = wi0 + ci * Cout;
-              if (by4) {
-                for (let co = 0; co < Cout; co += 4, wi += 4) {
-                  tmp[co] += xv * w[wi]!;
-                  tmp[co + 1] += xv * w[wi + 1]!;
-                  tmp[co + 2] += xv * w[wi + 2]!;
-                  tmp[co + 3] += xv * w[wi + 3]!;
-                }
-              } else for (let co = 0; co < Cout; co++) tmp[co] += xv * w[wi + co]!;
-            }
-          }
-        }
-        const o = ((b * OH + oy) * OW + ox) * Cout;
-        for (let co = 0; co < Cout; co++) acc[o + co] += tmp[co]!;
-      }
-    }
-  }
-}
-
-/** Depthwise: output channel c * M + m sums x[.., c] * w[ky, kx, c, m] over the window. */
-function depthwiseRaw(x: Float64Array, w: Float64Array, g: ConvGeometry, M: number, acc: Float64Array): void {
-  const { n, H, W, Cin, kh, kw, OH, OW, sh, sw, ph, pw } = g;
-  const Cout = Cin * M;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        const o = ((b * OH + oy) * OW + ox) * Cout;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - ph + ky;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - pw + kx;
-            if (ix < 0 || ix >= W) continue;
-            const xi = ((b * H + iy) * W + ix) * Cin;
-            const wi = (ky * kw + kx) * Cout;
-            for (let c = 0; c < Cin; c++) {
-              const xv = x[xi + c]!;
-              if (xv === 0) continue;
-              const j0 = c * M;
-              for (let m = 0; m < M; m++) acc[o + j0 + m] += xv * w[wi + j0 + m]!;
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** [n, dIn] x [dIn, dOut]. */
-function denseRaw(x: Float64Array, w: Float64Array, n: number, dIn: number, dOut: number, acc: Float64Array): void {
-  for (let i = 0; i < dIn; i++) {
-    const wi = i * dOut;
-    for (let b = 0; b < n; b++) {
-      const xv = x[b * dIn + i]!;
-      if (xv === 0) continue;
-      const o = b * dOut;
-      for (let j = 0; j < dOut; j++) acc[o + j] += xv * w[wi + j]!;
-    }
-  }
-}
+// exact dot products on limbs
 
 /** Splits integers (|v| < 2^53) into L limbs of t bits: v = sum_j limb_j * 2^(t j); limbs below the top one are in [0, 2^t). */
 function limbsOf(a: Float64Array, t: number, L: number): Float64Array[] {
@@ -693,6 +601,11 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
   const aggregate = p.aggregation.kind === 'sum' ? scaleOut(aggInt) : aggInt;
 
   const layers = ranges.map((r) => rangeRow(r.name, r.op, r.maxInt / one, limit));
+  const bounds = provenBounds(p, t, f);
+  for (const row of layers) {
+    row.proven = row.name === 'softmax sum' ? bounds.positiveScoreSum : bounds.layers.get(row.name);
+  }
+  const suggestion = suggestPrecision(layers, p.target);
   return {
     frames,
     logits,
@@ -700,7 +613,8 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
     aggregate,
     label,
     layers,
-    suggestion: suggestPrecision(layers, p.target),
+    suggestion,
+    narrower: suggestion ? undefined : narrowerPrecision(layers, p.target, p.video.range),
     precision: { f, k, ringBits, rounding, seed },
   };
 }
@@ -809,23 +723,29 @@ export function suggestPrecision(layers: LayerRange[], target: { f: number; k: n
   return { f, k, ringBits, statement: statement(f, k, ringBits), reason: `${why}; that needs a ${ringBits}-bit ring (2k <= ring bits), i.e. party programs built for it` };
 }
 
-/** Copies a rows x cols window of every frame between two [h, w, C] layouts: from (top, left)
- * `from` in the source to `to` in the destination (zero padding and cropping). */
-function copyWindow(
-  src: Float64Array,
-  [H, W, C]: [number, number, number],
-  from: [number, number],
-  dst: Float64Array,
-  [OH, OW]: [number, number],
-  to: [number, number],
-  [rows, cols]: [number, number],
-  n: number,
-): void {
-  for (let b = 0; b < n; b++)
-    for (let i = 0; i < rows; i++)
-      for (let j = 0; j < cols; j++) {
-        const s = ((b * H + i + from[0]) * W + j + from[1]) * C;
-        const d = ((b * OH + i + to[0]) * OW + j + to[1]) * C;
-        for (let c = 0; c < C; c++) dst[d + c] = src[s + c]!;
-      }
+/**
+ * The smallest k (at least 2 bits below the pipeline's) whose limit holds every measured value
+ * with the headroom factor, f unchanged. A secure comparison (every ReLU, the argmax, the
+ * division's normalisation) works on k bits and its cost grows with k (about 0.5 byte per bit
+ * and party under replicated-ring, docs/performance.md), while products and truncations cost
+ * the same at any k. `proven` says whether the interval bounds of every layer fit k too, i.e.
+ * whether k holds for any video in the declared range and not only for the one simulated.
+ */
+export function narrowerPrecision(layers: LayerRange[], target: { f: number; k: number }, range: [number, number]): NarrowerPrecision | undefined {
+  const worst = layers.reduce((a, b) => (b.maxAbs > a.maxAbs ? b : a), layers[0]!);
+  if (!worst) return undefined;
+  const intBits = Math.max(1, Math.ceil(Math.log2(worst.maxAbs * HEADROOM_FACTOR)));
+  const k = target.f + 1 + intBits;
+  if (k > target.k - 2) return undefined;
+  const limit = 2 ** (intBits);
+  const unbounded = layers.filter((l) => l.proven === undefined).map((l) => l.name);
+  const over = layers.filter((l) => l.proven !== undefined && l.proven >= limit).sort((a, b) => b.proven! - a.proven!);
+  const proven = unbounded.length === 0 && over.length === 0;
+  const measured = `'${worst.name}' reaches ${fmt(worst.maxAbs)} on this input: ${intBits} integer bits give it a factor of ${HEADROOM_FACTOR} headroom, and every secure comparison works on ${k} instead of ${target.k} bits`;
+  const anyVideo = `any video in [${range[0]}, ${range[1]}]`;
+  let proof: string;
+  if (proven) proof = `proven for ${anyVideo}: every layer's interval bound stays below ${limit}`;
+  else if (over.length > 0) proof = `measured, not proven: for ${anyVideo} the interval bounds reach ${fmt(over[0]!.proven!)} ('${over[0]!.name}'), beyond the +-${limit} that k = ${k} holds; check other inputs before using it`;
+  else proof = `the layers are proven for ${anyVideo}, but ${unbounded.map((n) => `'${n}'`).join(' and ')} depends on how small the scores get: measured only`;
+  return { k, statement: `precision ${target.f} ${k}`, proven, reason: `${measured}; ${proof}` };
 }

@@ -1,7 +1,7 @@
 // Text reports of simulations: per-frame outputs, the aggregate and the label from the float
 // reference and the fixed-point emulation, their largest difference, and the range table.
 import type { Pipeline } from '../ir/pipeline.js';
-import { rangeRow, suggestPrecision, type LayerRange, type PrecisionSuggestion } from './fixed-point.js';
+import { narrowerPrecision, rangeRow, suggestPrecision, type LayerRange, type NarrowerPrecision, type PrecisionSuggestion } from './fixed-point.js';
 import type { SimulateResult } from './simulate.js';
 
 const num = (x: number, width = 9) => {
@@ -13,19 +13,22 @@ export function className(i: number, names?: string[]): string {
   return names ? `${i} (${names[i]})` : String(i);
 }
 
-export function formatRanges(layers: LayerRange[], target: { f: number; k: number }, suggestion?: PrecisionSuggestion): string {
+export function formatRanges(layers: LayerRange[], target: { f: number; k: number }, suggestion?: PrecisionSuggestion, narrower?: NarrowerPrecision, range?: [number, number]): string {
   const limit = 2 ** (target.k - target.f - 1);
   const out: string[] = [];
   out.push(`range analysis: sfix with f=${target.f}, k=${target.k} holds magnitudes below ${limit} (2^${target.k - target.f - 1})`);
   const w = Math.max(14, ...layers.map((l) => l.name.length)) + 2;
-  out.push(`  ${'layer'.padEnd(w)}${'op'.padEnd(18)}${'max |value|'.padStart(12)}  ${'of limit'.padStart(9)}`);
+  const provenHeader = range ? `bound, any video in [${range[0]}, ${range[1]}]` : 'proven bound';
+  out.push(`  ${'layer'.padEnd(w)}${'op'.padEnd(18)}${'max |value|'.padStart(12)}  ${'of limit'.padStart(9)}  ${provenHeader}`);
   for (const l of layers) {
     const ratio = l.ratio === 0 ? '0' : l.ratio >= 0.01 ? `${(l.ratio * 100).toFixed(1)}%` : l.ratio.toExponential(1);
-    out.push(`  ${l.name.padEnd(w)}${l.op.padEnd(18)}${num(l.maxAbs, 12)}  ${ratio.padStart(9)}${l.warning ? '  <-- ' + (l.ratio >= 1 ? 'OVERFLOW' : 'near overflow') : ''}`);
+    const proven = l.proven === undefined ? '-' : `${num(l.proven, 0).trim()}${l.proven >= l.limit ? ' (beyond the limit)' : ''}`;
+    out.push(`  ${l.name.padEnd(w)}${l.op.padEnd(18)}${num(l.maxAbs, 12)}  ${ratio.padStart(9)}  ${proven}${l.warning ? '  <-- ' + (l.ratio >= 1 ? 'OVERFLOW' : 'near overflow') : ''}`);
   }
   for (const l of layers) if (l.warning) out.push(`warning: ${l.name}: ${l.warning}`);
   if (suggestion) out.push(`suggestion: ${suggestion.statement} in the target statement (${suggestion.reason})`);
   else out.push('no layer comes within a factor of 4 of overflow');
+  if (narrower) out.push(`cheaper: ${narrower.statement} in the target statement (${narrower.reason})`);
   return out.join('\n');
 }
 
@@ -60,7 +63,7 @@ export function formatSimulation(r: SimulateResult, p: Pipeline, opts: { source:
     out.push(`largest difference float vs fixed: ${r.maxDifference.toExponential(3)}`);
   } else out.push(`label: fixed ${className(fx.label, opts.names)}`);
   out.push('');
-  out.push(formatRanges(r.layers, t, r.suggestion));
+  out.push(formatRanges(r.layers, t, r.suggestion, r.fixed.narrower, p.video.range));
   return out.join('\n');
 }
 
@@ -86,17 +89,24 @@ export interface BatchSummary {
   maxDifference: number;
   layers: LayerRange[];
   suggestion?: PrecisionSuggestion;
+  narrower?: NarrowerPrecision;
 }
 
 /** Per-layer maxima over several simulations (the range table of a batch). */
-export function mergeRanges(results: SimulateResult[], target: { f: number; k: number; ringBits: number }): { layers: LayerRange[]; suggestion?: PrecisionSuggestion } {
+export function mergeRanges(
+  results: SimulateResult[],
+  target: { f: number; k: number; ringBits: number },
+  range: [number, number],
+): { layers: LayerRange[]; suggestion?: PrecisionSuggestion; narrower?: NarrowerPrecision } {
   if (results.length === 0) return { layers: [] };
   const limit = 2 ** (target.k - target.f - 1);
-  const layers = results[0]!.layers.map((row, i) => rangeRow(row.name, row.op, Math.max(...results.map((r) => r.layers[i]!.maxAbs)), limit));
-  return { layers, suggestion: suggestPrecision(layers, target) };
+  // the proven bounds depend on the weights and the declared range only: the same for every video
+  const layers = results[0]!.layers.map((row, i) => ({ ...rangeRow(row.name, row.op, Math.max(...results.map((r) => r.layers[i]!.maxAbs)), limit), proven: row.proven }));
+  const suggestion = suggestPrecision(layers, target);
+  return { layers, suggestion, narrower: suggestion ? undefined : narrowerPrecision(layers, target, range) };
 }
 
-export function summarise(entries: BatchEntry[], target: { f: number; k: number; ringBits: number }): BatchSummary {
+export function summarise(entries: BatchEntry[], target: { f: number; k: number; ringBits: number }, range: [number, number]): BatchSummary {
   const done = entries.filter((e) => e.result);
   const results = done.map((e) => e.result!);
   const labelled = done.filter((e) => e.truth?.index !== undefined);
@@ -113,7 +123,7 @@ export function summarise(entries: BatchEntry[], target: { f: number; k: number;
     floatAccuracy: labelled.length ? floatCorrect / labelled.length : undefined,
     fixedAccuracy: labelled.length ? fixedCorrect / labelled.length : undefined,
     maxDifference: results.reduce((m, r) => Math.max(m, r.maxDifference), 0),
-    ...mergeRanges(results, target),
+    ...mergeRanges(results, target, range),
   };
 }
 
@@ -146,6 +156,6 @@ export function formatBatch(entries: BatchEntry[], s: BatchSummary, p: Pipeline,
     out.push(`accuracy on ${s.labelled} labelled video${s.labelled === 1 ? '' : 's'}: float ${s.floatCorrect}/${s.labelled} (${pct(s.floatAccuracy!)}), fixed ${s.fixedCorrect}/${s.labelled} (${pct(s.fixedAccuracy!)})`);
   } else if (opts.labels) out.push(`no video has a label among the classes: no accuracy${opts.names ? '' : ' (name the classes with --classes to read label names)'}`);
   out.push('');
-  if (s.layers.length) out.push(formatRanges(s.layers, t, s.suggestion));
+  if (s.layers.length) out.push(formatRanges(s.layers, t, s.suggestion, s.narrower, p.video.range));
   return out.join('\n');
 }

@@ -1,0 +1,327 @@
+// Proven bounds on every layer's values: interval arithmetic over the model owner's actual
+// weights, for ANY video whose values lie in the pipeline's declared range. The range analysis
+// (fixed-point.ts) measures what one input reaches; these bounds say what no input in range can
+// exceed, so a precision whose limit covers them holds for every video, not just the one
+// simulated. They are usually loose (every weight's worst sign at once), so they prove a
+// narrower precision only for shallow models, and say so when they cannot.
+//
+// Each tensor carries per-element [lo, hi] in real units. A linear layer's upper bound is
+// sum(w+ * hi) + sum(w- * lo) + b (w+ = max(w, 0), w- = min(w, 0)), the lower one the other way
+// round; zero padding contributes 0 as it does in the program. Fixed point is accounted for by
+// using the weights as the program holds them (rounded to f bits) and widening every rounded
+// result by ROUNDING_SLACK units of 2^-f (one truncation is within one unit; Winograd tiles and
+// the pooling divisors' rounded constants stay within a few).
+import type { Layer, Pipeline } from "../ir/pipeline.js";
+import { INPUT, product } from "../ir/pipeline.js";
+import { kerasPadding, mpSpdzConvPadding } from "../ir/shapes.js";
+import {
+  type ConvGeometry,
+  convRaw,
+  copyWindow,
+  denseRaw,
+  depthwiseRaw,
+} from "./kernels.js";
+
+const ROUNDING_SLACK = 16;
+
+interface Interval {
+  lo: Float64Array;
+  hi: Float64Array;
+}
+
+export interface ProvenBounds {
+  /** The largest |value| each layer can produce (pre-activation included), by layer name; INPUT for the frames. */
+  layers: Map<string, number>;
+  /** The largest sum of positive class scores (what the ReLU-normalised softmax divides by). */
+  positiveScoreSum: number;
+}
+
+export function provenBounds(
+  p: Pipeline,
+  tensors: Map<string, ArrayLike<number>>,
+  f: number,
+): ProvenBounds {
+  const one = 2 ** f;
+  const slack = ROUNDING_SLACK / one;
+  const v = p.video;
+  const size = v.height * v.width * v.channels;
+  // the frames are rounded to f bits on input: within half a unit of the declared range
+  const input: Interval = {
+    lo: new Float64Array(size).fill(v.range[0] - 0.5 / one),
+    hi: new Float64Array(size).fill(v.range[1] + 0.5 / one),
+  };
+  const outputs = new Map<string, Interval>([[INPUT, input]]);
+  const bounds = new Map<string, number>([[INPUT, magnitude(input)]]);
+  const param = (l: Layer, name: string) => {
+    const raw = tensors.get(`${l.name}.${name}`);
+    if (!raw) throw new Error(`no parameter tensor ${l.name}.${name}`);
+    // as the program reads them: round(w * 2^f), halves away from zero
+    return Float64Array.from(
+      raw,
+      (w) => (Math.sign(w) * Math.round(Math.abs(w) * one)) / one,
+    );
+  };
+
+  for (const l of p.model.layers) {
+    const ins = l.inputs.map((name) => outputs.get(name)!);
+    const x = ins[0]!;
+    const outSize = product(l.outShape);
+    let y: Interval;
+    let pre = 0;
+    switch (l.op) {
+      case "conv2d":
+      case "depthwise_conv2d": {
+        const [H, W, Cin] = l.inShape as [number, number, number];
+        const [OH, OW, Cout] = l.outShape as [number, number, number];
+        const [ph, pw] =
+          l.op === "conv2d" ? mpSpdzConvPadding(l) : kerasPadding(l);
+        const g: ConvGeometry = {
+          n: 1,
+          H,
+          W,
+          Cin,
+          kh: l.kernel[0],
+          kw: l.kernel[1],
+          OH,
+          OW,
+          sh: l.strides[0],
+          sw: l.strides[1],
+          ph,
+          pw,
+        };
+        const w = param(l, l.op === "conv2d" ? "kernel" : "depthwise_kernel");
+        const multiplier = l.op === "depthwise_conv2d" ? l.multiplier : 0;
+        const run = (xx: Float64Array, ww: Float64Array, acc: Float64Array) =>
+          multiplier
+            ? depthwiseRaw(xx, ww, g, multiplier, acc)
+            : convRaw(xx, ww, g, Cout, acc);
+        y = linear(
+          x,
+          w,
+          outSize,
+          Cout,
+          l.useBias ? param(l, "bias") : undefined,
+          run,
+          slack,
+        );
+        pre = magnitude(y);
+        if (l.activation === "relu") y = relu(y);
+        break;
+      }
+      case "dense": {
+        const dIn = product(l.inShape);
+        const run = (xx: Float64Array, ww: Float64Array, acc: Float64Array) =>
+          denseRaw(xx, ww, 1, dIn, l.units, acc);
+        y = linear(
+          x,
+          param(l, "kernel"),
+          outSize,
+          l.units,
+          l.useBias ? param(l, "bias") : undefined,
+          run,
+          slack,
+        );
+        pre = magnitude(y);
+        if (l.activation === "relu") y = relu(y);
+        break;
+      }
+      case "relu":
+        y = relu(x, l.max);
+        break;
+      case "avgpool":
+      case "maxpool":
+        y = pool(
+          x,
+          l.inShape,
+          l.outShape,
+          l.pool,
+          l.strides,
+          kerasPadding({ ...l, kernel: l.pool }),
+          l.op === "avgpool" ? f : undefined,
+        );
+        break;
+      case "global_avgpool":
+      case "global_maxpool": {
+        const [h, w] = l.inShape as [number, number, number];
+        y = pool(
+          x,
+          l.inShape,
+          [1, 1, l.inShape[2]!],
+          [h, w],
+          [h, w],
+          [0, 0],
+          l.op === "global_avgpool" ? f : undefined,
+        );
+        break;
+      }
+      case "batchnorm": {
+        const C = l.inShape[l.inShape.length - 1]!;
+        const scale = param(l, "scale");
+        const shift = param(l, "shift");
+        y = { lo: new Float64Array(outSize), hi: new Float64Array(outSize) };
+        for (let i = 0; i < outSize; i++) {
+          const s = scale[i % C]!;
+          const a = s * x.lo[i]!;
+          const b = s * x.hi[i]!;
+          pre = Math.max(pre, Math.abs(a), Math.abs(b));
+          y.lo[i] = Math.min(a, b) - slack + shift[i % C]!;
+          y.hi[i] = Math.max(a, b) + slack + shift[i % C]!;
+        }
+        break;
+      }
+      case "zeropad":
+      case "crop": {
+        const [H, W, C] = l.inShape as [number, number, number];
+        const [OH, OW] = l.outShape as [number, number, number];
+        y = { lo: new Float64Array(outSize), hi: new Float64Array(outSize) };
+        for (const side of ["lo", "hi"] as const) {
+          if (l.op === "zeropad")
+            copyWindow(
+              x[side],
+              [H, W, C],
+              [0, 0],
+              y[side],
+              [OH, OW],
+              [l.pad[0], l.pad[2]],
+              [H, W],
+              1,
+            );
+          else
+            copyWindow(
+              x[side],
+              [H, W, C],
+              [l.crop[0], l.crop[2]],
+              y[side],
+              [OH, OW],
+              [0, 0],
+              [OH, OW],
+              1,
+            );
+        }
+        break;
+      }
+      case "add":
+        y = { lo: x.lo.slice(), hi: x.hi.slice() };
+        for (const other of ins.slice(1)) {
+          for (let i = 0; i < outSize; i++) {
+            y.lo[i] += other.lo[i]!;
+            y.hi[i] += other.hi[i]!;
+          }
+        }
+        break;
+      case "concat": {
+        const C = l.outShape[l.outShape.length - 1]!;
+        const positions = outSize / C;
+        y = { lo: new Float64Array(outSize), hi: new Float64Array(outSize) };
+        let offset = 0;
+        for (const part of ins) {
+          const c = part.lo.length / positions;
+          for (let pos = 0; pos < positions; pos++)
+            for (let j = 0; j < c; j++) {
+              y.lo[pos * C + offset + j] = part.lo[pos * c + j]!;
+              y.hi[pos * C + offset + j] = part.hi[pos * c + j]!;
+            }
+          offset += c;
+        }
+        break;
+      }
+      case "flatten":
+      case "reshape":
+      case "dropout":
+        y = x;
+        break;
+    }
+    outputs.set(l.name, y);
+    bounds.set(l.name, Math.max(pre, magnitude(y)));
+  }
+  const logits = outputs.get(p.model.layers[p.model.layers.length - 1]!.name)!;
+  return {
+    layers: bounds,
+    positiveScoreSum: logits.hi.reduce((s, h) => s + Math.max(0, h), 0),
+  };
+}
+
+function linear(
+  x: Interval,
+  w: Float64Array,
+  outSize: number,
+  channels: number,
+  bias: Float64Array | undefined,
+  run: (x: Float64Array, w: Float64Array, acc: Float64Array) => void,
+  slack: number,
+): Interval {
+  const pos = w.map((v) => (v > 0 ? v : 0));
+  const neg = w.map((v) => (v < 0 ? v : 0));
+  const lo = new Float64Array(outSize);
+  const hi = new Float64Array(outSize);
+  run(x.hi, pos, hi);
+  run(x.lo, neg, hi);
+  run(x.lo, pos, lo);
+  run(x.hi, neg, lo);
+  for (let i = 0; i < outSize; i++) {
+    const b = bias ? bias[i % channels]! : 0;
+    lo[i] += b - slack;
+    hi[i] += b + slack;
+  }
+  return { lo, hi };
+}
+
+function relu(x: Interval, max?: number): Interval {
+  const clamp = (v: number) => Math.min(Math.max(v, 0), max ?? Infinity);
+  return { lo: x.lo.map(clamp), hi: x.hi.map(clamp) };
+}
+
+/**
+ * Average and max pooling both stay within the lowest and highest bound of their window (padding
+ * is not averaged in). An average (`f` given) is the window sum times cfix(1/count), rounded to
+ * f bits: within count * 2^-(f+1) of the true factor, then one truncation.
+ */
+function pool(
+  x: Interval,
+  inShape: number[],
+  outShape: number[],
+  size: [number, number],
+  strides: [number, number],
+  pads: [number, number],
+  f?: number,
+): Interval {
+  const [H, W, C] = inShape as [number, number, number];
+  const [OH, OW] = outShape as [number, number, number];
+  const lo = new Float64Array(OH * OW * C).fill(Infinity);
+  const hi = new Float64Array(OH * OW * C).fill(-Infinity);
+  for (let oy = 0; oy < OH; oy++)
+    for (let ox = 0; ox < OW; ox++) {
+      const o = (oy * OW + ox) * C;
+      for (
+        let iy = Math.max(oy * strides[0] - pads[0], 0);
+        iy < Math.min(oy * strides[0] - pads[0] + size[0], H);
+        iy++
+      )
+        for (
+          let ix = Math.max(ox * strides[1] - pads[1], 0);
+          ix < Math.min(ox * strides[1] - pads[1] + size[1], W);
+          ix++
+        ) {
+          const i = (iy * W + ix) * C;
+          for (let c = 0; c < C; c++) {
+            if (x.lo[i + c]! < lo[o + c]!) lo[o + c] = x.lo[i + c]!;
+            if (x.hi[i + c]! > hi[o + c]!) hi[o + c] = x.hi[i + c]!;
+          }
+        }
+    }
+  if (f !== undefined) {
+    const relative = size[0] * size[1] * 2 ** -(f + 1);
+    const slack = ROUNDING_SLACK * 2 ** -f;
+    for (let i = 0; i < lo.length; i++) {
+      lo[i] -= Math.abs(lo[i]!) * relative + slack;
+      hi[i] += Math.abs(hi[i]!) * relative + slack;
+    }
+  }
+  return { lo, hi };
+}
+
+function magnitude(x: Interval): number {
+  let m = 0;
+  for (let i = 0; i < x.lo.length; i++) m = Math.max(m, -x.lo[i]!, x.hi[i]!);
+  return m;
+}
