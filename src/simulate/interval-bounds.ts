@@ -11,16 +11,10 @@
 // using the weights as the program holds them (rounded to f bits) and widening every rounded
 // result by ROUNDING_SLACK units of 2^-f (one truncation is within one unit; Winograd tiles and
 // the pooling divisors' rounded constants stay within a few).
-import type { Layer, Pipeline } from "../ir/pipeline.js";
-import { INPUT, product } from "../ir/pipeline.js";
-import { kerasPadding, mpSpdzConvPadding } from "../ir/shapes.js";
-import {
-  type ConvGeometry,
-  convRaw,
-  copyWindow,
-  denseRaw,
-  depthwiseRaw,
-} from "./kernels.js";
+import type { Layer, Pipeline } from '../ir/pipeline.js';
+import { INPUT, product } from '../ir/pipeline.js';
+import { kerasPadding, mpSpdzConvPadding } from '../ir/shapes.js';
+import { type ConvGeometry, convRaw, copyWindow, denseRaw, depthwiseRaw } from './kernels.js';
 
 const ROUNDING_SLACK = 16;
 
@@ -36,11 +30,7 @@ export interface ProvenBounds {
   positiveScoreSum: number;
 }
 
-export function provenBounds(
-  p: Pipeline,
-  tensors: Map<string, ArrayLike<number>>,
-  f: number,
-): ProvenBounds {
+export function provenBounds(p: Pipeline, tensors: Map<string, ArrayLike<number>>, f: number): ProvenBounds {
   const one = 2 ** f;
   const slack = ROUNDING_SLACK / one;
   const v = p.video;
@@ -56,10 +46,7 @@ export function provenBounds(
     const raw = tensors.get(`${l.name}.${name}`);
     if (!raw) throw new Error(`no parameter tensor ${l.name}.${name}`);
     // as the program reads them: round(w * 2^f), halves away from zero
-    return Float64Array.from(
-      raw,
-      (w) => (Math.sign(w) * Math.round(Math.abs(w) * one)) / one,
-    );
+    return Float64Array.from(raw, (w) => (Math.sign(w) * Math.round(Math.abs(w) * one)) / one);
   };
 
   for (const l of p.model.layers) {
@@ -69,12 +56,11 @@ export function provenBounds(
     let y: Interval;
     let pre = 0;
     switch (l.op) {
-      case "conv2d":
-      case "depthwise_conv2d": {
+      case 'conv2d':
+      case 'depthwise_conv2d': {
         const [H, W, Cin] = l.inShape as [number, number, number];
         const [OH, OW, Cout] = l.outShape as [number, number, number];
-        const [ph, pw] =
-          l.op === "conv2d" ? mpSpdzConvPadding(l) : kerasPadding(l);
+        const [ph, pw] = l.op === 'conv2d' ? mpSpdzConvPadding(l) : kerasPadding(l);
         const g: ConvGeometry = {
           n: 1,
           H,
@@ -89,75 +75,40 @@ export function provenBounds(
           ph,
           pw,
         };
-        const w = param(l, l.op === "conv2d" ? "kernel" : "depthwise_kernel");
-        const multiplier = l.op === "depthwise_conv2d" ? l.multiplier : 0;
+        const w = param(l, l.op === 'conv2d' ? 'kernel' : 'depthwise_kernel');
+        const multiplier = l.op === 'depthwise_conv2d' ? l.multiplier : 0;
         const run = (xx: Float64Array, ww: Float64Array, acc: Float64Array) =>
-          multiplier
-            ? depthwiseRaw(xx, ww, g, multiplier, acc)
-            : convRaw(xx, ww, g, Cout, acc);
-        y = linear(
-          x,
-          w,
-          outSize,
-          Cout,
-          l.useBias ? param(l, "bias") : undefined,
-          run,
-          slack,
-        );
+          multiplier ? depthwiseRaw(xx, ww, g, multiplier, acc) : convRaw(xx, ww, g, Cout, acc);
+        y = linear(x, w, outSize, Cout, l.useBias ? param(l, 'bias') : undefined, run, slack);
         pre = magnitude(y);
-        if (l.activation === "relu") y = relu(y);
+        if (l.activation === 'relu') y = relu(y);
         break;
       }
-      case "dense": {
+      case 'dense': {
         const dIn = product(l.inShape);
-        const run = (xx: Float64Array, ww: Float64Array, acc: Float64Array) =>
-          denseRaw(xx, ww, 1, dIn, l.units, acc);
-        y = linear(
-          x,
-          param(l, "kernel"),
-          outSize,
-          l.units,
-          l.useBias ? param(l, "bias") : undefined,
-          run,
-          slack,
-        );
+        const run = (xx: Float64Array, ww: Float64Array, acc: Float64Array) => denseRaw(xx, ww, 1, dIn, l.units, acc);
+        y = linear(x, param(l, 'kernel'), outSize, l.units, l.useBias ? param(l, 'bias') : undefined, run, slack);
         pre = magnitude(y);
-        if (l.activation === "relu") y = relu(y);
+        if (l.activation === 'relu') y = relu(y);
         break;
       }
-      case "relu":
+      case 'relu':
         y = relu(x, l.max);
         break;
-      case "avgpool":
-      case "maxpool":
-        y = pool(
-          x,
-          l.inShape,
-          l.outShape,
-          l.pool,
-          l.strides,
-          kerasPadding({ ...l, kernel: l.pool }),
-          l.op === "avgpool" ? f : undefined,
-        );
+      case 'avgpool':
+      case 'maxpool':
+        y = pool(x, l.inShape, l.outShape, l.pool, l.strides, kerasPadding({ ...l, kernel: l.pool }), l.op === 'avgpool' ? f : undefined);
         break;
-      case "global_avgpool":
-      case "global_maxpool": {
+      case 'global_avgpool':
+      case 'global_maxpool': {
         const [h, w] = l.inShape as [number, number, number];
-        y = pool(
-          x,
-          l.inShape,
-          [1, 1, l.inShape[2]!],
-          [h, w],
-          [h, w],
-          [0, 0],
-          l.op === "global_avgpool" ? f : undefined,
-        );
+        y = pool(x, l.inShape, [1, 1, l.inShape[2]!], [h, w], [h, w], [0, 0], l.op === 'global_avgpool' ? f : undefined);
         break;
       }
-      case "batchnorm": {
+      case 'batchnorm': {
         const C = l.inShape[l.inShape.length - 1]!;
-        const scale = param(l, "scale");
-        const shift = param(l, "shift");
+        const scale = param(l, 'scale');
+        const shift = param(l, 'shift');
         y = { lo: new Float64Array(outSize), hi: new Float64Array(outSize) };
         for (let i = 0; i < outSize; i++) {
           const s = scale[i % C]!;
@@ -169,38 +120,18 @@ export function provenBounds(
         }
         break;
       }
-      case "zeropad":
-      case "crop": {
+      case 'zeropad':
+      case 'crop': {
         const [H, W, C] = l.inShape as [number, number, number];
         const [OH, OW] = l.outShape as [number, number, number];
         y = { lo: new Float64Array(outSize), hi: new Float64Array(outSize) };
-        for (const side of ["lo", "hi"] as const) {
-          if (l.op === "zeropad")
-            copyWindow(
-              x[side],
-              [H, W, C],
-              [0, 0],
-              y[side],
-              [OH, OW],
-              [l.pad[0], l.pad[2]],
-              [H, W],
-              1,
-            );
-          else
-            copyWindow(
-              x[side],
-              [H, W, C],
-              [l.crop[0], l.crop[2]],
-              y[side],
-              [OH, OW],
-              [0, 0],
-              [OH, OW],
-              1,
-            );
+        for (const side of ['lo', 'hi'] as const) {
+          if (l.op === 'zeropad') copyWindow(x[side], [H, W, C], [0, 0], y[side], [OH, OW], [l.pad[0], l.pad[2]], [H, W], 1);
+          else copyWindow(x[side], [H, W, C], [l.crop[0], l.crop[2]], y[side], [OH, OW], [0, 0], [OH, OW], 1);
         }
         break;
       }
-      case "add":
+      case 'add':
         y = { lo: x.lo.slice(), hi: x.hi.slice() };
         for (const other of ins.slice(1)) {
           for (let i = 0; i < outSize; i++) {
@@ -209,7 +140,7 @@ export function provenBounds(
           }
         }
         break;
-      case "concat": {
+      case 'concat': {
         const C = l.outShape[l.outShape.length - 1]!;
         const positions = outSize / C;
         y = { lo: new Float64Array(outSize), hi: new Float64Array(outSize) };
@@ -225,9 +156,9 @@ export function provenBounds(
         }
         break;
       }
-      case "flatten":
-      case "reshape":
-      case "dropout":
+      case 'flatten':
+      case 'reshape':
+      case 'dropout':
         y = x;
         break;
     }
@@ -292,16 +223,8 @@ function pool(
   for (let oy = 0; oy < OH; oy++)
     for (let ox = 0; ox < OW; ox++) {
       const o = (oy * OW + ox) * C;
-      for (
-        let iy = Math.max(oy * strides[0] - pads[0], 0);
-        iy < Math.min(oy * strides[0] - pads[0] + size[0], H);
-        iy++
-      )
-        for (
-          let ix = Math.max(ox * strides[1] - pads[1], 0);
-          ix < Math.min(ox * strides[1] - pads[1] + size[1], W);
-          ix++
-        ) {
+      for (let iy = Math.max(oy * strides[0] - pads[0], 0); iy < Math.min(oy * strides[0] - pads[0] + size[0], H); iy++)
+        for (let ix = Math.max(ox * strides[1] - pads[1], 0); ix < Math.min(ox * strides[1] - pads[1] + size[1], W); ix++) {
           const i = (iy * W + ix) * C;
           for (let c = 0; c < C; c++) {
             if (x.lo[i + c]! < lo[o + c]!) lo[o + c] = x.lo[i + c]!;

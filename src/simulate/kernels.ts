@@ -27,13 +27,7 @@ export interface ConvGeometry {
 }
 
 /** sum over the window and input channels of x * w, w in Keras layout [kh, kw, Cin, Cout]. */
-export function convRaw(
-  x: Float64Array,
-  w: Float64Array,
-  g: ConvGeometry,
-  Cout: number,
-  acc: Float64Array,
-): void {
+export function convRaw(x: Float64Array, w: Float64Array, g: ConvGeometry, Cout: number, acc: Float64Array): void {
   const { n, H, W, Cin, kh, kw, OH, OW, sh, sw, ph, pw } = g;
   const tmp = new Float64Array(Cout);
   const by4 = (Cout & 3) === 0;
@@ -60,8 +54,7 @@ export function convRaw(
                   tmp[co + 2] += xv * w[wi + 2]!;
                   tmp[co + 3] += xv * w[wi + 3]!;
                 }
-              } else
-                for (let co = 0; co < Cout; co++) tmp[co] += xv * w[wi + co]!;
+              } else for (let co = 0; co < Cout; co++) tmp[co] += xv * w[wi + co]!;
             }
           }
         }
@@ -73,13 +66,7 @@ export function convRaw(
 }
 
 /** Depthwise: output channel c * M + m sums x[.., c] * w[ky, kx, c, m] over the window. */
-export function depthwiseRaw(
-  x: Float64Array,
-  w: Float64Array,
-  g: ConvGeometry,
-  M: number,
-  acc: Float64Array,
-): void {
+export function depthwiseRaw(x: Float64Array, w: Float64Array, g: ConvGeometry, M: number, acc: Float64Array): void {
   const { n, H, W, Cin, kh, kw, OH, OW, sh, sw, ph, pw } = g;
   const Cout = Cin * M;
   for (let b = 0; b < n; b++) {
@@ -98,8 +85,7 @@ export function depthwiseRaw(
               const xv = x[xi + c]!;
               if (xv === 0) continue;
               const j0 = c * M;
-              for (let m = 0; m < M; m++)
-                acc[o + j0 + m] += xv * w[wi + j0 + m]!;
+              for (let m = 0; m < M; m++) acc[o + j0 + m] += xv * w[wi + j0 + m]!;
             }
           }
         }
@@ -109,14 +95,7 @@ export function depthwiseRaw(
 }
 
 /** [n, dIn] x [dIn, dOut]. */
-export function denseRaw(
-  x: Float64Array,
-  w: Float64Array,
-  n: number,
-  dIn: number,
-  dOut: number,
-  acc: Float64Array,
-): void {
+export function denseRaw(x: Float64Array, w: Float64Array, n: number, dIn: number, dOut: number, acc: Float64Array): void {
   for (let i = 0; i < dIn; i++) {
     const wi = i * dOut;
     for (let b = 0; b < n; b++) {
