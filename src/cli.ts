@@ -41,6 +41,7 @@ const protocolOption = {
 /** Positionals, which the empty-value check leaves to the commands (a missing file is their message). */
 const POSITIONALS = new Set(['file', 'files', 'model', 'video', 'results']);
 /** Options that take one value: yargs turns a repeated one into an array. */
+const MAX_TIMEOUT_SECONDS = 2_147_483;
 const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'opt', 'budget', 'model', 'timeout', 'select', 'hosts']);
 
 async function main(argv: string[]): Promise<void> {
@@ -160,7 +161,10 @@ async function main(argv: string[]): Promise<void> {
           .options(styleOptions),
       async (a) => {
         // option errors first: they need nothing installed
-        if (!(a.timeout > 0)) throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds`);
+        // the parties' timer is a setTimeout: whole milliseconds up to 2^31 - 1
+        if (!(a.timeout > 0 && a.timeout <= MAX_TIMEOUT_SECONDS)) {
+          throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS} (24 days)`);
+        }
         const { mpSpdzDirFrom, locateMpSpdz } = await import('./backend/mp-spdz.js');
         const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined);
         if (!mpDir) {

@@ -51,10 +51,14 @@ describe('run without a usable MP-SPDZ', () => {
     noStackTrace(r.stderr);
   });
 
-  test('a bad --timeout is reported before MP-SPDZ is looked for', () => {
-    const r = cli(['run', 'examples/small-maxpool.ppvc', '--timeout', '-5'], { MP_SPDZ_HOME: '' });
+  test.each([
+    ['-5', 'error: --timeout -5: expected a positive number of seconds, at most 2147483 (24 days)'],
+    ['3000000', 'error: --timeout 3000000: expected a positive number of seconds, at most 2147483 (24 days)'],
+    ['Infinity', 'error: --timeout: expected a number'],
+  ])('a bad --timeout (%s) is reported before MP-SPDZ is looked for', (t, message) => {
+    const r = cli(['run', 'examples/small-maxpool.ppvc', '--timeout', t], { MP_SPDZ_HOME: '' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('error: --timeout -5: expected a positive number of seconds');
+    expect(r.stderr).toContain(message);
     expect(r.stderr).not.toContain('needs MP-SPDZ');
     noStackTrace(r.stderr);
   });

@@ -244,7 +244,7 @@ describe('range analysis', () => {
     const s = r.suggestion!;
     expect(s).toBeDefined();
     expect(2 * s.k).toBeLessThanOrEqual(s.ringBits);
-    expect(s.statement).toBe(`precision ${s.f} ${s.k}`);
+    expect(s.statement).toBe(`${s.ringBits !== 64 ? `ring ${s.ringBits}  ` : ''}precision ${s.f} ${s.k}`);
     // the suggested precision holds every layer with a factor of 4 to spare
     const worst = Math.max(...r.layers.map((l) => l.maxAbs));
     expect(2 ** (s.k - s.f - 1)).toBeGreaterThanOrEqual(4 * worst);

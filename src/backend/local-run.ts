@@ -79,7 +79,7 @@ export async function runLocal(
         cwd: mp.root,
         all: true,
         reject: false,
-        timeout: (opts.timeoutSeconds ?? 1800) * 1000,
+        timeout: Math.ceil((opts.timeoutSeconds ?? 1800) * 1000),
         killSignal: 'SIGKILL',
         forceKillAfterDelay: 2000,
       }),

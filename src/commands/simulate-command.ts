@@ -41,7 +41,7 @@ export interface SimulateArgs {
 }
 
 
-function readOtherInputs(p: Pipeline, specs: string[] | undefined, given: { video: string; weights: string }): Map<number, { path: string; values: Float64Array }> {
+function readOtherInputs(p: Pipeline, plan: InputPlan, specs: string[] | undefined, given: { video: string; weights: string }): Map<number, { path: string; values: Float64Array }> {
   const out = new Map<number, { path: string; values: Float64Array }>();
   // the files --video and --weights already give, as deploy does: a second file for a party is an error, never ignored
   const files = new Map<number, string>([
@@ -55,6 +55,13 @@ function readOtherInputs(p: Pipeline, specs: string[] | undefined, given: { vide
     if (files.has(party.id)) throw new UserError(`--input ${spec}: party ${party.id} already has the input file ${files.get(party.id)}`);
     files.set(party.id, m[2]!);
     out.set(party.id, { path: m[2]!, values: readValues64(m[2]!) });
+  }
+  // checked before any video is prepared: a file for a party that provides nothing would be ignored
+  for (const [id, { path }] of out) {
+    if (!plan.parties.some((x) => x.party === id && x.tensors.length > 0)) {
+      const name = p.parties.find((x) => x.id === id)!.name;
+      throw new UserError(`--input ${name}=${path}: party ${id} (${name}) provides no input to ${p.name}; leave its file out`);
+    }
   }
   return out;
 }
@@ -129,7 +136,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const labeller = a.labels ? makeLabeller({ kind: 'csv', path: a.labels }, p.classes, names) : a['label-rule'] ? makeLabeller({ kind: 'prefix' }, p.classes, names) : undefined;
     if (!existsSync(a.video)) throw new UserError(`${a.video}: no such file or folder`);
     const weights = { path: a.weights, values: readValues64(a.weights) };
-    const others = readOtherInputs(p, a.input, { video: a.video, weights: a.weights });
+    const others = readOtherInputs(p, plan, a.input, { video: a.video, weights: a.weights });
     const prep: VideoPreparation = { noFace: a['no-face'] as VideoPreparation['noFace'], length: a.length as VideoPreparation['length'], fps: a.fps };
     const simOpts = { seed: a.seed, rounding: (a.rounding ?? (p.target.truncation === 'nearest' ? 'nearest' : 'probabilistic')) as Rounding, fixedOnly: a['fixed-only'] };
     // TensorFlow.js loads only when a simulation runs (keeps every other command's start-up fast)

@@ -597,13 +597,21 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
     for (const probs of perFrameInt) aggInt[argmaxFirst(probs)]! += 1;
   }
   const label = argmaxFirst(aggInt);
+  // the summed outputs are sfix values too, and the argmax compares them
+  if (p.aggregation.kind === 'sum') ranges.push({ name: 'aggregate', op: 'sum', maxInt: maxAbs(Float64Array.from(aggInt)) });
   const scaleOut = (xs: number[]) => xs.map((x) => x / one);
   const aggregate = p.aggregation.kind === 'sum' ? scaleOut(aggInt) : aggInt;
 
   const layers = ranges.map((r) => rangeRow(r.name, r.op, r.maxInt / one, limit));
   const bounds = provenBounds(p, t, f);
+  // a per-frame output is a probability unless it is the logits: at most 1, up to the error of
+  // x * (1/sum) with FPDiv's reciprocal a few units off (at most 8, scaled by x <= the sum)
+  const perFrameBound =
+    p.frameOutput === 'logits' ? bounds.layers.get(p.model.layers[p.model.layers.length - 1]!.name)! : 1 + (16 * (2 + bounds.positiveScoreSum)) / one;
   for (const row of layers) {
-    row.proven = row.name === 'softmax sum' ? bounds.positiveScoreSum : bounds.layers.get(row.name);
+    if (row.name === 'softmax sum') row.proven = bounds.positiveScoreSum;
+    else if (row.name === 'aggregate') row.proven = n * perFrameBound;
+    else row.proven = bounds.layers.get(row.name);
   }
   const suggestion = suggestPrecision(layers, p.target);
   return {
@@ -737,15 +745,18 @@ export function narrowerPrecision(layers: LayerRange[], target: { f: number; k: 
   const intBits = Math.max(1, Math.ceil(Math.log2(worst.maxAbs * HEADROOM_FACTOR)));
   const k = target.f + 1 + intBits;
   if (k > target.k - 2) return undefined;
-  const limit = 2 ** (intBits);
+  const limit = 2 ** intBits;
+  // a comparison of two values (max pooling, argmax, a capped ReLU) works on their difference:
+  // proven needs every bound below half the limit
+  const half = limit / 2;
   const unbounded = layers.filter((l) => l.proven === undefined).map((l) => l.name);
-  const over = layers.filter((l) => l.proven !== undefined && l.proven >= limit).sort((a, b) => b.proven! - a.proven!);
+  const over = layers.filter((l) => l.proven !== undefined && l.proven >= half).sort((a, b) => b.proven! - a.proven!);
   const proven = unbounded.length === 0 && over.length === 0;
-  const measured = `'${worst.name}' reaches ${fmt(worst.maxAbs)} on this input: ${intBits} integer bits give it a factor of ${HEADROOM_FACTOR} headroom, and every secure comparison works on ${k} instead of ${target.k} bits`;
+  const measured = `'${worst.name}' reaches ${fmt(worst.maxAbs)} on the inputs simulated: ${intBits} integer bits give it a factor of ${HEADROOM_FACTOR} headroom, and every secure comparison works on ${k} instead of ${target.k} bits`;
   const anyVideo = `any video in [${range[0]}, ${range[1]}]`;
   let proof: string;
-  if (proven) proof = `proven for ${anyVideo}: every layer's interval bound stays below ${limit}`;
-  else if (over.length > 0) proof = `measured, not proven: for ${anyVideo} the interval bounds reach ${fmt(over[0]!.proven!)} ('${over[0]!.name}'), beyond the +-${limit} that k = ${k} holds; check other inputs before using it`;
+  if (proven) proof = `proven for ${anyVideo}: every interval bound stays below ${half}, half the +-${limit} that k = ${k} holds (comparisons work on differences)`;
+  else if (over.length > 0) proof = `measured, not proven: for ${anyVideo} the interval bounds reach ${fmt(over[0]!.proven!)} ('${over[0]!.name}'), where k = ${k} needs them below ${half} (half its +-${limit}: comparisons work on differences); check other inputs before using it`;
   else proof = `the layers are proven for ${anyVideo}, but ${unbounded.map((n) => `'${n}'`).join(' and ')} depends on how small the scores get: measured only`;
   return { k, statement: `precision ${target.f} ${k}`, proven, reason: `${measured}; ${proof}` };
 }

@@ -113,7 +113,8 @@ export function assembleInputs(p: Pipeline, plan: InputPlan, files: InputFiles):
   }
   for (const [id, f] of files.others ?? []) {
     if (!plan.parties.some((x) => x.party === id && x.tensors.length > 0)) {
-      throw new UserError(`${f.path}: party ${id} provides no input to ${p.name}; leave its file out`);
+      const name = p.parties.find((x) => x.id === id)?.name;
+      throw new UserError(`${f.path}: party ${id}${name ? ` (${name})` : ''} provides no input to ${p.name}; leave its file out`);
     }
   }
   const out = new Map<number, Float64Array>();
