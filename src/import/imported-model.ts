@@ -135,7 +135,8 @@ export type ModelFormat =
   | 'keras-json-double-encoded'
   | 'keras-get-config'
   | 'tfjs-layers'
-  | 'tfjs-graph';
+  | 'tfjs-graph'
+  | 'keras-h5';
 
 export interface ImportedModel {
   file: string;

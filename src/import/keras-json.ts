@@ -14,6 +14,7 @@ import { fileError } from './messages.js';
 import { toChannelsLast } from './channels-last.js';
 import { checkSupport, modelDataFormat } from './support.js';
 import { importTfjsGraphFile, importTfjsGraphJson } from './tfjs-graph.js';
+import { readKerasH5 } from './keras-h5.js';
 
 export type { ImportResult, ImportedLayer, ImportedModel } from './imported-model.js';
 export { toChannelsLast } from './channels-last.js';
@@ -23,12 +24,23 @@ export { toChannelsLast } from './channels-last.js';
  * layer; it is in the file's layout (pass it through toChannelsLast before lowering).
  */
 export function importModelFile(path: string): ImportResult {
-  if (/\.(h5|hdf5|keras)$/i.test(path)) {
+  if (/\.keras$/i.test(path)) {
     return {
       diagnostics: [
-        fileError(path, 'HDF5 / .keras model files are not read by this importer', ['export the architecture with model.to_json(), or convert the model with tensorflowjs_converter']),
+        fileError(path, "Keras 3's .keras archives (a zip of config.json and model.weights.h5) are not read", [
+          "save the model as HDF5 (model.save('model.h5')), or convert it with tensorflowjs_converter",
+        ]),
       ],
     };
+  }
+  if (/\.(h5|hdf5)$/i.test(path)) {
+    return guarded(path, () => {
+      const { h5, diagnostics } = readKerasH5(path);
+      if (!h5) return { diagnostics };
+      const r = importText(JSON.stringify(h5.json), path, false);
+      if (r.model) r.model.format = 'keras-h5';
+      return r;
+    });
   }
   let text: string;
   try {

@@ -1,0 +1,156 @@
+// Keras HDF5 model files (`model.save('m.h5')`, Keras 1 to 3): the architecture is the root
+// attribute `model_config` (the text of model.to_json()), the weights are datasets under
+// `model_weights/<layer>/`, named by each layer group's `weight_names` attribute
+// (`conv2d/kernel:0` in Keras 2, `conv2d/kernel` in Keras 3's legacy format).
+//
+// h5wasm (HDF5 compiled to WebAssembly) initialises asynchronously, while the importer and the
+// checker that calls it are synchronous. So a short-lived child Node process reads the file
+// and writes it back as what the TF.js readers already take: a layers-model model.json (the
+// Keras config as modelTopology, a weightsManifest naming each weight `<layer>/<param>`) and
+// one float32 shard. The parent reads both from a temporary directory and removes it.
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Diagnostic } from '../diagnostics.js';
+import { type JsonObject, isObject, parseJson } from './json.js';
+import { fileError } from './messages.js';
+
+export interface KerasH5 {
+  /** A TF.js layers-model model.json equivalent of the file. */
+  json: JsonObject;
+  /** Its one weight shard: every weight as little-endian float32, in manifest order. */
+  shard: Uint8Array;
+}
+
+/** The child's program: reads the HDF5 file named by PPVC_H5_FILE into PPVC_H5_OUT/{model.json,weights.bin}. */
+const CHILD = String.raw`
+import h5wasm from 'h5wasm/node';
+import { writeFileSync } from 'node:fs';
+const file = process.env.PPVC_H5_FILE, out = process.env.PPVC_H5_OUT;
+// the reason goes to stdout: the HDF5 library itself writes diagnostics to stderr
+const fail = (message) => { process.stdout.write(message); process.exit(3); };
+process.on('uncaughtException', (e) => fail('cannot read it as a Keras model: ' + (e && e.message ? e.message : String(e))));
+await h5wasm.ready;
+const f = new h5wasm.File(file, 'r');
+const attr = (obj, name) => { try { return obj.attrs[name]?.value; } catch { return undefined; } };
+const text = (v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : v);
+const list = (v) => (v === undefined || v === null ? [] : typeof v === 'string' ? [v] : Array.from(v, text));
+const config = text(attr(f, 'model_config'));
+const root = f.get('model_weights') ?? f;
+if (config === undefined) fail(list(attr(root, 'layer_names')).length ? 'holds weights only (model.save_weights): it has no model_config attribute with the architecture' : 'has no model_config attribute: not a Keras model file');
+const half = (h) => {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  return e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+};
+// Keras 1 names weights <layer>_W, _b, ...: the Keras 2 names, as the importer knows them
+const KERAS1 = { W: 'kernel', b: 'bias', gamma: 'gamma', beta: 'beta', running_mean: 'moving_mean', running_std: 'moving_variance', depthwise_kernel: 'depthwise_kernel', pointwise_kernel: 'pointwise_kernel' };
+const weights = [], chunks = [];
+for (const layer of list(attr(root, 'layer_names'))) {
+  const g = root.get(layer);
+  if (!g) fail('layer_names lists ' + JSON.stringify(layer) + ', which has no group');
+  for (const wn of list(attr(g, 'weight_names'))) {
+    const d = g.get(wn);
+    if (!d || d.shape === undefined) fail('weight ' + JSON.stringify(layer + '/' + wn) + ' is missing');
+    const raw = d.value;
+    const values = /^[<>|]?e$/.test(String(d.dtype)) && raw instanceof Uint16Array ? Float32Array.from(raw, half) : Float32Array.from(raw);
+    const parts = wn.replace(/:\d+$/, '').split('/');
+    let name;
+    if (parts.length >= 2) name = parts.slice(-2).join('/');
+    else {
+      const k1 = /^(.*?)_(W|b|gamma|beta|running_mean|running_std|depthwise_kernel|pointwise_kernel)$/.exec(parts[0]);
+      name = layer + '/' + (k1 ? KERAS1[k1[2]] : parts[0]);
+    }
+    weights.push({ name, shape: d.shape, dtype: 'float32' });
+    chunks.push(Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+  }
+}
+const version = text(attr(f, 'keras_version'));
+writeFileSync(out + '/weights.bin', Buffer.concat(chunks));
+writeFileSync(out + '/model.json', JSON.stringify({
+  format: 'layers-model',
+  generatedBy: 'keras' + (version ? ' v' + version : ''),
+  convertedBy: 'ppvc-dsl (from HDF5)',
+  modelTopology: { keras_version: version, backend: text(attr(f, 'backend')), model_config: config },
+  weightsManifest: [{ paths: ['weights.bin'], weights }],
+}));
+f.close();
+`;
+
+const cache = new Map<string, { stamp: string; result: KerasH5 }>();
+
+/** Reads a Keras .h5 file (cached by path, size and modification time). */
+export function readKerasH5(path: string): { h5?: KerasH5; diagnostics: Diagnostic[] } {
+  let stamp: string;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return { diagnostics: [fileError(path, 'is a directory, not a model file')] };
+    if (!st.isFile()) return { diagnostics: [fileError(path, 'not a regular file')] };
+    stamp = `${st.size}:${st.mtimeMs}`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { diagnostics: [fileError(path, code === 'ENOENT' ? 'no such file' : `cannot read the model file: ${code ?? String(e)}`)] };
+  }
+  if (!hasHdf5Signature(path)) return { diagnostics: [fileError(path, 'not an HDF5 file (no HDF5 signature): a Keras .h5 model file was expected')] };
+  const key = resolve(path);
+  const hit = cache.get(key);
+  if (hit?.stamp === stamp) return { h5: hit.result, diagnostics: [] };
+  const out = mkdtempSync(join(tmpdir(), 'ppvc-h5-'));
+  try {
+    try {
+      execFileSync(process.execPath, ['--input-type=module', '-e', CHILD], {
+        cwd: packageRoot(),
+        env: { ...process.env, PPVC_H5_FILE: key, PPVC_H5_OUT: out },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 300_000,
+      });
+    } catch (e) {
+      const reason = String((e as { stdout?: Buffer }).stdout ?? '').trim();
+      const why = (e as { status?: number }).status === 3 && reason ? reason : `the HDF5 reader failed (${(e as Error).message.split('\n')[0]})`;
+      return { diagnostics: [fileError(path, why, ["a Keras model saved with model.save('model.h5') holds the architecture and the weights"])] };
+    }
+    const parsed = parseJson(readFileSync(join(out, 'model.json'), 'utf8'));
+    if (!isObject(parsed.value)) return { diagnostics: [fileError(path, 'the HDF5 reader wrote no model')] };
+    const json = parsed.value;
+    // model_config is the text of to_json(): parse it here, so that a broken one is reported as JSON
+    const topology = json['modelTopology'];
+    if (isObject(topology) && typeof topology['model_config'] === 'string') {
+      const config = parseJson(topology['model_config']);
+      if (config.error !== undefined) return { diagnostics: [fileError(path, `its model_config attribute is not valid JSON: ${config.error}`)] };
+      topology['model_config'] = config.value ?? null;
+    }
+    const result = { json, shard: new Uint8Array(readFileSync(join(out, 'weights.bin'))) };
+    cache.set(key, { stamp, result });
+    return { h5: result, diagnostics: [] };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** HDF5's 8-byte signature, at offset 0 or after a user block (512, 1024, 2048, ... bytes). */
+function hasHdf5Signature(path: string): boolean {
+  const signature = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(8);
+    for (let at = 0; at + 8 <= size; at = at === 0 ? 512 : at * 2) {
+      if (readSync(fd, head, 0, 8, at) === 8 && head.equals(signature)) return true;
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The directory whose node_modules holds h5wasm (the child resolves it from its working directory). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'node_modules', 'h5wasm'))) {
+    const up = dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+  return dir;
+}

@@ -1,0 +1,148 @@
+// Keras HDF5 model files (src/import/keras-h5.ts): the architecture from `model_config`, the
+// weights from `model_weights/<layer>/<weight_names>` in the Keras 2, Keras 3 (legacy .h5) and
+// Keras 1 namings. The files are written here with h5wasm in Keras's layout, from a model that
+// tfjs-layers builds with its own random weights; the imported pipeline, its exported weights
+// and the reference evaluator must then compute what tfjs-layers computes. Clear errors for a
+// weights-only file, a file that is not HDF5 and a .keras archive. No MP-SPDZ.
+import { jest } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import h5wasm, { type Group } from 'h5wasm/node';
+import { checkText } from './helpers.js';
+import { buildPipeline } from '../src/compile.js';
+import { importModelFile } from '../src/import/keras-json.js';
+import { importPipelineText, modelOwnerFile } from '../src/import/import-command.js';
+import { evaluateReference } from '../src/reference/evaluate.js';
+
+const DIR = mkdtempSync(join(tmpdir(), 'ppvc-h5-test-'));
+
+const KERAS_JSON = {
+  class_name: 'Sequential',
+  config: {
+    name: 'small',
+    layers: [
+      { class_name: 'InputLayer', config: { name: 'input_1', batch_input_shape: [null, 9, 8, 2], dtype: 'float32' } },
+      { class_name: 'Conv2D', config: { name: 'conv', filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', use_bias: true } },
+      { class_name: 'BatchNormalization', config: { name: 'bn', axis: -1, epsilon: 0.001, center: true, scale: true } },
+      { class_name: 'MaxPooling2D', config: { name: 'pool', pool_size: [2, 2], strides: [2, 2], padding: 'valid' } },
+      { class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: [3, 3], depth_multiplier: 1, padding: 'valid', use_bias: true } },
+      { class_name: 'Flatten', config: { name: 'flat' } },
+      { class_name: 'Dense', config: { name: 'dense', units: 5, activation: 'relu', use_bias: true } },
+      { class_name: 'Dense', config: { name: 'out', units: 3, activation: 'softmax', use_bias: true } },
+    ],
+  },
+};
+
+type Naming = 'keras2' | 'keras3' | 'keras1';
+
+/** The model as tfjs-layers builds it, with weights moved away from its initialisers (non-zero biases, a real batch norm). */
+async function referenceModel(): Promise<tfl.LayersModel> {
+  await tf.setBackend('cpu');
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void (String(args[0]).includes('TensorFlow.js in Node.js') || warn(...args));
+  const model = await tfl.models.modelFromJSON(KERAS_JSON as unknown as Parameters<typeof tfl.models.modelFromJSON>[0]).finally(() => (console.warn = warn));
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
+  for (const layer of model.layers) {
+    const ws = layer.getWeights();
+    if (ws.length === 0) continue;
+    layer.setWeights(ws.map((w, i) => tf.tensor(Float32Array.from(w.dataSync(), () => (layer.name === 'bn' && i === 3 ? 0.5 + Math.abs(rnd()) : rnd() * 0.5)), w.shape)));
+  }
+  return model;
+}
+
+/** Writes the model as Keras would save it to .h5, with one of the weight namings. */
+async function writeH5(model: tfl.LayersModel, path: string, naming: Naming, withConfig = true): Promise<void> {
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, 'w');
+  if (withConfig) {
+    f.create_attribute('model_config', JSON.stringify(KERAS_JSON));
+    f.create_attribute('keras_version', naming === 'keras1' ? '1.2.2' : naming === 'keras3' ? '3.6.0' : '2.11.0');
+    f.create_attribute('backend', 'tensorflow');
+  }
+  const root = withConfig ? (f.create_group('model_weights'), f.get('model_weights') as Group) : f;
+  const names = model.layers.map((l) => l.name);
+  root.create_attribute('layer_names', names);
+  for (const layer of model.layers) {
+    root.create_group(layer.name);
+    const g = root.get(layer.name) as Group;
+    const weights = layer.weights.map((w, i) => ({ param: w.name.split('/').pop()!.replace(/_\d+$/, ''), value: layer.getWeights()[i]! }));
+    const keras1 = { kernel: 'W', bias: 'b', depthwise_kernel: 'depthwise_kernel', gamma: 'gamma', beta: 'beta', moving_mean: 'running_mean', moving_variance: 'running_std' } as Record<string, string>;
+    const wn = weights.map(({ param }) => (naming === 'keras2' ? `${layer.name}/${param}:0` : naming === 'keras3' ? `${layer.name}/${param}` : `${layer.name}_${keras1[param]}`));
+    g.create_attribute('weight_names', wn.length ? wn : new Float64Array(0));
+    weights.forEach(({ value }, i) => {
+      const parts = wn[i]!.split('/');
+      let at = g;
+      for (const p of parts.slice(0, -1)) {
+        if (!at.get(p)) at.create_group(p);
+        at = at.get(p) as Group;
+      }
+      at.create_dataset({ name: parts[parts.length - 1]!, data: value.dataSync() as Float32Array, shape: value.shape });
+    });
+  }
+  f.close();
+}
+
+describe('Keras .h5 model files', () => {
+  jest.setTimeout(60_000);
+
+  test.each(['keras2', 'keras3', 'keras1'] as Naming[])('%s naming: imports, exports its weights, and computes what tfjs-layers computes', async (naming) => {
+    const model = await referenceModel();
+    const path = join(DIR, `small-${naming}.h5`);
+    await writeH5(model, path, naming);
+
+    const r = importModelFile(path);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.model!.format).toBe('keras-h5');
+    expect(r.model!.inputShape).toEqual([9, 8, 2]);
+    expect(r.model!.parameterCount).toBe(model.countParams());
+
+    // the pipeline `import` writes, with two frames, one selected, and the logits revealed
+    const { text } = importPipelineText(path, { frames: 2, select: 1 });
+    const checked = checkText(text.replace(/softmax relu_normalized/, 'logits'));
+    expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const p = checked.pipeline!;
+    const plan = buildPipeline(p).inputs;
+    const bob = modelOwnerFile(p, { model: path, frames: '0' });
+
+    let seed = 3;
+    const frame = Float32Array.from({ length: 9 * 8 * 2 }, () => (seed = (seed * 16807) % 2147483647) / 2147483647);
+    const video = new Float32Array(2 * frame.length);
+    video.set(frame);
+    const values = new Map<number, Float32Array>([
+      [p.video.owner.id, video],
+      [bob.party, bob.values],
+    ]);
+    const ours = await evaluateReference(p, plan, values);
+    // tfjs-layers' own computation, up to the softmax the pipeline leaves out
+    const logits = tfl.model({ inputs: model.inputs, outputs: model.getLayer('out').input as tfl.SymbolicTensor });
+    const dense = model.getLayer('out');
+    const hidden = Array.from((logits.predict(tf.tensor4d(frame, [1, 9, 8, 2])) as tf.Tensor).dataSync());
+    const [W, b] = dense.getWeights().map((w) => w.dataSync());
+    const want = Array.from({ length: 3 }, (_, j) => hidden.reduce((s, h, i) => s + h * W![i * 3 + j]!, b![j]!));
+    expect(ours.perFrame[0]!.map((v) => v.toFixed(4))).toEqual(want.map((v) => v.toFixed(4)));
+  });
+
+  test('a weights-only file (model.save_weights) says so', async () => {
+    const path = join(DIR, 'weights-only.h5');
+    await writeH5(await referenceModel(), path, 'keras2', false);
+    const r = importModelFile(path);
+    expect(r.model).toBeUndefined();
+    expect(r.diagnostics.map((d) => d.message).join('\n')).toContain('weights-only.h5: holds weights only (model.save_weights)');
+  });
+
+  test('a file that is not HDF5, and a .keras archive, get clear errors', () => {
+    const fake = join(DIR, 'fake.h5');
+    writeFileSync(fake, '{"class_name": "Sequential"}');
+    expect(importModelFile(fake).diagnostics.map((d) => d.message).join('\n')).toContain('fake.h5: not an HDF5 file (no HDF5 signature): a Keras .h5 model file was expected');
+    const archive = join(DIR, 'model.keras');
+    writeFileSync(archive, 'PK\u0003\u0004');
+    const r = importModelFile(archive);
+    expect(r.diagnostics[0]!.message).toContain("model.keras: Keras 3's .keras archives (a zip of config.json and model.weights.h5) are not read");
+    expect(r.diagnostics[0]!.hints?.[0]).toContain("model.save('model.h5')");
+  });
+});
