@@ -50,12 +50,19 @@ async function referenceModel(): Promise<tfl.LayersModel> {
   for (const layer of model.layers) {
     const ws = layer.getWeights();
     if (ws.length === 0) continue;
-    layer.setWeights(ws.map((w, i) => tf.tensor(Float32Array.from(w.dataSync(), () => (layer.name === 'bn' && i === 3 ? 0.5 + Math.abs(rnd()) : rnd() * 0.5)), w.shape)));
+    layer.setWeights(
+      ws.map((w, i) =>
+        tf.tensor(
+          Float32Array.from(w.dataSync(), () => (layer.name === 'bn' && i === 3 ? 0.5 + Math.abs(rnd()) : rnd() * 0.5)),
+          w.shape,
+        ),
+      ),
+    );
   }
   return model;
 }
 
-/** Writes the model as Keras would save it to .h5, with one of the weight namings. */
+/** Writes the model as Keras would save it to .h5, with one of the weight namings (keras3: also the layer names in two chunks). */
 async function writeH5(model: tfl.LayersModel, path: string, naming: Naming, withConfig = true): Promise<void> {
   await h5wasm.ready;
   const f = new h5wasm.File(path, 'w');
@@ -66,13 +73,27 @@ async function writeH5(model: tfl.LayersModel, path: string, naming: Naming, wit
   }
   const root = withConfig ? (f.create_group('model_weights'), f.get('model_weights') as Group) : f;
   const names = model.layers.map((l) => l.name);
-  root.create_attribute('layer_names', names);
+  if (naming === 'keras3') {
+    // as Keras writes a list too long for one attribute: layer_names0, layer_names1
+    root.create_attribute('layer_names0', names.slice(0, 3));
+    root.create_attribute('layer_names1', names.slice(3));
+  } else root.create_attribute('layer_names', names);
   for (const layer of model.layers) {
     root.create_group(layer.name);
     const g = root.get(layer.name) as Group;
     const weights = layer.weights.map((w, i) => ({ param: w.name.split('/').pop()!.replace(/_\d+$/, ''), value: layer.getWeights()[i]! }));
-    const keras1 = { kernel: 'W', bias: 'b', depthwise_kernel: 'depthwise_kernel', gamma: 'gamma', beta: 'beta', moving_mean: 'running_mean', moving_variance: 'running_std' } as Record<string, string>;
-    const wn = weights.map(({ param }) => (naming === 'keras2' ? `${layer.name}/${param}:0` : naming === 'keras3' ? `${layer.name}/${param}` : `${layer.name}_${keras1[param]}`));
+    const keras1 = {
+      kernel: 'W',
+      bias: 'b',
+      depthwise_kernel: 'depthwise_kernel',
+      gamma: 'gamma',
+      beta: 'beta',
+      moving_mean: 'running_mean',
+      moving_variance: 'running_std',
+    } as Record<string, string>;
+    const wn = weights.map(({ param }) =>
+      naming === 'keras2' ? `${layer.name}/${param}:0` : naming === 'keras3' ? `${layer.name}/${param}` : `${layer.name}_${keras1[param]}`,
+    );
     g.create_attribute('weight_names', wn.length ? wn : new Float64Array(0));
     weights.forEach(({ value }, i) => {
       const parts = wn[i]!.split('/');
@@ -138,7 +159,11 @@ describe('Keras .h5 model files', () => {
   test('a file that is not HDF5, and a .keras archive, get clear errors', () => {
     const fake = join(DIR, 'fake.h5');
     writeFileSync(fake, '{"class_name": "Sequential"}');
-    expect(importModelFile(fake).diagnostics.map((d) => d.message).join('\n')).toContain('fake.h5: not an HDF5 file (no HDF5 signature): a Keras .h5 model file was expected');
+    expect(
+      importModelFile(fake)
+        .diagnostics.map((d) => d.message)
+        .join('\n'),
+    ).toContain('fake.h5: not an HDF5 file (no HDF5 signature): a Keras .h5 model file was expected');
     const archive = join(DIR, 'model.keras');
     writeFileSync(archive, 'PK\u0003\u0004');
     const r = importModelFile(archive);

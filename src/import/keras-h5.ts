@@ -37,9 +37,16 @@ const f = new h5wasm.File(file, 'r');
 const attr = (obj, name) => { try { return obj.attrs[name]?.value; } catch { return undefined; } };
 const text = (v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : v);
 const list = (v) => (v === undefined || v === null ? [] : typeof v === 'string' ? [v] : Array.from(v, text));
+// Keras splits a name list too large for one HDF5 attribute into name0, name1, ...
+const names = (obj, name) => {
+  if (attr(obj, name) !== undefined) return list(attr(obj, name));
+  const out = [];
+  for (let i = 0; attr(obj, name + i) !== undefined; i++) out.push(...list(attr(obj, name + i)));
+  return out;
+};
 const config = text(attr(f, 'model_config'));
 const root = f.get('model_weights') ?? f;
-if (config === undefined) fail(list(attr(root, 'layer_names')).length ? 'holds weights only (model.save_weights): it has no model_config attribute with the architecture' : 'has no model_config attribute: not a Keras model file');
+if (config === undefined) fail(names(root, 'layer_names').length ? 'holds weights only (model.save_weights): it has no model_config attribute with the architecture' : 'has no model_config attribute: not a Keras model file');
 const half = (h) => {
   const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
   return e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
@@ -47,10 +54,10 @@ const half = (h) => {
 // Keras 1 names weights <layer>_W, _b, ...: the Keras 2 names, as the importer knows them
 const KERAS1 = { W: 'kernel', b: 'bias', gamma: 'gamma', beta: 'beta', running_mean: 'moving_mean', running_std: 'moving_variance', depthwise_kernel: 'depthwise_kernel', pointwise_kernel: 'pointwise_kernel' };
 const weights = [], chunks = [];
-for (const layer of list(attr(root, 'layer_names'))) {
+for (const layer of names(root, 'layer_names')) {
   const g = root.get(layer);
   if (!g) fail('layer_names lists ' + JSON.stringify(layer) + ', which has no group');
-  for (const wn of list(attr(g, 'weight_names'))) {
+  for (const wn of names(g, 'weight_names')) {
     const d = g.get(wn);
     if (!d || d.shape === undefined) fail('weight ' + JSON.stringify(layer + '/' + wn) + ' is missing');
     const raw = d.value;
