@@ -5,7 +5,8 @@
 // and the reference evaluator must then compute what tfjs-layers computes. Clear errors for a
 // weights-only file, a file that is not HDF5 and a .keras archive. No MP-SPDZ.
 import { jest } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -156,7 +157,7 @@ describe('Keras .h5 model files', () => {
     expect(r.diagnostics.map((d) => d.message).join('\n')).toContain('weights-only.h5: holds weights only (model.save_weights)');
   });
 
-  test('a file that is not HDF5, and a .keras archive, get clear errors', () => {
+  test('a file that is not HDF5, and a .keras file that is not a zip, get clear errors', () => {
     const fake = join(DIR, 'fake.h5');
     writeFileSync(fake, '{"class_name": "Sequential"}');
     expect(
@@ -167,7 +168,172 @@ describe('Keras .h5 model files', () => {
     const archive = join(DIR, 'model.keras');
     writeFileSync(archive, 'PK\u0003\u0004');
     const r = importModelFile(archive);
-    expect(r.diagnostics[0]!.message).toContain("model.keras: Keras 3's .keras archives (a zip of config.json and model.weights.h5) are not read");
-    expect(r.diagnostics[0]!.hints?.[0]).toContain("model.save('model.h5')");
+    expect(r.diagnostics[0]!.message).toContain('model.keras: not a zip archive (no end of central directory); a Keras 3 .keras archive is a zip file');
+  });
+});
+
+/** A zip of stored entries, as Python's zipfile writes a .keras archive. */
+function zipStored(files: [string, Buffer][]): Buffer {
+  const locals: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data] of files) {
+    const n = Buffer.from(name, 'utf8');
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(n.length, 26);
+    const entry = Buffer.alloc(46);
+    entry.writeUInt32LE(0x02014b50, 0);
+    entry.writeUInt16LE(20, 4);
+    entry.writeUInt16LE(20, 6);
+    entry.writeUInt32LE(crc, 16);
+    entry.writeUInt32LE(data.length, 20);
+    entry.writeUInt32LE(data.length, 24);
+    entry.writeUInt16LE(n.length, 28);
+    entry.writeUInt32LE(offset, 42);
+    locals.push(local, n, data);
+    central.push(entry, n);
+    offset += 30 + n.length + data.length;
+  }
+  const dir = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(dir.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, dir, end]);
+}
+
+describe('Keras 3 .keras archives', () => {
+  jest.setTimeout(60_000);
+
+  // Keras 3 keys a layer's weights by its class in snake case, numbered per class in layer
+  // order (conv2d, conv2d_1; dense, dense_1), never by its name: the names here differ on purpose.
+  const CONFIG = {
+    module: 'keras',
+    class_name: 'Sequential',
+    config: {
+      name: 'sequential_11',
+      layers: [
+        { module: 'keras.layers', class_name: 'InputLayer', config: { name: 'input_layer_4', batch_shape: [null, 7, 6, 1], dtype: 'float32' } },
+        {
+          module: 'keras.layers',
+          class_name: 'Conv2D',
+          config: { name: 'first', filters: 3, kernel_size: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', use_bias: true },
+        },
+        { module: 'keras.layers', class_name: 'BatchNormalization', config: { name: 'norm', axis: -1, epsilon: 0.001, center: true, scale: true } },
+        {
+          module: 'keras.layers',
+          class_name: 'Conv2D',
+          config: { name: 'second', filters: 4, kernel_size: [2, 2], strides: [1, 1], padding: 'same', activation: 'linear', use_bias: true },
+        },
+        { module: 'keras.layers', class_name: 'Flatten', config: { name: 'flat' } },
+        { module: 'keras.layers', class_name: 'Dense', config: { name: 'hidden', units: 6, activation: 'relu', use_bias: true } },
+        { module: 'keras.layers', class_name: 'Dense', config: { name: 'scores', units: 3, activation: 'linear', use_bias: true } },
+      ],
+    },
+  };
+  const KEYS: Record<string, string> = {
+    first: 'conv2d',
+    norm: 'batch_normalization',
+    second: 'conv2d_1',
+    flat: 'flatten',
+    hidden: 'dense',
+    scores: 'dense_1',
+  };
+
+  test('imports, exports its weights by class keys, and computes what tfjs-layers computes', async () => {
+    await tf.setBackend('cpu');
+    const tfjsConfig = {
+      class_name: 'Sequential',
+      config: {
+        name: 's',
+        layers: CONFIG.config.layers.map(({ class_name, config }) => ({
+          class_name,
+          config: class_name === 'InputLayer' ? { ...config, batch_input_shape: config.batch_shape } : config,
+        })),
+      },
+    };
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void (String(args[0]).includes('TensorFlow.js in Node.js') || warn(...args));
+    const model = await tfl.models.modelFromJSON(tfjsConfig as unknown as Parameters<typeof tfl.models.modelFromJSON>[0]).finally(() => (console.warn = warn));
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
+    for (const layer of model.layers) {
+      const ws = layer.getWeights();
+      if (ws.length)
+        layer.setWeights(
+          ws.map((w, i) =>
+            tf.tensor(
+              Float32Array.from(w.dataSync(), () => (layer.name === 'norm' && i === 3 ? 0.5 + Math.abs(rnd()) : rnd() * 0.5)),
+              w.shape,
+            ),
+          ),
+        );
+    }
+    // model.weights.h5 in Keras 3's layout: layers/<key>/vars/<i>
+    await h5wasm.ready;
+    const weightsPath = join(DIR, 'model.weights.h5');
+    const f = new h5wasm.File(weightsPath, 'w');
+    f.create_group('layers');
+    const layersGroup = f.get('layers') as Group;
+    for (const layer of model.layers) {
+      const key = KEYS[layer.name]!;
+      layersGroup.create_group(key);
+      (layersGroup.get(key) as Group).create_group('vars');
+      const vars = (layersGroup.get(key) as Group).get('vars') as Group;
+      layer.getWeights().forEach((w, i) => vars.create_dataset({ name: String(i), data: w.dataSync() as Float32Array, shape: w.shape }));
+    }
+    f.create_group('optimizer');
+    f.close();
+    const path = join(DIR, 'small.keras');
+    writeFileSync(
+      path,
+      zipStored([
+        ['metadata.json', Buffer.from('{"keras_version": "3.4.1", "date_saved": "2024-07-01@15:08:29"}')],
+        ['config.json', Buffer.from(JSON.stringify(CONFIG))],
+        ['model.weights.h5', readFileSync(weightsPath)],
+      ]),
+    );
+
+    const r = importModelFile(path);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.model!.format).toBe('keras-archive');
+    expect(r.model!.kerasVersion).toBe('3.4.1');
+    expect(r.model!.parameterCount).toBe(model.countParams());
+
+    const { text } = importPipelineText(path, { frames: 2, select: 1 });
+    const checked = checkText(text.replace(/softmax relu_normalized/, 'logits'));
+    expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const p = checked.pipeline!;
+    const bob = modelOwnerFile(p, { model: path, frames: '0' });
+    let s = 5;
+    const frame = Float32Array.from({ length: 7 * 6 }, () => (s = (s * 16807) % 2147483647) / 2147483647);
+    const video = new Float32Array(2 * frame.length);
+    video.set(frame);
+    const ours = await evaluateReference(
+      p,
+      buildPipeline(p).inputs,
+      new Map([
+        [p.video.owner.id, video],
+        [bob.party, bob.values],
+      ]),
+    );
+    const want = Array.from((model.predict(tf.tensor4d(frame, [1, 7, 6, 1])) as tf.Tensor).dataSync());
+    expect(ours.perFrame[0]!.map((v) => v.toFixed(4))).toEqual(want.map((v) => v.toFixed(4)));
+  });
+
+  test('an archive without model.weights.h5 names what it holds', () => {
+    const path = join(DIR, 'config-only.keras');
+    writeFileSync(path, zipStored([['config.json', Buffer.from(JSON.stringify(CONFIG))]]));
+    expect(importModelFile(path).diagnostics[0]!.message).toContain(
+      'config-only.keras: a .keras archive holds config.json and model.weights.h5; this one has config.json',
+    );
   });
 });

@@ -7,7 +7,7 @@ import type { Layer, Pipeline } from '../ir/pipeline.js';
 import { layerParams, product } from '../ir/pipeline.js';
 import type { ImportedLayer } from './imported-model.js';
 import { decodeWeights, loadTfjsWeights } from './tfjs-weights.js';
-import { readKerasH5 } from './keras-h5.js';
+import { isKerasFile, readKerasFile } from './keras-json.js';
 import { importAsDsl } from './model-file.js';
 
 /** Parameter tensors by inputs.json name (`layer.kernel`), for the pipeline's model; `read` collects the files read. */
@@ -18,7 +18,7 @@ export function exportModelWeights(p: Pipeline, modelPath: string, read: string[
   if (/\.json$/i.test(modelPath) && !loaded.model.format.startsWith('tfjs')) {
     throw new UserError(`${modelPath}: a Keras JSON file holds the architecture only, no weights; export the model with tensorflowjs_converter (TF.js layers format) to get its weights`);
   }
-  const h5 = /\.(h5|hdf5)$/i.test(modelPath) ? readKerasH5(modelPath).h5 : undefined;
+  const h5 = isKerasFile(modelPath) ? readKerasFile(modelPath).h5 : undefined;
   const w = h5 ? decodeWeights(h5.json['weightsManifest'], () => h5.shard, modelPath) : loadTfjsWeights(modelPath);
   read.push(modelPath, ...(w.files ?? []));
   if (!w.weights) throw new UserError(w.diagnostics);

@@ -136,7 +136,8 @@ export type ModelFormat =
   | 'keras-get-config'
   | 'tfjs-layers'
   | 'tfjs-graph'
-  | 'keras-h5';
+  | 'keras-h5'
+  | 'keras-archive';
 
 export interface ImportedModel {
   file: string;

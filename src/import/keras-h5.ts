@@ -9,7 +9,9 @@
 // Keras config as modelTopology, a weightsManifest naming each weight `<layer>/<param>`) and
 // one float32 shard. The parent reads both from a temporary directory and removes it.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readRegularFile } from '../util/files.js';
+import { zipEntries } from './zip-archive.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +46,34 @@ const names = (obj, name) => {
   for (let i = 0; attr(obj, name + i) !== undefined; i++) out.push(...list(attr(obj, name + i)));
   return out;
 };
+if (process.env.PPVC_H5_MODE === 'archive') {
+  // Keras 3's model.weights.h5: layers/<key>/vars/<i>, nested models as layers/<key>/layers/<key>/vars/<i>,
+  // where a key is the layer's class in snake case, numbered per class (conv2d, conv2d_1, ...);
+  // the weights are named <key>/<key>/#<i> here, and by layer and parameter in the parent
+  const weights = [], chunks = [];
+  const walk = (g, name) => {
+    for (const k of g.keys()) {
+      const c = g.get(k);
+      if (!c || c.type !== 'Group') continue;
+      if (k === 'vars') {
+        const ids = c.keys().filter((v) => /^\d+$/.test(v)).sort((a, b) => a - b);
+        for (const i of ids) {
+          const d = c.get(i);
+          weights.push({ name: name + '/#' + i, shape: d.shape, dtype: 'float32' });
+          const v = Float32Array.from(d.value);
+          chunks.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+        }
+      } else if (k !== 'layers') walk(c, name ? name + '/' + k : k);
+      else walk(c, name);
+    }
+  };
+  const layers = f.get('layers');
+  if (!layers) fail('its model.weights.h5 has no layers group');
+  walk(layers, '');
+  writeFileSync(out + '/weights.bin', Buffer.concat(chunks));
+  writeFileSync(out + '/model.json', JSON.stringify({ format: 'layers-model', weightsManifest: [{ paths: ['weights.bin'], weights }] }));
+  process.exit(0);
+}
 const config = text(attr(f, 'model_config'));
 const root = f.get('model_weights') ?? f;
 if (config === undefined) fail(names(root, 'layer_names').length ? 'holds weights only (model.save_weights): it has no model_config attribute with the architecture' : 'has no model_config attribute: not a Keras model file');
@@ -89,47 +119,97 @@ const cache = new Map<string, { stamp: string; result: KerasH5 }>();
 
 /** Reads a Keras .h5 file (cached by path, size and modification time). */
 export function readKerasH5(path: string): { h5?: KerasH5; diagnostics: Diagnostic[] } {
-  let stamp: string;
+  const stamp = fileStamp(path);
+  if (typeof stamp !== 'string') return stamp;
+  if (!hasHdf5Signature(path)) return { diagnostics: [fileError(path, 'not an HDF5 file (no HDF5 signature): a Keras .h5 model file was expected')] };
+  return cached(path, stamp, () => runReader(resolve(path), 'model', path));
+}
+
+/**
+ * Reads a Keras 3 `.keras` archive: config.json (the architecture), metadata.json (the Keras
+ * version) and model.weights.h5, whose weights are named `<layer>/#<i>` (the i-th variable of
+ * the layer; keras-json.ts names them by the architecture's parameter order).
+ */
+export function readKerasArchive(path: string): { h5?: KerasH5; diagnostics: Diagnostic[] } {
+  const stamp = fileStamp(path);
+  if (typeof stamp !== 'string') return stamp;
+  return cached(path, stamp, () => {
+    const unpacked = zipEntries(readRegularFile(path));
+    if (!unpacked.entries) return { diagnostics: [fileError(path, `${unpacked.error}; a Keras 3 .keras archive is a zip file`)] };
+    const config = unpacked.entries.get('config.json');
+    const weights = unpacked.entries.get('model.weights.h5');
+    if (!config || !weights) {
+      return {
+        diagnostics: [
+          fileError(path, `a .keras archive holds config.json and model.weights.h5; this one has ${[...unpacked.entries.keys()].join(', ') || 'no entries'}`),
+        ],
+      };
+    }
+    const parsed = parseJson(config.toString('utf8'));
+    if (parsed.error !== undefined) return { diagnostics: [fileError(path, `its config.json is not valid JSON: ${parsed.error}`)] };
+    const metadata = parseJson(unpacked.entries.get('metadata.json')?.toString('utf8') ?? '{}').value;
+    const dir = mkdtempSync(join(tmpdir(), 'ppvc-keras-'));
+    try {
+      writeFileSync(join(dir, 'model.weights.h5'), weights);
+      const r = runReader(join(dir, 'model.weights.h5'), 'archive', path);
+      if (!r.h5) return r;
+      r.h5.json['modelTopology'] = { keras_version: isObject(metadata) ? (metadata['keras_version'] ?? null) : null, model_config: parsed.value ?? null };
+      return r;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** size:mtime of a regular file, or the diagnostic why it is none. */
+function fileStamp(path: string): string | { diagnostics: Diagnostic[] } {
   try {
     const st = statSync(path);
     if (st.isDirectory()) return { diagnostics: [fileError(path, 'is a directory, not a model file')] };
     if (!st.isFile()) return { diagnostics: [fileError(path, 'not a regular file')] };
-    stamp = `${st.size}:${st.mtimeMs}`;
+    return `${st.size}:${st.mtimeMs}`;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { diagnostics: [fileError(path, code === 'ENOENT' ? 'no such file' : `cannot read the model file: ${code ?? String(e)}`)] };
   }
-  if (!hasHdf5Signature(path)) return { diagnostics: [fileError(path, 'not an HDF5 file (no HDF5 signature): a Keras .h5 model file was expected')] };
+}
+
+function cached(path: string, stamp: string, read: () => { h5?: KerasH5; diagnostics: Diagnostic[] }): { h5?: KerasH5; diagnostics: Diagnostic[] } {
   const key = resolve(path);
   const hit = cache.get(key);
   if (hit?.stamp === stamp) return { h5: hit.result, diagnostics: [] };
+  const r = read();
+  if (r.h5) cache.set(key, { stamp, result: r.h5 });
+  return r;
+}
+
+/** Runs the child reader on an HDF5 file; messages name `shown` (the user's file). */
+function runReader(file: string, mode: 'model' | 'archive', shown: string): { h5?: KerasH5; diagnostics: Diagnostic[] } {
   const out = mkdtempSync(join(tmpdir(), 'ppvc-h5-'));
   try {
     try {
       execFileSync(process.execPath, ['--input-type=module', '-e', CHILD], {
         cwd: packageRoot(),
-        env: { ...process.env, PPVC_H5_FILE: key, PPVC_H5_OUT: out },
+        env: { ...process.env, PPVC_H5_FILE: file, PPVC_H5_OUT: out, PPVC_H5_MODE: mode },
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 300_000,
       });
     } catch (e) {
       const reason = String((e as { stdout?: Buffer }).stdout ?? '').trim();
       const why = (e as { status?: number }).status === 3 && reason ? reason : `the HDF5 reader failed (${(e as Error).message.split('\n')[0]})`;
-      return { diagnostics: [fileError(path, why, ["a Keras model saved with model.save('model.h5') holds the architecture and the weights"])] };
+      return { diagnostics: [fileError(shown, why, ["a Keras model saved with model.save('model.h5') holds the architecture and the weights"])] };
     }
     const parsed = parseJson(readFileSync(join(out, 'model.json'), 'utf8'));
-    if (!isObject(parsed.value)) return { diagnostics: [fileError(path, 'the HDF5 reader wrote no model')] };
+    if (!isObject(parsed.value)) return { diagnostics: [fileError(shown, 'the HDF5 reader wrote no model')] };
     const json = parsed.value;
     // model_config is the text of to_json(): parse it here, so that a broken one is reported as JSON
     const topology = json['modelTopology'];
     if (isObject(topology) && typeof topology['model_config'] === 'string') {
       const config = parseJson(topology['model_config']);
-      if (config.error !== undefined) return { diagnostics: [fileError(path, `its model_config attribute is not valid JSON: ${config.error}`)] };
+      if (config.error !== undefined) return { diagnostics: [fileError(shown, `its model_config attribute is not valid JSON: ${config.error}`)] };
       topology['model_config'] = config.value ?? null;
     }
-    const result = { json, shard: new Uint8Array(readFileSync(join(out, 'weights.bin'))) };
-    cache.set(key, { stamp, result });
-    return { h5: result, diagnostics: [] };
+    return { h5: { json, shard: new Uint8Array(readFileSync(join(out, 'weights.bin'))) }, diagnostics: [] };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
