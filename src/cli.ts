@@ -41,8 +41,10 @@ const protocolOption = {
 /** Positionals, which the empty-value check leaves to the commands (a missing file is their message). */
 const POSITIONALS = new Set(['file', 'files', 'model', 'video', 'results']);
 /** Options that take one value: yargs turns a repeated one into an array. */
-const MAX_TIMEOUT_SECONDS = 2_147_483;
 const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'opt', 'budget', 'model', 'timeout', 'select', 'hosts']);
+
+/** --timeout's largest value: the parties' timer is a setTimeout, whole milliseconds up to 2^31 - 1. */
+const MAX_TIMEOUT_SECONDS = 2_147_483;
 
 async function main(argv: string[]): Promise<void> {
   const cli: Argv = yargs(argv)
@@ -161,7 +163,6 @@ async function main(argv: string[]): Promise<void> {
           .options(styleOptions),
       async (a) => {
         // option errors first: they need nothing installed
-        // the parties' timer is a setTimeout: whole milliseconds up to 2^31 - 1
         if (!(a.timeout > 0 && a.timeout <= MAX_TIMEOUT_SECONDS)) {
           throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS} (24 days)`);
         }

@@ -17,7 +17,7 @@ import type { Pipeline } from '../ir/pipeline.js';
 import { compileCommand } from '../emit/commands.js';
 import { helperBlocks } from '../emit/ml-patch.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
-import { validatePartyInput } from '../inputs/validate.js';
+import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
 import { PROTOCOLS, PROTOCOL_NAMES } from './protocols.js';
 import { cannotWrite, ensureDir, writeFileAtomic } from '../util/files.js';
 
@@ -239,10 +239,8 @@ export function deployBundle(a: BuildArtifacts, hosts: string[], opts: DeployOpt
 export function readDeployInputs(a: BuildArtifacts, files: ReadonlyMap<number, string>): Map<number, string> {
   const out = new Map<number, string>();
   for (const [id, path] of [...files.entries()].sort(([x], [y]) => x - y)) {
-    const plan = a.inputs.parties.find((x) => x.party === id);
-    if (!plan || plan.tensors.length === 0) {
-      throw new UserError(`${path}: party ${id} (${partyName(a.pipeline, id)}) provides no input to ${a.pipeline.name}`);
-    }
+    refuseFileWithoutInput(a.pipeline, a.inputs, id, path);
+    const plan = a.inputs.parties.find((x) => x.party === id)!;
     const values = readValues(path);
     validatePartyInput(path, plan, values, a.pipeline.target);
     out.set(id, formatValues(values));

@@ -8,7 +8,7 @@ import type { BuildArtifacts } from '../compile.js';
 import { compileCommand } from '../emit/commands.js';
 import { LAYER_TIMER_BASE, STAGE_TIMERS } from '../emit/mpc-program.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
-import { validatePartyInput } from '../inputs/validate.js';
+import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
 import { PROTOCOLS } from './protocols.js';
 import { type MpSpdz, checkPatchApplied, placeProgram, runCompile, type CompileReport } from './mp-spdz.js';
 import { runLocal, type RunResult } from './local-run.js';
@@ -65,14 +65,7 @@ export function placeInputs(mp: MpSpdz, a: BuildArtifacts, inputs: Map<number, F
  */
 export function readInputs(a: BuildArtifacts, files: Map<number, string>): Map<number, Float32Array> {
   const single = PROTOCOLS[a.pipeline.target.protocol].processes === 1;
-  // a file for a party that provides nothing would be ignored (or, under emulate, misread)
-  for (const [id, path] of files) {
-    const party = a.inputs.parties.find((p) => p.party === id);
-    if (!party || party.tensors.length === 0) {
-      const name = a.pipeline.parties.find((p) => p.id === id)?.name;
-      throw new UserError(`${path}: party ${id}${name ? ` (${name})` : ''} provides no input to ${a.pipeline.name}; leave its file out`);
-    }
-  }
+  for (const [id, path] of files) refuseFileWithoutInput(a.pipeline, a.inputs, id, path);
   const out = new Map<number, Float32Array>();
   for (const party of a.inputs.parties) {
     if (party.tensors.length === 0) continue;

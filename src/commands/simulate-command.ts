@@ -17,6 +17,7 @@ import type { SimulateResult } from '../simulate/simulate.js';
 import type { Rounding } from '../simulate/fixed-point.js';
 import { assembleInputs, folderEntries, loadVideoValues, type VideoPreparation } from '../simulate/inputs.js';
 import { readValues64 } from '../inputs/read-values.js';
+import { refuseFileWithoutInput } from '../inputs/validate.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
@@ -56,13 +57,8 @@ function readOtherInputs(p: Pipeline, plan: InputPlan, specs: string[] | undefin
     files.set(party.id, m[2]!);
     out.set(party.id, { path: m[2]!, values: readValues64(m[2]!) });
   }
-  // checked before any video is prepared: a file for a party that provides nothing would be ignored
-  for (const [id, { path }] of out) {
-    if (!plan.parties.some((x) => x.party === id && x.tensors.length > 0)) {
-      const name = p.parties.find((x) => x.id === id)!.name;
-      throw new UserError(`--input ${name}=${path}: party ${id} (${name}) provides no input to ${p.name}; leave its file out`);
-    }
-  }
+  // checked before any video is prepared
+  for (const [id, { path }] of out) refuseFileWithoutInput(p, plan, id, `--input ${p.parties.find((x) => x.id === id)!.name}=${path}`);
   return out;
 }
 

@@ -7,7 +7,7 @@ import type { Layer, Pipeline } from '../ir/pipeline.js';
 import { layerParams, product } from '../ir/pipeline.js';
 import type { ImportedLayer } from './imported-model.js';
 import { decodeWeights, loadTfjsWeights } from './tfjs-weights.js';
-import { isKerasFile, readKerasFile } from './keras-json.js';
+import { isKerasFile, readKerasFile } from './keras-h5.js';
 import { importAsDsl } from './model-file.js';
 
 /** Parameter tensors by inputs.json name (`layer.kernel`), for the pipeline's model; `read` collects the files read. */

@@ -6,15 +6,15 @@ import type { Diagnostic } from '../diagnostics.js';
 import { UserError, hasErrors } from '../diagnostics.js';
 import { readTextFile } from '../util/files.js';
 import { type ImportResult, type ImportedLayer, type ImportedModel, countParams } from './imported-model.js';
-import { type KerasRoot, isModelClass, unwrapContainer } from './keras-container.js';
+import { type KerasRoot, unwrapContainer } from './keras-container.js';
 import { buildGraph } from './keras-graph.js';
 import { inferGraph } from './infer-graph.js';
-import { type Json, type JsonObject, isArray, isObject } from './json.js';
+import type { JsonObject } from './json.js';
 import { fileError } from './messages.js';
 import { toChannelsLast } from './channels-last.js';
 import { checkSupport, modelDataFormat } from './support.js';
 import { importTfjsGraphFile, importTfjsGraphJson } from './tfjs-graph.js';
-import { type KerasH5, readKerasArchive, readKerasH5 } from './keras-h5.js';
+import { isKerasFile, readKerasFile } from './keras-h5.js';
 
 export type { ImportResult, ImportedLayer, ImportedModel } from './imported-model.js';
 export { toChannelsLast } from './channels-last.js';
@@ -41,72 +41,6 @@ export function importModelFile(path: string): ImportResult {
     return { diagnostics: [fileError(path, `cannot read the model file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)] };
   }
   return guarded(path, () => importText(text, path, true));
-}
-
-/** Keras's own model files: HDF5 (.h5, .hdf5) and Keras 3 archives (.keras). */
-export function isKerasFile(path: string): boolean {
-  return /\.(h5|hdf5|keras)$/i.test(path);
-}
-
-/**
- * A Keras model file as a TF.js layers model (model.json and one weight shard). A .keras
- * archive's weights are numbered per layer (`conv/#0`, `conv/#1`); they are named here by the
- * architecture's parameters, which follow Keras's variable order (kernel, bias; gamma, beta,
- * moving_mean, moving_variance), so that both formats name them `<layer>/<param>`.
- */
-export function readKerasFile(path: string): { h5?: KerasH5; diagnostics: Diagnostic[] } {
-  if (!/\.keras$/i.test(path)) return readKerasH5(path);
-  const r = readKerasArchive(path);
-  if (!r.h5) return r;
-  const a = analyze(JSON.stringify({ modelTopology: r.h5.json['modelTopology'] }), path);
-  if (a.kind !== 'keras') return { diagnostics: [fileError(path, 'its config.json is not a Keras layers model')] };
-  if (!a.model) return { diagnostics: a.diagnostics };
-  const params = new Map(a.layers.map((l) => [l.scope ? l.name.slice(l.name.lastIndexOf('/') + 1) : l.name, l.params]));
-  const topology = r.h5.json['modelTopology'];
-  const layerOf = archiveKeys(isObject(topology) ? topology['model_config'] : undefined);
-  const manifest = structuredClone(r.h5.json['weightsManifest']) as { weights: { name: string }[] }[];
-  for (const w of manifest.flatMap((g) => g.weights)) {
-    const m = /^(.*)\/#(\d+)$/.exec(w.name);
-    if (!m) continue;
-    const layer = layerOf.get(m[1]!);
-    const p = layer === undefined ? undefined : params.get(layer)?.[Number(m[2])];
-    if (!p || layer === undefined) {
-      return { diagnostics: [fileError(path, `model.weights.h5 holds variable ${m[2]} of '${m[1]}', which the architecture in config.json does not have`)] };
-    }
-    w.name = `${layer}/${p.name}`;
-  }
-  return { h5: { json: { ...r.h5.json, weightsManifest: manifest as unknown as JsonObject[] }, shard: r.h5.shard }, diagnostics: [] };
-}
-
-/**
- * Keras 3 stores a model's weights under keys made from the layers' classes, not their names
- * (`Conv2D` -> `conv2d`, then `conv2d_1`, ... in the model's layer order; a nested model's
- * layers under its own key): the key path of every layer, mapped to the layer's name.
- */
-function archiveKeys(model: Json | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (config: Json | undefined, prefix: string) => {
-    const layers = isObject(config) && isArray(config['layers']) ? config['layers'] : [];
-    const used = new Map<string, number>();
-    for (const layer of layers) {
-      if (!isObject(layer) || typeof layer['class_name'] !== 'string') continue;
-      const cls = layer['class_name'];
-      const inner = layer['config'];
-      const name = isObject(inner) && typeof inner['name'] === 'string' ? inner['name'] : undefined;
-      const base = cls
-        .replace(/\W+/g, '')
-        .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-        .replace(/([a-z])([A-Z])/g, '$1_$2')
-        .toLowerCase();
-      const n = used.get(base);
-      used.set(base, n === undefined ? 0 : n + 1);
-      const key = prefix + (n === undefined ? base : `${base}_${n + 1}`);
-      if (name !== undefined) out.set(key, name);
-      if (isModelClass(cls)) visit(inner, `${key}/`);
-    }
-  };
-  visit(isObject(model) ? model['config'] : undefined, '');
-  return out;
 }
 
 /** Imports model JSON text; `file` names it in messages. TF.js graph models need importModelFile (weights). */
@@ -179,16 +113,18 @@ function toModel(root: KerasRoot, name: string | undefined, layers: ImportedLaye
 
 /**
  * TF.js layers models name each weight `<layer>/<param>` in the weightsManifest (nested
- * models' layers without their model's name): record it as the parameter's source.
+ * models' layers without their model's name), Keras 3 archives `<layer>/#<i>` (the layer's
+ * i-th variable, in Keras's order, which is the order of `params`): record it as the
+ * parameter's source.
  */
 function nameWeights(layers: ImportedLayer[], names: Set<string>): void {
   for (const l of layers) {
     // A nested layer renamed to `scope/name` for uniqueness is still `name` in the manifest.
     const base = l.scope ? l.name.slice(l.name.lastIndexOf('/') + 1) : l.name;
-    for (const p of l.params) {
-      const source = [p.name, ...(WEIGHT_ALIASES[p.name] ?? [])].map((n) => `${base}/${n}`).find((n) => names.has(n));
+    l.params.forEach((p, i) => {
+      const source = [p.name, ...(WEIGHT_ALIASES[p.name] ?? []), `#${i}`].map((n) => `${base}/${n}`).find((n) => names.has(n));
       if (source) p.source = source;
-    }
+    });
   }
 }
 

@@ -2,8 +2,15 @@
 // and values the fixed-point format can hold (and the declared ranges), naming the file,
 // the element and the tensor.
 import { UserError, errorAt } from '../diagnostics.js';
-import type { PartyInputs } from '../passes/plan-inputs.js';
-import type { Target } from '../ir/pipeline.js';
+import type { InputPlan, PartyInputs } from '../passes/plan-inputs.js';
+import type { Pipeline, Target } from '../ir/pipeline.js';
+
+/** A file given for a party that provides no input would be ignored (under emulate, misread): refused, named by `shown`. */
+export function refuseFileWithoutInput(p: Pipeline, plan: InputPlan, id: number, shown: string): void {
+  if (plan.parties.some((x) => x.party === id && x.tensors.length > 0)) return;
+  const name = p.parties.find((x) => x.id === id)?.name ?? `party${id}`;
+  throw new UserError(`${shown}: party ${id} (${name}) provides no input to ${p.name}; leave its file out`);
+}
 
 export function validatePartyInput(path: string, party: PartyInputs, values: Float32Array, target: Pick<Target, 'f' | 'k'>): void {
   if (values.length !== party.elements) {

@@ -111,12 +111,6 @@ export function assembleInputs(p: Pipeline, plan: InputPlan, files: InputFiles):
       found: `${files.video.values.length} values`,
     });
   }
-  for (const [id, f] of files.others ?? []) {
-    if (!plan.parties.some((x) => x.party === id && x.tensors.length > 0)) {
-      const name = p.parties.find((x) => x.id === id)?.name;
-      throw new UserError(`${f.path}: party ${id}${name ? ` (${name})` : ''} provides no input to ${p.name}; leave its file out`);
-    }
-  }
   const out = new Map<number, Float64Array>();
   for (const party of plan.parties) {
     if (party.tensors.length === 0) continue;
