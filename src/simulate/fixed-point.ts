@@ -38,7 +38,7 @@
 // modulo the ring: the secure program's result is undefined there anyway.
 import type { Layer, Pipeline } from '../ir/pipeline.js';
 import { INPUT, product, selectedFrames } from '../ir/pipeline.js';
-import { type ConvGeometry, convRaw, copyWindow, denseRaw, depthwiseRaw, maxAbs } from './kernels.js';
+import { concatChannels, convGeometry, convRaw, copyWindow, denseRaw, depthwiseRaw, maxAbs, poolWindows, windowSpan } from './kernels.js';
 import { provenBounds } from './interval-bounds.js';
 import { type InputPlan, tensorsOf } from '../passes/plan-inputs.js';
 import { seededUint32 } from '../inputs/random-inputs.js';
@@ -449,10 +449,9 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
     const outSize = n * product(l.outShape);
     switch (l.op) {
       case 'conv2d': {
-        const [H, W, Cin] = l.inShape as [number, number, number];
-        const [OH, OW, Cout] = l.outShape as [number, number, number];
-        const [ph, pw] = mpSpdzConvPadding(l);
-        const g: ConvGeometry = { n, H, W, Cin, kh: l.kernel[0], kw: l.kernel[1], OH, OW, sh: l.strides[0], sw: l.strides[1], ph, pw };
+        const Cin = l.inShape[2]!;
+        const Cout = l.outShape[2]!;
+        const g = convGeometry(l, n, mpSpdzConvPadding(l));
         const bias = l.useBias ? scaleBy(param(l, 'bias'), one) : undefined;
         const r = exactLinear(x.data, param(l, 'kernel'), l.kernel[0] * l.kernel[1] * Cin, outSize, Cout, (xx, ww, acc) => convRaw(xx, ww, g, Cout, acc), fx, f, { addShift: bias });
         y = r.out;
@@ -461,10 +460,8 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
         break;
       }
       case 'depthwise_conv2d': {
-        const [H, W, Cin] = l.inShape as [number, number, number];
-        const [OH, OW, Cout] = l.outShape as [number, number, number];
-        const [ph, pw] = kerasPadding(l);
-        const g: ConvGeometry = { n, H, W, Cin, kh: l.kernel[0], kw: l.kernel[1], OH, OW, sh: l.strides[0], sw: l.strides[1], ph, pw };
+        const Cout = l.outShape[2]!;
+        const g = convGeometry(l, n, kerasPadding(l));
         const bias = l.useBias ? scaleBy(param(l, 'bias'), one) : undefined;
         const r = exactLinear(x.data, param(l, 'depthwise_kernel'), l.kernel[0] * l.kernel[1], outSize, Cout, (xx, ww, acc) => depthwiseRaw(xx, ww, g, l.multiplier, acc), fx, f, { addShift: bias });
         y = r.out;
@@ -530,18 +527,9 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
         for (const other of ins.slice(1)) for (let i = 0; i < y.length; i++) y[i] += other.data[i]!;
         break;
       }
-      case 'concat': {
-        const C = l.outShape[l.outShape.length - 1]!;
-        const positions = outSize / C;
-        y = new Float64Array(outSize);
-        let offset = 0;
-        for (const part of ins) {
-          const c = part.shape[part.shape.length - 1]!;
-          for (let pos = 0; pos < positions; pos++) for (let j = 0; j < c; j++) y[pos * C + offset + j] = part.data[pos * c + j]!;
-          offset += c;
-        }
+      case 'concat':
+        y = concatChannels(ins.map((part) => ({ data: part.data, channels: part.shape[part.shape.length - 1]! })), outSize, l.outShape[l.outShape.length - 1]!);
         break;
-      }
       case 'flatten':
       case 'reshape':
       case 'dropout':
@@ -651,38 +639,17 @@ function pool(
 ): Float64Array {
   const [H, W, C] = inShape as [number, number, number];
   const [OH, OW] = outShape as [number, number, number];
-  const out = new Float64Array(n * OH * OW * C);
+  const out = poolWindows(op === 'maxpool' ? 'max' : 'sum', x, n, inShape, outShape, size, strides, pads);
   const factors = new Float64Array(OH * OW);
   let maxFactor = 0;
   for (let oy = 0; oy < OH; oy++)
     for (let ox = 0; ox < OW; ox++) {
-      const y0 = oy * strides[0] - pads[0];
-      const x0 = ox * strides[1] - pads[1];
-      const count = (Math.min(y0 + size[0], H) - Math.max(y0, 0)) * (Math.min(x0 + size[1], W) - Math.max(x0, 0));
+      const [ya, yb] = windowSpan(oy, strides[0], pads[0], size[0], H);
+      const [xa, xb] = windowSpan(ox, strides[1], pads[1], size[1], W);
       // cfix(1 / count): python's round(2^f / count)
-      factors[oy * OW + ox] = roundHalfEven((1 / count) * 2 ** f);
+      factors[oy * OW + ox] = roundHalfEven((1 / ((yb - ya) * (xb - xa))) * 2 ** f);
       maxFactor = Math.max(maxFactor, factors[oy * OW + ox]!);
     }
-  for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < OH; oy++)
-      for (let ox = 0; ox < OW; ox++) {
-        const o = ((b * OH + oy) * OW + ox) * C;
-        const ya = Math.max(oy * strides[0] - pads[0], 0);
-        const yb = Math.min(oy * strides[0] - pads[0] + size[0], H);
-        const xa = Math.max(ox * strides[1] - pads[1], 0);
-        const xb = Math.min(ox * strides[1] - pads[1] + size[1], W);
-        for (let c = 0; c < C; c++) {
-          let acc = op === 'maxpool' ? -Infinity : 0;
-          for (let iy = ya; iy < yb; iy++)
-            for (let ix = xa; ix < xb; ix++) {
-              const val = x[((b * H + iy) * W + ix) * C + c]!;
-              if (op === 'maxpool') {
-                if (val > acc) acc = val;
-              } else acc += val;
-            }
-          out[o + c] = acc;
-        }
-      }
   if (op === 'maxpool') return out;
   // the window sums (exact) times the public constants, one truncation
   return mulTrunc(out, (i) => factors[Math.floor(i / C) % (OH * OW)]!, maxFactor, fx, f);

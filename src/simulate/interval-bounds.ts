@@ -15,7 +15,7 @@
 import type { Layer, Pipeline } from '../ir/pipeline.js';
 import { INPUT, product } from '../ir/pipeline.js';
 import { kerasPadding, mpSpdzConvPadding } from '../ir/shapes.js';
-import { type ConvGeometry, convRaw, copyWindow, denseRaw, depthwiseRaw } from './kernels.js';
+import { concatChannels, convGeometry, convRaw, copyWindow, denseRaw, depthwiseRaw, maxAbs, poolWindows } from './kernels.js';
 
 const ROUNDING_SLACK = 16;
 
@@ -59,28 +59,15 @@ export function provenBounds(p: Pipeline, tensors: Map<string, ArrayLike<number>
     switch (l.op) {
       case 'conv2d':
       case 'depthwise_conv2d': {
-        const [H, W, Cin] = l.inShape as [number, number, number];
-        const [OH, OW, Cout] = l.outShape as [number, number, number];
-        const [ph, pw] = l.op === 'conv2d' ? mpSpdzConvPadding(l) : kerasPadding(l);
-        const g: ConvGeometry = {
-          n: 1,
-          H,
-          W,
-          Cin,
-          kh: l.kernel[0],
-          kw: l.kernel[1],
-          OH,
-          OW,
-          sh: l.strides[0],
-          sw: l.strides[1],
-          ph,
-          pw,
-        };
+        const Cout = l.outShape[2]!;
+        const g = convGeometry(l, 1, l.op === 'conv2d' ? mpSpdzConvPadding(l) : kerasPadding(l));
         const w = param(l, l.op === 'conv2d' ? 'kernel' : 'depthwise_kernel');
         const multiplier = l.op === 'depthwise_conv2d' ? l.multiplier : 0;
         const run = (xx: Float64Array, ww: Float64Array, acc: Float64Array) =>
           multiplier ? depthwiseRaw(xx, ww, g, multiplier, acc) : convRaw(xx, ww, g, Cout, acc);
-        y = linear(x, w, outSize, Cout, l.useBias ? param(l, 'bias') : undefined, run, slack);
+        // the bias is added before the one truncation
+        const sum = linear(x, w, outSize, run, slack);
+        y = l.useBias ? addBias(sum, param(l, 'bias')) : sum;
         pre = magnitude(y);
         if (l.activation === 'relu') y = relu(y);
         break;
@@ -89,7 +76,7 @@ export function provenBounds(p: Pipeline, tensors: Map<string, ArrayLike<number>
         const dIn = product(l.inShape);
         const run = (xx: Float64Array, ww: Float64Array, acc: Float64Array) => denseRaw(xx, ww, 1, dIn, l.units, acc);
         // ml.Dense truncates x . W and then adds the bias: the value before the bias is an sfix too
-        const product_ = linear(x, param(l, 'kernel'), outSize, l.units, undefined, run, slack);
+        const product_ = linear(x, param(l, 'kernel'), outSize, run, slack);
         y = l.useBias ? addBias(product_, param(l, 'bias')) : product_;
         pre = Math.max(magnitude(product_), magnitude(y));
         if (l.activation === 'relu') y = relu(y);
@@ -146,18 +133,13 @@ export function provenBounds(p: Pipeline, tensors: Map<string, ArrayLike<number>
         break;
       case 'concat': {
         const C = l.outShape[l.outShape.length - 1]!;
-        const positions = outSize / C;
-        y = { lo: new Float64Array(outSize), hi: new Float64Array(outSize) };
-        let offset = 0;
-        for (const part of ins) {
-          const c = part.lo.length / positions;
-          for (let pos = 0; pos < positions; pos++)
-            for (let j = 0; j < c; j++) {
-              y.lo[pos * C + offset + j] = part.lo[pos * c + j]!;
-              y.hi[pos * C + offset + j] = part.hi[pos * c + j]!;
-            }
-          offset += c;
-        }
+        const side = (k: 'lo' | 'hi') =>
+          concatChannels(
+            ins.map((part) => ({ data: part[k], channels: (part.lo.length * C) / outSize })),
+            outSize,
+            C,
+          );
+        y = { lo: side('lo'), hi: side('hi') };
         break;
       }
       case 'flatten':
@@ -176,15 +158,8 @@ export function provenBounds(p: Pipeline, tensors: Map<string, ArrayLike<number>
   };
 }
 
-function linear(
-  x: Interval,
-  w: Float64Array,
-  outSize: number,
-  channels: number,
-  bias: Float64Array | undefined,
-  run: (x: Float64Array, w: Float64Array, acc: Float64Array) => void,
-  slack: number,
-): Interval {
+/** Sums of products over intervals: the upper end takes each weight's worst sign, the lower the other; widened by one truncation. */
+function linear(x: Interval, w: Float64Array, outSize: number, run: (x: Float64Array, w: Float64Array, acc: Float64Array) => void, slack: number): Interval {
   const pos = w.map((v) => (v > 0 ? v : 0));
   const neg = w.map((v) => (v < 0 ? v : 0));
   const lo = new Float64Array(outSize);
@@ -194,9 +169,8 @@ function linear(
   run(x.lo, pos, lo);
   run(x.hi, neg, lo);
   for (let i = 0; i < outSize; i++) {
-    const b = bias ? bias[i % channels]! : 0;
-    lo[i] += b - slack;
-    hi[i] += b + slack;
+    lo[i] -= slack;
+    hi[i] += slack;
   }
   return { lo, hi };
 }
@@ -225,22 +199,17 @@ function pool(
   pads: [number, number],
   f?: number,
 ): Interval {
-  const [H, W, C] = inShape as [number, number, number];
-  const [OH, OW] = outShape as [number, number, number];
-  const lo = new Float64Array(OH * OW * C).fill(Infinity);
-  const hi = new Float64Array(OH * OW * C).fill(-Infinity);
-  for (let oy = 0; oy < OH; oy++)
-    for (let ox = 0; ox < OW; ox++) {
-      const o = (oy * OW + ox) * C;
-      for (let iy = Math.max(oy * strides[0] - pads[0], 0); iy < Math.min(oy * strides[0] - pads[0] + size[0], H); iy++)
-        for (let ix = Math.max(ox * strides[1] - pads[1], 0); ix < Math.min(ox * strides[1] - pads[1] + size[1], W); ix++) {
-          const i = (iy * W + ix) * C;
-          for (let c = 0; c < C; c++) {
-            if (x.lo[i + c]! < lo[o + c]!) lo[o + c] = x.lo[i + c]!;
-            if (x.hi[i + c]! > hi[o + c]!) hi[o + c] = x.hi[i + c]!;
-          }
-        }
-    }
+  const hi = poolWindows('max', x.hi, 1, inShape, outShape, size, strides, pads);
+  const lo = poolWindows(
+    'max',
+    x.lo.map((v) => -v),
+    1,
+    inShape,
+    outShape,
+    size,
+    strides,
+    pads,
+  ).map((v) => -v);
   if (f !== undefined) {
     const relative = size[0] * size[1] * 2 ** -(f + 1);
     const slack = ROUNDING_SLACK * 2 ** -f;
@@ -253,7 +222,5 @@ function pool(
 }
 
 function magnitude(x: Interval): number {
-  let m = 0;
-  for (let i = 0; i < x.lo.length; i++) m = Math.max(m, -x.lo[i]!, x.hi[i]!);
-  return m;
+  return Math.max(maxAbs(x.lo), maxAbs(x.hi));
 }

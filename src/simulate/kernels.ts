@@ -127,3 +127,67 @@ export function copyWindow(
         for (let c = 0; c < C; c++) dst[d + c] = src[s + c]!;
       }
 }
+
+/** The geometry of a convolution layer over n frames, with the padding (top, left) its program uses. */
+export function convGeometry(
+  l: { inShape: number[]; outShape: number[]; kernel: [number, number]; strides: [number, number] },
+  n: number,
+  [ph, pw]: [number, number],
+): ConvGeometry {
+  const [H, W, Cin] = l.inShape as [number, number, number];
+  const [OH, OW] = l.outShape as [number, number, number];
+  return { n, H, W, Cin, kh: l.kernel[0], kw: l.kernel[1], OH, OW, sh: l.strides[0], sw: l.strides[1], ph, pw };
+}
+
+/**
+ * The maximum or the sum of every pooling window of n frames in [h, w, C] layout; the padding
+ * (top, left) is not part of any window (Keras' SAME pooling: padded cells are never counted).
+ */
+export function poolWindows(
+  op: 'max' | 'sum',
+  x: Float64Array,
+  n: number,
+  [H, W, C]: number[],
+  [OH, OW]: number[],
+  size: [number, number],
+  strides: [number, number],
+  pads: [number, number],
+): Float64Array {
+  const out = new Float64Array(n * OH! * OW! * C!);
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < OH!; oy++)
+      for (let ox = 0; ox < OW!; ox++) {
+        const o = ((b * OH! + oy) * OW! + ox) * C!;
+        const [ya, yb] = windowSpan(oy, strides[0], pads[0], size[0], H!);
+        const [xa, xb] = windowSpan(ox, strides[1], pads[1], size[1], W!);
+        for (let c = 0; c < C!; c++) {
+          let acc = op === 'max' ? -Infinity : 0;
+          for (let iy = ya; iy < yb; iy++)
+            for (let ix = xa; ix < xb; ix++) {
+              const v = x[((b * H! + iy) * W! + ix) * C! + c]!;
+              if (op === 'sum') acc += v;
+              else if (v > acc) acc = v;
+            }
+          out[o + c] = acc;
+        }
+      }
+  return out;
+}
+
+/** The input rows (or columns) [from, to) of output row `o`'s window, padding excluded. */
+export function windowSpan(o: number, stride: number, pad: number, size: number, extent: number): [number, number] {
+  const start = o * stride - pad;
+  return [Math.max(start, 0), Math.min(start + size, extent)];
+}
+
+/** Channel concatenation of tensors with the same positions: each part's C channels after the previous parts'. */
+export function concatChannels(parts: { data: Float64Array; channels: number }[], outSize: number, C: number): Float64Array {
+  const positions = outSize / C;
+  const y = new Float64Array(outSize);
+  let offset = 0;
+  for (const { data, channels } of parts) {
+    for (let pos = 0; pos < positions; pos++) for (let j = 0; j < channels; j++) y[pos * C + offset + j] = data[pos * channels + j]!;
+    offset += channels;
+  }
+  return y;
+}
