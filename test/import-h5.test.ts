@@ -40,28 +40,33 @@ const KERAS_JSON = {
 
 type Naming = 'keras2' | 'keras3' | 'keras1';
 
-/** The model as tfjs-layers builds it, with weights moved away from its initialisers (non-zero biases, a real batch norm). */
-async function referenceModel(): Promise<tfl.LayersModel> {
+/**
+ * The model as tfjs-layers builds it from Keras JSON, with weights moved away from its
+ * initialisers (non-zero biases; a batch norm's moving variance, its 4th weight, positive).
+ */
+async function tfjsModel(json: object, seed: number): Promise<tfl.LayersModel> {
   await tf.setBackend('cpu');
   const warn = console.warn;
   console.warn = (...args: unknown[]) => void (String(args[0]).includes('TensorFlow.js in Node.js') || warn(...args));
-  const model = await tfl.models.modelFromJSON(KERAS_JSON as unknown as Parameters<typeof tfl.models.modelFromJSON>[0]).finally(() => (console.warn = warn));
-  let seed = 7;
+  const model = await tfl.models.modelFromJSON(json as Parameters<typeof tfl.models.modelFromJSON>[0]).finally(() => (console.warn = warn));
   const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
   for (const layer of model.layers) {
     const ws = layer.getWeights();
-    if (ws.length === 0) continue;
-    layer.setWeights(
-      ws.map((w, i) =>
-        tf.tensor(
-          Float32Array.from(w.dataSync(), () => (layer.name === 'bn' && i === 3 ? 0.5 + Math.abs(rnd()) : rnd() * 0.5)),
-          w.shape,
+    const variance = (i: number) => layer.getClassName() === 'BatchNormalization' && i === 3;
+    if (ws.length)
+      layer.setWeights(
+        ws.map((w, i) =>
+          tf.tensor(
+            Float32Array.from(w.dataSync(), () => (variance(i) ? 0.5 + Math.abs(rnd()) : rnd() * 0.5)),
+            w.shape,
+          ),
         ),
-      ),
-    );
+      );
   }
   return model;
 }
+
+const referenceModel = () => tfjsModel(KERAS_JSON, 7);
 
 /** Writes the model as Keras would save it to .h5, with one of the weight namings (keras3: also the layer names in two chunks). */
 async function writeH5(model: tfl.LayersModel, path: string, naming: Naming, withConfig = true): Promise<void> {
@@ -249,7 +254,6 @@ describe('Keras 3 .keras archives', () => {
   };
 
   test('imports, exports its weights by class keys, and computes what tfjs-layers computes', async () => {
-    await tf.setBackend('cpu');
     const tfjsConfig = {
       class_name: 'Sequential',
       config: {
@@ -260,23 +264,7 @@ describe('Keras 3 .keras archives', () => {
         })),
       },
     };
-    const warn = console.warn;
-    console.warn = (...args: unknown[]) => void (String(args[0]).includes('TensorFlow.js in Node.js') || warn(...args));
-    const model = await tfl.models.modelFromJSON(tfjsConfig as unknown as Parameters<typeof tfl.models.modelFromJSON>[0]).finally(() => (console.warn = warn));
-    let seed = 11;
-    const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
-    for (const layer of model.layers) {
-      const ws = layer.getWeights();
-      if (ws.length)
-        layer.setWeights(
-          ws.map((w, i) =>
-            tf.tensor(
-              Float32Array.from(w.dataSync(), () => (layer.name === 'norm' && i === 3 ? 0.5 + Math.abs(rnd()) : rnd() * 0.5)),
-              w.shape,
-            ),
-          ),
-        );
-    }
+    const model = await tfjsModel(tfjsConfig, 11);
     // model.weights.h5 in Keras 3's layout: layers/<key>/vars/<i>
     await h5wasm.ready;
     const weightsPath = join(DIR, 'model.weights.h5');

@@ -2,9 +2,8 @@
 // float reference, exactness against an independent BigInt implementation (including the limb
 // path for products beyond 2^53), MP-SPDZ's division, the range analysis, reproducible
 // probabilistic truncation, and the float64 input reader. Fast, no MP-SPDZ.
-import { checkText, compileExample } from './helpers.js';
+import { compileExample, pipelineOf } from './helpers.js';
 import { partyValues } from '../src/inputs/random-inputs.js';
-import { buildPipeline } from '../src/compile.js';
 import type { Pipeline } from '../src/ir/pipeline.js';
 import type { InputPlan } from '../src/passes/plan-inputs.js';
 import { simulate } from '../src/simulate/simulate.js';
@@ -32,13 +31,6 @@ function inputsFor(p: Pipeline, plan: InputPlan, seed: number, scaleWeights = 1)
     values.set(party.party, v);
   }
   return values;
-}
-
-function pipelineOf(text: string): { p: Pipeline; plan: InputPlan } {
-  const r = checkText(text);
-  const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  if (!r.pipeline || errors.length) throw new Error(errors.map((d) => d.message).join('; '));
-  return { p: r.pipeline, plan: buildPipeline(r.pipeline).inputs };
 }
 
 describe('fixed point against the float reference', () => {
