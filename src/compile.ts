@@ -6,7 +6,7 @@ import { checkPipeline } from './check/check.js';
 import { checkResources } from './check/resources.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
-import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, skipUnread, type InputPlan, type MpcLayer } from './passes/index.js';
+import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, reluIntoAvgpool, skipUnread, type InputPlan, type MpcLayer } from './passes/index.js';
 import { resolveOptimizations, type OptimizationSet } from './passes/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
@@ -69,7 +69,9 @@ export function programLayers(pipeline: Pipeline): MpcLayer[] {
   const optimizations = pipeline.target.optimizations;
   const lowered = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: optimizations['vector-layers'] });
   const commuted = optimizations['relu-maxpool'] ? reluAfterMaxpool(lowered) : lowered;
-  return optimizations['skip-unread'] ? skipUnread(commuted) : commuted;
+  const trimmed = optimizations['skip-unread'] ? skipUnread(commuted) : commuted;
+  // after skip-unread, which shrinks a ReLU and its pooling as separate layers
+  return optimizations['relu-avgpool'] ? reluIntoAvgpool(trimmed) : trimmed;
 }
 
 /** The artifacts of a checked pipeline, with the optimisations checkSource chose (target.optimizations). */

@@ -149,6 +149,26 @@ describeMp('MP-SPDZ end to end', () => {
     }
   });
 
+  test('relu-avgpool keeps every value: summed logits identical as printed with and without it (emulate, nearest rounding), within fixed-point tolerance of the reference; under replicated-ring the same label', async () => {
+    // overlapping VALID windows, SAME windows reaching into the padding, a global pooling
+    const fixture = 'test/fixtures/relu-avgpool.ppvc';
+    const emulated = { path: fixture, text: source(fixture).text.replace('protocol replicated-ring', 'protocol emulate  trunc nearest') };
+    const sums: string[] = [];
+    for (const fused of [true, false]) {
+      const { run, reference } = await secureVersusReference(emulated, undefined, 12, undefined, { 'relu-avgpool': fused });
+      const values = run.outputs['sum']!.split(' ').map(Number);
+      expect(values).toHaveLength(reference.aggregate.length);
+      values.forEach((v, i) => expect(Math.abs(v - reference.aggregate[i]!)).toBeLessThan(1e-2 * Math.max(1, Math.abs(reference.aggregate[i]!))));
+      sums.push(run.outputs['sum']!);
+    }
+    expect(sums[0]).toBe(sums[1]);
+    for (const seed of [12, 13]) {
+      const { run, reference } = await secureVersusReference(fixture, 'replicated-ring', seed, undefined, { 'relu-avgpool': true });
+      const sum = run.outputs['sum']!.split(' ').map(Number);
+      expect(sum.indexOf(Math.max(...sum))).toBe(reference.label);
+    }
+  });
+
   test.each(['emulate', 'semi2k'] as const)('Winograd convolution under %s: F(2x2, 3x3) = direct convolution value for value under nearest rounding; no tile further from float than the direct convolution plus 2^-14', async (protocol) => {
     const mp = locateMpSpdz(home!);
     await applyPatch(mp, ['winograd']);

@@ -14,6 +14,7 @@ import {
   resolveOptimizations,
 } from '../src/passes/optimizations.js';
 import { reluAfterMaxpool } from '../src/passes/relu-after-maxpool.js';
+import { reluIntoAvgpool } from '../src/passes/relu-into-avgpool.js';
 import type { MpcLayer } from '../src/passes/lower-layers.js';
 
 function program(example: string, opts: BuildOptions = {}) {
@@ -118,6 +119,45 @@ describe('optimisation switches', () => {
     // the ReLU's output is also read by the add: it stays
     const shared = [input, relu('r', [0], 8), pool('p', [1], 8), { kind: 'add', from: 'sum', inputs: [1, 1], shape: shape(8) } as MpcLayer];
     expect(reluAfterMaxpool(shared)).toEqual(shared);
+  });
+
+  test('relu-avgpool: off by default; on, a ReLU read only by an average pooling is fused into it, a shared ReLU and a ReLU6 stay', () => {
+    const fixture = 'test/fixtures/relu-avgpool.ppvc';
+    for (const p of PROTOCOL_NAMES) expect(defaultOptimizations(p)['relu-avgpool']).toBe(false);
+    const off = program(fixture).program;
+    expect(off).not.toContain('relu=True');
+    const on = program(fixture, { optimizations: { 'relu-avgpool': true } });
+    const fused = [...on.program.matchAll(/ml\.PpvcAvgPool2d\(\s*(\[[^\]]*\]), [^\n]*relu=True\s*\),  # ([^\n]*)/g)].map((m) => [m[1], m[2]]);
+    expect(fused).toEqual([
+      ['[3, 23, 23, 6]', 'conv2d_1 (activation) + avgpool_1 (ReLU fused in: window sums as dot products)'],
+      ['[3, 11, 11, 8]', 'conv2d_2 (activation) + avgpool_2 (ReLU fused in: window sums as dot products)'],
+      ['[3, 3, 3, 8]', 'd (activation) + global_avgpool_1 (ReLU fused in: window sums as dot products)'],
+    ]);
+    // the ReLU read by a max pooling too, and the ReLU6, stay layers of their own
+    expect(on.program).toContain('ml.PpvcRelu([3, 6, 6, 8]),  # b_relu');
+    expect(on.program).toContain('ml.PpvcRelu([3, 3, 3, 8], max_value=6),  # c_relu');
+    expect(on.program.match(/ml\.PpvcRelu\(/g)).toHaveLength(2);
+    expect(off.match(/ml\.PpvcRelu\(/g)).toHaveLength(5);
+    expect(on.mlPatch).toContain('self.positive = MultiArray(input_shape, sint)');
+    // the graph edges follow the renumbering; the parameters are read by the same layers
+    expect(on.program).toContain('layers[8].inputs = [layers[6]]  # b_side reads b_relu');
+    const reads = (p: string) => p.split('\n').filter((l) => l.includes('.input_from(1')).map((l) => l.replace(/layers\[\d+\]/, ''));
+    expect(reads(on.program)).toEqual(reads(off));
+  });
+
+  test('relu-avgpool on a graph: indices after a fused ReLU move down, readers follow; a pooling with a shared ReLU is left alone', () => {
+    const shape = (h: number) => [h, h, 2];
+    const relu = (from: string, inputs: number[], h: number): MpcLayer => ({ kind: 'relu', from, inputs, shape: shape(h) });
+    const pool = (from: string, inputs: number[], h: number): MpcLayer => ({ kind: 'avgpool', from, inputs, inShape: shape(h), outShape: shape(h / 2), pool: [2, 2], strides: [2, 2], padding: 'valid' });
+    const input: MpcLayer = { kind: 'input', from: 'input', inputs: [], shape: shape(8) };
+    // input -> r1 -> p1 -> r2 -> p2, add(p1, p2) after both
+    const g = reluIntoAvgpool([input, relu('r1', [0], 8), pool('p1', [1], 8), relu('r2', [2], 4), pool('p2', [3], 4), { kind: 'add', from: 'sum', inputs: [2, 4], shape: shape(2) }]);
+    expect(g.map((l) => [l.kind, l.inputs])).toEqual([['input', []], ['avgpool', [0]], ['avgpool', [1]], ['add', [1, 2]]]);
+    expect(g[1]).toMatchObject({ relu: true, from: 'r1 + p1' });
+    const shared = [input, relu('r', [0], 8), pool('p', [1], 8), { kind: 'add', from: 'sum', inputs: [1, 1], shape: shape(8) } as MpcLayer];
+    expect(reluIntoAvgpool(shared)).toEqual(shared);
+    const clamped = [input, { ...relu('r', [0], 8), max: 6 } as MpcLayer, pool('p', [1], 8)];
+    expect(reluIntoAvgpool(clamped)).toEqual(clamped);
   });
 
   test('CLI: --opt switches, and an unknown optimisation is a one-line error with exit status 1', () => {

@@ -35,6 +35,15 @@ export function estimateMemory(p: Pipeline): MemoryEstimate {
     values += out * (l.op === 'conv2d' || l.op === 'depthwise_conv2d' || l.op === 'dense' ? 2 : 1);
     largest = Math.max(largest, out);
   }
+  // relu-avgpool: the ReLU's bits in memory, and every window position's inputs and bits
+  // as vector registers at once (an upper bound: the ReLU may have other readers)
+  if (p.target.optimizations['relu-avgpool']) {
+    for (const l of p.model.layers) {
+      if (l.op !== 'avgpool' && l.op !== 'global_avgpool') continue;
+      const window = l.op === 'avgpool' ? l.pool[0] * l.pool[1] : l.inShape[0]! * l.inShape[1]!;
+      values += n * (product(l.inShape) + 2 * window * product(l.outShape));
+    }
+  }
   values += modelParams(p.model).reduce((s, t) => s + product(t.shape), 0);
   values += 4 * largest; // the vector registers of the largest layer's comparisons
   return { values, bytes: values * BYTES_PER_VALUE[p.target.protocol], available: totalmem() };

@@ -267,7 +267,7 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
   const stock = !opt['vector-layers'];
   // MP-SPDZ's stock pooling layers pad only after the input, so SAME padding keeps ppvc-dsl's
   // layers even in the seed style
-  if (stock && (l.kind === 'avgpool' || l.kind === 'maxpool') && l.padding === 'valid') {
+  if (stock && (l.kind === 'avgpool' || l.kind === 'maxpool') && l.padding === 'valid' && !l.relu) {
     const out = list([n, ...l.outShape]);
     if (l.kind === 'avgpool') return `ml.FixAveragePool2d(${list([n, ...l.inShape])}, ${out}, ${tuple(l.pool)}, ${tuple(l.strides)})`;
     return `ml.MaxPool(${list([n, ...l.inShape])}, strides=${tuple([1, ...l.strides, 1])}, ksize=${tuple([1, ...l.pool, 1])}, padding="VALID")`;
@@ -322,7 +322,7 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
       return `ml.PpvcRelu(${list([n, ...l.shape])}${l.max !== undefined ? `, max_value=${l.max}` : ''})`;
     case 'avgpool':
       helpers.add('avgpool');
-      return `ml.PpvcAvgPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)})`;
+      return `ml.PpvcAvgPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)}${l.relu ? ', relu=True' : ''})`;
     case 'maxpool':
       helpers.add('maxpool');
       return `ml.PpvcMaxPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)})`;

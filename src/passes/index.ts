@@ -5,12 +5,14 @@
 //   4. lower-layers             : IR layers -> MP-SPDZ layer objects, wired as a graph
 //   5. relu-after-maxpool       : a ReLU read only by a max pooling moves after it
 //   6. skip-unread              : rows and columns no layer reads are not computed
-//   7. plan-inputs              : every party's input file, in reading order (inputs.json)
-//   8. emit (src/emit)          : the .mpc program (batching, vector layers, Winograd),
+//   7. relu-into-avgpool        : a ReLU read only by an average pooling is fused into it
+//   8. plan-inputs              : every party's input file, in reading order (inputs.json)
+//   9. emit (src/emit)          : the .mpc program (batching, vector layers, Winograd),
 //                                 ml.py.patch, inputs.json, commands
 export { foldBatchnorm } from './fold-batchnorm.js';
 export { lowerLayers, type MpcLayer } from './lower-layers.js';
 export { reluAfterMaxpool } from './relu-after-maxpool.js';
 export { skipUnread } from './skip-unread.js';
+export { reluIntoAvgpool } from './relu-into-avgpool.js';
 export { inputParty, planInputs, type InputPlan, type InputTensor, type PartyInputs } from './plan-inputs.js';
 export { OPTIMIZATIONS, OPTIMIZATION_NAMES, defaultOptimizations, describeOptimizations, parseOptimizationSwitches, resolveOptimizations, seedOptimizations, type OptimizationName, type OptimizationSet } from './optimizations.js';

@@ -35,7 +35,16 @@ export type MpcLayer = Base &
     | { kind: 'depthwise'; inShape: Shape; outShape: Shape; kernel: [number, number]; multiplier: number; strides: [number, number]; padding: Padding; useBias: boolean }
     | { kind: 'dense'; dIn: number; dOut: number; relu: boolean; useBias: boolean }
     | { kind: 'relu'; shape: Shape; max?: number }
-    | { kind: 'avgpool' | 'maxpool'; inShape: Shape; outShape: Shape; pool: [number, number]; strides: [number, number]; padding: Padding }
+    | {
+        kind: 'avgpool' | 'maxpool';
+        inShape: Shape;
+        outShape: Shape;
+        pool: [number, number];
+        strides: [number, number];
+        padding: Padding;
+        /** Average pooling only: the ReLU of its input is applied first (passes/relu-into-avgpool.ts). */
+        relu?: boolean;
+      }
     | { kind: 'batchnorm'; shape: Shape }
     | { kind: 'zeropad' | 'crop'; inShape: Shape; sides: [number, number, number, number] }
     | { kind: 'add' | 'concat'; shape: Shape }

@@ -70,16 +70,21 @@ def _ppvc_window_values(X, out_shape, pool, strides, pads, fill=None):
     Only local memory reads: no communication. Windows that reach into the padding read
     \`fill\` (a full-size vector) there instead."""
     with _ppvc_ordered_memory():
-        return _ppvc_window_values_unordered(X, out_shape, pool, strides, pads, fill)
+        return _ppvc_window_values_unordered([X], out_shape, pool, strides, pads, fill)[0]
 
 
-def _ppvc_window_values_unordered(X, out_shape, pool, strides, pads, fill):
-    N, H, W, C = X.sizes
+def _ppvc_window_values_unordered(sources, out_shape, pool, strides, pads, fill):
+    """_ppvc_window_values for each of \`sources\` (arrays of one shape), from one address
+    vector per window position."""
+    N, H, W, C = sources[0].sizes
     _, OH, OW, _ = out_shape
     size = N * OH * OW * C
     if fill is not None:
         tmp = sint.Array(size)
-    res = []
+    X = sources[0]
+    # (addresses may be registers: a layer's forward is compiled as a function of its arrays)
+    offsets = [None] + [s.address - X.address for s in sources[1:]]
+    res = [[] for _ in sources]
     for di in range(pool[0]):
         for dj in range(pool[1]):
             h0, w0 = di - pads[0], dj - pads[1]
@@ -99,16 +104,20 @@ def _ppvc_window_values_unordered(X, out_shape, pool, strides, pads, fill):
             if (r0, r1, c0, c1) == (0, OH, 0, OW):
                 where = X.address + (h0 * W + w0) * C
                 index = _ppvc_index(N, OH, OW, C, H * W * C, strides[0] * W * C, strides[1] * C, base=where)
-                res.append(sint.load_mem(index))
+                for r, offset in zip(res, offsets):
+                    r.append(sint.load_mem(index if offset is None else index + offset))
                 continue
             assert fill is not None, "padding needs a fill value"
-            tmp.assign_vector(fill)
+            src = dst = None
             if r1 > r0 and c1 > c0:
                 first_in = X.address + ((r0 * strides[0] + h0) * W + c0 * strides[1] + w0) * C
                 src = _ppvc_index(N, r1 - r0, c1 - c0, C, H * W * C, strides[0] * W * C, strides[1] * C, base=first_in)
                 dst = _ppvc_index(N, r1 - r0, c1 - c0, C, OH * OW * C, OW * C, C, base=tmp.address + (r0 * OW + c0) * C)
-                sint.load_mem(src).store_in_mem(dst)
-            res.append(tmp.get_vector())
+            for r, offset in zip(res, offsets):
+                tmp.assign_vector(fill)
+                if src is not None:
+                    sint.load_mem(src if offset is None else src + offset).store_in_mem(dst)
+                r.append(tmp.get_vector())
     return res
 
 
@@ -131,24 +140,43 @@ class PpvcAvgPool2d(NoVariableLayer):
     padding each window is divided by the number of real inputs it covers).
 
     The window sums are local; the division is one vectorised multiplication by public
-    constants, i.e. one truncation for the whole layer."""
+    constants, i.e. one truncation for the whole layer.
 
-    def __init__(self, input_shape, pool, strides, padding="VALID"):
+    With relu=True the pooling reads the ReLU's input and applies the ReLU first:
+    relu(x) = b * x with b = (x > 0), so a window sum of ReLU outputs is a dot product of
+    bits and inputs, one secret product per pooled output (under replicated sharing a dot
+    product costs one value whatever its length) instead of one per ReLU output."""
+
+    def __init__(self, input_shape, pool, strides, padding="VALID", relu=False):
         self.pool, self.strides, self.padding = tuple(pool), tuple(strides), padding
         output_shape, self.pads = _ppvc_pool_output_shape(input_shape, pool, strides, padding)
         self.X = Tensor(input_shape, sfix)
         self.Y = Tensor(output_shape, sfix)
+        self.relu = relu
+        if relu:
+            # allocated here: the layer's compiled forward only sees allocated arrays
+            self.positive = MultiArray(input_shape, sint)
 
     def __repr__(self):
-        return "PpvcAvgPool2d(%s, pool=%s, strides=%s, padding=%s)" % (
-            self._X.sizes, self.pool, self.strides, self.padding)
+        return "PpvcAvgPool2d(%s, pool=%s, strides=%s, padding=%s%s)" % (
+            self._X.sizes, self.pool, self.strides, self.padding, ", relu" if self.relu else "")
 
     def _forward(self, batch=None):
         N, OH, OW, C = self.Y.sizes
         size = N * OH * OW * C
         zero = sint(0, size=size) if self.padding == "SAME" else None
-        parts = _ppvc_window_values(self.X, self.Y.sizes, self.pool, self.strides, self.pads, zero)
-        total = sum(parts[1:], parts[0])
+        if self.relu:
+            # the comparison of ml.relu, (0 < x), for the whole tensor in one vector
+            bits = 0 < self.X.get_vector()
+            with _ppvc_ordered_memory():
+                self.positive.assign_vector(bits)
+                parts, factors = _ppvc_window_values_unordered(
+                    [self.X, self.positive], self.Y.sizes, self.pool, self.strides, self.pads, zero)
+            # element-wise over the vectors: one dot product of window length per output
+            total = sint.dot_product(factors, parts)
+        else:
+            parts = _ppvc_window_values(self.X, self.Y.sizes, self.pool, self.strides, self.pads, zero)
+            total = sum(parts[1:], parts[0])
         counts = self._counts()
         if len(set(counts)) == 1:
             factor = cfix(1 / counts[0])
