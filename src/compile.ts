@@ -1,6 +1,6 @@
 // The compiler driver: source text -> parse -> check -> passes -> emitted artifacts.
 // Pure (no file system writes): the CLI and the tests call this.
-import { type Diagnostic, type SourceFile, hasErrors } from './diagnostics.js';
+import { type Diagnostic, type SourceFile, hasErrors, warningAt } from './diagnostics.js';
 import { parseSource } from './syntax/parse.js';
 import { checkPipeline } from './check/check.js';
 import { checkResources } from './check/resources.js';
@@ -58,6 +58,15 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
     const optimizations = resolveOptimizations(checked.pipeline.target.protocol, opts.style, opts.optimizations);
     checked.pipeline.target.optimizations = optimizations;
     if (optimizations['fold-batchnorm']) checked.pipeline.model.layers = foldBatchnorm(checked.pipeline.model.layers);
+    const protocol = PROTOCOLS[checked.pipeline.target.protocol];
+    if (optimizations['relu-avgpool'] && protocol.dotProduct === 'per-term') {
+      checked.diagnostics.push(
+        warningAt(
+          undefined,
+          `--opt relu-avgpool under ${protocol.name} costs more, not less: a dot product there costs a triple per term, so overlapping pooling windows need more secret products than the ReLU's own`,
+        ),
+      );
+    }
     const tooBig = checkResources(checked.pipeline, opts.force ?? false);
     if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
   }

@@ -129,20 +129,36 @@ describe('optimisation switches', () => {
     const on = program(fixture, { optimizations: { 'relu-avgpool': true } });
     const fused = [...on.program.matchAll(/ml\.PpvcAvgPool2d\(\s*(\[[^\]]*\]), [^\n]*relu=True\s*\),  # ([^\n]*)/g)].map((m) => [m[1], m[2]]);
     expect(fused).toEqual([
-      ['[3, 23, 23, 6]', 'conv2d_1 (activation) + avgpool_1 (ReLU fused in: window sums as dot products)'],
+      ['[3, 23, 23, 6]', 'conv2d_1 (activation) + avgpool_1 (ReLU computes 23x23 of 24x24: the rest is never read; ReLU fused in: window sums as dot products)'],
       ['[3, 11, 11, 8]', 'conv2d_2 (activation) + avgpool_2 (ReLU fused in: window sums as dot products)'],
+      ['[3, 10, 10, 8]', 'relu_1, moved after maxpool_1 + avgpool_3 (ReLU fused in: window sums as dot products)'],
       ['[3, 3, 3, 8]', 'd (activation) + global_avgpool_1 (ReLU fused in: window sums as dot products)'],
     ]);
     // the ReLU read by a max pooling too, and the ReLU6, stay layers of their own
-    expect(on.program).toContain('ml.PpvcRelu([3, 6, 6, 8]),  # b_relu');
+    expect(on.program).toContain('ml.PpvcRelu([3, 5, 5, 8]),  # b_relu');
     expect(on.program).toContain('ml.PpvcRelu([3, 3, 3, 8], max_value=6),  # c_relu');
     expect(on.program.match(/ml\.PpvcRelu\(/g)).toHaveLength(2);
-    expect(off.match(/ml\.PpvcRelu\(/g)).toHaveLength(5);
+    expect(off.match(/ml\.PpvcRelu\(/g)).toHaveLength(6);
     expect(on.mlPatch).toContain('self.positive = MultiArray(input_shape, sint)');
-    // the graph edges follow the renumbering; the parameters are read by the same layers
-    expect(on.program).toContain('layers[8].inputs = [layers[6]]  # b_side reads b_relu');
-    const reads = (p: string) => p.split('\n').filter((l) => l.includes('.input_from(1')).map((l) => l.replace(/layers\[\d+\]/, ''));
-    expect(reads(on.program)).toEqual(reads(off));
+    // the graph edges follow the renumbering, and each parameter is read by the layer object
+    // that came from the same source layer
+    expect(on.program).toContain('layers[11].inputs = [layers[9]]  # b_side reads b_relu');
+    const readers = (a: typeof on) => {
+      const names = a.layerNames;
+      return a.program
+        .split('\n')
+        .map((l) => /^layers\[(\d+)\]\.(\w+)\.input_from\(1, budget=INPUT_BUDGET\)  # (.*)$/.exec(l))
+        .filter((m) => m !== null)
+        .map((m) => [names[Number(m[1])], m[2], m[3]]);
+    };
+    const offBuild = program(fixture);
+    expect(readers(on)).toEqual(readers(offBuild));
+    for (const [name, , what] of readers(on)) expect(what!.startsWith(`${name!.replace(/ \(.*$/, '')}.`)).toBe(true);
+    // under a protocol where a dot product costs a triple per term: a warning
+    const semi = checkSource({ ...source(fixture), text: source(fixture).text.replace('protocol replicated-ring', 'protocol semi2k') }, { optimizations: { 'relu-avgpool': true } });
+    expect(semi.diagnostics.map((d) => d.message)).toContain(
+      '--opt relu-avgpool under semi2k costs more, not less: a dot product there costs a triple per term, so overlapping pooling windows need more secret products than the ReLU\'s own',
+    );
   });
 
   test('relu-avgpool on a graph: indices after a fused ReLU move down, readers follow; a pooling with a shared ReLU is left alone', () => {

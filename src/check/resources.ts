@@ -35,13 +35,19 @@ export function estimateMemory(p: Pipeline): MemoryEstimate {
     values += out * (l.op === 'conv2d' || l.op === 'depthwise_conv2d' || l.op === 'dense' ? 2 : 1);
     largest = Math.max(largest, out);
   }
-  // relu-avgpool: the ReLU's bits in memory, and every window position's inputs and bits
-  // as vector registers at once (an upper bound: the ReLU may have other readers)
+  // relu-avgpool: the ReLU's bits in memory, and for every window position its inputs and
+  // bits as vector registers at once, with their address vectors (8 bytes each)
   if (p.target.optimizations['relu-avgpool']) {
+    const frames = p.target.optimizations['batch-frames'] ? n : 1;
+    const byName = new Map(p.model.layers.map((l) => [l.name, l]));
     for (const l of p.model.layers) {
       if (l.op !== 'avgpool' && l.op !== 'global_avgpool') continue;
+      const producer = byName.get(l.inputs[0] ?? '');
+      const relu = producer && ((producer.op === 'relu' && producer.max === undefined) || ('activation' in producer && producer.activation === 'relu'));
+      if (!relu) continue;
       const window = l.op === 'avgpool' ? l.pool[0] * l.pool[1] : l.inShape[0]! * l.inShape[1]!;
-      values += n * (product(l.inShape) + 2 * window * product(l.outShape));
+      const gathered = 2 * window * frames * product(l.outShape);
+      values += frames * product(l.inShape) + gathered + Math.ceil((gathered * 8) / BYTES_PER_VALUE[p.target.protocol]);
     }
   }
   values += modelParams(p.model).reduce((s, t) => s + product(t.shape), 0);

@@ -28,10 +28,10 @@ export const OPTIMIZATION_NAMES = Object.keys(OPTIMIZATIONS) as OptimizationName
  * its length, so Winograd's 4x more dot-product outputs send about 10% more data, but the
  * local arithmetic it saves is most of their time (replicated-ring 4.99 -> 3.15 s, rep4-ring 12.4 -> 10.7 s, fewer rounds).
  * `--opt no-winograd` where bandwidth, not time, is what counts.
- * relu-avgpool is off everywhere: on the paper's CNN it sends 9% less (replicated-ring 58.8 ->
+ * relu-avgpool is off everywhere: on the paper's CNN it sends less (replicated-ring 58.8 ->
  * 53.4 MB, rep4-ring 163.1 -> 152.3 MB) but its 25-term dot products and twice the window
- * gathers cost local time (replicated-ring 2.4 -> 2.9 s, rep4-ring 8.8 -> 12.7 s). With
- * no-winograd it is part of the bandwidth setting.
+ * gathers cost local time (replicated-ring 2.3-2.5 -> 2.7-3.1 s, rep4-ring 8.8-9.0 ->
+ * 12.1-12.7 s). With no-winograd it is part of the bandwidth setting.
  */
 export function defaultOptimizations(_protocol: ProtocolName): OptimizationSet {
   return { 'batch-frames': true, 'vector-layers': true, 'fold-batchnorm': true, 'relu-maxpool': true, 'relu-avgpool': false, 'skip-unread': true, winograd: true };
