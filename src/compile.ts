@@ -67,7 +67,7 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
         ),
       );
     }
-    const tooBig = checkResources(checked.pipeline, opts.force ?? false);
+    const tooBig = checkResources(checked.pipeline, programLayers(checked.pipeline), opts.force ?? false);
     if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
   }
   return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };

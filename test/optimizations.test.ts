@@ -4,7 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, source } from './helpers.js';
-import { buildPipeline, checkSource, type BuildOptions } from '../src/compile.js';
+import { buildPipeline, checkSource, programLayers, type BuildOptions } from '../src/compile.js';
+import { estimateMemory } from '../src/check/resources.js';
 import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
 import {
   OPTIMIZATION_NAMES,
@@ -154,6 +155,12 @@ describe('optimisation switches', () => {
     const offBuild = program(fixture);
     expect(readers(on)).toEqual(readers(offBuild));
     for (const [name, , what] of readers(on)) expect(what!.startsWith(`${name!.replace(/ \(.*$/, '')}.`)).toBe(true);
+    // the memory estimate counts each fused pooling's bits and gathered windows (2 x window x
+    // outputs, and as many 8-byte addresses: 16-byte shares under replicated-ring)
+    const estimate = (a: typeof on) => estimateMemory(a.pipeline, programLayers(a.pipeline)).values;
+    const fusedPools: [number[], number, number[]][] = [[[23, 23, 6], 9, [11, 11, 6]], [[11, 11, 8], 9, [11, 11, 8]], [[10, 10, 8], 9, [5, 5, 8]], [[3, 3, 8], 9, [1, 1, 8]]];
+    const extra = fusedPools.reduce((s, [i, w, o]) => s + 3 * i.reduce((a, b) => a * b) + 2 * w * 3 * o.reduce((a, b) => a * b) * (1 + 8 / 16), 0);
+    expect(estimate(on) - estimate(offBuild)).toBe(extra);
     // under a protocol where a dot product costs a triple per term: a warning
     const semi = checkSource({ ...source(fixture), text: source(fixture).text.replace('protocol replicated-ring', 'protocol semi2k') }, { optimizations: { 'relu-avgpool': true } });
     expect(semi.diagnostics.map((d) => d.message)).toContain(

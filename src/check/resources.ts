@@ -6,6 +6,7 @@ import { type Diagnostic, errorAt } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { frameSize, modelParams, product, selectedFrames } from '../ir/pipeline.js';
 import type { ProtocolName } from '../backend/protocols.js';
+import type { MpcLayer } from '../passes/lower-layers.js';
 
 /** Bytes one secret value takes in one party's memory (shares, and MACs where the protocol has them). */
 const BYTES_PER_VALUE: Record<ProtocolName, number> = {
@@ -24,7 +25,8 @@ export interface MemoryEstimate {
   available: number;
 }
 
-export function estimateMemory(p: Pipeline): MemoryEstimate {
+/** `layers`: the program's layer objects (compile.ts, programLayers). */
+export function estimateMemory(p: Pipeline, layers: MpcLayer[]): MemoryEstimate {
   const n = selectedFrames(p);
   let values = p.video.frames * frameSize(p.video) + (p.selection.kind === 'oblivious' ? p.selection.count * p.video.frames : 0);
   values += n * frameSize(p.video); // the selected frames
@@ -35,20 +37,14 @@ export function estimateMemory(p: Pipeline): MemoryEstimate {
     values += out * (l.op === 'conv2d' || l.op === 'depthwise_conv2d' || l.op === 'dense' ? 2 : 1);
     largest = Math.max(largest, out);
   }
-  // relu-avgpool: the ReLU's bits in memory, and for every window position its inputs and
-  // bits as vector registers at once, with their address vectors (8 bytes each)
-  if (p.target.optimizations['relu-avgpool']) {
-    const frames = p.target.optimizations['batch-frames'] ? n : 1;
-    const byName = new Map(p.model.layers.map((l) => [l.name, l]));
-    for (const l of p.model.layers) {
-      if (l.op !== 'avgpool' && l.op !== 'global_avgpool') continue;
-      const producer = byName.get(l.inputs[0] ?? '');
-      const relu = producer && ((producer.op === 'relu' && producer.max === undefined) || ('activation' in producer && producer.activation === 'relu'));
-      if (!relu) continue;
-      const window = l.op === 'avgpool' ? l.pool[0] * l.pool[1] : l.inShape[0]! * l.inShape[1]!;
-      const gathered = 2 * window * frames * product(l.outShape);
-      values += frames * product(l.inShape) + gathered + Math.ceil((gathered * 8) / BYTES_PER_VALUE[p.target.protocol]);
-    }
+  // a ReLU fused into an average pooling (passes/relu-into-avgpool.ts): its bits in memory,
+  // and for every window position its inputs and bits as vector registers at once, with
+  // their address vectors (8 bytes each)
+  const frames = p.target.optimizations['batch-frames'] ? n : 1;
+  for (const l of layers) {
+    if (l.kind !== 'avgpool' || !l.relu) continue;
+    const gathered = 2 * l.pool[0] * l.pool[1] * frames * product(l.outShape);
+    values += frames * product(l.inShape) + gathered + Math.ceil((gathered * 8) / BYTES_PER_VALUE[p.target.protocol]);
   }
   values += modelParams(p.model).reduce((s, t) => s + product(t.shape), 0);
   values += 4 * largest; // the vector registers of the largest layer's comparisons
@@ -58,8 +54,8 @@ export function estimateMemory(p: Pipeline): MemoryEstimate {
 const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
 
 /** An error when one party would need more than 80% of this machine's memory. */
-export function checkResources(p: Pipeline, force: boolean): Diagnostic[] {
-  const e = estimateMemory(p);
+export function checkResources(p: Pipeline, layers: MpcLayer[], force: boolean): Diagnostic[] {
+  const e = estimateMemory(p, layers);
   if (force || e.bytes <= 0.8 * e.available) return [];
   return [
     errorAt(p.model.layers[0]?.span, `this pipeline needs about ${gb(e.bytes)} of memory per party under ${p.target.protocol} (${e.values.toExponential(2)} secret values), more than this machine can give (${gb(e.available)})`, {
