@@ -6,7 +6,7 @@ import { checkPipeline } from './check/check.js';
 import { checkResources } from './check/resources.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
-import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, reluIntoAvgpool, skipUnread, type InputPlan, type MpcLayer } from './passes/index.js';
+import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, reluIntoAvgpool, skipUnread, truncAfterPool, type InputPlan, type MpcLayer } from './passes/index.js';
 import { resolveOptimizations, type OptimizationSet } from './passes/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
@@ -67,6 +67,9 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
         ),
       );
     }
+    if (optimizations['trunc-after-pool'] && !optimizations['relu-avgpool']) {
+      checked.diagnostics.push(warningAt(undefined, '--opt trunc-after-pool does nothing without relu-avgpool: it defers the truncation of a convolution into the ReLU + average pooling that relu-avgpool fuses'));
+    }
     const tooBig = checkResources(checked.pipeline, programLayers(checked.pipeline), opts.force ?? false);
     if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
   }
@@ -80,7 +83,8 @@ export function programLayers(pipeline: Pipeline): MpcLayer[] {
   const commuted = optimizations['relu-maxpool'] ? reluAfterMaxpool(lowered) : lowered;
   const trimmed = optimizations['skip-unread'] ? skipUnread(commuted) : commuted;
   // after skip-unread, which shrinks a ReLU and its pooling as separate layers
-  return optimizations['relu-avgpool'] ? reluIntoAvgpool(trimmed) : trimmed;
+  const fused = optimizations['relu-avgpool'] ? reluIntoAvgpool(trimmed) : trimmed;
+  return optimizations['trunc-after-pool'] ? truncAfterPool(fused) : fused;
 }
 
 /** The artifacts of a checked pipeline, with the optimisations checkSource chose (target.optimizations). */

@@ -171,6 +171,108 @@ describeMp('MP-SPDZ end to end', () => {
     }
   });
 
+  test('trunc-after-pool: summed logits within fixed-point tolerance of the reference and of the program without it, batched or frame by frame (emulate, nearest rounding); under replicated-ring and rep4-ring (the share split of 3 and 4 parties) within tolerance with the same label, through Winograd and direct convolutions, and with the division in one truncation or two', async () => {
+    // direct convolutions: precision 16 31 leaves room for one truncation (31 + 2 x 16 < 64),
+    // Winograd F(2x2, 3x3) (2 more weight bits) does not; precision 16 20 has room for both
+    const fixture = 'test/fixtures/relu-avgpool.ppvc';
+    const text = source(fixture).text;
+    const close = (values: number[], to: number[]) => {
+      expect(values).toHaveLength(to.length);
+      // a few units of 2^-16 per value, summed over the frames: far below 1e-3
+      values.forEach((v, i) => expect(Math.abs(v - to[i]!)).toBeLessThan(1e-3 * Math.max(1, Math.abs(to[i]!))));
+    };
+    const sums: number[][] = [];
+    const emulated = { path: fixture, text: text.replace('protocol replicated-ring', 'protocol emulate  trunc nearest') };
+    for (const optimizations of [{ 'relu-avgpool': true }, { 'relu-avgpool': true, 'trunc-after-pool': true }, { 'relu-avgpool': true, 'trunc-after-pool': true, 'batch-frames': false }]) {
+      const { run, reference } = await secureVersusReference(emulated, undefined, 14, undefined, optimizations);
+      sums.push(run.outputs['sum']!.split(' ').map(Number));
+      close(sums.at(-1)!, reference.aggregate);
+    }
+    close(sums[1]!, sums[0]!);
+    close(sums[2]!, sums[0]!);
+    const runs: [string, ProtocolName, Partial<OptimizationSet>][] = [
+      ['protocol replicated-ring', 'replicated-ring', {}],
+      ['protocol replicated-ring', 'replicated-ring', { winograd: false }],
+      ['protocol replicated-ring  precision 16 20', 'replicated-ring', {}],
+      ['protocol rep4-ring', 'rep4-ring', {}],
+    ];
+    for (const [target, protocol, more] of runs) {
+      if (!existsSync(join(home!, PROTOCOLS[protocol].binary))) {
+        console.warn(`SKIPPED trunc-after-pool under ${protocol}: ${PROTOCOLS[protocol].binary} is not built in ${home}`);
+        continue;
+      }
+      const example = { path: fixture, text: text.replace('protocol replicated-ring', target) };
+      for (const seed of [14, 15]) {
+        const { run, reference } = await secureVersusReference(example, protocol, seed, undefined, { 'relu-avgpool': true, 'trunc-after-pool': true, ...more });
+        const sum = run.outputs['sum']!.split(' ').map(Number);
+        close(sum, reference.aggregate);
+        expect(sum.indexOf(Math.max(...sum))).toBe(reference.label);
+      }
+    }
+  });
+
+  test.each([
+    ['replicated-ring', 3],
+    ['rep4-ring', 4],
+    ['emulate', 0],
+  ] as [ProtocolName, number][])('the ReLU bits of untruncated values (_ppvc_positive) under %s: a negative value never counts as positive, one at least (shares - 1) units of 2^-f above zero always does', async (protocol, shares) => {
+    const profile = PROTOCOLS[protocol];
+    if (!existsSync(join(home!, profile.binary))) {
+      console.warn(`SKIPPED _ppvc_positive under ${protocol}: ${profile.binary} is not built in ${home}`);
+      return;
+    }
+    const mp = locateMpSpdz(home!);
+    await applyPatch(mp, ['avgpool']);
+    // values with f + extra = 32 fractional bits within k = 31 bits above them: the extremes,
+    // random ones, and many copies of those near zero, where the shares' carry decides
+    const extra = 16;
+    const limit = 2 ** (31 - 1 + extra) - 1;
+    const rand = seededRandom(21);
+    const near = [-(2 ** extra) * 3, -(2 ** extra), -5, -1, 0, 1, 2 ** extra - 1, 2 ** extra, 2 * 2 ** extra, 3 * 2 ** extra, 3 * 2 ** extra + 7, 4 * 2 ** extra];
+    // (the dropped carry lowers a value by up to shares - 1 units: the lowest k-bit values wrap)
+    const values = [limit, -limit + Math.max(shares - 1, 0) * 2 ** extra, ...Array.from({ length: 200 }, () => Math.round((rand() * 2 - 1) * limit)), ...near.flatMap((v) => Array(40).fill(v) as number[])];
+    // constants above 2^31 as high * 2^16 + low
+    const split = (v: number) => [Math.floor(v / 2 ** 16), v - Math.floor(v / 2 ** 16) * 2 ** 16];
+    const lines = [
+      'from Compiler import ml',
+      'sfix.set_precision(16, 31)',
+      `high = sint.Array(${values.length})`,
+      `high.assign([${values.map((v) => split(v)[0]).join(', ')}])`,
+      `low = sint.Array(${values.length})`,
+      `low.assign([${values.map((v) => split(v)[1]).join(', ')}])`,
+      // a secret product, as a convolution's outputs are
+      `x = (high.get_vector() * sint(2 ** 16, size=${values.length})) + low.get_vector() * sint(1, size=${values.length})`,
+      `print_ln("bits %s", ml._ppvc_positive(x, ${extra}).reveal())`,
+    ];
+    placeProgram(mp, 'ppvc_positive_check', lines.join('\n') + '\n');
+    await execa('python3', ['compile.py', '-E', profile.short, 'ppvc_positive_check'], { cwd: mp.root });
+    let stdout: string;
+    if (protocol === 'emulate') {
+      stdout = (await execa(join(mp.root, 'emulate.x'), ['ppvc_positive_check'], { cwd: mp.root, reject: false })).stdout;
+    } else {
+      await ensureCertificates(mp, profile.parties);
+      const port = String(20000 + Math.floor(Math.random() * 20000));
+      const parties = Array.from({ length: profile.parties }, (_, i) =>
+        execa(join(mp.root, profile.binary), [String(i), 'ppvc_positive_check', '-pn', port, '-h', 'localhost'], { cwd: mp.root, reject: false, timeout: 300_000 }),
+      );
+      stdout = (await Promise.all(parties))[0]!.stdout;
+    }
+    const printed = /^bits (.*)$/m.exec(stdout)?.[1];
+    expect(printed).toBeDefined();
+    const bits = JSON.parse(printed!.startsWith('[') ? printed! : `[${printed}]`) as number[];
+    expect(bits).toHaveLength(values.length);
+    // emulate has no share split: an exact comparison
+    const sure = shares === 0 ? 1 : (shares - 1) * 2 ** extra;
+    let undecided = 0;
+    values.forEach((v, i) => {
+      if (v <= 0 && shares === 0) expect([v, bits[i]]).toEqual([v, 0]);
+      else if (v < 0) expect([v, bits[i]]).toEqual([v, 0]);
+      else if (v >= sure) expect([v, bits[i]]).toEqual([v, 1]);
+      else undecided++;
+    });
+    if (shares > 0) expect(undecided).toBeGreaterThan(0);
+  });
+
   test.each(['emulate', 'semi2k'] as const)('Winograd convolution under %s: F(2x2, 3x3) = direct convolution value for value under nearest rounding; no tile further from float than the direct convolution plus 2^-14', async (protocol) => {
     const mp = locateMpSpdz(home!);
     await applyPatch(mp, ['winograd']);

@@ -16,6 +16,7 @@ import {
 } from '../src/passes/optimizations.js';
 import { reluAfterMaxpool } from '../src/passes/relu-after-maxpool.js';
 import { reluIntoAvgpool } from '../src/passes/relu-into-avgpool.js';
+import { truncAfterPool } from '../src/passes/trunc-after-pool.js';
 import type { MpcLayer } from '../src/passes/lower-layers.js';
 
 function program(example: string, opts: BuildOptions = {}) {
@@ -181,6 +182,49 @@ describe('optimisation switches', () => {
     expect(reluIntoAvgpool(shared)).toEqual(shared);
     const clamped = [input, { ...relu('r', [0], 8), max: 6 } as MpcLayer, pool('p', [1], 8)];
     expect(reluIntoAvgpool(clamped)).toEqual(clamped);
+  });
+
+  test('trunc-after-pool: off by default; on, each convolution read only by a fused ReLU + average pooling is left untruncated and the pooling told its extra bits; nothing without relu-avgpool (a warning)', () => {
+    const fixture = 'test/fixtures/relu-avgpool.ppvc';
+    for (const p of PROTOCOL_NAMES) expect(defaultOptimizations(p)['trunc-after-pool']).toBe(false);
+    const fused = program(fixture, { optimizations: { 'relu-avgpool': true } });
+    const on = program(fixture, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true } });
+    expect(fused.program).not.toContain('raw');
+    // conv2d_1, conv2d_2 and d feed fused poolings; the ReLU moved after the max pooling does not
+    // read a convolution, and b and c feed ReLUs that stay
+    const rawConvs = [...on.program.matchAll(/ml\.Ppvc(?:Winograd)?Conv2d\([^#]*raw=True[^#]*#\s*(\w+)/g)].map((m) => m[1]);
+    expect(rawConvs).toEqual(['conv2d_1', 'conv2d_2', 'd']);
+    expect(on.program.match(/relu=True, raw=True/g)).toHaveLength(3);
+    expect(on.program).toContain(
+      "# poolings that truncate a convolution's untruncated outputs: its extra fractional bits\nlayers[2].raw_bits = layers[1].raw_bits\nlayers[4].raw_bits = layers[3].raw_bits\nlayers[17].raw_bits = layers[16].raw_bits\n",
+    );
+    expect(on.layerNames).toEqual(fused.layerNames);
+    expect(on.mlPatch).toContain('def _ppvc_positive(x, extra):');
+    // with stock layers otherwise, an untruncated convolution is still ppvc-dsl's
+    const stock = program(fixture, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true, 'vector-layers': false, winograd: false } });
+    expect(stock.program).not.toMatch(/ml\.FixConv2d\([^#]*raw=True/);
+    expect(stock.program.match(/ml\.PpvcConv2d\([^#]*raw=True/g)).toHaveLength(3);
+    // without relu-avgpool: the same program as without it, and a warning
+    const alone = checkSource(source(fixture), { optimizations: { 'trunc-after-pool': true } });
+    expect(alone.diagnostics.map((d) => d.message)).toContain(
+      '--opt trunc-after-pool does nothing without relu-avgpool: it defers the truncation of a convolution into the ReLU + average pooling that relu-avgpool fuses',
+    );
+    expect(buildPipeline(alone.pipeline!).program.replace(/^# Optimisations: .*$/m, '')).toBe(program(fixture).program.replace(/^# Optimisations: .*$/m, ''));
+  });
+
+  test('trunc-after-pool on a graph: a convolution with a second reader keeps its truncation', () => {
+    const shape = (h: number) => [h, h, 2];
+    const conv = (from: string, inputs: number[]): MpcLayer => ({ kind: 'conv2d', from, inputs, inShape: shape(8), outShape: shape(8), kernel: [3, 3], filters: 2, strides: [1, 1], padding: 'same', useBias: true });
+    const pool = (from: string, inputs: number[]): MpcLayer => ({ kind: 'avgpool', from, inputs, inShape: shape(8), outShape: shape(4), pool: [2, 2], strides: [2, 2], padding: 'valid', relu: true });
+    const input: MpcLayer = { kind: 'input', from: 'input', inputs: [], shape: shape(8) };
+    const g = truncAfterPool([input, conv('c1', [0]), pool('p1', [1]), conv('c2', [0]), pool('p2', [3]), { kind: 'add', from: 'sum', inputs: [3, 3], shape: shape(8) }]);
+    expect(g[1]).toMatchObject({ raw: true });
+    expect(g[2]).toMatchObject({ rawInput: true });
+    expect(g[3]).not.toHaveProperty('raw');
+    expect(g[4]).not.toHaveProperty('rawInput');
+    // a pooling without the fused ReLU reads truncated values
+    const plain = [input, conv('c', [0]), { ...pool('p', [1]), relu: false } as MpcLayer];
+    expect(truncAfterPool(plain)).toEqual(plain);
   });
 
   test('CLI: --opt switches, and an unknown optimisation is a one-line error with exit status 1', () => {

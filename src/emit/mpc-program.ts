@@ -133,6 +133,11 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
       line(`layers[${i}].inputs = [${l.inputs.map((j) => `layers[${j}]`).join(', ')}]  # ${l.from} reads ${l.inputs.map((j) => layers[j]!.from).join(', ')}`);
     }
   });
+  const rawReaders = layers.flatMap((l, i) => (l.kind === 'avgpool' && l.rawInput ? [i] : []));
+  if (rawReaders.length > 0) {
+    line("# poolings that truncate a convolution's untruncated outputs: its extra fractional bits");
+    for (const i of rawReaders) line(`layers[${i}].raw_bits = layers[${layers[i]!.inputs[0]!}].raw_bits`);
+  }
   layers.forEach((l, i) => {
     if (l.kind === 'dense' && !l.useBias) line(`layers[${i}].b.assign_all(0)  # ${l.from} has no bias`);
   });
@@ -306,11 +311,13 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
         'tf_weight_format=True',
       ];
       if (!l.useBias) args.push('bias=False');
+      // untruncated outputs need ppvc-dsl's layers, even with stock layers otherwise
+      if (l.raw) args.push('raw=True');
       if (winogradTile) {
         helpers.add('winograd');
         return `ml.PpvcWinogradConv2d(${args.join(', ')}, tile=${tuple(winogradTile)})`;
       }
-      if (stock) return `ml.FixConv2d(${args.join(', ')})`;
+      if (stock && !l.raw) return `ml.FixConv2d(${args.join(', ')})`;
       helpers.add('conv');
       return `ml.PpvcConv2d(${args.join(', ')})`;
     }
@@ -322,7 +329,7 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
       return `ml.PpvcRelu(${list([n, ...l.shape])}${l.max !== undefined ? `, max_value=${l.max}` : ''})`;
     case 'avgpool':
       helpers.add('avgpool');
-      return `ml.PpvcAvgPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)}${l.relu ? ', relu=True' : ''})`;
+      return `ml.PpvcAvgPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)}${l.relu ? ', relu=True' : ''}${l.rawInput ? ', raw=True' : ''})`;
     case 'maxpool':
       helpers.add('maxpool');
       return `ml.PpvcMaxPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)})`;

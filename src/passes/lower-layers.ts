@@ -31,6 +31,8 @@ export type MpcLayer = Base &
         /** Top and left padding written out (passes/skip-unread.ts: the shapes no longer imply it). */
         pads?: [number, number];
         useBias: boolean;
+        /** Outputs left untruncated, 2f fractional bits or more: its one reader, a fused ReLU + average pooling, truncates (passes/trunc-after-pool.ts). */
+        raw?: boolean;
       }
     | { kind: 'depthwise'; inShape: Shape; outShape: Shape; kernel: [number, number]; multiplier: number; strides: [number, number]; padding: Padding; useBias: boolean }
     | { kind: 'dense'; dIn: number; dOut: number; relu: boolean; useBias: boolean }
@@ -44,6 +46,8 @@ export type MpcLayer = Base &
         padding: Padding;
         /** Average pooling only: the ReLU of its input is applied first (passes/relu-into-avgpool.ts). */
         relu?: boolean;
+        /** Its input is a convolution's untruncated output (passes/trunc-after-pool.ts). */
+        rawInput?: boolean;
       }
     | { kind: 'batchnorm'; shape: Shape }
     | { kind: 'zeropad' | 'crop'; inShape: Shape; sides: [number, number, number, number] }

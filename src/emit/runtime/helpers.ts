@@ -121,6 +121,27 @@ def _ppvc_window_values_unordered(sources, out_shape, pool, strides, pads, fill)
     return res
 
 
+def _ppvc_positive(x, extra):
+    """(x > 0) as 0/1 sint, for sint x with \`extra\` more fractional bits than sfix.f, in one vector.
+
+    With the protocol's share split (compile.py -Z), MP-SPDZ's own comparison (LtzRing) on
+    bits [extra, extra + sfix.k) of the shares: the cost of a k-bit comparison, where an
+    exact one needs extra + k bits. The carry out of the dropped bits is ignored, so x above
+    zero by less than (shares - 1) * 2^-f may count as not positive; a negative x never counts
+    as positive (down to (shares - 1) * 2^-f above sfix's lowest value, where it would wrap).
+    Without the split, an exact comparison of extra + k bits."""
+    from Compiler.types import _bitint
+    n = get_program().use_split()
+    k = extra + sfix.k
+    if not n:
+        return x.greater_than(0, k)
+    columns = x.split_to_n_summands(k, n)[extra:]
+    summands = _bitint.wallace_tree_without_finish(columns, False)
+    carry = CarryOutRawLE(*reversed(list(s[:-1] for s in summands)))
+    negative = carry ^ summands[0][-1] ^ summands[1][-1]
+    return 1 - sint.conv(negative)
+
+
 def _ppvc_pool_output_shape(input_shape, pool, strides, padding):
     N, H, W, C = input_shape
     if padding == "SAME":
@@ -145,29 +166,42 @@ class PpvcAvgPool2d(NoVariableLayer):
     With relu=True the pooling reads the ReLU's input and applies the ReLU first:
     relu(x) = b * x with b = (x > 0), so a window sum of ReLU outputs is a dot product of
     bits and inputs, one secret product per pooled output (under replicated sharing a dot
-    product costs one value whatever its length) instead of one per ReLU output."""
+    product costs one value whatever its length) instead of one per ReLU output.
 
-    def __init__(self, input_shape, pool, strides, padding="VALID", relu=False):
+    With raw=True as well, the input is a convolution's untruncated output, with raw_bits
+    more fractional bits than sfix.f (set by the program from the layer that computes it):
+    the bits come from the values' upper bits (_ppvc_positive) and the window sums are
+    truncated once, together with the division, instead of every input before."""
+
+    def __init__(self, input_shape, pool, strides, padding="VALID", relu=False, raw=False):
+        assert relu or not raw, "an untruncated input is for the fused ReLU only"
         self.pool, self.strides, self.padding = tuple(pool), tuple(strides), padding
         output_shape, self.pads = _ppvc_pool_output_shape(input_shape, pool, strides, padding)
         self.X = Tensor(input_shape, sfix)
         self.Y = Tensor(output_shape, sfix)
-        self.relu = relu
+        self.relu, self.raw = relu, raw
+        self.raw_bits = None
         if relu:
             # allocated here: the layer's compiled forward only sees allocated arrays
             self.positive = MultiArray(input_shape, sint)
 
     def __repr__(self):
-        return "PpvcAvgPool2d(%s, pool=%s, strides=%s, padding=%s%s)" % (
-            self._X.sizes, self.pool, self.strides, self.padding, ", relu" if self.relu else "")
+        return "PpvcAvgPool2d(%s, pool=%s, strides=%s, padding=%s%s%s)" % (
+            self._X.sizes, self.pool, self.strides, self.padding, ", relu" if self.relu else "",
+            ", raw" if self.raw else "")
 
     def _forward(self, batch=None):
         N, OH, OW, C = self.Y.sizes
         size = N * OH * OW * C
         zero = sint(0, size=size) if self.padding == "SAME" else None
-        if self.relu:
+        assert not self.raw or self.raw_bits is not None, "raw_bits: the producer's, set by the program"
+        extra = self.raw_bits if self.raw else 0
+        if self.raw:
+            bits = _ppvc_positive(self.X.get_vector().v, extra)
+        elif self.relu:
             # the comparison of ml.relu, (0 < x), for the whole tensor in one vector
             bits = 0 < self.X.get_vector()
+        if self.relu:
             with _ppvc_ordered_memory():
                 self.positive.assign_vector(bits)
                 parts, factors = _ppvc_window_values_unordered(
@@ -185,7 +219,17 @@ class PpvcAvgPool2d(NoVariableLayer):
             per_position.assign([cfix(1 / c) for c in counts])
             index = _ppvc_index(N, OH, OW, C, 0, OW, 1, 0, base=per_position.address)
             factor = cfix._new(cint.load_mem(index))
-        self.Y.assign_vector(sfix._new(total) * factor)
+        if extra == 0:
+            self.Y.assign_vector(sfix._new(total) * factor)
+        elif sfix.k + sfix.f + extra < get_program().bit_length:
+            # the division and both truncations in one: (sum * 2^f / count) / 2^(f + extra)
+            self.Y.assign_vector(sfix._new((total * factor.v).round(
+                sfix.k + sfix.f + extra, sfix.f + extra, nearest=sfix.round_nearest, signed=True)))
+        else:
+            # no room in the ring for both: the sums first (up to count times the inputs)
+            bound = sfix.k + extra + (max(counts) - 1).bit_length()
+            total = total.round(bound, extra, nearest=sfix.round_nearest, signed=True)
+            self.Y.assign_vector(sfix._new(total) * factor)
 
     def _counts(self):
         _, H, W, _ = self.X.sizes
@@ -253,7 +297,15 @@ class PpvcConv2d(FixConv2d):
     """FixConv2d (Keras weight layout) for a whole batch at once: one convolution instruction
     per output channel covering every frame, and one truncation for the whole output.
     Upstream issues one instruction per frame and channel and truncates in chunks of the
-    compile budget, and each group of them costs another round trip."""
+    compile budget, and each group of them costs another round trip.
+
+    With raw=True the outputs are left untruncated, raw_bits (= f) more fractional bits than
+    sfix.f, for the fused ReLU + average pooling that reads them and truncates its sums."""
+
+    def __init__(self, *args, raw=False, **kwargs):
+        super(PpvcConv2d, self).__init__(*args, **kwargs)
+        self.raw = raw
+        self.raw_bits = sfix.f if raw else 0
 
     def _forward(self, batch):
         assert self.tf_weight_format
@@ -283,6 +335,9 @@ class PpvcConv2d(FixConv2d):
         break_point()  # the channels' scattered stores above all land before this read
         n_outputs = batch_length * reduce(operator.mul, self.output_shape[1:])
         unreduced = sint.load_mem(self.unreduced.address, size=n_outputs)
+        if self.raw:
+            unreduced.store_in_mem(self.Y.address)
+            return
         res = self.input_squant().unreduced(
             unreduced, self.weight_squant(), self.output_squant.params, self.n_summands()
         ).reduce_after_mul()
@@ -365,6 +420,25 @@ class PpvcWinogradConv2d(PpvcConv2d):
     def __init__(self, *args, tile=(2, 2), **kwargs):
         super(PpvcWinogradConv2d, self).__init__(*args, **kwargs)
         self.tile = tuple(tile)
+        if self.raw:
+            # raw outputs keep the weights' extra bits too: the pooling's truncation drops them
+            self.raw_bits = sfix.f + self._weight_bits()[-1]
+
+    def _weight_bits(self):
+        """(A^T, G, B^T) per axis, G's common denominator, and e: the weights' fractional bits
+        beyond f."""
+        kh, kw = self.weight_shape[:2]
+        mh, mw = self.tile
+        at_h, g_h, bt_h = _ppvc_winograd_transforms(mh, kh)
+        at_w, g_w, bt_w = _ppvc_winograd_transforms(mw, kw)
+        scale_h = _ppvc_denominator(c for row in g_h for c in row)
+        scale_w = _ppvc_denominator(c for row in g_w for c in row)
+        scale = scale_h * scale_w
+        if scale & (scale - 1) == 0:
+            e = scale.bit_length() - 1
+        else:
+            e = self._extra_bits(at_h, bt_h, at_w, bt_w)
+        return (at_h, g_h, bt_h), (at_w, g_w, bt_w), (scale_h, scale_w), e
 
     def __repr__(self):
         return "PpvcWinogradConv2d(%s, kernel=%s, tile=%s)" % (
@@ -378,8 +452,7 @@ class PpvcWinogradConv2d(PpvcConv2d):
         kh, kw = self.weight_shape[:2]
         mh, mw = self.tile
         ah, aw = mh + kh - 1, mw + kw - 1
-        at_h, g_h, bt_h = _ppvc_winograd_transforms(mh, kh)
-        at_w, g_w, bt_w = _ppvc_winograd_transforms(mw, kw)
+        (at_h, g_h, bt_h), (at_w, g_w, bt_w), (scale_h, scale_w), e = self._weight_bits()
         TH, TW = -(-OH // mh), -(-OW // mw)
         T = N * TH * TW
 
@@ -395,17 +468,12 @@ class PpvcWinogradConv2d(PpvcConv2d):
         # block): U = G g G^T with integer (L G), then scaled to 2^e
         weights = self.weights.get_vector().v
         g = [[weights.get_vector((x * kw + y) * C * K, C * K) for y in range(kw)] for x in range(kh)]
-        scale_h = _ppvc_denominator(c for row in g_h for c in row)
-        scale_w = _ppvc_denominator(c for row in g_w for c in row)
         rows = [[_ppvc_combine([c * scale_h for c in g_h[a]], [g[x][y] for x in range(kh)])
                  for y in range(kw)] for a in range(ah)]
         u = [[_ppvc_combine([c * scale_w for c in g_w[b]], rows[a]) for b in range(aw)]
              for a in range(ah)]
         scale = scale_h * scale_w
-        if scale & (scale - 1) == 0:
-            e = scale.bit_length() - 1
-        else:
-            e = self._extra_bits(at_h, bt_h, at_w, bt_w)
+        if scale & (scale - 1) != 0:
             # U * 2^e = (L^2 U) * round(2^(e + t) / L^2) / 2^t, t as large as the ring allows
             sum_h = max(sum(abs(c) for c in row) for row in g_h)
             sum_w = max(sum(abs(c) for c in row) for row in g_w)
@@ -448,6 +516,9 @@ class PpvcWinogradConv2d(PpvcConv2d):
         if self.use_bias:
             bias = sint.load_mem(regint.inc(total.size, self.bias.address, 1, 1, K))
             total += bias << (sfix.f + e)
+        if self.raw:
+            self.Y.assign_vector(sfix._new(total))
+            return
         self.Y.assign_vector(sfix._new(sfix.int_type.round(
             total, sfix.k + sfix.f + e, sfix.f + e, nearest=sfix.round_nearest, signed=True)))
 
