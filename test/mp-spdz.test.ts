@@ -171,7 +171,7 @@ describeMp('MP-SPDZ end to end', () => {
     }
   });
 
-  test('trunc-after-pool: summed logits within fixed-point tolerance of the reference and of the program without it, batched or frame by frame (emulate, nearest rounding); under replicated-ring and rep4-ring (the share split of 3 and 4 parties) within tolerance with the same label, through Winograd and direct convolutions, and with the division in one truncation or two', async () => {
+  test('trunc-after-pool: summed logits within fixed-point tolerance of the reference and of the program without it, batched or frame by frame (emulate, nearest rounding); under replicated-ring, rep4-ring and sy-rep-ring (the share split of 3 and 4 parties) within tolerance with the same label, through Winograd and direct convolutions, and with the division in one truncation or two', async () => {
     // direct convolutions: precision 16 31 leaves room for one truncation (31 + 2 x 16 < 64),
     // Winograd F(2x2, 3x3) (2 more weight bits) does not; precision 16 20 has room for both
     const fixture = 'test/fixtures/relu-avgpool.ppvc';
@@ -195,6 +195,7 @@ describeMp('MP-SPDZ end to end', () => {
       ['protocol replicated-ring', 'replicated-ring', { winograd: false }],
       ['protocol replicated-ring  precision 16 20', 'replicated-ring', {}],
       ['protocol rep4-ring', 'rep4-ring', {}],
+      ['protocol sy-rep-ring', 'sy-rep-ring', {}],
     ];
     for (const [target, protocol, more] of runs) {
       if (!existsSync(join(home!, PROTOCOLS[protocol].binary))) {
@@ -214,6 +215,7 @@ describeMp('MP-SPDZ end to end', () => {
   test.each([
     ['replicated-ring', 3],
     ['rep4-ring', 4],
+    ['sy-rep-ring', 3],
     ['emulate', 0],
   ] as [ProtocolName, number][])('the ReLU bits of untruncated values (_ppvc_positive) under %s: a negative value never counts as positive, one at least (shares - 1) units of 2^-f above zero always does', async (protocol, shares) => {
     const profile = PROTOCOLS[protocol];

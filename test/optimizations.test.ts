@@ -123,9 +123,9 @@ describe('optimisation switches', () => {
     expect(reluAfterMaxpool(shared)).toEqual(shared);
   });
 
-  test('relu-avgpool: off by default; on, a ReLU read only by an average pooling is fused into it, a shared ReLU and a ReLU6 stay', () => {
+  test('relu-avgpool: on by default under rep4-ring and sy-rep-ring only; on, a ReLU read only by an average pooling is fused into it, a shared ReLU and a ReLU6 stay', () => {
     const fixture = 'test/fixtures/relu-avgpool.ppvc';
-    for (const p of PROTOCOL_NAMES) expect(defaultOptimizations(p)['relu-avgpool']).toBe(false);
+    for (const p of PROTOCOL_NAMES) expect([p, defaultOptimizations(p)['relu-avgpool']]).toEqual([p, p === 'rep4-ring' || p === 'sy-rep-ring']);
     const off = program(fixture).program;
     expect(off).not.toContain('relu=True');
     const on = program(fixture, { optimizations: { 'relu-avgpool': true } });
@@ -184,9 +184,9 @@ describe('optimisation switches', () => {
     expect(reluIntoAvgpool(clamped)).toEqual(clamped);
   });
 
-  test('trunc-after-pool: off by default; on, each convolution read only by a fused ReLU + average pooling is left untruncated and the pooling told its extra bits; nothing without relu-avgpool (a warning)', () => {
+  test('trunc-after-pool: on by default with relu-avgpool under rep4-ring and sy-rep-ring only; on, each convolution read only by a fused ReLU + average pooling is left untruncated and the pooling told its extra bits; nothing without relu-avgpool (a warning)', () => {
     const fixture = 'test/fixtures/relu-avgpool.ppvc';
-    for (const p of PROTOCOL_NAMES) expect(defaultOptimizations(p)['trunc-after-pool']).toBe(false);
+    for (const p of PROTOCOL_NAMES) expect([p, defaultOptimizations(p)['trunc-after-pool']]).toEqual([p, p === 'rep4-ring' || p === 'sy-rep-ring']);
     const fused = program(fixture, { optimizations: { 'relu-avgpool': true } });
     const on = program(fixture, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true } });
     expect(fused.program).not.toContain('raw');

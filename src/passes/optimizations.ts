@@ -10,7 +10,7 @@ export const OPTIMIZATIONS = {
   'fold-batchnorm': "batch normalisation folded into the linear layer before it, in the clear by the model owner (off: a secret scale and shift per channel)",
   'relu-maxpool': 'a ReLU read only by a max pooling runs after it (ReLU is monotone, so the values are the same): pool-size times fewer comparisons',
   'relu-avgpool':
-    'a ReLU read only by an average pooling is fused into it: each window sum is a dot product of the comparison bits and the inputs, one secret product per pooled output instead of one per ReLU output. Under replicated sharing (a dot product costs one value whatever its length) less data, more local work: off by default',
+    'a ReLU read only by an average pooling is fused into it: each window sum is a dot product of the comparison bits and the inputs, one secret product per pooled output instead of one per ReLU output. Under replicated sharing (a dot product costs one value whatever its length) less data, more local work: on by default under rep4-ring and sy-rep-ring',
   'trunc-after-pool':
     'a convolution read only by a fused ReLU + average pooling (relu-avgpool) is not truncated; the pooling truncates its window sums instead, one truncation per pooled output rather than one per convolution output, and takes the ReLU bits from the shares\' bits above the extra fractional bits (a value less than two units in the last place above zero may count as zero)',
   'skip-unread': 'rows and columns that a VALID pooling or convolution never reads are not computed by the layers before it (same values, fewer of them)',
@@ -30,13 +30,19 @@ export const OPTIMIZATION_NAMES = Object.keys(OPTIMIZATIONS) as OptimizationName
  * its length, so Winograd's 4x more dot-product outputs send about 10% more data, but the
  * local arithmetic it saves is most of their time (replicated-ring 4.99 -> 3.15 s, rep4-ring 12.4 -> 10.7 s, fewer rounds).
  * `--opt no-winograd` where bandwidth, not time, is what counts.
- * relu-avgpool is off everywhere: on the paper's CNN it sends less (replicated-ring 58.8 ->
- * 53.4 MB, rep4-ring 163.1 -> 152.3 MB) but its 25-term dot products and twice the window
- * gathers cost local time (replicated-ring 2.3-2.5 -> 2.7-3.1 s, rep4-ring 8.8-9.0 ->
- * 12.1-12.7 s). With no-winograd it is part of the bandwidth setting.
+ * relu-avgpool with trunc-after-pool is on under rep4-ring and sy-rep-ring, off under
+ * replicated-ring (measured on the paper's CNN, seed video, 2026-11-22, label 4 in every run):
+ *  - sy-rep-ring: 1,090.4 -> 662.9 MB per party and 54.2 -> 37.4 s (its truncations are exact
+ *    and cost about as much as a comparison; 39,616 -> 21,316 rounds);
+ *  - rep4-ring: 163.1 -> 124.5 MB, 8.5-9.6 -> 8.8-10.9 s;
+ *  - replicated-ring: 58.8 -> 47.6 MB but 2.0-2.6 -> 2.8-3.4 s (the fused pooling's 25-term dot
+ *    products and twice the window reads are local work, which is most of its time). With
+ *    no-winograd they are its bandwidth setting: 39.9 MB.
+ * Under semi2k and spdz2k a dot product costs a triple per term: off.
  */
-export function defaultOptimizations(_protocol: ProtocolName): OptimizationSet {
-  return { 'batch-frames': true, 'vector-layers': true, 'fold-batchnorm': true, 'relu-maxpool': true, 'relu-avgpool': false, 'trunc-after-pool': false, 'skip-unread': true, winograd: true };
+export function defaultOptimizations(protocol: ProtocolName): OptimizationSet {
+  const fusePools = protocol === 'rep4-ring' || protocol === 'sy-rep-ring';
+  return { 'batch-frames': true, 'vector-layers': true, 'fold-batchnorm': true, 'relu-maxpool': true, 'relu-avgpool': fusePools, 'trunc-after-pool': fusePools, 'skip-unread': true, winograd: true };
 }
 
 export function seedOptimizations(): OptimizationSet {
