@@ -9,8 +9,8 @@
 // comparison, with the lowest columns left out): the same k-bit comparison as before, but
 // the carry out of the dropped bits is ignored, so a value within (parties - 1) units in the
 // last place above zero may count as not positive. That changes a ReLU output by less than
-// two units in the last place where it happens, less than the truncations it saves
-// introduce (each up to one unit in every value).
+// parties - 1 units in the last place where it happens, about what the truncations it saves
+// add (each up to one unit in every value).
 import type { MpcLayer } from './lower-layers.js';
 
 /** The layers with every convolution whose only reader is a fused ReLU + average pooling marked `raw`, the pooling `rawInput`. */
