@@ -5,7 +5,7 @@ import { parseSource } from './syntax/parse.js';
 import { checkPipeline } from './check/check.js';
 import { checkResources } from './check/resources.js';
 import type { Pipeline } from './ir/pipeline.js';
-import { parameterCount } from './ir/pipeline.js';
+import { parameterCount, selectedFrames } from './ir/pipeline.js';
 import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, reluIntoAvgpool, skipUnread, truncAfterPool, type InputPlan, type MpcLayer } from './passes/index.js';
 import { resolveOptimizations, type OptimizationSet } from './passes/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
@@ -84,7 +84,8 @@ export function programLayers(pipeline: Pipeline): MpcLayer[] {
   const trimmed = optimizations['skip-unread'] ? skipUnread(commuted) : commuted;
   // after skip-unread, which shrinks a ReLU and its pooling as separate layers
   const fused = optimizations['relu-avgpool'] ? reluIntoAvgpool(trimmed) : trimmed;
-  return optimizations['trunc-after-pool'] ? truncAfterPool(fused) : fused;
+  const batch = optimizations['batch-frames'] ? selectedFrames(pipeline) : 1;
+  return optimizations['trunc-after-pool'] ? truncAfterPool(fused, pipeline.target, batch) : fused;
 }
 
 /** The artifacts of a checked pipeline, with the optimisations checkSource chose (target.optimizations). */

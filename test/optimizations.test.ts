@@ -13,14 +13,16 @@ import {
   describeOptimizations,
   parseOptimizationSwitches,
   resolveOptimizations,
+  type OptimizationSet,
 } from '../src/passes/optimizations.js';
+import type { SourceFile } from '../src/diagnostics.js';
 import { reluAfterMaxpool } from '../src/passes/relu-after-maxpool.js';
 import { reluIntoAvgpool } from '../src/passes/relu-into-avgpool.js';
 import { truncAfterPool } from '../src/passes/trunc-after-pool.js';
 import type { MpcLayer } from '../src/passes/lower-layers.js';
 
-function program(example: string, opts: BuildOptions = {}) {
-  const r = checkSource(source(example), opts);
+function program(example: string | SourceFile, opts: BuildOptions = {}) {
+  const r = checkSource(typeof example === 'string' ? source(example) : example, opts);
   if (!r.pipeline) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
   return buildPipeline(r.pipeline);
 }
@@ -204,6 +206,16 @@ describe('optimisation switches', () => {
     const stock = program(fixture, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true, 'vector-layers': false, winograd: false } });
     expect(stock.program).not.toMatch(/ml\.FixConv2d\([^#]*raw=True/);
     expect(stock.program.match(/ml\.PpvcConv2d\([^#]*raw=True/g)).toHaveLength(3);
+    // raw window sums must fit the ring: k + f (+ Winograd's extra weight bits) + bits of the
+    // window size below 64, else the convolution keeps its truncation
+    const wide = (precision: string, optimizations: Partial<OptimizationSet>) =>
+      program({ ...source(fixture), text: source(fixture).text.replace('protocol replicated-ring', `protocol replicated-ring  precision ${precision}`) }, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true, ...optimizations } }).program.match(/relu=True, raw=True/g)?.length ?? 0;
+    expect(wide('26 32', {})).toBe(0); // Winograd F(2x2, 3x3): 32 + 26 + 2 + 4 = 64
+    expect(wide('26 32', { winograd: false })).toBe(3); // 32 + 26 + 4 = 62
+    expect(wide('28 32', { winograd: false })).toBe(0); // 32 + 28 + 4 = 64
+    const semi = checkSource({ ...source(fixture), text: source(fixture).text.replace('protocol replicated-ring', 'protocol semi2k') }, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true } });
+    // semi2k's Winograd tiles with inexact transforms carry up to 14 more bits
+    expect(buildPipeline(semi.pipeline!).program.match(/relu=True, raw=True/g)?.length ?? 0).toBeLessThan(3);
     // without relu-avgpool: the same program as without it, and a warning
     const alone = checkSource(source(fixture), { optimizations: { 'trunc-after-pool': true } });
     expect(alone.diagnostics.map((d) => d.message)).toContain(
@@ -217,14 +229,15 @@ describe('optimisation switches', () => {
     const conv = (from: string, inputs: number[]): MpcLayer => ({ kind: 'conv2d', from, inputs, inShape: shape(8), outShape: shape(8), kernel: [3, 3], filters: 2, strides: [1, 1], padding: 'same', useBias: true });
     const pool = (from: string, inputs: number[]): MpcLayer => ({ kind: 'avgpool', from, inputs, inShape: shape(8), outShape: shape(4), pool: [2, 2], strides: [2, 2], padding: 'valid', relu: true });
     const input: MpcLayer = { kind: 'input', from: 'input', inputs: [], shape: shape(8) };
-    const g = truncAfterPool([input, conv('c1', [0]), pool('p1', [1]), conv('c2', [0]), pool('p2', [3]), { kind: 'add', from: 'sum', inputs: [3, 3], shape: shape(8) }]);
+    const target = program('examples/emotion.ppvc').pipeline.target;
+    const g = truncAfterPool([input, conv('c1', [0]), pool('p1', [1]), conv('c2', [0]), pool('p2', [3]), { kind: 'add', from: 'sum', inputs: [3, 3], shape: shape(8) }], target, 2);
     expect(g[1]).toMatchObject({ raw: true });
     expect(g[2]).toMatchObject({ rawInput: true });
     expect(g[3]).not.toHaveProperty('raw');
     expect(g[4]).not.toHaveProperty('rawInput');
     // a pooling without the fused ReLU reads truncated values
     const plain = [input, conv('c', [0]), { ...pool('p', [1]), relu: false } as MpcLayer];
-    expect(truncAfterPool(plain)).toEqual(plain);
+    expect(truncAfterPool(plain, target, 2)).toEqual(plain);
   });
 
   test('CLI: --opt switches, and an unknown optimisation is a one-line error with exit status 1', () => {

@@ -12,7 +12,7 @@ export const OPTIMIZATIONS = {
   'relu-avgpool':
     'a ReLU read only by an average pooling is fused into it: each window sum is a dot product of the comparison bits and the inputs, one secret product per pooled output instead of one per ReLU output. Under replicated sharing (a dot product costs one value whatever its length) less data, more local work: on by default under rep4-ring and sy-rep-ring',
   'trunc-after-pool':
-    'a convolution read only by a fused ReLU + average pooling (relu-avgpool) is not truncated; the pooling truncates its window sums instead, one truncation per pooled output rather than one per convolution output, and takes the ReLU bits from the shares\' bits above the extra fractional bits (a value less than two units in the last place above zero may count as zero)',
+    'a convolution read only by a fused ReLU + average pooling (relu-avgpool) is not truncated; the pooling truncates its window sums instead, one truncation per pooled output rather than one per convolution output, and takes the ReLU bits from the shares\' bits above the extra fractional bits (a value less than parties - 1 units in the last place above zero may count as zero)',
   'skip-unread': 'rows and columns that a VALID pooling or convolution never reads are not computed by the layers before it (same values, fewer of them)',
   winograd:
     "stride-1 convolutions by Winograd's minimal filtering: F(2x2, 3x3) under replicated sharing (less local work, 4x more dot-product outputs); under semi2k and spdz2k the tile per layer with the fewest secret products (up to 6x6 transform points)",

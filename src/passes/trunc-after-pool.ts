@@ -11,10 +11,16 @@
 // last place above zero may count as not positive. That changes a ReLU output by less than
 // parties - 1 units in the last place where it happens, about what the truncations it saves
 // add (each up to one unit in every value).
+import type { Target } from '../ir/pipeline.js';
 import type { MpcLayer } from './lower-layers.js';
+import { extraBits, winogradTile } from './winograd.js';
 
-/** The layers with every convolution whose only reader is a fused ReLU + average pooling marked `raw`, the pooling `rawInput`. */
-export function truncAfterPool(layers: MpcLayer[]): MpcLayer[] {
+/**
+ * The layers with every convolution whose only reader is a fused ReLU + average pooling marked
+ * `raw`, the pooling `rawInput`; `batch` is the frames per layer call (Winograd's tile choice
+ * depends on it). A convolution whose raw window sums would not fit the ring stays truncated.
+ */
+export function truncAfterPool(layers: MpcLayer[], target: Target, batch: number): MpcLayer[] {
   const readers = new Map<number, number>();
   for (const l of layers) for (const j of l.inputs) readers.set(j, (readers.get(j) ?? 0) + 1);
   const out = [...layers];
@@ -23,6 +29,12 @@ export function truncAfterPool(layers: MpcLayer[]): MpcLayer[] {
     const c = pool.inputs[0]!;
     const conv = out[c]!;
     if (conv.kind !== 'conv2d' || readers.get(c) !== 1) return;
+    // the fractional bits beyond f that the raw outputs carry (PpvcConv2d.raw_bits), and the
+    // window sums' bound in the pooling's truncation (PpvcAvgPool2d): k + extra + bits(count - 1)
+    const tile = winogradTile(conv, batch, target);
+    const extra = target.f + (tile ? extraBits(conv.kernel, tile, target) : 0);
+    const countBits = Math.ceil(Math.log2(pool.pool[0] * pool.pool[1]));
+    if (target.k + extra + countBits >= target.ringBits || target.k + extra + 1 > target.ringBits) return;
     out[c] = { ...conv, raw: true, note: joinNotes(conv.note, 'outputs left untruncated: the pooling after it truncates') };
     out[p] = { ...pool, rawInput: true, note: joinNotes(pool.note, 'truncates the window sums of the untruncated convolution') };
   });

@@ -125,14 +125,14 @@ def _ppvc_positive(x, extra):
     """(x > 0) as 0/1 sint, for sint x with \`extra\` more fractional bits than sfix.f, in one vector.
 
     With the protocol's share split (compile.py -Z), MP-SPDZ's own comparison (LtzRing) on
-    bits [extra, extra + sfix.k) of the shares: the cost of a k-bit comparison, where an
-    exact one needs extra + k bits. The carry out of the dropped bits is ignored, so x above
-    zero by less than (shares - 1) * 2^-f may count as not positive; a negative x never counts
-    as positive (down to (shares - 1) * 2^-f above sfix's lowest value, where it would wrap).
-    Without the split, an exact comparison of extra + k bits."""
+    bits [extra, extra + k + 1) of the shares: the cost of the (k + 1)-bit comparison that
+    sfix's (0 < x) runs, where an exact one needs extra more bits. The carry out of the
+    dropped bits is ignored, so x above zero by less than (shares - 1) * 2^-f may count as not
+    positive; a negative x never counts as positive (down to (shares - 1) * 2^-f above the
+    lowest (k + 1)-bit value, where it would wrap). Without the split, an exact comparison."""
     from Compiler.types import _bitint
     n = get_program().use_split()
-    k = extra + sfix.k
+    k = extra + sfix.k + 1
     if not n:
         return x.greater_than(0, k)
     columns = x.split_to_n_summands(k, n)[extra:]
