@@ -34,10 +34,10 @@ export const OPTIMIZATION_NAMES = Object.keys(OPTIMIZATIONS) as OptimizationName
  * replicated-ring (measured on the paper's CNN, seed video, 2026-11-22, label 4 in every run):
  *  - sy-rep-ring: 1,090.4 -> 662.9 MB per party and 54.2 -> 37.4 s (its truncations are exact
  *    and cost about as much as a comparison; 39,616 -> 21,316 rounds);
- *  - rep4-ring: 163.1 -> 124.5 MB, 8.5-9.6 -> 8.8-10.9 s;
- *  - replicated-ring: 58.8 -> 47.6 MB but 2.0-2.6 -> 2.8-3.4 s (the fused pooling's 25-term dot
+ *  - rep4-ring: 163.1 -> 125.6 MB, 8.5-9.6 -> 8.8-10.9 s;
+ *  - replicated-ring: 58.8 -> 48.1 MB but 2.0-2.6 -> 2.8-3.4 s (the fused pooling's 25-term dot
  *    products and twice the window reads are local work, which is most of its time). With
- *    no-winograd they are its bandwidth setting: 39.9 MB.
+ *    no-winograd they are its bandwidth setting: 40.4 MB.
  * Under semi2k and spdz2k a dot product costs a triple per term: off.
  */
 export function defaultOptimizations(protocol: ProtocolName): OptimizationSet {
