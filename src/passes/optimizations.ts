@@ -32,7 +32,7 @@ export const OPTIMIZATION_NAMES = Object.keys(OPTIMIZATIONS) as OptimizationName
  * `--opt no-winograd` where bandwidth, not time, is what counts.
  * relu-avgpool with trunc-after-pool is on under rep4-ring and sy-rep-ring, off under
  * replicated-ring (measured on the paper's CNN, seed video, 2026-11-22, label 4 in every run):
- *  - sy-rep-ring: 1,090.4 -> 662.9 MB per party and 54.2 -> 37.4 s (its truncations are exact
+ *  - sy-rep-ring: 1,090.4 -> 668.1 MB per party and 54.2 -> 37.4 s (its truncations are exact
  *    and cost about as much as a comparison; 39,616 -> 21,316 rounds);
  *  - rep4-ring: 163.1 -> 125.6 MB, 8.5-9.6 -> 8.8-10.9 s;
  *  - replicated-ring: 58.8 -> 48.1 MB but 2.0-2.6 -> 2.8-3.4 s (the fused pooling's 25-term dot
