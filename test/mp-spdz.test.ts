@@ -45,6 +45,23 @@ async function prepare(example: Example, protocol?: ProtocolName, optimizations?
   return { mp, a, dir };
 }
 
+/** Compiles a probe program (`lines`) under `protocol` and runs it, every party on this machine; party 0's output. */
+async function runProbe(mp: ReturnType<typeof locateMpSpdz>, name: string, lines: string[], protocol: ProtocolName): Promise<string> {
+  const profile = PROTOCOLS[protocol];
+  placeProgram(mp, name, lines.join('\n') + '\n');
+  await execa('python3', ['compile.py', '-E', profile.short, name], { cwd: mp.root });
+  if (protocol === 'emulate') return (await execa(join(mp.root, 'emulate.x'), [name], { cwd: mp.root, reject: false })).stdout;
+  await ensureCertificates(mp, profile.parties);
+  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const parties = Array.from({ length: profile.parties }, (_, i) =>
+    execa(join(mp.root, profile.binary), [String(i), name, '-pn', port, '-h', 'localhost'], { cwd: mp.root, reject: false, timeout: 300_000 }),
+  );
+  return (await Promise.all(parties))[0]!.stdout;
+}
+
+/** A vector as print_ln prints it: `[a, b]`, or a bare number for one element. */
+const printedVector = (text: string) => JSON.parse(text.startsWith('[') ? text : `[${text}]`) as number[];
+
 /** Builds, compiles, runs; returns the secure label, the reference result and the run figures. */
 async function secureVersusReference(example: Example, protocol: ProtocolName | undefined, seed: number, video?: Float32Array, optimizations?: Partial<OptimizationSet>) {
   const { mp, a, dir } = await prepare(example, protocol, optimizations);
@@ -247,22 +264,10 @@ describeMp('MP-SPDZ end to end', () => {
       `x = (high.get_vector() * sint(2 ** 16, size=${values.length})) + low.get_vector() * sint(1, size=${values.length})`,
       `print_ln("bits %s", ml._ppvc_positive(x, ${extra}).reveal())`,
     ];
-    placeProgram(mp, 'ppvc_positive_check', lines.join('\n') + '\n');
-    await execa('python3', ['compile.py', '-E', profile.short, 'ppvc_positive_check'], { cwd: mp.root });
-    let stdout: string;
-    if (protocol === 'emulate') {
-      stdout = (await execa(join(mp.root, 'emulate.x'), ['ppvc_positive_check'], { cwd: mp.root, reject: false })).stdout;
-    } else {
-      await ensureCertificates(mp, profile.parties);
-      const port = String(20000 + Math.floor(Math.random() * 20000));
-      const parties = Array.from({ length: profile.parties }, (_, i) =>
-        execa(join(mp.root, profile.binary), [String(i), 'ppvc_positive_check', '-pn', port, '-h', 'localhost'], { cwd: mp.root, reject: false, timeout: 300_000 }),
-      );
-      stdout = (await Promise.all(parties))[0]!.stdout;
-    }
+    const stdout = await runProbe(mp, 'ppvc_positive_check', lines, protocol);
     const printed = /^bits (.*)$/m.exec(stdout)?.[1];
     expect(printed).toBeDefined();
-    const bits = JSON.parse(printed!.startsWith('[') ? printed! : `[${printed}]`) as number[];
+    const bits = printedVector(printed!);
     expect(bits).toHaveLength(values.length);
     // emulate has no share split: an exact comparison
     const sure = shares === 0 ? 1 : (shares - 1) * 2 ** extra;
@@ -279,7 +284,6 @@ describeMp('MP-SPDZ end to end', () => {
   });
 
   test.each(['emulate', 'replicated-ring'] as const)('trunc-after-pool layers with nonzero biases under %s: a raw convolution (direct and Winograd) and its fused pooling (one truncation and two) give the truncated layers\' values within 10^-3', async (protocol) => {
-    const profile = PROTOCOLS[protocol];
     const mp = locateMpSpdz(home!);
     await applyPatch(mp, ['conv', 'winograd', 'avgpool']);
     const rand = seededRandom(31);
@@ -318,21 +322,9 @@ describeMp('MP-SPDZ end to end', () => {
         `    print_ln("case ${i} %s %s", raw, pool.Y.get_vector().reveal())`,
       );
     });
-    placeProgram(mp, 'ppvc_raw_layers_check', lines.join('\n') + '\n');
-    await execa('python3', ['compile.py', '-E', profile.short, 'ppvc_raw_layers_check'], { cwd: mp.root });
-    let stdout: string;
-    if (protocol === 'emulate') {
-      stdout = (await execa(join(mp.root, 'emulate.x'), ['ppvc_raw_layers_check'], { cwd: mp.root, reject: false })).stdout;
-    } else {
-      await ensureCertificates(mp, profile.parties);
-      const port = String(20000 + Math.floor(Math.random() * 20000));
-      const parties = Array.from({ length: profile.parties }, (_, i) =>
-        execa(join(mp.root, profile.binary), [String(i), 'ppvc_raw_layers_check', '-pn', port, '-h', 'localhost'], { cwd: mp.root, reject: false, timeout: 300_000 }),
-      );
-      stdout = (await Promise.all(parties))[0]!.stdout;
-    }
+    const stdout = await runProbe(mp, 'ppvc_raw_layers_check', lines, protocol);
     const got = new Map<string, number[]>();
-    for (const m of stdout.matchAll(/^case (\d+) (False|True) (.*)$/gm)) got.set(`${m[1]} ${m[2]}`, JSON.parse(m[3]!.startsWith('[') ? m[3]! : `[${m[3]}]`) as number[]);
+    for (const m of stdout.matchAll(/^case (\d+) (False|True) (.*)$/gm)) got.set(`${m[1]} ${m[2]}`, printedVector(m[3]!));
     cases.forEach((_, i) => {
       const truncated = got.get(`${i} False`);
       const raw = got.get(`${i} True`);
@@ -395,23 +387,11 @@ describeMp('MP-SPDZ end to end', () => {
         `    print_ln("case ${i} %s %s", name, layer.Y.get_vector().reveal())`,
       );
     });
-    placeProgram(mp, 'ppvc_winograd_check', lines.join('\n') + '\n');
-    await execa('python3', ['compile.py', '-E', protocol, 'ppvc_winograd_check'], { cwd: mp.root });
-    let out: { stdout: string };
-    if (protocol === 'emulate') {
-      out = await execa(join(mp.root, 'emulate.x'), ['ppvc_winograd_check'], { cwd: mp.root, reject: false });
-    } else {
-      // two real parties: semi2k's own truncation and products (party 0 prints)
-      await ensureCertificates(mp, 2);
-      const port = String(20000 + Math.floor(Math.random() * 20000));
-      const parties = [0, 1].map((i) =>
-        execa(join(mp.root, 'semi2k-party.x'), [String(i), 'ppvc_winograd_check', '-pn', port, '-h', 'localhost', '-N', '2'], { cwd: mp.root, reject: false, timeout: 300_000 }),
-      );
-      out = (await Promise.all(parties))[0]!;
-    }
+    // under semi2k: its own truncation and products, two real parties (party 0 prints)
+    const stdout = await runProbe(mp, 'ppvc_winograd_check', lines, protocol);
     const got = new Map<string, number[]>();
-    for (const m of out.stdout.matchAll(/^case (\d+) (direct|winograd) (.*)$/gm)) {
-      got.set(`${m[1]} ${m[2]}`, JSON.parse(m[3]!.startsWith('[') ? m[3]! : `[${m[3]}]`) as number[]);
+    for (const m of stdout.matchAll(/^case (\d+) (direct|winograd) (.*)$/gm)) {
+      got.set(`${m[1]} ${m[2]}`, printedVector(m[3]!));
     }
     cases.forEach((c, i) => {
       const [N, H, W, C, K, , bias, [kh, kw], tile] = c;
