@@ -252,6 +252,8 @@ async function main(argv: string[]): Promise<void> {
         const { validatePartyInput } = await import('./inputs/validate.js');
         const plan = buildPipeline(r.pipeline).inputs.parties.find((x) => x.party === values.party)!;
         validatePartyInput(values.source, plan, values.values, r.pipeline.target);
+        const { assertBoundsHold } = await import('./check/declared-bounds.js');
+        assertBoundsHold(r.pipeline, buildPipeline(r.pipeline).inputs, new Map([[values.party, values.values]]), values.source);
         const { formatValues } = await import('./inputs/text-format.js');
         const { writeFileAtomic } = await import('./util/files.js');
         refuseInputAsOutput(a.out as string, a.out as string, [...pipelineFiles(r.pipeline), ...values.files]);
@@ -284,6 +286,8 @@ async function main(argv: string[]): Promise<void> {
         const frames = n > 0 ? frameList(a.frames as string, p.video.frames, n) : [];
         const party = inputParty(p, p.model.owner.id);
         const values = partyValues(artifacts.inputs, p, party, { seed, frames });
+        const { assertBoundsHold } = await import('./check/declared-bounds.js');
+        assertBoundsHold(p, artifacts.inputs, new Map([[party, values]]), `random weights (seed ${seed})`);
         const { writeFileAtomic } = await import('./util/files.js');
         refuseInputAsOutput(a.out as string, a.out as string, pipelineFiles(p));
         writeFileAtomic(a.out as string, formatValues(values));

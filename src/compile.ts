@@ -4,9 +4,10 @@ import { type Diagnostic, type SourceFile, hasErrors, warningAt } from './diagno
 import { parseSource } from './syntax/parse.js';
 import { checkPipeline } from './check/check.js';
 import { checkResources } from './check/resources.js';
+import { boundBits } from './check/bounds.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount, selectedFrames } from './ir/pipeline.js';
-import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, reluIntoAvgpool, skipUnread, truncAfterPool, type InputPlan, type MpcLayer } from './passes/index.js';
+import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, narrowComparisons, reluIntoAvgpool, skipUnread, truncAfterPool, type InputPlan, type MpcLayer } from './passes/index.js';
 import { resolveOptimizations, type OptimizationSet } from './passes/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
@@ -70,6 +71,7 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
     if (optimizations['trunc-after-pool'] && !optimizations['relu-avgpool']) {
       checked.diagnostics.push(warningAt(undefined, '--opt trunc-after-pool does nothing without relu-avgpool: it defers the truncation of a convolution into the ReLU + average pooling that relu-avgpool fuses'));
     }
+    checked.diagnostics.push(...unusedBounds(checked.pipeline));
     const tooBig = checkResources(checked.pipeline, programLayers(checked.pipeline), opts.force ?? false);
     if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
   }
@@ -85,7 +87,31 @@ export function programLayers(pipeline: Pipeline): MpcLayer[] {
   // after skip-unread, which shrinks a ReLU and its pooling as separate layers
   const fused = optimizations['relu-avgpool'] ? reluIntoAvgpool(trimmed) : trimmed;
   const batch = optimizations['batch-frames'] ? selectedFrames(pipeline) : 1;
-  return optimizations['trunc-after-pool'] ? truncAfterPool(fused, pipeline.target, batch) : fused;
+  const raw = optimizations['trunc-after-pool'] ? truncAfterPool(fused, pipeline.target, batch) : fused;
+  return optimizations['narrow-compare'] ? narrowComparisons(raw, pipeline.model.layers, pipeline.target).layers : raw;
+}
+
+/** A warning for each declared bound that narrows no comparison of the program, saying why. */
+function unusedBounds(p: Pipeline): Diagnostic[] {
+  const t = p.target;
+  if (t.bounds.length === 0) return [];
+  if (!t.optimizations['narrow-compare']) {
+    return [warningAt(t.bounds[0]!.span, `the target's bounds narrow no comparison: narrow-compare is off (${t.optimizations['vector-layers'] ? '--opt no-narrow-compare' : 'the seed style'})`)];
+  }
+  const { used } = narrowComparisons(programLayers({ ...p, target: { ...t, optimizations: { ...t.optimizations, 'narrow-compare': false } } }), p.model.layers, t);
+  const out: Diagnostic[] = [];
+  for (const b of t.bounds) {
+    if (used.has(b.layer) || boundBits(b.value, t.f) >= t.k) continue;
+    const l = p.model.layers.find((x) => x.name === b.layer || ('folded' in x && x.folded?.name === b.layer));
+    const why =
+      l?.op === 'relu'
+        ? `a ReLU's comparison tests the values it reads: bound ${l.inputs.map((i) => `'${i}'`).join(', ')} instead`
+        : l && 'folded' in l && l.folded && l.name === b.layer
+          ? `'${l.folded.name}' is folded into it, so the program never holds its own values: bound '${l.folded.name}' instead`
+          : 'no ReLU or max pooling of the program tests its values';
+    out.push(warningAt(b.span, `bound ${b.layer} narrows no comparison: ${why}`));
+  }
+  return out;
 }
 
 /** The artifacts of a checked pipeline, with the optimisations checkSource chose (target.optimizations). */

@@ -201,7 +201,7 @@ describe('optimisation switches', () => {
       "# poolings that truncate a convolution's untruncated outputs: its extra fractional bits\nlayers[2].raw_bits = layers[1].raw_bits\nlayers[4].raw_bits = layers[3].raw_bits\nlayers[17].raw_bits = layers[16].raw_bits\n",
     );
     expect(on.layerNames).toEqual(fused.layerNames);
-    expect(on.mlPatch).toContain('def _ppvc_positive(x, extra):');
+    expect(on.mlPatch).toContain('def _ppvc_positive(x, extra, k=None):');
     // with stock layers otherwise, an untruncated convolution is still ppvc-dsl's
     const stock = program(fixture, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true, 'vector-layers': false, winograd: false } });
     expect(stock.program).not.toMatch(/ml\.FixConv2d\([^#]*raw=True/);

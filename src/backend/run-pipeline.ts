@@ -10,6 +10,7 @@ import { LAYER_TIMER_BASE, STAGE_TIMERS } from '../emit/mpc-program.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
 import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
 import { PROTOCOLS } from './protocols.js';
+import { assertBoundsHold } from '../check/declared-bounds.js';
 import { type MpSpdz, checkPatchApplied, placeProgram, runCompile, type CompileReport } from './mp-spdz.js';
 import { runLocal, type RunResult } from './local-run.js';
 import { writeFileAtomic } from '../util/files.js';
@@ -87,6 +88,8 @@ export function readInputs(a: BuildArtifacts, files: Map<number, string>): Map<n
     }
     out.set(party.party, values);
   }
+  // comparisons narrowed to a declared bound need weights that keep it
+  assertBoundsHold(a.pipeline, a.inputs, out, [...files.values()].join(' + '));
   return out;
 }
 

@@ -3,7 +3,7 @@
 import { type Diagnostic, type SourceFile, type Span, errorAt, warningAt } from '../diagnostics.js';
 import type * as A from '../syntax/ast.js';
 import type {
-  Aggregation, FrameOutput, FrameSelection, Layer, Model, Party, Pipeline, Reveal, Target, Truncation, VideoInput,
+  Aggregation, FrameOutput, FrameSelection, Layer, Model, Party, Pipeline, Reveal, Target, Truncation, ValueBound, VideoInput,
 } from '../ir/pipeline.js';
 import { formatShape } from '../ir/shapes.js';
 import { layerParams, product } from '../ir/pipeline.js';
@@ -11,6 +11,7 @@ import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../backend/protoco
 import { defaultOptimizations } from '../passes/optimizations.js';
 import { ArgReader } from './args.js';
 import { checkLayers } from './layers.js';
+import { checkBoundDeclarations } from './bounds.js';
 import { loadModelFile } from '../import/model-file.js';
 
 export interface CheckResult {
@@ -232,6 +233,7 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
 
   // ---- target ----
   const target = checkTarget(single('target', "'target' block", false), parties, diags, protocolOverride);
+  if (target && model) checkBoundDeclarations(target, model, diags);
 
   if (diags.some((d) => d.severity === 'error') || !video || !selection || !model || !target) return { diagnostics: diags };
   return {
@@ -268,10 +270,13 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
   let threads = 1;
   let truncation: Truncation | undefined;
   let budget: number | undefined;
+  let bounds: ValueBound[] = [];
   let spanOf: Partial<Record<string, Span>> = {};
   if (t) {
     if (t.backend.text !== 'mp-spdz') err(t.backend.span, `unknown target '${t.backend.text}'`, { expected: 'mp-spdz', found: `'${t.backend.text}'` });
     const r = new ArgReader(t.options, 'target', t.backend.span, diags);
+    // first: a layer named like a key ('ring') must not be taken for that key
+    bounds = r.keyedNamedNumbers('bound', "'bound conv2d_1 4': every value of conv2d_1 lies in (-4, 4)").map((b) => ({ layer: b.name, value: b.value, span: b.nameSpan }));
     protocol = r.keyedWord('protocol', PROTOCOL_NAMES, 'replicated-ring')!;
     ringBits = r.keyedInt('ring', 64, { min: 8, max: 256 })!;
     const prec = r.keyedPair('precision');
@@ -282,7 +287,7 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
     threads = r.keyedInt('threads', 1, { min: 1, max: 64 })!;
     truncation = r.keyedWord('trunc', ['probabilistic', 'nearest'] as const, undefined);
     budget = r.keyedInt('budget', undefined, { min: 1, max: 100_000_000 });
-    r.finish("protocol NAME, ring BITS, precision F K, threads N, trunc probabilistic|nearest, budget N");
+    r.finish('protocol NAME, ring BITS, precision F K, threads N, trunc probabilistic|nearest, budget N, bound LAYER B');
     const at = (key: string) => t.options.find((a) => a.kind === 'word' && a.text === key)?.span ?? t.backend.span;
     spanOf = { ...spanOf, ring: at('ring'), trunc: at('trunc'), protocol: at('protocol') };
   }
@@ -316,6 +321,7 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
     threads,
     truncation: truncation ?? 'probabilistic',
     budget,
+    bounds,
     optimizations: defaultOptimizations(protocol),
   };
 }

@@ -17,7 +17,9 @@ import type { SimulateResult } from '../simulate/simulate.js';
 import type { Rounding } from '../simulate/fixed-point.js';
 import { assembleInputs, folderEntries, loadVideoValues, type VideoPreparation } from '../simulate/inputs.js';
 import { readValues64 } from '../inputs/read-values.js';
-import { refuseFileWithoutInput } from '../inputs/validate.js';
+import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
+import { assertBoundsHold } from '../check/declared-bounds.js';
+import { inputParty } from '../passes/plan-inputs.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
@@ -92,6 +94,7 @@ function resultJson(r: SimulateResult) {
     layers: r.layers,
     suggestion: r.suggestion,
     narrower: r.fixed.narrower,
+    bounds: r.bounds,
     seconds: r.seconds,
   };
 }
@@ -133,6 +136,10 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     if (!existsSync(a.video)) throw new UserError(`${a.video}: no such file or folder`);
     const weights = { path: a.weights, values: readValues64(a.weights) };
     const others = readOtherInputs(p, plan, a.input, { video: a.video, weights: a.weights });
+    // weights that break a declared bound are refused as run refuses them
+    const owner = plan.parties.find((x) => x.party === inputParty(p, p.model.owner.id));
+    if (owner) validatePartyInput(a.weights, owner, Float32Array.from(weights.values), p.target);
+    assertBoundsHold(p, plan, new Map([...[...others].map(([id, o]) => [id, o.values] as const), ...(owner ? [[owner.party, weights.values] as const] : [])]), a.weights);
     const prep: VideoPreparation = { noFace: a['no-face'] as VideoPreparation['noFace'], length: a.length as VideoPreparation['length'], fps: a.fps };
     const simOpts = { seed: a.seed, rounding: (a.rounding ?? (p.target.truncation === 'nearest' ? 'nearest' : 'probabilistic')) as Rounding, fixedOnly: a['fixed-only'] };
     // TensorFlow.js loads only when a simulation runs (keeps every other command's start-up fast)

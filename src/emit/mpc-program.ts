@@ -267,12 +267,14 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   return { code: formatPython(L.join('\n') + '\n'), helpers: [...helpers].sort() };
 }
 
+const compareBits = (l: { compareBits?: number }) => (l.compareBits !== undefined ? `, compare_bits=${l.compareBits}` : '');
+
 /** `winogradTile`: the convolution's Winograd output tile (passes/winograd.ts), if it has one. */
 function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt: OptimizationSet, winogradTile?: [number, number]): string {
   const stock = !opt['vector-layers'];
   // MP-SPDZ's stock pooling layers pad only after the input, so SAME padding keeps ppvc-dsl's
   // layers even in the seed style
-  if (stock && (l.kind === 'avgpool' || l.kind === 'maxpool') && l.padding === 'valid' && !l.relu) {
+  if (stock && (l.kind === 'avgpool' || l.kind === 'maxpool') && l.padding === 'valid' && !l.relu && l.compareBits === undefined) {
     const out = list([n, ...l.outShape]);
     if (l.kind === 'avgpool') return `ml.FixAveragePool2d(${list([n, ...l.inShape])}, ${out}, ${tuple(l.pool)}, ${tuple(l.strides)})`;
     return `ml.MaxPool(${list([n, ...l.inShape])}, strides=${tuple([1, ...l.strides, 1])}, ksize=${tuple([1, ...l.pool, 1])}, padding="VALID")`;
@@ -324,15 +326,15 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
     case 'dense':
       return `ml.Dense(${n}, ${l.dIn}, ${l.dOut}${l.relu ? ', activation="relu"' : ''})`;
     case 'relu':
-      if (stock && l.max === undefined) return `ml.Relu(${list([n, ...l.shape])})`;
+      if (stock && l.max === undefined && l.compareBits === undefined) return `ml.Relu(${list([n, ...l.shape])})`;
       helpers.add('relu');
-      return `ml.PpvcRelu(${list([n, ...l.shape])}${l.max !== undefined ? `, max_value=${l.max}` : ''})`;
+      return `ml.PpvcRelu(${list([n, ...l.shape])}${l.max !== undefined ? `, max_value=${l.max}` : ''}${compareBits(l)})`;
     case 'avgpool':
       helpers.add('avgpool');
-      return `ml.PpvcAvgPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)}${l.relu ? ', relu=True' : ''}${l.rawInput ? ', raw=True' : ''})`;
+      return `ml.PpvcAvgPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)}${l.relu ? ', relu=True' : ''}${l.rawInput ? ', raw=True' : ''}${compareBits(l)})`;
     case 'maxpool':
       helpers.add('maxpool');
-      return `ml.PpvcMaxPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)})`;
+      return `ml.PpvcMaxPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)}${compareBits(l)})`;
   }
 }
 

@@ -210,8 +210,22 @@ export interface Target {
   truncation: Truncation;
   /** compile.py's optimisation budget (-b), or undefined for MP-SPDZ's default. */
   budget?: number;
+  /** `bound NAME B`: every value of layer NAME (before its activation too) lies in (-B, B). */
+  bounds: ValueBound[];
   /** The optimisations the program gets: the protocol's defaults, or --style / --opt. */
   optimizations: OptimizationSet;
+}
+
+/**
+ * A declared bound on one layer's values, for any video in the declared range: the
+ * comparisons that test those values (ReLU, max pooling) then work on the bits it needs
+ * instead of precision's k (passes/narrow-comparisons.ts). The model owner's weights are
+ * checked against it (check/declared-bounds.ts) before an input file is written or a run starts.
+ */
+export interface ValueBound {
+  layer: string;
+  value: number;
+  span?: Span;
 }
 
 export interface Pipeline {

@@ -8,8 +8,9 @@
 //   7. relu-into-avgpool        : a ReLU read only by an average pooling is fused into it
 //   8. trunc-after-pool         : a convolution read only by such a pooling is not truncated;
 //                                 the pooling truncates its window sums
-//   9. plan-inputs              : every party's input file, in reading order (inputs.json)
-//  10. emit (src/emit)          : the .mpc program (batching, vector layers, Winograd),
+//   9. narrow-comparisons       : comparisons on the bits a declared `bound` needs
+//  10. plan-inputs              : every party's input file, in reading order (inputs.json)
+//  11. emit (src/emit)          : the .mpc program (batching, vector layers, Winograd),
 //                                 ml.py.patch, inputs.json, commands
 export { foldBatchnorm } from './fold-batchnorm.js';
 export { lowerLayers, type MpcLayer } from './lower-layers.js';
@@ -17,5 +18,6 @@ export { reluAfterMaxpool } from './relu-after-maxpool.js';
 export { skipUnread } from './skip-unread.js';
 export { reluIntoAvgpool } from './relu-into-avgpool.js';
 export { truncAfterPool } from './trunc-after-pool.js';
+export { narrowComparisons } from './narrow-comparisons.js';
 export { inputParty, planInputs, type InputPlan, type InputTensor, type PartyInputs } from './plan-inputs.js';
 export { OPTIMIZATIONS, OPTIMIZATION_NAMES, defaultOptimizations, describeOptimizations, parseOptimizationSwitches, resolveOptimizations, seedOptimizations, type OptimizationName, type OptimizationSet } from './optimizations.js';

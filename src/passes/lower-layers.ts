@@ -36,7 +36,13 @@ export type MpcLayer = Base &
       }
     | { kind: 'depthwise'; inShape: Shape; outShape: Shape; kernel: [number, number]; multiplier: number; strides: [number, number]; padding: Padding; useBias: boolean }
     | { kind: 'dense'; dIn: number; dOut: number; relu: boolean; useBias: boolean }
-    | { kind: 'relu'; shape: Shape; max?: number }
+    | {
+        kind: 'relu';
+        shape: Shape;
+        max?: number;
+        /** The comparison's k when a declared bound allows fewer than precision's (passes/narrow-comparisons.ts). */
+        compareBits?: number;
+      }
     | {
         kind: 'avgpool' | 'maxpool';
         inShape: Shape;
@@ -48,6 +54,8 @@ export type MpcLayer = Base &
         relu?: boolean;
         /** Its input is a convolution's untruncated output (passes/trunc-after-pool.ts). */
         rawInput?: boolean;
+        /** Max pooling, or a fused ReLU: the comparison's k when a declared bound allows fewer than precision's (passes/narrow-comparisons.ts). */
+        compareBits?: number;
       }
     | { kind: 'batchnorm'; shape: Shape }
     | { kind: 'zeropad' | 'crop'; inShape: Shape; sides: [number, number, number, number] }

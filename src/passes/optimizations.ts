@@ -13,6 +13,8 @@ export const OPTIMIZATIONS = {
     'a ReLU read only by an average pooling is fused into it: each window sum is a dot product of the comparison bits and the inputs, one secret product per pooled output instead of one per ReLU output. Under replicated sharing (a dot product costs one value whatever its length) less data, more local work: on by default under rep4-ring and sy-rep-ring',
   'trunc-after-pool':
     'a convolution read only by a fused ReLU + average pooling (relu-avgpool) is not truncated; the pooling truncates its window sums instead, one truncation per pooled output rather than one per convolution output, and takes the ReLU bits from the shares\' bits above the extra fractional bits (a value less than parties - 1 units in the last place above zero may count as zero)',
+  'narrow-compare':
+    "the comparisons that test a layer's values (ReLU, max pooling) work on the bits a target `bound LAYER B` needs instead of precision's k; the model owner's weights are checked against each bound, for any video in the declared range, before an input file is written or a run starts",
   'skip-unread': 'rows and columns that a VALID pooling or convolution never reads are not computed by the layers before it (same values, fewer of them)',
   winograd:
     "stride-1 convolutions by Winograd's minimal filtering: F(2x2, 3x3) under replicated sharing (less local work, 4x more dot-product outputs); under semi2k and spdz2k the tile per layer with the fewest secret products (up to 6x6 transform points)",
@@ -42,11 +44,11 @@ export const OPTIMIZATION_NAMES = Object.keys(OPTIMIZATIONS) as OptimizationName
  */
 export function defaultOptimizations(protocol: ProtocolName): OptimizationSet {
   const fusePools = protocol === 'rep4-ring' || protocol === 'sy-rep-ring';
-  return { 'batch-frames': true, 'vector-layers': true, 'fold-batchnorm': true, 'relu-maxpool': true, 'relu-avgpool': fusePools, 'trunc-after-pool': fusePools, 'skip-unread': true, winograd: true };
+  return { 'batch-frames': true, 'vector-layers': true, 'fold-batchnorm': true, 'relu-maxpool': true, 'relu-avgpool': fusePools, 'trunc-after-pool': fusePools, 'narrow-compare': true, 'skip-unread': true, winograd: true };
 }
 
 export function seedOptimizations(): OptimizationSet {
-  return { 'batch-frames': false, 'vector-layers': false, 'fold-batchnorm': false, 'relu-maxpool': false, 'relu-avgpool': false, 'trunc-after-pool': false, 'skip-unread': false, winograd: false };
+  return { 'batch-frames': false, 'vector-layers': false, 'fold-batchnorm': false, 'relu-maxpool': false, 'relu-avgpool': false, 'trunc-after-pool': false, 'narrow-compare': false, 'skip-unread': false, winograd: false };
 }
 
 /**

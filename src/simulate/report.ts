@@ -1,6 +1,7 @@
 // Text reports of simulations: per-frame outputs, the aggregate and the label from the float
 // reference and the fixed-point emulation, their largest difference, and the range table.
 import type { Pipeline } from '../ir/pipeline.js';
+import { formatBoundSuggestions } from '../check/declared-bounds.js';
 import { narrowerPrecision, rangeRow, suggestPrecision, type LayerRange, type NarrowerPrecision, type PrecisionSuggestion } from './fixed-point.js';
 import type { SimulateResult } from './simulate.js';
 
@@ -13,7 +14,14 @@ export function className(i: number, names?: string[]): string {
   return names ? `${i} (${names[i]})` : String(i);
 }
 
-export function formatRanges(layers: LayerRange[], target: { f: number; k: number }, suggestion?: PrecisionSuggestion, narrower?: NarrowerPrecision, range?: [number, number]): string {
+export function formatRanges(
+  layers: LayerRange[],
+  target: { f: number; k: number },
+  suggestion?: PrecisionSuggestion,
+  narrower?: NarrowerPrecision,
+  range?: [number, number],
+  bounds?: string,
+): string {
   const limit = 2 ** (target.k - target.f - 1);
   const out: string[] = [];
   out.push(`range analysis: sfix with f=${target.f}, k=${target.k} holds magnitudes below ${limit} (2^${target.k - target.f - 1})`);
@@ -29,6 +37,7 @@ export function formatRanges(layers: LayerRange[], target: { f: number; k: numbe
   if (suggestion) out.push(`suggestion: ${suggestion.statement} in the target statement (${suggestion.reason})`);
   else out.push('no layer comes within a factor of 4 of overflow');
   if (narrower) out.push(`cheaper: ${narrower.statement} in the target statement (${narrower.reason})`);
+  if (bounds) out.push(bounds);
   return out.join('\n');
 }
 
@@ -63,7 +72,7 @@ export function formatSimulation(r: SimulateResult, p: Pipeline, opts: { source:
     out.push(`largest difference float vs fixed: ${r.maxDifference.toExponential(3)}`);
   } else out.push(`label: fixed ${className(fx.label, opts.names)}`);
   out.push('');
-  out.push(formatRanges(r.layers, t, r.suggestion, r.fixed.narrower, p.video.range));
+  out.push(formatRanges(r.layers, t, r.suggestion, r.fixed.narrower, p.video.range, formatBoundSuggestions(r.bounds, p)));
   return out.join('\n');
 }
 
@@ -156,6 +165,8 @@ export function formatBatch(entries: BatchEntry[], s: BatchSummary, p: Pipeline,
     out.push(`accuracy on ${s.labelled} labelled video${s.labelled === 1 ? '' : 's'}: float ${s.floatCorrect}/${s.labelled} (${pct(s.floatAccuracy!)}), fixed ${s.fixedCorrect}/${s.labelled} (${pct(s.fixedAccuracy!)})`);
   } else if (opts.labels) out.push(`no video has a label among the classes: no accuracy${opts.names ? '' : ' (name the classes with --classes to read label names)'}`);
   out.push('');
-  if (s.layers.length) out.push(formatRanges(s.layers, t, s.suggestion, s.narrower, p.video.range));
+  // the proven bounds depend on the weights and the declared range only: the same for every video
+  const bounds = entries.find((e) => e.result)?.result!.bounds;
+  if (s.layers.length) out.push(formatRanges(s.layers, t, s.suggestion, s.narrower, p.video.range, bounds && formatBoundSuggestions(bounds, p)));
   return out.join('\n');
 }

@@ -3,6 +3,7 @@
 // the secure run computes), their largest difference, and the per-layer range analysis.
 import type { Pipeline } from '../ir/pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
+import { suggestBounds, type BoundSuggestion } from '../check/declared-bounds.js';
 import { evaluateReference, type ReferenceResult } from '../reference/evaluate.js';
 import { simulateFixed, type FixedOptions, type FixedResult, type LayerRange, type PrecisionSuggestion } from './fixed-point.js';
 
@@ -24,6 +25,8 @@ export interface SimulateResult {
   labelsAgree: boolean;
   layers: LayerRange[];
   suggestion?: PrecisionSuggestion;
+  /** Bounds worth declaring for these weights (proven for any video in range): narrower comparisons. */
+  bounds: BoundSuggestion[];
   seconds: { float: number; fixed: number };
 }
 
@@ -50,8 +53,9 @@ export async function simulate(pipeline: Pipeline, plan: InputPlan, values: Map<
   let started = performance.now();
   const fixed = simulateFixed(pipeline, plan, values, opts);
   const fixedSeconds = (performance.now() - started) / 1000;
+  const bounds = suggestBounds(pipeline, new Map(fixed.layers.filter((l) => l.proven !== undefined).map((l) => [l.name, l.proven!])));
   if (opts.fixedOnly) {
-    return { pipeline: pipeline.name, fixed, maxDifference: NaN, labelsAgree: true, layers: fixed.layers, suggestion: fixed.suggestion, seconds: { float: 0, fixed: fixedSeconds } };
+    return { pipeline: pipeline.name, fixed, maxDifference: NaN, labelsAgree: true, layers: fixed.layers, suggestion: fixed.suggestion, bounds, seconds: { float: 0, fixed: fixedSeconds } };
   }
   started = performance.now();
   const float = await evaluateReference(pipeline, plan, asFloat32(values));
@@ -65,6 +69,7 @@ export async function simulate(pipeline: Pipeline, plan: InputPlan, values: Map<
     labelsAgree: float.label === fixed.label,
     layers: fixed.layers,
     suggestion: fixed.suggestion,
+    bounds,
     seconds: { float: floatSeconds, fixed: fixedSeconds },
   };
 }

@@ -121,8 +121,9 @@ def _ppvc_window_values_unordered(sources, out_shape, pool, strides, pads, fill)
     return res
 
 
-def _ppvc_positive(x, extra):
+def _ppvc_positive(x, extra, k=None):
     """(x > 0) as 0/1 sint, for sint x with \`extra\` more fractional bits than sfix.f, in one vector.
+    \`k\` is the values' sfix k (default sfix.k; fewer where a declared bound allows).
 
     With the protocol's share split (compile.py -Z), MP-SPDZ's own comparison (LtzRing) on
     bits [extra, extra + k + 1) of the shares: the cost of the (k + 1)-bit comparison that
@@ -132,7 +133,7 @@ def _ppvc_positive(x, extra):
     lowest (k + 1)-bit value, where it would wrap). Without the split, an exact comparison."""
     from Compiler.types import _bitint
     n = get_program().use_split()
-    k = extra + sfix.k + 1
+    k = extra + (k or sfix.k) + 1
     if not n:
         return x.greater_than(0, k)
     columns = x.split_to_n_summands(k, n)[extra:]
@@ -173,8 +174,10 @@ class PpvcAvgPool2d(NoVariableLayer):
     the bits come from the values' upper bits (_ppvc_positive) and the window sums are
     truncated once, together with the division, instead of every input before."""
 
-    def __init__(self, input_shape, pool, strides, padding="VALID", relu=False, raw=False):
+    def __init__(self, input_shape, pool, strides, padding="VALID", relu=False, raw=False, compare_bits=None):
         assert relu or not raw, "an untruncated input is for the fused ReLU only"
+        # the comparison's k, fewer than sfix.k where a declared bound on the values allows
+        self.compare_bits = compare_bits
         self.pool, self.strides, self.padding = tuple(pool), tuple(strides), padding
         output_shape, self.pads = _ppvc_pool_output_shape(input_shape, pool, strides, padding)
         self.X = Tensor(input_shape, sfix)
@@ -197,10 +200,11 @@ class PpvcAvgPool2d(NoVariableLayer):
         assert not self.raw or self.raw_bits is not None, "raw_bits: the producer's, set by the program"
         extra = self.raw_bits if self.raw else 0
         if self.raw:
-            bits = _ppvc_positive(self.X.get_vector().v, extra)
+            bits = _ppvc_positive(self.X.get_vector().v, extra, self.compare_bits)
         elif self.relu:
             # the comparison of ml.relu, (0 < x), for the whole tensor in one vector
-            bits = 0 < self.X.get_vector()
+            x = self.X.get_vector()
+            bits = x.v.greater_than(0, self.compare_bits) if self.compare_bits else 0 < x
         if self.relu:
             with _ppvc_ordered_memory():
                 self.positive.assign_vector(bits)
@@ -247,11 +251,14 @@ class PpvcMaxPool2d(NoVariableLayer):
     ceil(log2(window)) comparison rounds for the whole layer. With SAME padding a window's
     positions outside the input repeat a value inside it, which leaves the maximum alone."""
 
-    def __init__(self, input_shape, pool, strides, padding="VALID"):
+    def __init__(self, input_shape, pool, strides, padding="VALID", compare_bits=None):
         self.pool, self.strides, self.padding = tuple(pool), tuple(strides), padding
         output_shape, self.pads = _ppvc_pool_output_shape(input_shape, pool, strides, padding)
         self.X = Tensor(input_shape, sfix)
         self.Y = Tensor(output_shape, sfix)
+        # the values' k: sfix.k, as sfix's own comparison (the sint one would take the ring's
+        # 63 bits), or fewer where a declared bound allows
+        self.compare_bits = compare_bits or sfix.k
 
     def __repr__(self):
         return "PpvcMaxPool2d(%s, pool=%s, strides=%s, padding=%s)" % (
@@ -264,7 +271,7 @@ class PpvcMaxPool2d(NoVariableLayer):
             fill = _ppvc_window_values(self.X, self.Y.sizes, (1, 1), self.strides, (0, 0))[0]
         parts = _ppvc_window_values(self.X, self.Y.sizes, self.pool, self.strides, self.pads, fill)
         def larger(a, b):
-            return (a < b).if_else(b, a)
+            return a.less_than(b, self.compare_bits).if_else(b, a)
         best = tree_reduce(larger, parts)
         self.Y.assign_vector(sfix._new(best))
 `;
@@ -275,17 +282,22 @@ class PpvcRelu(NoVariableLayer):
     whatever its size (upstream's Relu splits the tensor into chunks of the compile budget
     -b, each paying the comparison's rounds again)."""
 
-    def __init__(self, shape, max_value=None):
+    def __init__(self, shape, max_value=None, compare_bits=None):
         self.X = Tensor(shape, sfix)
         self.Y = Tensor(shape, sfix)
         self.max_value = max_value
+        # the comparison's k, fewer than sfix.k where a declared bound on the values allows
+        self.compare_bits = compare_bits
 
     def __repr__(self):
         return "PpvcRelu(%s)" % (self._X.sizes,)
 
     def _forward(self, batch=None):
         x = self.X.get_vector()
-        y = relu(x)
+        if self.compare_bits:
+            y = x.v.greater_than(0, self.compare_bits).if_else(x, 0)
+        else:
+            y = relu(x)
         if self.max_value is not None:
             # ReLU6 and friends: both comparisons in the same round trip
             y = (x < self.max_value).if_else(y, self.max_value)

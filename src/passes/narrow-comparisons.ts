@@ -1,0 +1,75 @@
+// Pass: comparisons on the bits a declared bound needs. sfix's comparison of a value with 0
+// (ReLU) or of two values (max pooling) works on k + 1 bits of precision's k, and a secure
+// comparison's cost grows with its bits (the carry circuit of MP-SPDZ's share-split
+// comparison: about 0.4 byte per bit and party under replicated-ring). A target's
+// `bound LAYER B` promises every value of LAYER lies in (-B, B), so a comparison testing them
+// works on k' + 1 bits with k' = f + 1 + ceil(log2 B) (check/bounds.ts): the paper's first
+// ReLU, whose inputs the weights bound by a few units, on 20 bits instead of 32. Exact as long
+// as the promise holds, which is checked against the model owner's weights for every video in
+// the declared range before an input file is written or a run starts (check/declared-bounds.ts).
+//
+// A bound reaches the objects that hold LAYER's values: the layer's own object (or, with
+// batch normalisation folded into a convolution, the convolution, which then computes the
+// normalisation's values), its activation, and what only selects among or averages them
+// (poolings, ReLU, padding, cropping). A ReLU6 also compares with its cap and keeps k.
+import type { Layer, Target } from '../ir/pipeline.js';
+import type { MpcLayer } from './lower-layers.js';
+import { boundBits } from '../check/bounds.js';
+
+const ACTIVATION = ' (activation)';
+
+export interface NarrowedComparisons {
+  layers: MpcLayer[];
+  /** The declared bounds that narrowed at least one comparison. */
+  used: Set<string>;
+}
+
+/** `irLayers` are the layers the program was lowered from (after fold-batchnorm). */
+export function narrowComparisons(layers: MpcLayer[], irLayers: Layer[], target: Target): NarrowedComparisons {
+  const used = new Set<string>();
+  if (target.bounds.length === 0) return { layers, used };
+  const declared = new Map(target.bounds.map((b) => [b.layer, b.value]));
+  // IR name -> the declared layer whose values it holds: a folded batch normalisation's
+  // values are its convolution's output; the convolution's own (unnormalised) values are gone
+  const holds = new Map<string, string>();
+  for (const l of irLayers) {
+    const folded = 'folded' in l ? l.folded : undefined;
+    const name = folded ? folded.name : l.name;
+    if (declared.has(name)) holds.set(l.name, name);
+  }
+  /** The bound on each object's output values and the declared layer it comes from. */
+  const bound: ({ value: number; layer: string } | undefined)[] = [];
+  const out = layers.map((l, i) => {
+    const own = ownName(l);
+    const mine = own !== undefined && holds.has(own) ? { value: declared.get(holds.get(own)!)!, layer: holds.get(own)! } : undefined;
+    const input = l.inputs.length === 1 ? bound[l.inputs[0]!] : undefined;
+    const inherited = passesBound(l) ? input : undefined;
+    bound[i] = mine && inherited ? (mine.value <= inherited.value ? mine : inherited) : (mine ?? inherited);
+    const tests = comparesInput(l) ? input : undefined;
+    if (!tests) return l;
+    const bits = boundBits(tests.value, target.f);
+    if (bits >= target.k) return l;
+    used.add(tests.layer);
+    const note = `comparisons on ${bits} + 1 bits: bound ${tests.layer} ${tests.value}`;
+    return { ...l, compareBits: bits, note: l.note ? `${l.note}; ${note}` : note } as MpcLayer;
+  });
+  return { layers: used.size ? out : layers, used };
+}
+
+/** The IR layer whose values (or pre-activation values) an object holds, if it holds one's. */
+function ownName(l: MpcLayer): string | undefined {
+  if (l.kind === 'relu') return l.from.endsWith(ACTIVATION) ? l.from.slice(0, -ACTIVATION.length) : undefined;
+  if (l.kind === 'input' || ((l.kind === 'avgpool' || l.kind === 'maxpool') && l.relu)) return undefined;
+  return l.from;
+}
+
+/** Objects whose outputs lie within their input's bound: they select, average, zero or pad. */
+function passesBound(l: MpcLayer): boolean {
+  return l.kind === 'relu' || l.kind === 'maxpool' || l.kind === 'avgpool' || l.kind === 'zeropad' || l.kind === 'crop';
+}
+
+/** Objects that compare their input's values: a ReLU (not a capped one), a max pooling, a pooling with a fused ReLU. */
+function comparesInput(l: MpcLayer): boolean {
+  if (l.kind === 'relu') return l.max === undefined;
+  return l.kind === 'maxpool' || (l.kind === 'avgpool' && l.relu === true);
+}
