@@ -19,6 +19,9 @@ import { evaluateReference } from '../src/reference/evaluate.js';
 import { execa } from 'execa';
 import { seededRandom } from '../src/inputs/random-inputs.js';
 import { OPTIMIZATION_NAMES, defaultOptimizations, type OptimizationSet } from '../src/passes/optimizations.js';
+import { suggestBounds } from '../src/check/declared-bounds.js';
+import { provenBounds } from '../src/simulate/interval-bounds.js';
+import { tensorsOf } from '../src/passes/plan-inputs.js';
 
 const home = mpSpdzHome();
 const describeMp = home ? describe : describe.skip;
@@ -229,12 +232,56 @@ describeMp('MP-SPDZ end to end', () => {
     }
   });
 
+  test('narrow-compare: with the bounds simulate suggests for the weights, summed logits within fixed-point tolerance of the reference and the same label (emulate, replicated-ring, rep4-ring, sy-rep-ring; fused and separate ReLUs, max pooling, Winograd and direct convolutions)', async () => {
+    const fixture = 'test/fixtures/relu-avgpool.ppvc';
+    const text = source(fixture).text;
+    const close = (values: number[], to: number[]) => {
+      expect(values).toHaveLength(to.length);
+      values.forEach((v, i) => expect(Math.abs(v - to[i]!)).toBeLessThan(1e-3 * Math.max(1, Math.abs(to[i]!))));
+    };
+    const runs: [string, ProtocolName, Partial<OptimizationSet>][] = [
+      ['protocol emulate  trunc nearest', 'emulate', {}],
+      ['protocol replicated-ring', 'replicated-ring', {}],
+      ['protocol replicated-ring', 'replicated-ring', { 'relu-avgpool': true, 'trunc-after-pool': true, winograd: false }],
+      ['protocol rep4-ring', 'rep4-ring', {}],
+      ['protocol sy-rep-ring', 'sy-rep-ring', {}],
+    ];
+    const seed = 16;
+    for (const [target, protocol, more] of runs) {
+      if (!existsSync(join(home!, PROTOCOLS[protocol].binary))) {
+        console.warn(`SKIPPED narrow-compare under ${protocol}: ${PROTOCOLS[protocol].binary} is not built in ${home}`);
+        continue;
+      }
+      // the model owner's weights as secureVersusReference makes them, and the bounds they prove
+      const bare = build({ path: fixture, text: text.replace('protocol replicated-ring', target) }, protocol, more);
+      // (under emulate party 0 reads every input)
+      const owner = bare.inputs.parties.find((x) => x.tensors.some((t) => t.name.endsWith('.kernel')))!;
+      const sel = bare.pipeline.selection as { count: number };
+      const frames = everyKth(bare.pipeline.video.frames, sel.count, 15);
+      const weights = partyValues(bare.inputs, bare.pipeline, owner.party, { seed: seed * 100 + owner.party, frames: frames.length === sel.count ? frames : undefined });
+      const proven = provenBounds(bare.pipeline, tensorsOf({ ...bare.inputs, parties: [owner] }, new Map([[owner.party, Float64Array.from(weights)]])), bare.pipeline.target.f).layers;
+      const bounds = suggestBounds(bare.pipeline, proven);
+      expect(bounds.length).toBeGreaterThan(2);
+      const example = { path: fixture, text: text.replace('protocol replicated-ring', `${target}  ${bounds.map((b) => `bound ${b.layer} ${b.bound}`).join('  ')}`) };
+      expect(build(example, protocol, more).program.match(/compare_bits=/g)!.length).toBeGreaterThan(2);
+      const { run, reference } = await secureVersusReference(example, protocol, seed, undefined, more);
+      const sum = run.outputs['sum']!.split(' ').map(Number);
+      close(sum, reference.aggregate);
+      expect(sum.indexOf(Math.max(...sum))).toBe(reference.label);
+    }
+  });
+
   test.each([
-    ['replicated-ring', 3],
-    ['rep4-ring', 4],
-    ['sy-rep-ring', 3],
-    ['emulate', 0],
-  ] as [ProtocolName, number][])('the ReLU bits of untruncated values (_ppvc_positive) under %s: a negative value never counts as positive, one at least (shares - 1) units of 2^-f above zero always does', async (protocol, shares) => {
+    ['replicated-ring', 3, 31],
+    ['rep4-ring', 4, 31],
+    ['sy-rep-ring', 3, 31],
+    ['emulate', 0, 31],
+    // narrowed to a declared bound (passes/narrow-comparisons.ts): the values of 20-bit k
+    ['replicated-ring', 3, 20],
+    ['rep4-ring', 4, 20],
+    ['sy-rep-ring', 3, 20],
+    ['emulate', 0, 20],
+  ] as [ProtocolName, number, number][])('the ReLU bits of untruncated values (_ppvc_positive) under %s (%i shares), k = %i: a negative value never counts as positive, one at least (shares - 1) units of 2^-f above zero always does', async (protocol, shares, k) => {
     const profile = PROTOCOLS[protocol];
     if (!existsSync(join(home!, profile.binary))) {
       console.warn(`SKIPPED _ppvc_positive under ${protocol}: ${profile.binary} is not built in ${home}`);
@@ -242,11 +289,11 @@ describeMp('MP-SPDZ end to end', () => {
     }
     const mp = locateMpSpdz(home!);
     await applyPatch(mp, ['avgpool']);
-    // values with f + extra = 32 fractional bits within k + 1 = 32 bits above them (the width
-    // of sfix's own comparisons): the extremes,
-    // random ones, and many copies of those near zero, where the shares' carry decides
+    // values with f + extra = 32 fractional bits within k + 1 bits above them (the width of
+    // sfix's own comparisons): the extremes, random ones, and many copies of those near zero,
+    // where the shares' carry decides
     const extra = 16;
-    const limit = 2 ** (31 + extra) - 1;
+    const limit = 2 ** (k + extra) - 1;
     const rand = seededRandom(21);
     const near = [-(2 ** extra) * 3, -(2 ** extra), -5, -1, 0, 1, 2 ** extra - 1, 2 ** extra, 2 * 2 ** extra, 3 * 2 ** extra, 3 * 2 ** extra + 7, 4 * 2 ** extra];
     // (the dropped carry lowers a value by up to shares - 1 units: the lowest k-bit values wrap)
@@ -262,9 +309,9 @@ describeMp('MP-SPDZ end to end', () => {
       `low.assign([${values.map((v) => split(v)[1]).join(', ')}])`,
       // a secret product, as a convolution's outputs are
       `x = (high.get_vector() * sint(2 ** 16, size=${values.length})) + low.get_vector() * sint(1, size=${values.length})`,
-      `print_ln("bits %s", ml._ppvc_positive(x, ${extra}).reveal())`,
+      `print_ln("bits %s", ml._ppvc_positive(x, ${extra}${k === 31 ? '' : `, ${k}`}).reveal())`,
     ];
-    const stdout = await runProbe(mp, 'ppvc_positive_check', lines, protocol);
+    const stdout = await runProbe(mp, `ppvc_positive_check_${k}`, lines, protocol);
     const printed = /^bits (.*)$/m.exec(stdout)?.[1];
     expect(printed).toBeDefined();
     const bits = printedVector(printed!);

@@ -8,7 +8,7 @@
 //     `label = argmax(sum)`;
 //   - option groups are separated by two spaces: `from alice  range [0, 1]`,
 //     `target mp-spdz { protocol replicated-ring  ring 64  precision 16 31 }` (a group starts at
-//     an option keyword: range; protocol, ring, precision, threads, trunc, budget);
+//     an option keyword: range; protocol, ring, precision, threads, trunc, budget, bound);
 //   - `model ... { }` blocks: one layer per line, indented by two spaces, `}` on its own line;
 //   - `target NAME { ... }` stays on one line if it was written on one line and fits in 100
 //     columns; otherwise one line per source line (or per option group when a one-line block is
@@ -31,7 +31,7 @@ import { parseSource } from '../syntax/parse.js';
 export const MAX_LINE = 100;
 /** Option keywords that start a group (see src/check/check.ts: video and target options). */
 export const VIDEO_OPTION_KEYS: ReadonlySet<string> = new Set(['range']);
-export const TARGET_OPTION_KEYS: ReadonlySet<string> = new Set(['protocol', 'ring', 'precision', 'threads', 'trunc', 'budget']);
+export const TARGET_OPTION_KEYS: ReadonlySet<string> = new Set(['protocol', 'ring', 'precision', 'threads', 'trunc', 'budget', 'bound']);
 const INDENT = '  ';
 
 export type FormatOutcome = { ok: true; text: string; changed: boolean } | { ok: false; diagnostics: Diagnostic[] };
