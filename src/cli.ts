@@ -73,7 +73,10 @@ async function main(argv: string[]): Promise<void> {
             `${s.selected} frames (${p.selection.kind}), ${p.model.layers.length} layers, ${s.parameters} parameters, ` +
             `${p.classes} classes, ${p.target.protocol}\n`,
         );
-        for (const l of p.model.layers) process.stdout.write(`  ${l.name.padEnd(14)} ${l.op.padEnd(8)} ${formatShape(l.inShape)} -> ${formatShape(l.outShape)}\n`);
+        // columns as wide as the longest name and op (imported layer names run long)
+        const nameWidth = Math.max(14, ...p.model.layers.map((l) => l.name.length));
+        const opWidth = Math.max(8, ...p.model.layers.map((l) => l.op.length));
+        for (const l of p.model.layers) process.stdout.write(`  ${l.name.padEnd(nameWidth)} ${l.op.padEnd(opWidth)} ${formatShape(l.inShape)} -> ${formatShape(l.outShape)}\n`);
       },
     )
     .command(

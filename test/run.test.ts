@@ -247,3 +247,27 @@ describeMp('run with MP-SPDZ', () => {
     }
   });
 });
+
+test("run's report: the timer table's columns line up whatever the timer names' length", async () => {
+  const { formatRecord } = await import('../src/backend/run-pipeline.js');
+  const text = formatRecord({
+    pipeline: 'p',
+    protocol: 'replicated-ring',
+    outputs: { label: '4' },
+    wallSeconds: 1,
+    parties: [{ party: 0, seconds: 1, dataSentMB: 2, rounds: 3 }] as never,
+    timers: [
+      { timer: 3, name: 'cnn', seconds: 1.5, mb: 31.297, rounds: 108 },
+      { timer: 102, name: 'relu_1 + avgpool_1', seconds: 2.1311, mb: 15.39, rounds: 11 },
+      { timer: 112, name: 'dense_1 (activation)', seconds: 0.0023, mb: 0.178, rounds: 9 },
+    ],
+    compile: { seconds: 1, cached: false, command: '' },
+    mpSpdz: { root: '/x', version: '0.4.2' },
+    date: '',
+  });
+  const table = text.split('\n').slice(text.split('\n').findIndex((l) => l.startsWith('timer')));
+  expect(table).toHaveLength(4);
+  // every row ends its time, MB and rounds columns where the header does
+  const ends = (line: string) => [...line.matchAll(/\S+(?=\s|$)/g)].slice(-3).map((m) => m.index! + m[0].length);
+  for (const row of table.slice(1)) expect(ends(row)).toEqual(ends(table[0]!));
+});

@@ -170,7 +170,10 @@ export function formatRecord(r: ResultRecord): string {
   out.push('party  time (s)  data sent (MB)  rounds');
   const num = (x: number | undefined, d: number) => (x === undefined ? '–' : x.toFixed(d));
   for (const p of r.parties) out.push(`${String(p.party).padStart(5)}  ${num(p.seconds, 3).padStart(8)}  ${num(p.dataSentMB, 3).padStart(14)}  ${String(p.rounds ?? '–').padStart(6)}`);
-  out.push('timer               time (s)   MB       rounds');
-  for (const t of r.timers) out.push(`${`${t.timer} ${t.name}`.padEnd(18)}  ${t.seconds.toFixed(4).padStart(8)}  ${t.mb.toFixed(3).padStart(8)}  ${String(t.rounds).padStart(6)}`);
+  // as wide as the longest timer name (a fused layer's is 'relu_1 + avgpool_1')
+  const label = (t: (typeof r.timers)[number]) => `${t.timer} ${t.name}`;
+  const w = Math.max(18, ...r.timers.map((t) => label(t).length));
+  out.push(`${'timer'.padEnd(w)}  ${'time (s)'.padStart(8)}  ${'MB'.padStart(8)}  ${'rounds'.padStart(6)}`);
+  for (const t of r.timers) out.push(`${label(t).padEnd(w)}  ${t.seconds.toFixed(4).padStart(8)}  ${t.mb.toFixed(3).padStart(8)}  ${String(t.rounds).padStart(6)}`);
   return out.join('\n');
 }
