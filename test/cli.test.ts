@@ -1,6 +1,6 @@
 // The command line as a user meets it: exit statuses, messages, and never a stack trace.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ROOT } from './helpers.js';
@@ -99,3 +99,18 @@ test('an MP-SPDZ tree without the helpers gets instructions, exit 2', () => {
   noStackTrace(r.stderr);
 });
 
+
+test('a symbolic link that loops or points at nothing is named as such, not as a missing file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  symlinkSync(join(dir, 'b.ppvc'), join(dir, 'a.ppvc'));
+  symlinkSync(join(dir, 'a.ppvc'), join(dir, 'b.ppvc'));
+  symlinkSync(join(dir, 'gone.ppvc'), join(dir, 'dangling.ppvc'));
+  const loop = run(['check', join(dir, 'a.ppvc')]);
+  expect([loop.status, loop.stderr.trim()]).toEqual([1, `error: ${join(dir, 'a.ppvc')}: is a symbolic link that loops (through itself or other links)`]);
+  const dangling = run(['check', join(dir, 'dangling.ppvc')]);
+  expect([dangling.status, dangling.stderr.trim()]).toEqual([1, `error: ${join(dir, 'dangling.ppvc')}: is a symbolic link to ${join(dir, 'gone.ppvc')}, which does not exist`]);
+  // an input file of run: read before anything runs
+  const input = run(['run', 'examples/emotion.ppvc', '--video-input', join(dir, 'a.ppvc'), '--model-input', join(dir, 'a.ppvc'), '--mp-spdz', ROOT, '-o', join(dir, 'out')]);
+  expect(input.status).not.toBe(0);
+  noStackTrace(input.stderr);
+});

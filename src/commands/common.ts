@@ -5,7 +5,7 @@ import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDi
 import { checkSource, type BuildOptions } from '../compile.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { parseOptimizationSwitches } from '../passes/optimizations.js';
-import { readRegularFile, withoutBom } from '../util/files.js';
+import { missingPathMessage, readRegularFile, withoutBom } from '../util/files.js';
 import { resolveModelPath } from '../import/model-file.js';
 
 /** The files a checked pipeline was read from: the .ppvc and its model file, if any. */
@@ -15,7 +15,7 @@ export function pipelineFiles(p: Pipeline): string[] {
 
 /** A text file; `what` says what was expected in the message for a directory. */
 export function readText(path: string, what = 'a .ppvc file'): SourceFile {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
+  if (!existsSync(path)) throw new UserError(missingPathMessage(path));
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected ${what}`);
   const buf = readRegularFile(path);
   if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);

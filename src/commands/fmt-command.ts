@@ -8,7 +8,7 @@ import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostics } from '../diagnostics.js';
 import { formatSource } from '../format/printer.js';
-import { readRegularFile, withoutBom, writeFileAtomic } from '../util/files.js';
+import { missingPathMessage, readRegularFile, withoutBom, writeFileAtomic } from '../util/files.js';
 
 export interface FmtArgs {
   files?: string[];
@@ -19,7 +19,7 @@ export interface FmtArgs {
 }
 
 function readSourceFile(path: string): SourceFile {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
+  if (!existsSync(path)) throw new UserError(missingPathMessage(path));
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected a .ppvc file`);
   const buf = readRegularFile(path);
   if (buf.includes(0)) throw new UserError(`${path}: is not a text file`);

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
-import { readRegularFile, writeFileAtomic } from '../util/files.js';
+import { missingPathMessage, readRegularFile, writeFileAtomic } from '../util/files.js';
 import { buildReports, parseResultsJsonl, type PipelineReport } from '../report/model.js';
 import { renderTables } from '../report/table.js';
 import { renderSvg } from '../report/svg.js';
@@ -25,7 +25,7 @@ export interface ReportArgs {
 export function readResults(paths: string[]): ResultRecord[] {
   const records: ResultRecord[] = [];
   for (const path of paths) {
-    if (!existsSync(path)) throw new UserError(`${path}: no such file`);
+    if (!existsSync(path)) throw new UserError(missingPathMessage(path));
     if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected JSON lines of 'ppvc-dsl run --results FILE'`);
     records.push(...parseResultsJsonl(readRegularFile(path).toString('utf8'), path));
   }

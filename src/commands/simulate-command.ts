@@ -17,6 +17,7 @@ import type { SimulateResult } from '../simulate/simulate.js';
 import type { Rounding } from '../simulate/fixed-point.js';
 import { assembleInputs, folderEntries, loadVideoValues, type VideoPreparation } from '../simulate/inputs.js';
 import { readValues64 } from '../inputs/read-values.js';
+import { missingPathMessage } from '../util/files.js';
 import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
 import { assertBoundsHold } from '../check/declared-bounds.js';
 import { inputParty } from '../passes/plan-inputs.js';
@@ -149,7 +150,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const plan = buildPipeline(p).inputs;
     const names = parseClasses(a.classes, p.classes);
     const labeller = a.labels ? makeLabeller({ kind: 'csv', path: a.labels }, p.classes, names) : a['label-rule'] ? makeLabeller({ kind: 'prefix' }, p.classes, names) : undefined;
-    if (!existsSync(a.video)) throw new UserError(`${a.video}: no such file or folder`);
+    if (!existsSync(a.video)) throw new UserError(missingPathMessage(a.video, 'file or folder'));
     const weights = { path: a.weights, values: readValues64(a.weights) };
     const others = readOtherInputs(p, plan, a.input, { video: a.video, weights: a.weights });
     assertWeightsKeepBounds(p, plan, weights, others);

@@ -4,7 +4,7 @@
 // readValues, but a single pass over the bytes (an input file of a 1.5M-parameter model reads in
 // a fraction of a second).
 import { UserError } from '../diagnostics.js';
-import { readRegularFile } from '../util/files.js';
+import { readRegularFile, unreadable } from '../util/files.js';
 
 const CH_0 = 48;
 const CH_9 = 57;
@@ -22,8 +22,7 @@ export function readValues64(path: string): Float64Array {
   try {
     buf = readRegularFile(path);
   } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw unreadable(path, e);
   }
   return parseValues64(buf, path);
 }

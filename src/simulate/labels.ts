@@ -2,7 +2,7 @@
 // (`prefix`: the label is the file name up to the first '-'), class names from --classes.
 import { basename } from 'node:path';
 import { UserError } from '../diagnostics.js';
-import { readRegularFile } from '../util/files.js';
+import { readRegularFile, unreadable } from '../util/files.js';
 import { stem } from './inputs.js';
 
 /** Parses --classes a,b,c; the count must match the pipeline's classes. */
@@ -72,8 +72,7 @@ export function makeLabeller(source: LabelSource, classes: number, names: string
   try {
     text = readRegularFile(source.path).toString('utf8');
   } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${source.path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw unreadable(source.path, e);
   }
   const table = new Map<string, string>();
   const lines = text.split(/\r?\n/);

@@ -1,6 +1,6 @@
 // Atomic file output: a file is written to a temporary name and renamed into place, so an
 // interrupted or failed command never leaves a half-written artifact behind.
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../diagnostics.js';
 
@@ -68,13 +68,39 @@ export function writeFilesAtomic(dir: string, files: Record<string, string>): st
   return written;
 }
 
+/**
+ * Why a path the user named cannot be opened, as a message: "no such file", or, where the name
+ * itself exists, a symbolic link that loops or points at nothing (existsSync says false for both).
+ */
+export function missingPathMessage(path: string, what = 'file'): string {
+  try {
+    if (lstatSync(path).isSymbolicLink()) {
+      try {
+        statSync(path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ELOOP') return `${path}: is a symbolic link that loops (through itself or other links)`;
+        return `${path}: is a symbolic link to ${readlinkSync(path)}, which does not exist`;
+      }
+    }
+  } catch {
+    // the name itself does not exist
+  }
+  return `${path}: no such ${what}`;
+}
+
+/** A failed open or stat of a file the user named, as a user's error that says why. */
+export function unreadable(path: string, e: unknown): UserError {
+  if (e instanceof UserError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  return new UserError(code === 'ENOENT' || code === 'ELOOP' ? missingPathMessage(path) : `${path}: cannot read (${code ?? String(e)})`);
+}
+
 /** stat() for a file the user named, failing as a user's error: "no such file" or why it cannot be read. */
 export function statInput(path: string): Stats {
   try {
     return statSync(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(e)})`);
+    throw unreadable(path, e);
   }
 }
 
