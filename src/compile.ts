@@ -91,6 +91,13 @@ export function programLayers(pipeline: Pipeline): MpcLayer[] {
   return optimizations['narrow-compare'] ? narrowComparisons(raw, pipeline.model.layers, pipeline.target).layers : raw;
 }
 
+/** The declared bounds that narrow a comparison of the program (none with narrow-compare off): the ones the weights must keep. */
+export function usedBounds(p: Pipeline): Set<string> {
+  const t = p.target;
+  if (t.bounds.length === 0 || !t.optimizations['narrow-compare']) return new Set();
+  return narrowComparisons(programLayers({ ...p, target: { ...t, optimizations: { ...t.optimizations, 'narrow-compare': false } } }), p.model.layers, t).used;
+}
+
 /** A warning for each declared bound that narrows no comparison of the program, saying why. */
 function unusedBounds(p: Pipeline): Diagnostic[] {
   const t = p.target;
@@ -98,7 +105,7 @@ function unusedBounds(p: Pipeline): Diagnostic[] {
   if (!t.optimizations['narrow-compare']) {
     return [warningAt(t.bounds[0]!.span, `the target's bounds narrow no comparison: narrow-compare is off (${t.optimizations['vector-layers'] ? '--opt no-narrow-compare' : 'the seed style'})`)];
   }
-  const { used } = narrowComparisons(programLayers({ ...p, target: { ...t, optimizations: { ...t.optimizations, 'narrow-compare': false } } }), p.model.layers, t);
+  const used = usedBounds(p);
   const out: Diagnostic[] = [];
   for (const b of t.bounds) {
     if (used.has(b.layer) || boundBits(b.value, t.f) >= t.k) continue;

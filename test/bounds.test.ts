@@ -4,7 +4,7 @@
 // suggestions. That a narrowed comparison gives the same values is checked with MP-SPDZ
 // (test/mp-spdz.test.ts).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, checkText, pipelineOf } from './helpers.js';
@@ -15,6 +15,7 @@ import { partyValues } from '../src/inputs/random-inputs.js';
 import { provenBounds } from '../src/simulate/interval-bounds.js';
 import { tensorsOf } from '../src/passes/plan-inputs.js';
 import { UserError } from '../src/diagnostics.js';
+import { readInputs } from '../src/backend/run-pipeline.js';
 
 /** A small pipeline with max pooling, a folded batch normalisation and a ReLU after it; `target` is the target block's body. */
 const pipeline = (target: string, layers?: string) => `pipeline p
@@ -147,14 +148,36 @@ describe('narrow-compare', () => {
     expect(strip(buildPipeline(p).program)).toBe(strip(buildPipeline(off).program));
   });
 
-  test('a ReLU6 keeps its comparisons (it also compares with its cap); the smaller of two bounds wins', () => {
+  test('a ReLU6 keeps its comparisons (it also compares with its cap)', () => {
     const six = pipelineOf(pipeline('bound conv2d_1 4', '  conv2d 4 kernel 3x3 same\n  relu max 6\n  flatten\n  dense 3')).p;
     expect(programLayers(six).some((l) => 'compareBits' in l && l.compareBits !== undefined)).toBe(false);
-    // maxpool's own bound (values it selects) below its input's
-    const both = pipelineOf(pipeline('bound conv2d_1 64  bound maxpool_1 4')).p;
-    const relu = programLayers(both).find((l) => l.kind === 'relu' && l.from.startsWith('relu_1'))!;
-    expect(relu).toMatchObject({ compareBits: 19 });
-    expect(programLayers(both).find((l) => l.kind === 'maxpool')).toMatchObject({ compareBits: 23 });
+  });
+
+  test("a max pooling moved before its ReLU pools the ReLU's inputs: its own bound (of values after the ReLU) reaches neither it nor the ReLU", () => {
+    // conv2d_1 -> relu_1 -> maxpool_1: maxpool_1's values are never negative, but after
+    // relu-maxpool the pooling selects among conv2d_1's, which may lie far below -4
+    const text = pipeline('bound conv2d_1 64  bound maxpool_1 4');
+    const r = checkSource({ path: 'test.ppvc', text });
+    expect(r.diagnostics.map((d) => d.message)).toContain('bound maxpool_1 narrows no comparison: no ReLU or max pooling of the program tests its values');
+    const layers = programLayers(r.pipeline!);
+    expect(layers.find((l) => l.kind === 'maxpool')).toMatchObject({ beforeRelu: true, compareBits: 23 });
+    expect(layers.find((l) => l.kind === 'relu' && l.from.startsWith('relu_1'))).toMatchObject({ compareBits: 23 });
+  });
+
+  test("without relu-maxpool a pooling keeps its own bound, the smaller of it and its input's; an average pooling widens its input's by its rounding", () => {
+    const layers =
+      '  conv2d 4 kernel 3x3 same\n  relu\n  maxpool 2x2\n  maxpool 2x2 stride 1 same\n  avgpool 2x2 stride 1 same\n  maxpool 2x2 stride 1 same\n  flatten\n  dense 3';
+    const r = checkSource({ path: 'test.ppvc', text: pipeline('bound conv2d_1 64  bound maxpool_1 4', layers) }, { optimizations: { 'relu-maxpool': false } });
+    const bits = programLayers(r.pipeline!)
+      .filter((l) => 'compareBits' in l && l.compareBits !== undefined)
+      .map((l) => [l.from, (l as { compareBits: number }).compareBits]);
+    expect(bits).toEqual([
+      ['relu_1', 23],
+      ['maxpool_1', 23],
+      ['maxpool_2', 19],
+      // values in (-4, 4) averaged: a hair past 4 (cfix(1/4) is exact, the truncation is not)
+      ['maxpool_3', 20],
+    ]);
   });
 });
 
@@ -251,5 +274,51 @@ describe('the commands refuse weights that break a bound', () => {
     cli('random-weights', file, '-o', join(dir, 'bob.txt'));
     expect(cli('simulate', file, '--video', video, '--weights', join(dir, 'bob.txt'), '--fixed-only')).not.toContain('narrower comparisons');
     expect(cli('build', file, '-o', join(dir, 'out'))).toContain('wrote');
+  });
+
+  test('run, deploy and simulate (also under emulate, where party 0 reads every input) refuse weights that break a bound; a bound that narrows nothing is not checked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ppvc-bounds-'));
+    const cli = (...args: string[]) => {
+      try {
+        return { status: 0, stdout: execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { encoding: 'utf8', stdio: 'pipe' }), stderr: '' };
+      } catch (e) {
+        const x = e as { status: number; stdout: string; stderr: string };
+        return { status: x.status, stdout: x.stdout, stderr: x.stderr };
+      }
+    };
+    const free = join(dir, 'free.ppvc');
+    const bound = join(dir, 'bound.ppvc');
+    writeFileSync(free, pipeline('protocol replicated-ring'));
+    writeFileSync(bound, pipeline('protocol replicated-ring  bound conv2d_1 0.01'));
+    const weights = join(dir, 'bob.txt');
+    expect(cli('random-weights', free, '-o', weights).status).toBe(0);
+    const video = join(dir, 'video.txt');
+    writeFileSync(video, Array.from({ length: 10 * 8 * 8 }, (_, i) => ((i * 37) % 101) / 100).join('\n') + '\n');
+    const refused = (r: { status: number; stderr: string }) => {
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${bound}:19:50: error: ${weights}: with these weights 'conv2d_1' can reach`);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    };
+    refused(cli('simulate', bound, '--video', video, '--weights', weights, '--fixed-only'));
+    refused(cli('simulate', bound, '--video', video, '--weights', weights, '--fixed-only', '--protocol', 'emulate'));
+    const hosts = join(dir, 'hosts.txt');
+    writeFileSync(hosts, 'localhost\nlocalhost\nlocalhost\n');
+    refused(cli('deploy', bound, '--hosts', hosts, '--model-input', weights, '-o', join(dir, 'bundle')));
+    expect(existsSync(join(dir, 'bundle'))).toBe(false);
+    // run reads and checks every input before it needs MP-SPDZ's party binary
+    const a = buildPipeline(pipelineOf(readFileSync(bound, 'utf8')).p);
+    expect(() =>
+      readInputs(
+        a,
+        new Map([
+          [0, video],
+          [1, weights],
+        ]),
+      ),
+    ).toThrow(/with these weights 'conv2d_1' can reach/);
+    // a bound on a convolution whose batch normalisation is folded in narrows nothing: a warning, no refusal
+    writeFileSync(bound, pipeline('protocol replicated-ring  bound conv2d_2 0.01'));
+    const unused = cli('simulate', bound, '--video', video, '--weights', weights, '--fixed-only');
+    expect(unused.status).toBe(0);
   });
 });

@@ -194,7 +194,7 @@ describe('simulate: errors', () => {
     expect(a.stderr).toContain('nope.txt: no such file or folder');
     const b = await cli(['simulate', c.ppvc, '--video', c.video, '--weights', join(c.dir, 'nope-w.txt')]);
     expect(b.status).toBe(1);
-    expect(b.stderr).toContain('nope-w.txt: cannot read (ENOENT)');
+    expect(b.stderr).toContain('nope-w.txt: no such file');
     const d = await cli(['simulate', c.ppvc, '--video', c.video, '--weights', c.weights, '--classes', 'a,b']);
     expect(d.status).toBe(1);
     expect(d.stderr).toContain('--classes names 2 classes; the pipeline has 3');

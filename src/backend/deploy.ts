@@ -19,6 +19,7 @@ import { helperBlocks } from '../emit/ml-patch.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
 import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
 import { PROTOCOLS, PROTOCOL_NAMES } from './protocols.js';
+import { assertBoundsHold } from '../check/declared-bounds.js';
 import { cannotWrite, ensureDir, writeFileAtomic } from '../util/files.js';
 
 export const DEFAULT_PORT_BASE = 14000;
@@ -238,13 +239,18 @@ export function deployBundle(a: BuildArtifacts, hosts: string[], opts: DeployOpt
  */
 export function readDeployInputs(a: BuildArtifacts, files: ReadonlyMap<number, string>): Map<number, string> {
   const out = new Map<number, string>();
+  const read = new Map<number, Float32Array>();
   for (const [id, path] of [...files.entries()].sort(([x], [y]) => x - y)) {
     refuseFileWithoutInput(a.pipeline, a.inputs, id, path);
     const plan = a.inputs.parties.find((x) => x.party === id)!;
     const values = readValues(path);
     validatePartyInput(path, plan, values, a.pipeline.target);
+    read.set(id, values);
     out.set(id, formatValues(values));
   }
+  // the model owner's weights must keep the declared bounds, as run checks them
+  const owner = a.inputs.parties.find((x) => x.tensors.some((t) => t.role === 'parameter'));
+  if (owner && read.has(owner.party)) assertBoundsHold(a.pipeline, a.inputs, read, files.get(owner.party)!);
   return out;
 }
 

@@ -9,7 +9,7 @@ import type { Pipeline, ValueBound } from '../ir/pipeline.js';
 import { tensorsOf, type InputPlan } from '../passes/plan-inputs.js';
 import { narrowComparisons } from '../passes/narrow-comparisons.js';
 import { provenBounds } from '../simulate/interval-bounds.js';
-import { programLayers } from '../compile.js';
+import { programLayers, usedBounds } from '../compile.js';
 import { boundBits } from './bounds.js';
 
 export interface BoundCheck {
@@ -20,23 +20,25 @@ export interface BoundCheck {
 }
 
 /**
- * Each declared bound next to what the weights prove (a bound on a layer whose own values the
- * program never holds, a convolution with a batch normalisation folded in, narrows nothing
- * and is left out). `values` holds the inputs of at least every party that provides parameters.
+ * Each declared bound that narrows a comparison of the program, next to what the weights
+ * prove (a bound that narrows nothing, such as one on a convolution whose batch normalisation
+ * is folded in, or any with narrow-compare off, is left out: a warning says so at check time).
+ * `values` holds the inputs of at least every party that provides parameters.
  */
 export function checkBounds(p: Pipeline, plan: InputPlan, values: Map<number, Float32Array | Float64Array>): BoundCheck[] {
-  if (p.target.bounds.length === 0) return [];
+  const used = usedBounds(p);
+  if (used.size === 0) return [];
   const providers = {
     ...plan,
-    parties: plan.parties.filter((x) => x.tensors.some((t) => t.name !== 'video' && t.name !== 'selection') && values.has(x.party)),
+    parties: plan.parties.filter((x) => x.tensors.some((t) => t.role === 'parameter') && values.has(x.party)),
   };
   const proven = provenBounds(p, tensorsOf(providers, values as Map<number, Float64Array>), p.target.f).layers;
   const out: BoundCheck[] = [];
-  for (const b of p.target.bounds) {
+  for (const b of p.target.bounds.filter((x) => used.has(x.layer))) {
     // with fold-batchnorm the normalisation's values are its convolution's output
     const holder = p.model.layers.find((l) => 'folded' in l && l.folded?.name === b.layer)?.name ?? b.layer;
-    const value = proven.get(holder);
-    if (value !== undefined) out.push({ layer: b.layer, declared: b.value, proven: value });
+    // a bound that narrows a comparison and that nothing proves is broken, not skipped
+    out.push({ layer: b.layer, declared: b.value, proven: proven.get(holder) ?? Infinity });
   }
   return out;
 }
@@ -49,8 +51,13 @@ export function assertBoundsHold(p: Pipeline, plan: InputPlan, values: Map<numbe
   const diags: Diagnostic[] = broken.map((c) =>
     errorAt(
       p.target.bounds.find((b) => b.layer === c.layer)?.span,
-      `${source}: with these weights '${c.layer}' can reach ${c.proven.toPrecision(4)} for a video in [${lo}, ${hi}], beyond its declared bound ${c.declared}; the comparisons narrowed to it would give wrong results`,
-      { expected: `bound ${c.layer} ${suggestedBound(c.proven)} or more, or no bound`, found: `bound ${c.layer} ${c.declared}` },
+      Number.isFinite(c.proven)
+        ? `${source}: with these weights '${c.layer}' can reach ${c.proven.toPrecision(4)} for a video in [${lo}, ${hi}], beyond its declared bound ${c.declared}; the comparisons narrowed to it would give wrong results`
+        : `${source}: the weights give '${c.layer}' no finite bound for a video in [${lo}, ${hi}], so its declared bound ${c.declared} cannot be kept`,
+      {
+        expected: Number.isFinite(c.proven) ? `bound ${c.layer} ${suggestedBound(c.proven)} or more, or no bound` : 'no bound on it',
+        found: `bound ${c.layer} ${c.declared}`,
+      },
     ),
   );
   throw new UserError(diags);
@@ -97,6 +104,6 @@ export function formatBoundSuggestions(s: BoundSuggestion[], p: Pipeline): strin
   return (
     `narrower comparisons: ${s.map((x) => `bound ${x.layer} ${x.bound}`).join('  ')} in the target statement ` +
     `(proven for any video in [${lo}, ${hi}] with these weights; the comparisons testing those values then work on k = ${bits} instead of ${p.target.k} bits. ` +
-    'A bound is public, like the precision: it tells every party a power of two above what the weights can produce there)'
+    'A bound is public, like the precision: it tells every party a power of two above what these weights can produce there)'
   );
 }

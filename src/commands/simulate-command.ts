@@ -18,9 +18,8 @@ import type { Rounding } from '../simulate/fixed-point.js';
 import { assembleInputs, folderEntries, loadVideoValues, type VideoPreparation } from '../simulate/inputs.js';
 import { readValues64 } from '../inputs/read-values.js';
 import { missingPathMessage } from '../util/files.js';
-import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
+import { refuseFileWithoutInput } from '../inputs/validate.js';
 import { assertBoundsHold } from '../check/declared-bounds.js';
-import { inputParty } from '../passes/plan-inputs.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
@@ -44,22 +43,6 @@ export interface SimulateArgs {
   json?: boolean;
 }
 
-
-/**
- * Weights that break a declared bound are refused, as run refuses them: once, before any video.
- * A weights file that is wrong in itself is left to assembleInputs, which says what it must hold.
- */
-function assertWeightsKeepBounds(p: Pipeline, plan: InputPlan, weights: { path: string; values: Float64Array }, others: Map<number, { values: Float64Array }>): void {
-  const owner = plan.parties.find((x) => x.party === inputParty(p, p.model.owner.id));
-  if (!owner || p.target.bounds.length === 0) return;
-  try {
-    validatePartyInput(weights.path, owner, Float32Array.from(weights.values), p.target);
-  } catch (e) {
-    if (e instanceof UserError) return;
-    throw e;
-  }
-  assertBoundsHold(p, plan, new Map([...[...others].map(([id, o]) => [id, o.values] as const), [owner.party, weights.values] as const]), weights.path);
-}
 
 function readOtherInputs(p: Pipeline, plan: InputPlan, specs: string[] | undefined, given: { video: string; weights: string }): Map<number, { path: string; values: Float64Array }> {
   const out = new Map<number, { path: string; values: Float64Array }>();
@@ -153,7 +136,6 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     if (!existsSync(a.video)) throw new UserError(missingPathMessage(a.video, 'file or folder'));
     const weights = { path: a.weights, values: readValues64(a.weights) };
     const others = readOtherInputs(p, plan, a.input, { video: a.video, weights: a.weights });
-    assertWeightsKeepBounds(p, plan, weights, others);
     const prep: VideoPreparation = { noFace: a['no-face'] as VideoPreparation['noFace'], length: a.length as VideoPreparation['length'], fps: a.fps };
     const simOpts = { seed: a.seed, rounding: (a.rounding ?? (p.target.truncation === 'nearest' ? 'nearest' : 'probabilistic')) as Rounding, fixedOnly: a['fixed-only'] };
     // TensorFlow.js loads only when a simulation runs (keeps every other command's start-up fast)
@@ -167,6 +149,8 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const video = await loadVideoValues(a.video, p, { ...prep, onProgress: progress });
     progress.finish();
     const values = assembleInputs(p, plan, { video: { path: a.video, values: video.values }, weights, others });
+    // weights that break a declared bound are refused, as run refuses them
+    assertBoundsHold(p, plan, values, a.weights);
     const r = await simulate(p, plan, values, simOpts);
     const truth = labeller?.labelOf(a.video);
     if (json) {
@@ -204,6 +188,8 @@ async function runBatch(
   const files = folderEntries(folder);
   const entries: BatchEntry[] = [];
   let detector: FaceDetector | undefined;
+  let boundsChecked = false;
+  let broken: unknown;
   try {
     for (const [i, file] of files.entries()) {
       const entry: BatchEntry = { file, truth: o.labeller?.labelOf(file) };
@@ -221,6 +207,17 @@ async function runBatch(
           entry.framesWithFace = video.prepared.framesWithFace;
         }
         const values = assembleInputs(p, plan, { video: { path: file, values: video.values }, weights: o.weights, others: o.others });
+        // the weights against the declared bounds, once (the same for every video): a
+        // failure stops the batch, as it stops run
+        if (!boundsChecked) {
+          boundsChecked = true;
+          try {
+            assertBoundsHold(p, plan, values, o.weights.path);
+          } catch (e) {
+            broken = e;
+            break;
+          }
+        }
         entry.result = await o.simulate(p, plan, values, o.simOpts);
         if (!o.json) process.stderr.write(`[${i + 1}/${files.length}] ${basename(file)}: label ${className(entry.result.fixed.label, o.names)}\n`);
       } catch (e) {
@@ -234,6 +231,7 @@ async function runBatch(
   } finally {
     await detector?.close();
   }
+  if (broken) throw broken;
   const summary = summarise(entries, p.target, p.video.range);
   if (summary.simulated === 0) process.exitCode = 1;
   if (o.json) {

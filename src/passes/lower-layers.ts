@@ -56,6 +56,8 @@ export type MpcLayer = Base &
         rawInput?: boolean;
         /** Max pooling, or a fused ReLU: the comparison's k when a declared bound allows fewer than precision's (passes/narrow-comparisons.ts). */
         compareBits?: number;
+        /** Max pooling moved before the ReLU that read it (passes/relu-after-maxpool.ts): it pools the ReLU's inputs, not its source layer's values. */
+        beforeRelu?: boolean;
       }
     | { kind: 'batchnorm'; shape: Shape }
     | { kind: 'zeropad' | 'crop'; inShape: Shape; sides: [number, number, number, number] }

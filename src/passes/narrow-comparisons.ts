@@ -43,7 +43,7 @@ export function narrowComparisons(layers: MpcLayer[], irLayers: Layer[], target:
     const own = ownName(l);
     const mine = own !== undefined && holds.has(own) ? { value: declared.get(holds.get(own)!)!, layer: holds.get(own)! } : undefined;
     const input = l.inputs.length === 1 ? bound[l.inputs[0]!] : undefined;
-    const inherited = passesBound(l) ? input : undefined;
+    const inherited = passesBound(l) && input ? (l.kind === 'avgpool' ? { ...input, value: averaged(input.value, l.pool, target.f) } : input) : undefined;
     bound[i] = mine && inherited ? (mine.value <= inherited.value ? mine : inherited) : (mine ?? inherited);
     const tests = comparesInput(l) ? input : undefined;
     if (!tests) return l;
@@ -56,11 +56,25 @@ export function narrowComparisons(layers: MpcLayer[], irLayers: Layer[], target:
   return { layers: used.size ? out : layers, used };
 }
 
-/** The IR layer whose values (or pre-activation values) an object holds, if it holds one's. */
+/**
+ * The IR layer whose values (or pre-activation values) an object holds, if it holds one's. A
+ * max pooling moved before its ReLU pools the ReLU's inputs: its IR layer's values are the ReLU's
+ * output, which only the source layer's bound covers (the pooling's own could be far too small
+ * for the negative values it now selects among).
+ */
 function ownName(l: MpcLayer): string | undefined {
   if (l.kind === 'relu') return l.from.endsWith(ACTIVATION) ? l.from.slice(0, -ACTIVATION.length) : undefined;
-  if (l.kind === 'input' || ((l.kind === 'avgpool' || l.kind === 'maxpool') && l.relu)) return undefined;
+  if (l.kind === 'input' || ((l.kind === 'avgpool' || l.kind === 'maxpool') && (l.relu || l.beforeRelu))) return undefined;
   return l.from;
+}
+
+/**
+ * An average of values in (-B, B), as the program computes it: the divisor's rounding
+ * (cfix(1/count), off by up to count * 2^-(f+1) relative) and one truncation can take it a
+ * little past B, which a later max pooling's comparison of two values has no margin for.
+ */
+function averaged(bound: number, pool: [number, number], f: number): number {
+  return bound * (1 + (pool[0] * pool[1]) / 2 ** (f + 1)) + 2 / 2 ** f;
 }
 
 /** Objects whose outputs lie within their input's bound: they select, average, zero or pad. */

@@ -22,7 +22,7 @@ export function reluAfterMaxpool(layers: MpcLayer[]): MpcLayer[] {
     if (relu.kind !== 'relu' || readers.get(r)?.length !== 1) continue;
     // the pooling takes the ReLU's place and reads its input; the ReLU takes the pooling's
     // place, so every reader of the pooling now reads the ReLU of the pooled values
-    out[r] = { ...pool, inputs: relu.inputs, from: pool.from };
+    out[r] = { ...pool, inputs: relu.inputs, from: pool.from, beforeRelu: true };
     out[p] = { ...relu, inputs: [r], shape: pool.outShape, from: `${relu.from}, moved after ${pool.from}` };
   }
   return out;
