@@ -50,7 +50,8 @@ export function narrowComparisons(layers: MpcLayer[], irLayers: Layer[], target:
     const bits = boundBits(tests.value, target.f);
     if (bits >= target.k) return l;
     used.add(tests.layer);
-    const note = `comparisons on ${bits} + 1 bits: bound ${tests.layer} ${tests.value}`;
+    // the bound as declared (an average passes on a slightly wider one)
+    const note = `comparisons on ${bits} + 1 bits: bound ${tests.layer} ${declared.get(tests.layer)}`;
     return { ...l, compareBits: bits, note: l.note ? `${l.note}; ${note}` : note } as MpcLayer;
   });
   return { layers: used.size ? out : layers, used };
