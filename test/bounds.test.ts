@@ -81,6 +81,19 @@ describe('bound declarations', () => {
     expect(pipelineOf(pipeline('protocol replicated-ring')).p.target.bounds).toEqual([]);
   });
 
+  test('a wrong bound argument is one error, not a second one for an unexpected argument; a key after it stays a key', () => {
+    const errors = (t: string) => messages(pipeline(t)).filter((m) => m.startsWith('error'));
+    expect(errors('bound conv2d_1 -3')).toEqual(["error: 'bound conv2d_1' needs a number greater than 0"]);
+    expect(errors('bound conv2d_1 0x10')).toEqual(["error: 'bound conv2d_1' needs a number greater than 0"]);
+    expect(errors('bound conv2d_1 1e400')).toEqual(["error: 'bound conv2d_1' needs a number greater than 0"]);
+    expect(errors('bound conv2d_1 ring 64')).toEqual(["error: 'bound conv2d_1' needs a number greater than 0"]);
+    expect(errors('bound 4 conv2d_1 8')).toEqual([
+      "error: 'bound' needs a layer name",
+      "error: target: unexpected argument 'conv2d_1'",
+      "error: target: unexpected argument '8'",
+    ]);
+  });
+
   test("a bound that needs all of precision's bits is a warning; one that narrows nothing says why", () => {
     expect(messages(pipeline('bound conv2d_1 16384'))).toContain(
       'warning: bound conv2d_1 16384 needs all 31 bits of precision 16 31: its comparisons stay as they are',

@@ -160,20 +160,23 @@ export class ArgReader {
     return { text: v.text, span: v.span };
   }
 
-  /** Every `key NAME NUMBER` (repeatable): NAME a word or a quoted string, NUMBER finite and above 0. */
-  keyedNamedNumbers(key: string, example: string): { name: string; nameSpan: Span; value: number; span: Span }[] {
+  /** Every `key NAME NUMBER` (repeatable): NAME a word or a quoted string, NUMBER finite and above 0 (`otherKeys`: words a wrong NUMBER is not taken for). */
+  keyedNamedNumbers(key: string, example: string, otherKeys: readonly string[] = []): { name: string; nameSpan: Span; value: number; span: Span }[] {
     const out: { name: string; nameSpan: Span; value: number; span: Span }[] = [];
     for (let at = this.findWord(key); at >= 0; at = this.findWord(key)) {
       this.used[at] = true;
       const name = this.atoms[at + 1];
       const v = this.atoms[at + 2];
+      // a wrong argument is reported once, here, not again as unexpected
       if (!name || this.used[at + 1] || (name.kind !== 'word' && name.kind !== 'string')) {
         this.error(name?.span ?? this.atoms[at]!.span, `'${key}' needs a layer name`, example, name ? `'${name.text}'` : 'nothing');
+        if (name && !this.used[at + 1] && name.kind === 'number') this.used[at + 1] = true;
         continue;
       }
       this.used[at + 1] = true;
       if (!v || this.used[at + 2] || v.kind !== 'number' || !(Number.isFinite(v.value) && v.value > 0)) {
         this.error(v?.span ?? name.span, `'${key} ${name.text}' needs a number greater than 0`, example, v ? `'${v.text}'` : 'nothing');
+        if (v && !this.used[at + 2] && !(v.kind === 'word' && otherKeys.includes(v.text))) this.used[at + 2] = true;
         continue;
       }
       this.used[at + 2] = true;

@@ -276,7 +276,7 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
     if (t.backend.text !== 'mp-spdz') err(t.backend.span, `unknown target '${t.backend.text}'`, { expected: 'mp-spdz', found: `'${t.backend.text}'` });
     const r = new ArgReader(t.options, 'target', t.backend.span, diags);
     // first: a layer named like a key ('ring') must not be taken for that key
-    bounds = r.keyedNamedNumbers('bound', "'bound conv2d_1 4': every value of conv2d_1 lies in (-4, 4)").map((b) => ({ layer: b.name, value: b.value, span: b.nameSpan }));
+    bounds = r.keyedNamedNumbers('bound', "'bound conv2d_1 4': every value of conv2d_1 lies in (-4, 4)", ['protocol', 'ring', 'precision', 'threads', 'trunc', 'budget', 'bound']).map((b) => ({ layer: b.name, value: b.value, span: b.nameSpan }));
     protocol = r.keyedWord('protocol', PROTOCOL_NAMES, 'replicated-ring')!;
     ringBits = r.keyedInt('ring', 64, { min: 8, max: 256 })!;
     const prec = r.keyedPair('precision');
