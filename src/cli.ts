@@ -9,7 +9,8 @@ import { buildPipeline, commandsSummary } from './compile.js';
 import { OPTIMIZATION_NAMES } from './passes/optimizations.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
 import { refuseInputAsOutput, writeFilesAtomic } from './util/files.js';
-import { parameterCount, selectedFrames } from './ir/pipeline.js';
+import { parameterCount, selectedFrames, type Pipeline } from './ir/pipeline.js';
+import { formatBoundSuggestions, suggestBoundsFor } from './check/declared-bounds.js';
 import { formatShape } from './ir/shapes.js';
 import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
@@ -262,6 +263,7 @@ async function main(argv: string[]): Promise<void> {
         refuseInputAsOutput(a.out as string, a.out as string, [...pipelineFiles(r.pipeline), ...values.files]);
         writeFileAtomic(a.out as string, formatValues(values.values));
         process.stdout.write(`wrote ${values.values.length} values for party ${values.party} to ${a.out}\n`);
+        printBoundSuggestions(r.pipeline, new Map([[values.party, values.values]]));
       },
     )
     .command(deployCommand)
@@ -295,6 +297,7 @@ async function main(argv: string[]): Promise<void> {
         refuseInputAsOutput(a.out as string, a.out as string, pipelineFiles(p));
         writeFileAtomic(a.out as string, formatValues(values));
         process.stdout.write(`wrote ${values.length} values for party ${party} to ${a.out}\n`);
+        printBoundSuggestions(p, new Map([[party, values]]));
       },
     )
     .command(
@@ -405,3 +408,10 @@ main(hideBin(process.argv)).catch((e: unknown) => {
     process.exitCode = 2;
   }
 });
+
+/** After writing a model owner's file: the bounds its weights prove, as `simulate` words them (nothing when none would narrow). */
+function printBoundSuggestions(p: Pipeline, values: Map<number, Float32Array>): void {
+  const suggestions = suggestBoundsFor(p, buildPipeline(p).inputs, values);
+  const line = formatBoundSuggestions(suggestions, p);
+  if (line) process.stdout.write(`${line}\n`);
+}

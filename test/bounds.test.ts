@@ -278,13 +278,15 @@ describe('the commands refuse weights that break a bound', () => {
     const video = join(dir, 'video.txt');
     writeFileSync(video, Array.from({ length: 10 * 8 * 8 }, (_, i) => ((i * 37) % 101) / 100).join('\n') + '\n');
     writeFileSync(file, pipeline('protocol replicated-ring'));
-    cli('random-weights', file, '-o', join(dir, 'bob.txt'));
+    // random-weights (and export-weights) print them too, for the weights they write
+    const written = /^narrower comparisons: (.*) in the target statement/m.exec(cli('random-weights', file, '-o', join(dir, 'bob.txt')));
     const out = cli('simulate', file, '--video', video, '--weights', join(dir, 'bob.txt'), '--fixed-only');
     const line = /^narrower comparisons: (.*) in the target statement/m.exec(out);
     expect(line).not.toBeNull();
+    expect(written?.[1]).toBe(line![1]);
     expect(line![1]).toMatch(/^bound conv2d_1 \d+/);
     writeFileSync(file, pipeline(`protocol replicated-ring  ${line![1]}`));
-    cli('random-weights', file, '-o', join(dir, 'bob.txt'));
+    expect(cli('random-weights', file, '-o', join(dir, 'bob.txt'))).not.toContain('narrower comparisons');
     expect(cli('simulate', file, '--video', video, '--weights', join(dir, 'bob.txt'), '--fixed-only')).not.toContain('narrower comparisons');
     expect(cli('build', file, '-o', join(dir, 'out'))).toContain('wrote');
   });

@@ -28,11 +28,7 @@ export interface BoundCheck {
 export function checkBounds(p: Pipeline, plan: InputPlan, values: Map<number, Float32Array | Float64Array>): BoundCheck[] {
   const used = usedBounds(p);
   if (used.size === 0) return [];
-  const providers = {
-    ...plan,
-    parties: plan.parties.filter((x) => x.tensors.some((t) => t.role === 'parameter') && values.has(x.party)),
-  };
-  const proven = provenBounds(p, tensorsOf(providers, values as Map<number, Float64Array>), p.target.f).layers;
+  const proven = provenLayers(p, plan, values);
   const out: BoundCheck[] = [];
   for (const b of p.target.bounds.filter((x) => used.has(x.layer))) {
     // with fold-batchnorm the normalisation's values are its convolution's output
@@ -41,6 +37,17 @@ export function checkBounds(p: Pipeline, plan: InputPlan, values: Map<number, Fl
     out.push({ layer: b.layer, declared: b.value, proven: proven.get(holder) ?? Infinity });
   }
   return out;
+}
+
+/** The interval bounds of every layer for these parameters (the parties in `values` that provide any). */
+function provenLayers(p: Pipeline, plan: InputPlan, values: Map<number, Float32Array | Float64Array>): Map<string, number> {
+  const providers = { ...plan, parties: plan.parties.filter((x) => x.tensors.some((t) => t.role === 'parameter') && values.has(x.party)) };
+  return provenBounds(p, tensorsOf(providers, values as Map<number, Float64Array>), p.target.f).layers;
+}
+
+/** suggestBounds for the parameters in `values` (export-weights and random-weights print them). */
+export function suggestBoundsFor(p: Pipeline, plan: InputPlan, values: Map<number, Float32Array | Float64Array>): BoundSuggestion[] {
+  return suggestBounds(p, provenLayers(p, plan, values));
 }
 
 /** Throws a UserError naming every bound the weights break (`source`: the file they came from). */
