@@ -2,8 +2,9 @@
 // comparison narrowed by a bound (passes/narrow-comparisons.ts) gives wrong answers for values
 // outside it, so a bound must hold for every video in the declared range, not only for the one
 // at hand: the interval bounds (simulate/interval-bounds.ts) prove what no such video can
-// exceed. `run`, `export-weights`, `random-weights` and `simulate` refuse weights that break
-// a bound, before anything is written.
+// exceed. `run`, `deploy`, `export-weights`, `random-weights` and `simulate` refuse weights that
+// break a bound which narrows a comparison, before they write or run anything; the last three
+// also print the bounds the weights would allow (suggestBounds).
 import { UserError, errorAt, type Diagnostic } from '../diagnostics.js';
 import type { Pipeline, ValueBound } from '../ir/pipeline.js';
 import { tensorsOf, type InputPlan } from '../passes/plan-inputs.js';
