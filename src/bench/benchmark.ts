@@ -4,6 +4,7 @@
 import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkSource, buildPipeline } from '../compile.js';
+import { suggestBoundsFor } from '../check/declared-bounds.js';
 import { PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
 import { locateMpSpdz, applyPatch, missingHelpersIn } from '../backend/mp-spdz.js';
 import { runPipeline, type ResultRecord } from '../backend/run-pipeline.js';
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   const ablation = args.includes('--ablation');
   // --latency-ms=R: the parties talk through user-space relays adding R/2 ms each way
   const latencyArg = args.find((a) => a.startsWith('--latency-ms='));
+  // --bounds=suggested: declare the bounds the benchmark's weights prove (as simulate suggests)
+  const suggestedBounds = args.includes('--bounds=suggested');
   const latencyMs = latencyArg ? Number(latencyArg.slice(13)) : undefined;
   const mp = locateMpSpdz(home);
   const outDir = join(root, 'bench-results');
@@ -67,9 +70,8 @@ async function main(): Promise<void> {
       const { style, optimizations } = parseStyleSpec(spec);
       const checked = checkSource({ path: pipelinePath, text: readFileSync(pipelinePath, 'utf8') }, { protocol, style, optimizations });
       if (!checked.pipeline) throw new Error(checked.diagnostics.map((d) => d.message).join('; '));
-      const a = buildPipeline(checked.pipeline);
+      let a = buildPipeline(checked.pipeline);
       const p = a.pipeline;
-      if (missingHelpersIn(mp, a.helpers).length > 0) await applyPatch(mp, a.helpers);
       // the seed video when it is there (CI has ../shared), else a seeded random one
       const video = existsSync(videoPath) && p.video.frames * p.video.height * p.video.width * p.video.channels === 97 * 48 * 48 ? readValues(videoPath) : undefined;
       const files = new Map<number, string>();
@@ -83,8 +85,17 @@ async function main(): Promise<void> {
         writeFileAtomic(f, formatValues(v));
         files.set(party.party, f);
       }
+      // --bounds=suggested: the bounds these weights prove (what simulate suggests), declared
+      let label = spec;
+      if (suggestedBounds && p.target.optimizations['narrow-compare']) {
+        const added = suggestBoundsFor(p, a.inputs, values);
+        p.target.bounds = [...p.target.bounds, ...added.map((b) => ({ layer: b.layer, value: b.bound }))];
+        a = buildPipeline(p);
+        label = `${spec}${spec.includes(':') ? '+' : ':'}bounds(${added.map((b) => `${b.layer} ${b.bound}`).join(', ')})`;
+      }
+      if (missingHelpersIn(mp, a.helpers).length > 0) await applyPatch(mp, a.helpers);
       const reference = await evaluateReference(p, a.inputs, values);
-      process.stderr.write(`${protocol} / ${spec}: compiling and running...\n`);
+      process.stderr.write(`${protocol} / ${label}: compiling and running...\n`);
       let r: ResultRecord;
       const relays: Relay[] = [];
       try {
@@ -102,14 +113,14 @@ async function main(): Promise<void> {
         }
         r = await runPipeline(mp, a, files, { timeoutSeconds: 3600, hostsFiles });
       } catch (e) {
-        rows.push({ protocol, style: spec, compileSeconds: NaN, dataSentMB: [], wallSeconds: NaN, referenceLabel: reference.label, note: (e as Error).message.split('\n')[0] });
+        rows.push({ protocol, style: label, compileSeconds: NaN, dataSentMB: [], wallSeconds: NaN, referenceLabel: reference.label, note: (e as Error).message.split('\n')[0] });
         continue;
       } finally {
         await Promise.all(relays.map((x) => x.close()));
       }
       const row: Row = {
         protocol,
-        style: spec,
+        style: label,
         compileSeconds: r.compile.seconds,
         expectedOnlineMB: r.compile.expectedOnlineMB,
         expectedOfflineMB: r.compile.expectedOfflineMB,
