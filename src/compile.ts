@@ -71,8 +71,9 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
     if (optimizations['trunc-after-pool'] && !optimizations['relu-avgpool']) {
       checked.diagnostics.push(warningAt(undefined, '--opt trunc-after-pool does nothing without relu-avgpool: it defers the truncation of a convolution into the ReLU + average pooling that relu-avgpool fuses'));
     }
-    checked.diagnostics.push(...unusedBounds(checked.pipeline));
-    const tooBig = checkResources(checked.pipeline, programLayers(checked.pipeline), opts.force ?? false);
+    const layers = programLayers(checked.pipeline);
+    checked.diagnostics.push(...unusedBounds(checked.pipeline, layers));
+    const tooBig = checkResources(checked.pipeline, layers, opts.force ?? false);
     if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
   }
   return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
@@ -91,21 +92,24 @@ export function programLayers(pipeline: Pipeline): MpcLayer[] {
   return optimizations['narrow-compare'] ? narrowComparisons(raw, pipeline.model.layers, pipeline.target).layers : raw;
 }
 
-/** The declared bounds that narrow a comparison of the program (none with narrow-compare off): the ones the weights must keep. */
-export function usedBounds(p: Pipeline): Set<string> {
+/**
+ * The declared bounds that narrow a comparison of the program (none with narrow-compare off):
+ * the ones the weights must keep. `layers`: the program's (narrowing them again changes nothing).
+ */
+export function usedBounds(p: Pipeline, layers: MpcLayer[] = programLayers(p)): Set<string> {
   const t = p.target;
   if (t.bounds.length === 0 || !t.optimizations['narrow-compare']) return new Set();
-  return narrowComparisons(programLayers({ ...p, target: { ...t, optimizations: { ...t.optimizations, 'narrow-compare': false } } }), p.model.layers, t).used;
+  return narrowComparisons(layers, p.model.layers, t).used;
 }
 
 /** A warning for each declared bound that narrows no comparison of the program, saying why. */
-function unusedBounds(p: Pipeline): Diagnostic[] {
+function unusedBounds(p: Pipeline, layers: MpcLayer[]): Diagnostic[] {
   const t = p.target;
   if (t.bounds.length === 0) return [];
   if (!t.optimizations['narrow-compare']) {
     return [warningAt(t.bounds[0]!.span, `the target's bounds narrow no comparison: narrow-compare is off (${t.optimizations['vector-layers'] ? '--opt no-narrow-compare' : 'the seed style'})`)];
   }
-  const used = usedBounds(p);
+  const used = usedBounds(p, layers);
   const out: Diagnostic[] = [];
   for (const b of t.bounds) {
     if (used.has(b.layer) || boundBits(b.value, t.f) >= t.k) continue;

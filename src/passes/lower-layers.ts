@@ -124,3 +124,13 @@ export function lowerLayers(layers: Layer[], inputShape: Shape, opts: { separate
   }
   return out;
 }
+
+/** How many objects read each object's output (index -> readers): a pass rewrites an object only where it has one. */
+export function readerCounts(layers: MpcLayer[]): Map<number, number> {
+  const readers = new Map<number, number>();
+  for (const l of layers) for (const j of l.inputs) readers.set(j, (readers.get(j) ?? 0) + 1);
+  return readers;
+}
+
+/** A program comment's notes joined, the absent ones left out. */
+export const joinNotes = (...notes: (string | undefined)[]) => notes.filter((n) => n !== undefined).join('; ');

@@ -13,7 +13,7 @@
 // normalisation's values), its activation, and what only selects among or averages them
 // (poolings, ReLU, padding, cropping). A ReLU6 also compares with its cap and keeps k.
 import type { Layer, Target } from '../ir/pipeline.js';
-import type { MpcLayer } from './lower-layers.js';
+import { joinNotes, type MpcLayer } from './lower-layers.js';
 import { boundBits } from '../check/bounds.js';
 
 const ACTIVATION = ' (activation)';
@@ -52,7 +52,7 @@ export function narrowComparisons(layers: MpcLayer[], irLayers: Layer[], target:
     used.add(tests.layer);
     // the bound as declared (an average passes on a slightly wider one)
     const note = `comparisons on ${bits} + 1 bits: bound ${tests.layer} ${declared.get(tests.layer)}`;
-    return { ...l, compareBits: bits, note: l.note ? `${l.note}; ${note}` : note } as MpcLayer;
+    return { ...l, compareBits: bits, note: joinNotes(l.note, note) } as MpcLayer;
   });
   return { layers: used.size ? out : layers, used };
 }

@@ -3,13 +3,12 @@
 // of existing values) and with SAME padding (the pooling helper repeats a value of the window
 // where it lies outside the input). The ReLU then compares pool-size times fewer values:
 // with 2x2 pooling a quarter of the comparisons, the costliest operation of a CNN in MPC.
-import type { MpcLayer } from './lower-layers.js';
+import { readerCounts, type MpcLayer } from './lower-layers.js';
 import { product } from '../ir/pipeline.js';
 
 /** The lowered layers with every ReLU -> max pooling pair swapped in place (same indices). */
 export function reluAfterMaxpool(layers: MpcLayer[]): MpcLayer[] {
-  const readers = new Map<number, number[]>();
-  layers.forEach((l, i) => l.inputs.forEach((j) => readers.set(j, [...(readers.get(j) ?? []), i])));
+  const readers = readerCounts(layers);
   const out = [...layers];
   // in order, so that a ReLU moved after one pooling moves on past a pooling that follows
   // (swaps keep every index's readers)
@@ -19,7 +18,7 @@ export function reluAfterMaxpool(layers: MpcLayer[]): MpcLayer[] {
     if (pool.kind !== 'maxpool' || pool.inputs.length !== 1 || product(pool.outShape) >= product(pool.inShape)) continue;
     const r = pool.inputs[0]!;
     const relu = out[r]!;
-    if (relu.kind !== 'relu' || readers.get(r)?.length !== 1) continue;
+    if (relu.kind !== 'relu' || readers.get(r) !== 1) continue;
     // the pooling takes the ReLU's place and reads its input; the ReLU takes the pooling's
     // place, so every reader of the pooling now reads the ReLU of the pooled values
     out[r] = { ...pool, inputs: relu.inputs, from: pool.from, beforeRelu: true };

@@ -7,12 +7,11 @@
 // the sum. The comparisons are unchanged. Not for protocols where a dot product costs a
 // triple per term (semi2k, spdz2k: checkSource warns): overlapping windows would multiply
 // the products there.
-import type { MpcLayer } from './lower-layers.js';
+import { joinNotes, readerCounts, type MpcLayer } from './lower-layers.js';
 
 /** The lowered layers with every ReLU -> average pooling pair fused into the pooling (`relu: true`), indices renumbered. */
 export function reluIntoAvgpool(layers: MpcLayer[]): MpcLayer[] {
-  const readers = new Map<number, number>();
-  for (const l of layers) for (const j of l.inputs) readers.set(j, (readers.get(j) ?? 0) + 1);
+  const readers = readerCounts(layers);
   const fused = new Set<number>();
   const out = [...layers];
   out.forEach((pool, p) => {
@@ -36,5 +35,3 @@ export function reluIntoAvgpool(layers: MpcLayer[]): MpcLayer[] {
   out.forEach((_, i) => fused.has(i) || renumber.set(i, renumber.size));
   return out.filter((_, i) => !fused.has(i)).map((l) => ({ ...l, inputs: l.inputs.map((j) => renumber.get(j)!) }));
 }
-
-const joinNotes = (...notes: (string | undefined)[]) => notes.filter((n) => n !== undefined).join('; ');

@@ -6,7 +6,7 @@
 // 41x41 of its 44x44 positions: 13% of its products, truncations and ReLU comparisons were
 // spent on values nobody uses. Exact: every value still computed is computed as before (a SAME
 // convolution keeps its padding, written out).
-import type { MpcLayer } from './lower-layers.js';
+import { readerCounts, type MpcLayer } from './lower-layers.js';
 import { mpSpdzConvPadding } from '../ir/shapes.js';
 
 type Extent = [number, number];
@@ -18,8 +18,7 @@ const writtenPads = (l: Conv): [number, number] | undefined => l.pads ?? (l.padd
 
 export function skipUnread(layers: MpcLayer[]): MpcLayer[] {
   const out = layers.map((l) => ({ ...l })) as MpcLayer[];
-  const readers = new Map<number, number>();
-  for (const l of out) for (const j of l.inputs) readers.set(j, (readers.get(j) ?? 0) + 1);
+  const readers = readerCounts(out);
 
   const extent = (l: MpcLayer): Extent | undefined => {
     const s = l.kind === 'relu' || l.kind === 'batchnorm' ? l.shape : l.kind === 'avgpool' || l.kind === 'maxpool' || l.kind === 'conv2d' ? l.outShape : undefined;

@@ -12,7 +12,7 @@
 // parties - 1 units in the last place where it happens, about what the truncations it saves
 // add (each up to one unit in every value).
 import type { Target } from '../ir/pipeline.js';
-import type { MpcLayer } from './lower-layers.js';
+import { joinNotes, readerCounts, type MpcLayer } from './lower-layers.js';
 import { extraBits, winogradTile } from './winograd.js';
 
 /**
@@ -21,8 +21,7 @@ import { extraBits, winogradTile } from './winograd.js';
  * depends on it). A convolution whose raw window sums would not fit the ring stays truncated.
  */
 export function truncAfterPool(layers: MpcLayer[], target: Target, batch: number): MpcLayer[] {
-  const readers = new Map<number, number>();
-  for (const l of layers) for (const j of l.inputs) readers.set(j, (readers.get(j) ?? 0) + 1);
+  const readers = readerCounts(layers);
   const out = [...layers];
   out.forEach((pool, p) => {
     if (pool.kind !== 'avgpool' || !pool.relu || pool.inputs.length !== 1) return;
@@ -34,11 +33,9 @@ export function truncAfterPool(layers: MpcLayer[], target: Target, batch: number
     const tile = winogradTile(conv, batch, target);
     const extra = target.f + (tile ? extraBits(conv.kernel, tile, target) : 0);
     const countBits = Math.ceil(Math.log2(pool.pool[0] * pool.pool[1]));
-    if (target.k + extra + countBits >= target.ringBits || target.k + extra + 1 > target.ringBits) return;
+    if (target.k + extra + countBits >= target.ringBits) return;
     out[c] = { ...conv, raw: true, note: joinNotes(conv.note, 'outputs left untruncated: the pooling after it truncates') };
     out[p] = { ...pool, rawInput: true, note: joinNotes(pool.note, 'truncates the window sums of the untruncated convolution') };
   });
   return out;
 }
-
-const joinNotes = (...notes: (string | undefined)[]) => notes.filter((n) => n !== undefined).join('; ');
