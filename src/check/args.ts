@@ -161,7 +161,7 @@ export class ArgReader {
   }
 
   /** Every `key NAME NUMBER` (repeatable): NAME a word or a quoted string, NUMBER finite and above 0 (`otherKeys`: words a wrong NUMBER is not taken for). */
-  keyedNamedNumbers(key: string, example: string, otherKeys: readonly string[] = []): { name: string; nameSpan: Span; value: number; span: Span }[] {
+  keyedNamedNumbers(key: string, example: string, otherKeys: ReadonlySet<string> = new Set()): { name: string; nameSpan: Span; value: number; span: Span }[] {
     const out: { name: string; nameSpan: Span; value: number; span: Span }[] = [];
     for (let at = this.findWord(key); at >= 0; at = this.findWord(key)) {
       this.used[at] = true;
@@ -176,7 +176,7 @@ export class ArgReader {
       this.used[at + 1] = true;
       if (!v || this.used[at + 2] || v.kind !== 'number' || !(Number.isFinite(v.value) && v.value > 0)) {
         this.error(v?.span ?? name.span, `'${key} ${name.text}' needs a number greater than 0`, example, v ? `'${v.text}'` : 'nothing');
-        if (v && !this.used[at + 2] && !(v.kind === 'word' && otherKeys.includes(v.text))) this.used[at + 2] = true;
+        if (v && !this.used[at + 2] && !(v.kind === 'word' && otherKeys.has(v.text))) this.used[at + 2] = true;
         continue;
       }
       this.used[at + 2] = true;

@@ -10,6 +10,7 @@ import { layerParams, product } from '../ir/pipeline.js';
 import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
 import { defaultOptimizations } from '../passes/optimizations.js';
 import { ArgReader } from './args.js';
+import { TARGET_OPTION_KEYS } from '../syntax/option-keys.js';
 import { checkLayers } from './layers.js';
 import { checkBoundDeclarations } from './bounds.js';
 import { loadModelFile } from '../import/model-file.js';
@@ -276,7 +277,7 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
     if (t.backend.text !== 'mp-spdz') err(t.backend.span, `unknown target '${t.backend.text}'`, { expected: 'mp-spdz', found: `'${t.backend.text}'` });
     const r = new ArgReader(t.options, 'target', t.backend.span, diags);
     // first: a layer named like a key ('ring') must not be taken for that key
-    bounds = r.keyedNamedNumbers('bound', "'bound conv2d_1 4': every value of conv2d_1 lies in (-4, 4)", ['protocol', 'ring', 'precision', 'threads', 'trunc', 'budget', 'bound']).map((b) => ({ layer: b.name, value: b.value, span: b.nameSpan }));
+    bounds = r.keyedNamedNumbers('bound', "'bound conv2d_1 4': every value of conv2d_1 lies in (-4, 4)", TARGET_OPTION_KEYS).map((b) => ({ layer: b.name, value: b.value, span: b.nameSpan }));
     protocol = r.keyedWord('protocol', PROTOCOL_NAMES, 'replicated-ring')!;
     ringBits = r.keyedInt('ring', 64, { min: 8, max: 256 })!;
     const prec = r.keyedPair('precision');

@@ -12,7 +12,7 @@
 import type { TokenType } from 'chevrotain';
 import { allTokens, keywords } from '../syntax/tokens.js';
 import { LAYER_KINDS } from '../check/layers.js';
-import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../format/printer.js';
+import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
 import { VERSION } from '../version.js';
 
 export const SCOPE_NAME = 'source.ppvc';

@@ -26,12 +26,10 @@
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type { Diagnostic, SourceFile } from '../diagnostics.js';
 import { parseSource } from '../syntax/parse.js';
+import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
 
 /** Lines of at most this many columns keep a one-line `target { ... }` block on one line. */
 export const MAX_LINE = 100;
-/** Option keywords that start a group (see src/check/check.ts: video and target options). */
-export const VIDEO_OPTION_KEYS: ReadonlySet<string> = new Set(['range']);
-export const TARGET_OPTION_KEYS: ReadonlySet<string> = new Set(['protocol', 'ring', 'precision', 'threads', 'trunc', 'budget', 'bound']);
 const INDENT = '  ';
 
 export type FormatOutcome = { ok: true; text: string; changed: boolean } | { ok: false; diagnostics: Diagnostic[] };
