@@ -10,7 +10,7 @@ import { OPTIMIZATION_NAMES } from './passes/optimizations.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
 import { refuseInputAsOutput, writeFilesAtomic } from './util/files.js';
 import { parameterCount, selectedFrames, type Pipeline } from './ir/pipeline.js';
-import { formatBoundSuggestions, suggestBoundsFor } from './check/declared-bounds.js';
+import { checkAndSuggestBounds, formatBoundSuggestions, type BoundSuggestion } from './check/declared-bounds.js';
 import { formatShape } from './ir/shapes.js';
 import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
@@ -254,16 +254,15 @@ async function main(argv: string[]): Promise<void> {
         const values = modelOwnerFile(r.pipeline, { model: a.model as string | undefined, frames: a.frames as string });
         // NaN or out-of-range weights make a file that run and MP-SPDZ reject: refuse to write it
         const { validatePartyInput } = await import('./inputs/validate.js');
-        const plan = buildPipeline(r.pipeline).inputs.parties.find((x) => x.party === values.party)!;
-        validatePartyInput(values.source, plan, values.values, r.pipeline.target);
-        const { assertBoundsHold } = await import('./check/declared-bounds.js');
-        assertBoundsHold(r.pipeline, buildPipeline(r.pipeline).inputs, new Map([[values.party, values.values]]), values.source);
+        const inputs = buildPipeline(r.pipeline).inputs;
+        validatePartyInput(values.source, inputs.parties.find((x) => x.party === values.party)!, values.values, r.pipeline.target);
+        const suggestions = checkAndSuggestBounds(r.pipeline, inputs, new Map([[values.party, values.values]]), values.source);
         const { formatValues } = await import('./inputs/text-format.js');
         const { writeFileAtomic } = await import('./util/files.js');
         refuseInputAsOutput(a.out as string, a.out as string, [...pipelineFiles(r.pipeline), ...values.files]);
         writeFileAtomic(a.out as string, formatValues(values.values));
         process.stdout.write(`wrote ${values.values.length} values for party ${values.party} to ${a.out}\n`);
-        printBoundSuggestions(r.pipeline, new Map([[values.party, values.values]]));
+        printBoundSuggestions(suggestions, r.pipeline);
       },
     )
     .command(deployCommand)
@@ -291,13 +290,12 @@ async function main(argv: string[]): Promise<void> {
         const frames = n > 0 ? frameList(a.frames as string, p.video.frames, n) : [];
         const party = inputParty(p, p.model.owner.id);
         const values = partyValues(artifacts.inputs, p, party, { seed, frames });
-        const { assertBoundsHold } = await import('./check/declared-bounds.js');
-        assertBoundsHold(p, artifacts.inputs, new Map([[party, values]]), `random weights (seed ${seed})`);
+        const suggestions = checkAndSuggestBounds(p, artifacts.inputs, new Map([[party, values]]), `random weights (seed ${seed})`);
         const { writeFileAtomic } = await import('./util/files.js');
         refuseInputAsOutput(a.out as string, a.out as string, pipelineFiles(p));
         writeFileAtomic(a.out as string, formatValues(values));
         process.stdout.write(`wrote ${values.length} values for party ${party} to ${a.out}\n`);
-        printBoundSuggestions(p, new Map([[party, values]]));
+        printBoundSuggestions(suggestions, p);
       },
     )
     .command(
@@ -410,8 +408,7 @@ main(hideBin(process.argv)).catch((e: unknown) => {
 });
 
 /** After writing a model owner's file: the bounds its weights prove, as `simulate` words them (nothing when none would narrow). */
-function printBoundSuggestions(p: Pipeline, values: Map<number, Float32Array>): void {
-  const suggestions = suggestBoundsFor(p, buildPipeline(p).inputs, values);
+function printBoundSuggestions(suggestions: BoundSuggestion[], p: Pipeline): void {
   const line = formatBoundSuggestions(suggestions, p);
   if (line) process.stdout.write(`${line}\n`);
 }

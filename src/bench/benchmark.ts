@@ -4,7 +4,7 @@
 import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkSource, buildPipeline } from '../compile.js';
-import { suggestBoundsFor } from '../check/declared-bounds.js';
+import { checkAndSuggestBounds } from '../check/declared-bounds.js';
 import { PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
 import { locateMpSpdz, applyPatch, missingHelpersIn } from '../backend/mp-spdz.js';
 import { runPipeline, type ResultRecord } from '../backend/run-pipeline.js';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       // --bounds=suggested: the bounds these weights prove (what simulate suggests), declared
       let label = spec;
       if (suggestedBounds && p.target.optimizations['narrow-compare']) {
-        const added = suggestBoundsFor(p, a.inputs, values);
+        const added = checkAndSuggestBounds(p, a.inputs, values, 'the benchmark\'s weights');
         p.target.bounds = [...p.target.bounds, ...added.map((b) => ({ layer: b.layer, value: b.bound }))];
         a = buildPipeline(p);
         label = `${spec}${spec.includes(':') ? '+' : ':'}bounds(${added.map((b) => `${b.layer} ${b.bound}`).join(', ')})`;

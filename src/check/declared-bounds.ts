@@ -28,8 +28,11 @@ export interface BoundCheck {
  */
 export function checkBounds(p: Pipeline, plan: InputPlan, values: Map<number, Float32Array | Float64Array>): BoundCheck[] {
   const used = usedBounds(p);
-  if (used.size === 0) return [];
-  const proven = provenLayers(p, plan, values);
+  return used.size === 0 ? [] : compareBounds(p, used, provenLayers(p, plan, values));
+}
+
+/** The bounds in `used` next to the interval bounds `proven`. */
+function compareBounds(p: Pipeline, used: Set<string>, proven: Map<string, number>): BoundCheck[] {
   const out: BoundCheck[] = [];
   for (const b of p.target.bounds.filter((x) => used.has(x.layer))) {
     // with fold-batchnorm the normalisation's values are its convolution's output
@@ -46,14 +49,24 @@ function provenLayers(p: Pipeline, plan: InputPlan, values: Map<number, Float32A
   return provenBounds(p, tensorsOf(providers, values as Map<number, Float64Array>), p.target.f).layers;
 }
 
-/** suggestBounds for the parameters in `values` (export-weights and random-weights print them). */
-export function suggestBoundsFor(p: Pipeline, plan: InputPlan, values: Map<number, Float32Array | Float64Array>): BoundSuggestion[] {
-  return suggestBounds(p, provenLayers(p, plan, values));
+/**
+ * For a model owner's file about to be written (export-weights, random-weights, the benchmark):
+ * throws as assertBoundsHold does, else returns the bounds these weights would allow, from one
+ * interval analysis for both.
+ */
+export function checkAndSuggestBounds(p: Pipeline, plan: InputPlan, values: Map<number, Float32Array | Float64Array>, source: string): BoundSuggestion[] {
+  const proven = provenLayers(p, plan, values);
+  throwIfBroken(p, compareBounds(p, usedBounds(p), proven), source);
+  return suggestBounds(p, proven);
 }
 
 /** Throws a UserError naming every bound the weights break (`source`: the file they came from). */
 export function assertBoundsHold(p: Pipeline, plan: InputPlan, values: Map<number, Float32Array | Float64Array>, source: string): void {
-  const broken = checkBounds(p, plan, values).filter((c) => !(c.proven < c.declared));
+  throwIfBroken(p, checkBounds(p, plan, values), source);
+}
+
+function throwIfBroken(p: Pipeline, checks: BoundCheck[], source: string): void {
+  const broken = checks.filter((c) => !(c.proven < c.declared));
   if (broken.length === 0) return;
   const [lo, hi] = p.video.range;
   const diags: Diagnostic[] = broken.map((c) =>
