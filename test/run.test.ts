@@ -187,6 +187,16 @@ describeMp('run with MP-SPDZ', () => {
     noStackTrace(r.stderr);
   });
 
+  test('a ring the party programs are not built for (ring 24, all else real): the message says how to build them, exit 2', () => {
+    const r24 = join(dir, `${NAME}_r24.ppvc`);
+    writeFileSync(r24, readFileSync(ppvc, 'utf8').replace(/^pipeline .*$/m, `pipeline ${NAME}_r24`).replace(/ring 64 +precision 16 31/, 'ring 24  precision 8 16'));
+    const r = cli(['run', r24, '--protocol', 'replicated-ring', '--patch-mp-spdz', '--input', `0=${join(dir, 'p0.txt')}`, '--input', `1=${join(dir, 'p1.txt')}`, '-o', join(dir, 'out24')], { MP_SPDZ_HOME: home! });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`replicated-ring-party.x in ${home} is not built for a 24-bit ring`);
+    expect(r.stderr).toContain("MY_CFLAGS += -DRING_SIZE=24");
+    noStackTrace(r.stderr);
+  });
+
   test.each([
     ['SIGINT to ppvc-dsl (kill -INT)', 'SIGINT', false],
     ['SIGINT to the whole process group (Ctrl-C in a terminal)', 'SIGINT', true],

@@ -3,6 +3,7 @@
 // path for products beyond 2^53), MP-SPDZ's division, the range analysis, reproducible
 // probabilistic truncation, and the float64 input reader. Fast, no MP-SPDZ.
 import { compileExample, pipelineOf } from './helpers.js';
+import { fitsRing } from '../src/ir/ring-fit.js';
 import { partyValues } from '../src/inputs/random-inputs.js';
 import type { Pipeline } from '../src/ir/pipeline.js';
 import type { InputPlan } from '../src/passes/plan-inputs.js';
@@ -235,7 +236,7 @@ describe('range analysis', () => {
     expect(over[0]!.warning).toMatch(/^overflow: values reach .* beyond the \+-8 sfix holds/);
     const s = r.suggestion!;
     expect(s).toBeDefined();
-    expect(2 * s.k).toBeLessThanOrEqual(s.ringBits);
+    expect(fitsRing(s)).toBe(true);
     expect(s.statement).toBe(`${s.ringBits !== 64 ? `ring ${s.ringBits}  ` : ''}precision ${s.f} ${s.k}`);
     // the suggested precision holds every layer with a factor of 4 to spare
     const worst = Math.max(...r.layers.map((l) => l.maxAbs));
@@ -246,12 +247,20 @@ describe('range analysis', () => {
     expect(r2.layers.filter((l) => l.warning)).toEqual([]);
   });
 
-  test('warns within a factor of 4 of overflow, and suggests a ring when 2k would not fit', () => {
+  test('suggests a smaller f, else a larger ring, when the ring does not hold the precision', () => {
     const row = (maxAbs: number): LayerRange => ({ name: 'l', op: 'dense', maxAbs, limit: 16384, ratio: maxAbs / 16384 });
-    expect(suggestPrecision([row(100)], { f: 16, k: 31, ringBits: 64 })).toBeUndefined();
-    expect(suggestPrecision([row(5000)], { f: 16, k: 31, ringBits: 64 })).toMatchObject({ f: 16, k: 32, ringBits: 64 });
-    expect(suggestPrecision([row(1e6)], { f: 16, k: 31, ringBits: 64 })).toMatchObject({ f: 9, k: 32, ringBits: 64 });
-    expect(suggestPrecision([row(1e9)], { f: 16, k: 31, ringBits: 64 })).toMatchObject({ f: 16, k: 49, ringBits: 128, statement: 'ring 128  precision 16 49' });
+    const ring64 = { f: 16, k: 31, ringBits: 64 };
+    expect(suggestPrecision([row(100)], ring64)).toBeUndefined();
+    expect(suggestPrecision([row(5000)], ring64)).toMatchObject({ f: 16, k: 32, ringBits: 64 });
+    // products need k + f bits; the relu_normalized softmax normalises its division
+    expect(suggestPrecision([row(1e6)], ring64)).toMatchObject({ f: 16, k: 39, ringBits: 64 });
+    expect(suggestPrecision([row(1e9)], ring64)).toMatchObject({ f: 15, k: 48, ringBits: 64, statement: 'precision 15 48' });
+    // MP-SPDZ's softmax needs 2k bits
+    const exact = { ...ring64, exactSoftmax: true };
+    expect(suggestPrecision([row(1e6)], exact)).toMatchObject({ f: 9, k: 32, ringBits: 64 });
+    expect(suggestPrecision([row(1e9)], exact)).toMatchObject({ f: 16, k: 49, ringBits: 128, statement: 'ring 128  precision 16 49' });
+    expect(suggestPrecision([row(1e12)], ring64)).toMatchObject({ f: 10, k: 53, ringBits: 64 });
+    expect(suggestPrecision([row(1e15)], ring64)).toMatchObject({ f: 16, k: 69, ringBits: 128 });
   });
 });
 

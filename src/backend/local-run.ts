@@ -104,6 +104,13 @@ export async function runLocal(
   const wallSeconds = (Date.now() - started) / 1000;
   const logs = results.map((r) => String(r.all ?? ''));
   if (failed) {
+    // party programs (RingMachine.hpp) and emulate.x word it differently
+    const ring = /not compiled for (\d+)-bit (?:computation|rings)/i.exec(failed.log);
+    if (ring) {
+      throw new EnvironmentError(`${profile.binary} in ${mp.root} is not built for a ${ring[1]}-bit ring (the pipeline's 'ring ${ring[1]}')`, [
+        `add 'MY_CFLAGS += -DRING_SIZE=${ring[1]}' to MP-SPDZ's CONFIG.mine and rebuild ${profile.binary} (MP-SPDZ's README, "Arithmetic modulo 2^k"), or use 'ring 64'`,
+      ]);
+    }
     const tail = failed.log.split('\n').slice(-12).join('\n');
     throw new EnvironmentError(`party ${failed.party} failed (${failed.how}) running ${p.name} under ${p.target.protocol}:\n${tail}`);
   }

@@ -14,6 +14,7 @@ import { TARGET_OPTION_KEYS } from '../syntax/option-keys.js';
 import { checkLayers } from './layers.js';
 import { checkBoundDeclarations } from './bounds.js';
 import { loadModelFile } from '../import/model-file.js';
+import { productBits } from '../ir/ring-fit.js';
 
 export interface CheckResult {
   pipeline?: Pipeline;
@@ -233,7 +234,7 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
   if (of('reveal').length === 0 && video) reveals.push({ value: 'label', name: aggregation.labelName, to: [video.owner] });
 
   // ---- target ----
-  const target = checkTarget(single('target', "'target' block", false), parties, diags, protocolOverride);
+  const target = checkTarget(single('target', "'target' block", false), parties, frameOutput, diags, protocolOverride);
   if (target && model) checkBoundDeclarations(target, model, diags);
 
   if (diags.some((d) => d.severity === 'error') || !video || !selection || !model || !target) return { diagnostics: diags };
@@ -262,7 +263,13 @@ const missingHelp: Partial<Record<A.Statement['kind'], string>> = {
   classify: "add e.g. 'classify each frame with cnn, softmax relu_normalized'",
 };
 
-function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Party>, diags: Diagnostic[], protocolOverride?: ProtocolName): Target | undefined {
+function checkTarget(
+  t: A.TargetStatement | undefined,
+  parties: Map<string, Party>,
+  frameOutput: FrameOutput,
+  diags: Diagnostic[],
+  protocolOverride?: ProtocolName,
+): Target | undefined {
   const err = (span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}) => diags.push(errorAt(span, msg, extra));
   let protocol: ProtocolName = 'replicated-ring';
   let ringBits = 64;
@@ -295,9 +302,15 @@ function checkTarget(t: A.TargetStatement | undefined, parties: Map<string, Part
   if (protocolOverride) protocol = protocolOverride;
   const profile = PROTOCOLS[protocol];
   if (!(f >= 1 && f < k)) err(spanOf.precision ?? t?.span, 'sfix precision needs 0 < f < k', { expected: 'precision F K with 0 < F < K, e.g. precision 16 31', found: `precision ${f} ${k}` });
-  if (2 * k > ringBits) {
-    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring: MP-SPDZ needs 2k <= ring bits`, {
-      expected: `k <= ${Math.floor(ringBits / 2)}, or a larger ring`,
+  if (productBits({ f, k }) > ringBits) {
+    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring: a fixed-point product needs k + f <= ring bits`, {
+      expected: `k <= ${ringBits - f} with f = ${f}, or a larger ring`,
+      found: `k + f = ${k + f}`,
+    });
+  } else if (frameOutput === 'softmax' && 2 * k > ringBits) {
+    // the exponentials and the division of MP-SPDZ's softmax work on 2k bits
+    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring for 'softmax exact': MP-SPDZ's softmax needs 2k <= ring bits`, {
+      expected: `k <= ${Math.floor(ringBits / 2)}, a larger ring, or 'softmax relu_normalized'`,
       found: `k = ${k}, 2k = ${2 * k}`,
     });
   }

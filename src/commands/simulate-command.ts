@@ -232,7 +232,7 @@ async function runBatch(
     await detector?.close();
   }
   if (broken) throw broken;
-  const summary = summarise(entries, p.target, p.video.range);
+  const summary = summarise(entries, { ...p.target, exactSoftmax: p.frameOutput === 'softmax' }, p.video.range);
   if (summary.simulated === 0) process.exitCode = 1;
   if (o.json) {
     process.stdout.write(

@@ -11,6 +11,7 @@ import { describeOptimizations, type OptimizationSet } from '../passes/optimizat
 import { winogradTile } from '../passes/winograd.js';
 import { compileCommand } from './commands.js';
 import { VERSION } from '../version.js';
+import { normalisedDivision } from '../ir/ring-fit.js';
 
 /** Timer numbers in the generated program (MP-SPDZ prints `TimeN = ... seconds (X MB, Y rounds)`). */
 export const STAGE_TIMERS = {
@@ -91,6 +92,8 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   line('from Compiler import ml');
   line();
   line(`sfix.set_precision(${p.target.f}, ${p.target.k})`);
+  // public constants (pooling divisors) too: sfix times cfix takes the larger k and f
+  line(`cfix.set_precision(${p.target.f}, ${p.target.k})`);
   if (p.target.truncation === 'nearest') {
     line('# deterministic rounding to nearest after every product');
     line('sfix.round_nearest = True');
@@ -215,7 +218,15 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
     case 'relu_normalized':
       helpers.add('relu_softmax');
       line('# The paper\'s approximate softmax: relu(u_i) / sum_j relu(u_j), or 1/C if that sum is 0.');
-      line('per_class = ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES)');
+      {
+        const division = normalisedDivision(p.target);
+        if (division) {
+          line(`# k = ${p.target.k} is more than half the ${p.target.ringBits}-bit ring, which sfix's division needs: the sums are`);
+          line(`# normalised (Norm) and the division runs at k = ${division.k}, f = ${division.f}.`);
+        }
+        const extra = division ? `, division=(${division.k}, ${division.f})` : '';
+        line(`per_class = ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES${extra})`);
+      }
       break;
     case 'softmax':
       helpers.add('exact_softmax');

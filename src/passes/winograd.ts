@@ -159,7 +159,9 @@ export function directCost(conv: WinogradConv, batch: number): number {
 export function winogradTile(conv: WinogradConv, batch: number, target: Target): [number, number] | undefined {
   if (!target.optimizations.winograd || conv.strides[0] !== 1 || conv.strides[1] !== 1) return undefined;
   const [kh, kw] = conv.kernel;
-  if (PROTOCOLS[target.protocol].dotProduct === 'per-result') return kh === 3 && kw === 3 ? [2, 2] : undefined;
+  // the truncation of the outputs works on k + f + e bits (e the weights' extra bits)
+  const fits = (tile: [number, number]) => target.k + target.f + extraBits(conv.kernel, tile, target) <= target.ringBits;
+  if (PROTOCOLS[target.protocol].dotProduct === 'per-result') return kh === 3 && kw === 3 && fits([2, 2]) ? [2, 2] : undefined;
   const roomForInexact = extraBitsRoom(target) >= MIN_EXTRA_BITS;
   const sizes = (r: number) => (r === 1 ? [1] : Array.from({ length: Math.max(0, MAX_POINTS - r) }, (_, i) => i + 2));
   let best: { tile: [number, number]; cost: number } | undefined;
@@ -167,6 +169,7 @@ export function winogradTile(conv: WinogradConv, batch: number, target: Target):
     for (const mw of sizes(kw)) {
       if (mh === 1 && mw === 1) continue;
       if (!roomForInexact && !(exactTransform(mh, kh) && exactTransform(mw, kw))) continue;
+      if (!fits([mh, mw])) continue;
       const cost = winogradCost(conv, batch, [mh, mw], target);
       // ties: the smaller tile (fewer points, less rounding)
       if (!best || cost < best.cost) best = { tile: [mh, mw], cost };

@@ -44,6 +44,7 @@ import { type InputPlan, tensorsOf } from '../passes/plan-inputs.js';
 import { seededUint32 } from '../inputs/random-inputs.js';
 import { UserError } from '../diagnostics.js';
 import { kerasPadding, mpSpdzConvPadding } from '../ir/shapes.js';
+import { fitsRing, normalisedDivision, type RingFitTarget } from '../ir/ring-fit.js';
 
 /** How a truncation by m bits rounds. */
 export type Rounding = 'probabilistic' | 'nearest' | 'floor';
@@ -343,6 +344,22 @@ export function fpDiv(a: bigint, b: bigint, k: number, f: number, ringBits: numb
   return round(y, 3 * ff - resF);
 }
 
+/**
+ * ml.py's _ppvc_normalised_quotients: r_j / total (integer representations with f bits, r_j >= 0
+ * summing to total > 0) where sfix's division does not fit the ring. Norm scales total into
+ * [2^(k-1), 2^k) by a power of two v; total * v and each r_j * v are cut to dk - 2 bits and
+ * divided by FPDiv at (dk, df); the quotients come back with f bits.
+ */
+export function normalisedQuotients(r: bigint[], total: bigint, k: number, f: number, at: { k: number; f: number }, ringBits: number, fx: Truncator): bigint[] {
+  const v = 1n << BigInt(k - total.toString(2).length);
+  const cut = k - (at.k - 2);
+  const c = fx.truncBig(total * v, cut);
+  return r.map((x) => {
+    const q = fpDiv(fx.truncBig(x * v, cut), c, at.k, at.f, ringBits, fx);
+    return at.f >= f ? fx.truncBig(q, at.f - f) : q << BigInt(f - at.f);
+  });
+}
+
 function appRcr(b: bigint, k: number, f: number, nearest: boolean, fx: Truncator, ring: (v: bigint) => bigint): bigint {
   const alpha = BigInt(Math.trunc(2.9142 * 2 ** k));
   // Norm: c = |b| * 2^(k-1-p), v = sign * 2^(k-1-p), p the top bit of |b| (within k bits)
@@ -550,20 +567,26 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
   const perFrameInt: number[][] = [];
   if (p.frameOutput === 'relu_normalized') {
     const uniform = roundHalfEven((1 / C) * one);
+    const division = normalisedDivision(p.target);
     let maxTotal = 0;
     let maxInverse = 0;
     for (let i = 0; i < n; i++) {
       const r = Array.from(logitsInt.subarray(i * C, (i + 1) * C), (u) => (u > 0 ? u : 0));
       const total = r.reduce((a, b) => a + b, 0);
       maxTotal = Math.max(maxTotal, total);
-      // the program computes 1 / total for every frame (and masks it where total is 0)
-      const inverse = fpDiv(BigInt(one), BigInt(total), k, f, ringBits, fx);
-      if (total > 0) maxInverse = Math.max(maxInverse, Math.abs(Number(inverse)));
-      const probs = r.map((x) => Number(fx.truncBig(BigInt(x) * inverse, f)));
+      let probs: number[];
+      if (division) {
+        probs = normalisedQuotients(r.map(BigInt), BigInt(total), k, f, division, ringBits, fx).map(Number);
+      } else {
+        // the program computes 1 / total for every frame (and masks it where total is 0)
+        const inverse = fpDiv(BigInt(one), BigInt(total), k, f, ringBits, fx);
+        if (total > 0) maxInverse = Math.max(maxInverse, Math.abs(Number(inverse)));
+        probs = r.map((x) => Number(fx.truncBig(BigInt(x) * inverse, f)));
+      }
       perFrameInt.push(total > 0 ? probs : r.map(() => uniform));
     }
     ranges.push({ name: 'softmax sum', op: 'relu_normalized', maxInt: maxTotal });
-    ranges.push({ name: 'softmax 1/sum', op: 'relu_normalized', maxInt: maxInverse });
+    if (!division) ranges.push({ name: 'softmax 1/sum', op: 'relu_normalized', maxInt: maxInverse });
   } else if (p.frameOutput === 'softmax') {
     // approximation: MP-SPDZ's exp and division are not emulated bit for bit
     for (let i = 0; i < n; i++) {
@@ -601,7 +624,7 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
     else if (row.name === 'aggregate') row.proven = n * perFrameBound;
     else row.proven = bounds.layers.get(row.name);
   }
-  const suggestion = suggestPrecision(layers, p.target);
+  const suggestion = suggestPrecision(layers, { ...p.target, exactSoftmax: p.frameOutput === 'softmax' });
   return {
     frames,
     logits,
@@ -678,24 +701,28 @@ function fmt(x: number): string {
 
 /**
  * A precision that gives every layer the headroom factor: k - f - 1 integer bits covering 4x
- * the largest value, f kept if 2k still fits the ring, else f reduced (not below 8), else a
- * larger ring. Undefined when the current precision already has the headroom.
+ * the largest value, f kept if the ring still holds it (ring-fit.ts), else f reduced (not
+ * below 8), else a larger ring. Undefined when the current precision already has the headroom.
  */
-export function suggestPrecision(layers: LayerRange[], target: { f: number; k: number; ringBits: number }): PrecisionSuggestion | undefined {
+export function suggestPrecision(layers: LayerRange[], target: RingFitTarget): PrecisionSuggestion | undefined {
   const worst = layers.reduce((a, b) => (b.ratio > a.ratio ? b : a), layers[0]!);
   if (!worst || worst.ratio * HEADROOM_FACTOR < 1) return undefined;
   const intBits = Math.max(1, Math.ceil(Math.log2(worst.maxAbs * HEADROOM_FACTOR)));
-  let { f, ringBits } = target;
-  let k = f + 1 + intBits;
+  const { f, ringBits } = target;
+  const k = f + 1 + intBits;
   const statement = (ff: number, kk: number, rr: number) => `${rr !== target.ringBits ? `ring ${rr}  ` : ''}precision ${ff} ${kk}`;
   const why = `'${worst.name}' reaches ${fmt(worst.maxAbs)}: ${intBits} integer bits give it a factor of ${HEADROOM_FACTOR} headroom`;
-  if (2 * k <= ringBits) return { f, k, ringBits, statement: statement(f, k, ringBits), reason: why };
-  const maxK = Math.floor(ringBits / 2);
-  const fitF = maxK - 1 - intBits;
-  if (fitF >= 8) return { f: fitF, k: maxK, ringBits, statement: statement(fitF, maxK, ringBits), reason: `${why}; a ${ringBits}-bit ring allows k <= ${maxK}, so f drops to ${fitF}` };
-  ringBits = 128;
-  while (2 * k > ringBits) ringBits *= 2;
-  return { f, k, ringBits, statement: statement(f, k, ringBits), reason: `${why}; that needs a ${ringBits}-bit ring (2k <= ring bits), i.e. party programs built for it` };
+  const rule = target.exactSoftmax ? '2k <= ring bits' : 'k + f <= ring bits';
+  if (fitsRing({ ...target, f, k })) return { f, k, ringBits, statement: statement(f, k, ringBits), reason: why };
+  // the largest f with k = f + 1 + intBits inside the ring
+  const fitF = target.exactSoftmax ? Math.floor(ringBits / 2) - 1 - intBits : Math.floor((ringBits - 1 - intBits) / 2);
+  if (fitF >= 8) {
+    const fitK = fitF + 1 + intBits;
+    return { f: fitF, k: fitK, ringBits, statement: statement(fitF, fitK, ringBits), reason: `${why}; a ${ringBits}-bit ring needs ${rule}, so f drops to ${fitF}` };
+  }
+  let bigger = 128;
+  while (!fitsRing({ ...target, f, k, ringBits: bigger })) bigger *= 2;
+  return { f, k, ringBits: bigger, statement: statement(f, k, bigger), reason: `${why}; that needs a ${bigger}-bit ring (${rule}), i.e. party programs built for it` };
 }
 
 /**

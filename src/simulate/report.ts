@@ -4,6 +4,7 @@ import type { Pipeline } from '../ir/pipeline.js';
 import { formatBoundSuggestions } from '../check/declared-bounds.js';
 import { narrowerPrecision, rangeRow, suggestPrecision, type LayerRange, type NarrowerPrecision, type PrecisionSuggestion } from './fixed-point.js';
 import type { SimulateResult } from './simulate.js';
+import type { RingFitTarget } from '../ir/ring-fit.js';
 
 const num = (x: number, width = 9) => {
   const s = Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-4) ? x.toExponential(2) : x.toFixed(4);
@@ -104,7 +105,7 @@ export interface BatchSummary {
 /** Per-layer maxima over several simulations (the range table of a batch). */
 export function mergeRanges(
   results: SimulateResult[],
-  target: { f: number; k: number; ringBits: number },
+  target: RingFitTarget,
   range: [number, number],
 ): { layers: LayerRange[]; suggestion?: PrecisionSuggestion; narrower?: NarrowerPrecision } {
   if (results.length === 0) return { layers: [] };
@@ -115,7 +116,7 @@ export function mergeRanges(
   return { layers, suggestion, narrower: suggestion ? undefined : narrowerPrecision(layers, target, range) };
 }
 
-export function summarise(entries: BatchEntry[], target: { f: number; k: number; ringBits: number }, range: [number, number]): BatchSummary {
+export function summarise(entries: BatchEntry[], target: RingFitTarget, range: [number, number]): BatchSummary {
   const done = entries.filter((e) => e.result);
   const results = done.map((e) => e.result!);
   const labelled = done.filter((e) => e.truth?.index !== undefined);

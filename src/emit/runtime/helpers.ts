@@ -754,11 +754,13 @@ def ppvc_argmax_onehot(columns):
 `;
 
 const reluSoftmax = `
-def ppvc_relu_normalized_softmax(logits, n, classes):
+def ppvc_relu_normalized_softmax(logits, n, classes, division=None):
     """The paper's approximate softmax for every frame at once (Mohassel and Zhang):
     relu(u_i) / sum_j relu(u_j), or 1/C when that sum is 0.
 
     :param logits: sfix vector of n * classes values, frame-major
+    :param division: None for sfix's division (2k ring bits), else the (k, f) of a
+        division on normalised values (_ppvc_normalised_quotients)
     :returns: list of \`classes\` sfix vectors over the n frames
     """
     u = sfix.Matrix(n, classes)
@@ -766,9 +768,36 @@ def ppvc_relu_normalized_softmax(logits, n, classes):
     r = [relu(u.get_column(j)) for j in range(classes)]
     total = sum(r[1:], r[0])
     positive = total > 0
-    inverse = 1 / total  # meaningless where total == 0; masked below
     uniform = sfix(1.0 / classes).expand_to_vector(n)
-    return [positive.if_else(x * inverse, uniform) for x in r]
+    # quotients are meaningless where total == 0; masked below
+    if division is None:
+        inverse = 1 / total
+        quotients = [x * inverse for x in r]
+    else:
+        quotients = _ppvc_normalised_quotients(r, total, *division)
+    return [positive.if_else(q, uniform) for q in quotients]
+
+
+def _ppvc_normalised_quotients(r, total, dk, df):
+    """r_j / total for non-negative sfix vectors r_j summing to total, in a ring of fewer
+    than 2 sfix.k bits, where sfix's division does not fit.
+
+    Norm gives c = total * v in [2^(k-1), 2^k), v a power of two; r_j * v <= c. Both are cut
+    to dk - 2 bits (values in [1/4, 1/2] with df = dk - 1 fractional bits). FPDiv at (dk, df)
+    needs 2 dk + 1 ring bits and works on at most (ring - dk + df) / 3 fractional bits: 10 in
+    a 32-bit ring, quotients within about 2^-9.
+    """
+    k, n = sfix.k, len(total)
+    c, v = total.v.Norm(k, sfix.f, simplex_flag=True)  # total >= 0: no sign test
+    cut = k - (dk - 2)
+    cs = c.round(k + 1, cut, nearest=sfix.round_nearest, signed=False)
+    ys = sint.concat([(x.v * v).round(k + 1, cut, nearest=sfix.round_nearest, signed=False) for x in r])
+    q = FPDiv(ys, sint.concat([cs] * len(r)), dk, df, nearest=sfix.round_nearest)
+    if df >= sfix.f:
+        q = q.round(dk + 2, df - sfix.f, nearest=sfix.round_nearest, signed=False)
+    else:
+        q = q << (sfix.f - df)
+    return [sfix._new(q.get_vector(j * n, n)) for j in range(len(r))]
 `;
 
 const exactSoftmax = `

@@ -1,0 +1,93 @@
+// Rings smaller than 2k (src/ir/ring-fit.ts): what the checker accepts, the division the
+// emitter and the simulator choose, and the Winograd tiles that no longer fit.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, checkText } from './helpers.js';
+import { buildPipeline } from '../src/compile.js';
+import { fitsRing, normalisedDivision, productBits } from '../src/ir/ring-fit.js';
+import { Truncator, normalisedQuotients } from '../src/simulate/fixed-point.js';
+import { seededRandom } from '../src/inputs/random-inputs.js';
+
+const emotion = readFileSync(join(ROOT, 'examples', 'emotion.ppvc'), 'utf8');
+const withTarget = (target: string) => emotion.replace(/target mp-spdz \{.*\}/, `target mp-spdz { ${target} }`);
+
+describe('the ring a precision needs', () => {
+  test('products need k + f bits; only the exact softmax needs 2k', () => {
+    expect(productBits({ f: 12, k: 19 })).toBe(31);
+    expect(fitsRing({ f: 12, k: 19, ringBits: 32 })).toBe(true);
+    expect(fitsRing({ f: 12, k: 21, ringBits: 32 })).toBe(false);
+    expect(fitsRing({ f: 12, k: 19, ringBits: 32, exactSoftmax: true })).toBe(false);
+    expect(fitsRing({ f: 8, k: 16, ringBits: 32, exactSoftmax: true })).toBe(true);
+  });
+
+  test("the softmax's division: sfix's where 2k fits, else normalised at the largest k whose AppRcr fits (2k + 1 bits)", () => {
+    expect(normalisedDivision({ k: 31, ringBits: 64 })).toBeUndefined();
+    expect(normalisedDivision({ k: 16, ringBits: 32 })).toBeUndefined();
+    expect(normalisedDivision({ k: 19, ringBits: 32 })).toEqual({ k: 15, f: 14 });
+    expect(normalisedDivision({ k: 40, ringBits: 64 })).toEqual({ k: 31, f: 30 });
+  });
+});
+
+describe('checking and emitting ring 32', () => {
+  test('ring 32 with precision 12 19 checks (warning that the party programs must be built for it) and emits -R 32, both precisions and the normalised division', () => {
+    const r = checkText(withTarget('protocol replicated-ring  ring 32  precision 12 19'));
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.diagnostics.map((d) => d.message)).toContainEqual(
+      expect.stringContaining("ring 32: the replicated-ring-party.x you run must be built for it (MP-SPDZ's RING_SIZE)"),
+    );
+    const a = buildPipeline(r.pipeline!);
+    expect(a.program).toContain('./compile.py -E ring -R 32 emotion');
+    expect(a.program).toContain('sfix.set_precision(12, 19)\ncfix.set_precision(12, 19)\n');
+    expect(a.program).toContain('ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES, division=(15, 14))');
+    expect(a.program).toContain('# k = 19 is more than half the 32-bit ring');
+    expect(a.mlPatch).toContain('def _ppvc_normalised_quotients(r, total, dk, df):');
+  });
+
+  test('ring 64 keeps sfix division', () => {
+    const a = buildPipeline(checkText(emotion).pipeline!);
+    expect(a.program).toContain('ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES)\n');
+    expect(a.program).not.toContain('division=');
+  });
+
+  test.each([
+    ['ring 32  precision 16 31', 'precision 16 31 does not fit a 32-bit ring: a fixed-point product needs k + f <= ring bits'],
+    ['ring 32  precision 12 21', 'precision 12 21 does not fit a 32-bit ring: a fixed-point product needs k + f <= ring bits'],
+  ])('%s is an error at the precision', (target, message) => {
+    const r = checkText(withTarget(`protocol replicated-ring  ${target}`));
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => d.message)).toEqual([message]);
+    expect(errors[0]!.span?.line).toBe(35);
+  });
+
+  test("Winograd's F(2x2, 3x3) needs 2 more bits than k + f: off where the ring lacks them, on where it has them", () => {
+    const winograd = (target: string) =>
+      (buildPipeline(checkText(withTarget(`protocol replicated-ring  ${target}`)).pipeline!).program.match(/PpvcWinogradConv2d\(/g) ?? []).length;
+    expect(winograd('ring 64  precision 16 31')).toBeGreaterThan(0);
+    expect(winograd('ring 32  precision 12 19')).toBe(0);
+    expect(winograd('ring 32  precision 11 19')).toBeGreaterThan(0);
+  });
+});
+
+describe('the normalised division as the simulator emulates it', () => {
+  // FPDiv runs on at most (ring - k + f) / 3 = 10 fractional bits here (MP-SPDZ's own
+  // "reducing precision of fixed-point division"): quotients within 2^-8, not 2^-f
+  test('quotients r_j / total within 2^-8 of the exact ones, k = 19, f = 12, ring 32, for totals across the whole range', () => {
+    const k = 19;
+    const f = 12;
+    const at = normalisedDivision({ k, ringBits: 32 })!;
+    const rand = seededRandom(5);
+    const fx = new Truncator('probabilistic', 3);
+    let worst = 0;
+    for (let trial = 0; trial < 400; trial++) {
+      // totals from 1 unit to the top of k - 1 bits (values are non-negative after the ReLU)
+      const scale = 2 ** Math.floor(rand() * (k - 1));
+      const r = Array.from({ length: 7 }, () => BigInt(Math.floor((rand() * scale) / 7)));
+      const total = r.reduce((a, b) => a + b, 0n);
+      if (total === 0n) continue;
+      const q = normalisedQuotients(r, total, k, f, at, 32, fx);
+      q.forEach((x, j) => (worst = Math.max(worst, Math.abs(Number(x) / 2 ** f - Number(r[j]!) / Number(total)))));
+    }
+    expect(worst).toBeLessThan(2 ** -8);
+    expect(worst).toBeGreaterThan(0);
+  });
+});
