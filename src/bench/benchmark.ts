@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../util/files.js';
 import type { EmitStyle } from '../emit/mpc-program.js';
 import { OPTIMIZATION_NAMES, defaultOptimizations, parseOptimizationSwitches, type OptimizationSet } from '../passes/optimizations.js';
 import { startRelay, type Relay } from './delay-relay.js';
+import { fitsRing } from '../ir/ring-fit.js';
 
 const RTT_SECONDS = 0.01;
 
@@ -47,7 +48,8 @@ async function main(): Promise<void> {
   const pipelinePath = args.find((a) => a.endsWith('.ppvc')) ?? join(root, 'examples', 'emotion.ppvc');
   const videoPath = resolve(root, '..', 'shared', 'seed', 'sample_video.txt');
   const protocols = (args.find((a) => a.startsWith('--protocols='))?.slice(12).split(',') ?? ['replicated-ring', 'rep4-ring', 'sy-rep-ring']) as ProtocolName[];
-  // --styles=seed,optimized,optimized:no-winograd+no-batch-frames (switches joined by +);
+  // --styles=seed,optimized,optimized:no-winograd+no-batch-frames (switches joined by +),
+  // optimized@32/12/19 (a ring of 32 bits, precision 12 19, instead of the pipeline's);
   // --ablation adds, per protocol, the optimized style with each optimisation flipped
   const styleSpecs = args.find((a) => a.startsWith('--styles='))?.slice(9).split(',') ?? ['seed', 'optimized'];
   const ablation = args.includes('--ablation');
@@ -67,9 +69,14 @@ async function main(): Promise<void> {
       for (const o of OPTIMIZATION_NAMES) specs.push(`optimized:${defaults[o] ? 'no-' : ''}${o}`);
     }
     for (const spec of specs) {
-      const { style, optimizations } = parseStyleSpec(spec);
+      const { style, optimizations, precision } = parseStyleSpec(spec);
       const checked = checkSource({ path: pipelinePath, text: readFileSync(pipelinePath, 'utf8') }, { protocol, style, optimizations });
       if (!checked.pipeline) throw new Error(checked.diagnostics.map((d) => d.message).join('; '));
+      if (precision) {
+        // @RING/F/K: this row's ring and precision instead of the pipeline's
+        if (!fitsRing({ ...precision, exactSoftmax: checked.pipeline.frameOutput === 'softmax' })) throw new Error(`--styles: '${spec}': precision ${precision.f} ${precision.k} does not fit a ${precision.ringBits}-bit ring`);
+        Object.assign(checked.pipeline.target, precision);
+      }
       let a = buildPipeline(checked.pipeline);
       const p = a.pipeline;
       // the seed video when it is there (CI has ../shared), else a seeded random one
@@ -144,8 +151,20 @@ async function main(): Promise<void> {
   process.stdout.write(markdown(rows));
 }
 
-function parseStyleSpec(spec: string): { style: EmitStyle; optimizations?: Partial<OptimizationSet> } {
-  const [base, switches] = spec.split(':', 2) as [string, string | undefined];
+/** A style spec: seed or optimized, then optionally :SWITCHES (joined by +), then optionally @RING/F/K. */
+function parseStyleSpec(spec: string): { style: EmitStyle; optimizations?: Partial<OptimizationSet>; precision?: { ringBits: number; f: number; k: number } } {
+  const [styleSpec, precisionSpec] = spec.split('@', 2) as [string, string | undefined];
+  let precision: { ringBits: number; f: number; k: number } | undefined;
+  if (precisionSpec !== undefined) {
+    const m = /^(\d+)\/(\d+)\/(\d+)$/.exec(precisionSpec);
+    if (!m) throw new Error(`--styles: '${spec}': expected @RING/F/K after the style, e.g. @32/12/19`);
+    precision = { ringBits: Number(m[1]), f: Number(m[2]), k: Number(m[3]) };
+  }
+  return { ...parseStyle(styleSpec, spec), precision };
+}
+
+function parseStyle(styleSpec: string, spec: string): { style: EmitStyle; optimizations?: Partial<OptimizationSet> } {
+  const [base, switches] = styleSpec.split(':', 2) as [string, string | undefined];
   if (base !== 'seed' && base !== 'optimized') throw new Error(`--styles: '${spec}': expected seed or optimized, optionally with :SWITCHES`);
   if (switches === undefined) return { style: base };
   const parsed = parseOptimizationSwitches(switches.replaceAll('+', ','));
