@@ -33,7 +33,7 @@ describe('checking and emitting ring 32', () => {
     const r = checkText(withTarget('protocol replicated-ring  ring 32  precision 12 19'));
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(r.diagnostics.map((d) => d.message)).toContainEqual(
-      expect.stringContaining("ring 32: the replicated-ring-party.x you run must be built for it (MP-SPDZ's RING_SIZE)"),
+      "ring 32: MP-SPDZ builds replicated-ring-party.x for rings of 64, 72, 128, 192 bits; this one needs 'MY_CFLAGS += -DRING_SIZE=32' in its CONFIG.mine before the build",
     );
     const a = buildPipeline(r.pipeline!);
     expect(a.program).toContain('./compile.py -E ring -R 32 emotion');
@@ -41,6 +41,12 @@ describe('checking and emitting ring 32', () => {
     expect(a.program).toContain('ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES, division=(15, 14))');
     expect(a.program).toContain('# k = 19 is more than half the 32-bit ring');
     expect(a.mlPatch).toContain('def _ppvc_normalised_quotients(r, total, dk, df):');
+  });
+
+  test('a ring MP-SPDZ builds by default (128 for replicated-ring) gets no warning; one it does not build for spdz2k (128) does', () => {
+    expect(checkText(withTarget('protocol replicated-ring  ring 128  precision 16 31')).diagnostics).toEqual([]);
+    const spdz2k = emotion.replace(/target mp-spdz \{.*\}/, 'target mp-spdz { protocol spdz2k  ring 128 }').replace(/party bob +=.*/, 'party bob   = 1');
+    expect(checkText(spdz2k).diagnostics.map((d) => d.message)).toContainEqual(expect.stringContaining('MP-SPDZ builds spdz2k-party.x for rings of 64, 72 bits'));
   });
 
   test('ring 64 keeps sfix division', () => {

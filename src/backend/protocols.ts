@@ -29,6 +29,9 @@ export interface ProtocolProfile {
    * (compile.py -E on 100,000 truncations of 49 and 61 bits and 100,000 products): it prices
    * Winograd's extra fractional bits (passes/winograd.ts). */
   truncationBitCost: number;
+  /** The ring sizes MP-SPDZ builds this party program for (Processor/RingMachine.hpp,
+   * Machines/spdz2k-party.cpp, Machines/emulate.cpp); others need its RING_SIZE build option. */
+  builtInRings: number[];
   /** A one-line description for the protocol table. */
   summary: string;
 }
@@ -50,6 +53,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     dotProduct: 'per-term',
     // 16 B per bit against 2 KB per product
     truncationBitCost: 0.008,
+    builtInRings: [64, 72, 128, 192],
     summary: '2 parties, passive security, OT-based triples (the paper: "Passive 2PC")',
   },
   spdz2k: {
@@ -66,6 +70,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     dotProduct: 'per-term',
     // exact truncation through random bits: 40 KB per bit against 36 KB per product
     truncationBitCost: 1.1,
+    builtInRings: [64, 72],
     summary: '2 parties, active security, SPDZ2k MACs (the paper: "Active 2PC")',
   },
   'replicated-ring': {
@@ -81,6 +86,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     probabilisticTruncation: true,
     dotProduct: 'per-result',
     truncationBitCost: 0,
+    builtInRings: [64, 72, 128, 192],
     summary: '3 parties, passive security, replicated secret sharing (the paper: "Passive 3PC")',
   },
   'sy-rep-ring': {
@@ -96,6 +102,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     probabilisticTruncation: false,
     dotProduct: 'per-result',
     truncationBitCost: 0,
+    builtInRings: [64, 72, 128],
     summary: '3 parties, active security, SPDZ-wise replicated (the paper: "Active 3PC")',
   },
   'rep4-ring': {
@@ -111,6 +118,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     probabilisticTruncation: true,
     dotProduct: 'per-result',
     truncationBitCost: 0,
+    builtInRings: [64, 72, 128, 192],
     summary: '4 parties, active security, one corruption (the paper: "Active 4PC")',
   },
   emulate: {
@@ -126,6 +134,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     probabilisticTruncation: true,
     dotProduct: 'per-result',
     truncationBitCost: 0,
+    builtInRings: [64, 128, 192, 256, 384, 512],
     summary: 'no security: one process computes in the clear (MP-SPDZ emulate.x), for development; reads every input from party 0',
   },
 };

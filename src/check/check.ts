@@ -314,8 +314,14 @@ function checkTarget(
       found: `k = ${k}, 2k = ${2 * k}`,
     });
   }
-  if (ringBits !== 64 && t) {
-    diags.push(warningAt(spanOf.ring, `ring ${ringBits}: the ${profile.binary} you run must be built for it (MP-SPDZ's RING_SIZE); the default build uses 64`));
+  if (!profile.builtInRings.includes(ringBits) && t) {
+    const built = profile.builtInRings.join(', ');
+    diags.push(
+      warningAt(
+        spanOf.ring,
+        `ring ${ringBits}: MP-SPDZ builds ${profile.binary} for rings of ${built} bits; this one needs 'MY_CFLAGS += -DRING_SIZE=${ringBits}' in its CONFIG.mine before the build`,
+      ),
+    );
   }
   for (const p of parties.values()) {
     if (p.id >= profile.parties) {
