@@ -46,7 +46,9 @@ describe('checking and emitting ring 32', () => {
   test('a ring MP-SPDZ builds by default (128 for replicated-ring) gets no warning; one it does not build for spdz2k (128) does', () => {
     expect(checkText(withTarget('protocol replicated-ring  ring 128  precision 16 31')).diagnostics).toEqual([]);
     const spdz2k = emotion.replace(/target mp-spdz \{.*\}/, 'target mp-spdz { protocol spdz2k  ring 128 }').replace(/party bob +=.*/, 'party bob   = 1');
-    expect(checkText(spdz2k).diagnostics.map((d) => d.message)).toContainEqual(expect.stringContaining('MP-SPDZ builds spdz2k-party.x for rings of 64, 72 bits'));
+    expect(checkText(spdz2k).diagnostics.map((d) => d.message)).toContainEqual(
+      expect.stringContaining('MP-SPDZ builds spdz2k-party.x for rings of 64, 72 bits'),
+    );
   });
 
   test('ring 64 keeps sfix division', () => {
