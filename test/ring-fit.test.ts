@@ -20,11 +20,11 @@ describe('the ring a precision needs', () => {
     expect(fitsRing({ f: 8, k: 16, ringBits: 32, exactSoftmax: true })).toBe(true);
   });
 
-  test("the softmax's division: sfix's where 2k fits, else normalised at the largest k whose AppRcr fits (2k + 1 bits)", () => {
+  test("the softmax's division: sfix's where 2k fits, else Newton's on (ring - 3) / 2 bits, as many steps as double 3.5 bits past them", () => {
     expect(normalisedDivision({ k: 31, ringBits: 64 })).toBeUndefined();
     expect(normalisedDivision({ k: 16, ringBits: 32 })).toBeUndefined();
-    expect(normalisedDivision({ k: 19, ringBits: 32 })).toEqual({ k: 15, f: 14 });
-    expect(normalisedDivision({ k: 40, ringBits: 64 })).toEqual({ k: 31, f: 30 });
+    expect(normalisedDivision({ k: 19, ringBits: 32 })).toEqual({ bits: 14, iterations: 2 });
+    expect(normalisedDivision({ k: 40, ringBits: 64 })).toEqual({ bits: 30, iterations: 4 });
   });
 });
 
@@ -38,9 +38,9 @@ describe('checking and emitting ring 32', () => {
     const a = buildPipeline(r.pipeline!);
     expect(a.program).toContain('./compile.py -E ring -R 32 emotion');
     expect(a.program).toContain('sfix.set_precision(12, 19)\ncfix.set_precision(12, 19)\n');
-    expect(a.program).toContain('ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES, division=(15, 14))');
+    expect(a.program).toContain('ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES, division=(14, 2))');
     expect(a.program).toContain('# k = 19 is more than half the 32-bit ring');
-    expect(a.mlPatch).toContain('def _ppvc_normalised_quotients(r, total, dk, df):');
+    expect(a.mlPatch).toContain('def _ppvc_normalised_quotients(r, total, bits, iterations):');
   });
 
   test('a ring MP-SPDZ builds by default (128 for replicated-ring) gets no warning; one it does not build for spdz2k (128) does', () => {
@@ -58,8 +58,8 @@ describe('checking and emitting ring 32', () => {
   });
 
   test.each([
-    ['ring 32  precision 16 31', 'precision 16 31 does not fit a 32-bit ring: a fixed-point product needs k + f <= ring bits'],
-    ['ring 32  precision 12 21', 'precision 12 21 does not fit a 32-bit ring: a fixed-point product needs k + f <= ring bits'],
+    ['ring 32  precision 16 31', 'precision 16 31 does not fit a 32-bit ring: a fixed-point product needs k + f < ring bits'],
+    ['ring 32  precision 12 21', 'precision 12 21 does not fit a 32-bit ring: a fixed-point product needs k + f < ring bits'],
   ])('%s is an error at the precision', (target, message) => {
     const r = checkText(withTarget(`protocol replicated-ring  ${target}`));
     const errors = r.diagnostics.filter((d) => d.severity === 'error');
@@ -77,25 +77,49 @@ describe('checking and emitting ring 32', () => {
 });
 
 describe('the normalised division as the simulator emulates it', () => {
-  // FPDiv runs on at most (ring - k + f) / 3 = 10 fractional bits here (MP-SPDZ's own
-  // "reducing precision of fixed-point division"): quotients within 2^-8, not 2^-f
-  test('quotients r_j / total within 2^-8 of the exact ones, k = 19, f = 12, ring 32, for totals across the whole range', () => {
-    const k = 19;
-    const f = 12;
-    const at = normalisedDivision({ k, ringBits: 32 })!;
-    const rand = seededRandom(5);
-    const fx = new Truncator('probabilistic', 3);
-    let worst = 0;
-    for (let trial = 0; trial < 400; trial++) {
-      // totals from 1 unit to the top of k - 1 bits (values are non-negative after the ReLU)
-      const scale = 2 ** Math.floor(rand() * (k - 1));
-      const r = Array.from({ length: 7 }, () => BigInt(Math.floor((rand() * scale) / 7)));
-      const total = r.reduce((a, b) => a + b, 0n);
-      if (total === 0n) continue;
-      const q = normalisedQuotients(r, total, k, f, at, 32, fx);
-      q.forEach((x, j) => (worst = Math.max(worst, Math.abs(Number(x) / 2 ** f - Number(r[j]!) / Number(total)))));
-    }
-    expect(worst).toBeLessThan(2 ** -8);
-    expect(worst).toBeGreaterThan(0);
-  });
+  // (ring, f, k) with k + f < ring < 2k
+  test.each([
+    [28, 10, 17],
+    [32, 12, 19],
+    [32, 8, 23],
+    [34, 12, 21],
+    [40, 16, 23],
+    [64, 16, 40],
+    [64, 15, 48],
+  ])(
+    'ring %i, precision %i %i: quotients within 2^-f + 2^-(bits - 3) of r_j / total, a single positive class exactly 1 within that, every intermediate inside its bits',
+    (ringBits, f, k) => {
+      const at = normalisedDivision({ k, ringBits })!;
+      expect(at).toBeDefined();
+      const tolerance = 2 ** -f + 2 ** -(at.bits - 3);
+      const rand = seededRandom(ringBits * 100 + f);
+      let worst = 0;
+      let worstOne = 0;
+      // MP-SPDZ's unsigned truncation of k bits needs 0 <= value < 2^k, and k < ring
+      const inside = (value: bigint, bits: number) => {
+        expect(bits).toBeLessThan(ringBits);
+        if (value < 0n || value >= 1n << BigInt(bits)) throw new Error(`${value} is outside ${bits} bits`);
+      };
+      for (const rounding of ['probabilistic', 'nearest'] as const) {
+        const fx = new Truncator(rounding, 3);
+        for (let trial = 0; trial < 300; trial++) {
+          // totals from 1 unit to the top of k - 1 bits (values are non-negative after the ReLU)
+          const scale = 2 ** Math.floor(rand() * (k - 1));
+          const r = Array.from({ length: 7 }, () => BigInt(Math.floor((rand() * scale) / 7)));
+          const total = r.reduce((a, b) => a + b, 0n);
+          if (total > 0n) {
+            const q = normalisedQuotients(r, total, k, f, at, fx, inside);
+            q.forEach((x, j) => (worst = Math.max(worst, Math.abs(Number(x) / 2 ** f - Number(r[j]!) / Number(total)))));
+          }
+          // one class holds the whole sum: the quotient 1, at the top of every product
+          const single = BigInt(Math.max(1, Math.floor(rand() * 2 ** (k - 1))));
+          const [one, zero] = normalisedQuotients([single, 0n], single, k, f, at, fx, inside);
+          expect(zero).toBe(0n);
+          worstOne = Math.max(worstOne, Math.abs(Number(one) / 2 ** f - 1));
+        }
+      }
+      expect(worst).toBeLessThan(tolerance);
+      expect(worstOne).toBeLessThan(tolerance);
+    },
+  );
 });

@@ -302,9 +302,12 @@ function checkTarget(
   if (protocolOverride) protocol = protocolOverride;
   const profile = PROTOCOLS[protocol];
   if (!(f >= 1 && f < k)) err(spanOf.precision ?? t?.span, 'sfix precision needs 0 < f < k', { expected: 'precision F K with 0 < F < K, e.g. precision 16 31', found: `precision ${f} ${k}` });
-  if (productBits({ f, k }) > ringBits) {
-    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring: a fixed-point product needs k + f <= ring bits`, {
-      expected: `k <= ${ringBits - f} with f = ${f}, or a larger ring`,
+  if (productBits({ f, k }) >= ringBits) {
+    // the same integer bits with fewer fractional ones, where that leaves any
+    const intBits = k - f;
+    const fewerF = Math.floor((ringBits - 1 - intBits) / 2);
+    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring: a fixed-point product needs k + f < ring bits`, {
+      expected: fewerF >= 1 ? `precision ${fewerF} ${fewerF + intBits} (the same ${intBits} integer bits), or a larger ring` : 'a larger ring',
       found: `k + f = ${k + f}`,
     });
   } else if (frameOutput === 'softmax' && 2 * k > ringBits) {

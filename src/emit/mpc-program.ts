@@ -221,10 +221,10 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
       {
         const division = normalisedDivision(p.target);
         if (division) {
-          line(`# k = ${p.target.k} is more than half the ${p.target.ringBits}-bit ring, which sfix's division needs: the sums are`);
-          line(`# normalised (Norm) and the division runs at k = ${division.k}, f = ${division.f}.`);
+          line(`# k = ${p.target.k} is more than half the ${p.target.ringBits}-bit ring, which sfix's division needs: each sum is`);
+          line(`# normalised (Norm) to [1/2, 1] and inverted by ${division.iterations} Newton steps on ${division.bits} fractional bits.`);
         }
-        const extra = division ? `, division=(${division.k}, ${division.f})` : '';
+        const extra = division ? `, division=(${division.bits}, ${division.iterations})` : '';
         line(`per_class = ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES${extra})`);
       }
       break;

@@ -347,17 +347,32 @@ export function fpDiv(a: bigint, b: bigint, k: number, f: number, ringBits: numb
 /**
  * ml.py's _ppvc_normalised_quotients: r_j / total (integer representations with f bits, r_j >= 0
  * summing to total > 0) where sfix's division does not fit the ring. Norm scales total into
- * [2^(k-1), 2^k) by a power of two v; total * v and each r_j * v are cut to dk - 2 bits and
- * divided by FPDiv at (dk, df); the quotients come back with f bits.
+ * [2^(k-1), 2^k) by a power of two v; total * v and each r_j * v are cut to `bits` fractional
+ * bits, the reciprocal of the sum comes from Newton's iteration, and the quotients come back
+ * with f bits.
  */
-export function normalisedQuotients(r: bigint[], total: bigint, k: number, f: number, at: { k: number; f: number }, ringBits: number, fx: Truncator): bigint[] {
+export function normalisedQuotients(
+  r: bigint[],
+  total: bigint,
+  k: number,
+  f: number,
+  at: { bits: number; iterations: number },
+  fx: Truncator,
+  /** Sees each value the program truncates and the bit length its truncation declares. */
+  truncated: (value: bigint, bits: number) => void = () => {},
+): bigint[] {
+  const one = 1n << BigInt(at.bits);
+  const product = 2 * at.bits + 2;
+  const trunc = (x: bigint, bits: number, m: number) => (truncated(x, bits), fx.truncBig(x, m));
   const v = 1n << BigInt(k - total.toString(2).length);
-  const cut = k - (at.k - 2);
-  const c = fx.truncBig(total * v, cut);
-  return r.map((x) => {
-    const q = fpDiv(fx.truncBig(x * v, cut), c, at.k, at.f, ringBits, fx);
-    return at.f >= f ? fx.truncBig(q, at.f - f) : q << BigInt(f - at.f);
-  });
+  const cut = k - at.bits;
+  const z = trunc(total * v, k + 1, cut);
+  let w = BigInt(Math.trunc(2.9142 * 2 ** at.bits)) - 2n * z;
+  for (let i = 0; i < at.iterations; i++) {
+    const e = trunc(z * w, product, at.bits);
+    w = trunc(w * (2n * one - e), product, at.bits);
+  }
+  return r.map((x) => trunc(trunc(x * v, k + 1, cut) * w, product, 2 * at.bits - f));
 }
 
 function appRcr(b: bigint, k: number, f: number, nearest: boolean, fx: Truncator, ring: (v: bigint) => bigint): bigint {
@@ -576,7 +591,7 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
       maxTotal = Math.max(maxTotal, total);
       let probs: number[];
       if (division) {
-        probs = normalisedQuotients(r.map(BigInt), BigInt(total), k, f, division, ringBits, fx).map(Number);
+        probs = normalisedQuotients(r.map(BigInt), BigInt(total), k, f, division, fx).map(Number);
       } else {
         // the program computes 1 / total for every frame (and masks it where total is 0)
         const inverse = fpDiv(BigInt(one), BigInt(total), k, f, ringBits, fx);
@@ -712,15 +727,16 @@ export function suggestPrecision(layers: LayerRange[], target: RingFitTarget): P
   const k = f + 1 + intBits;
   const statement = (ff: number, kk: number, rr: number) => `${rr !== target.ringBits ? `ring ${rr}  ` : ''}precision ${ff} ${kk}`;
   const why = `'${worst.name}' reaches ${fmt(worst.maxAbs)}: ${intBits} integer bits give it a factor of ${HEADROOM_FACTOR} headroom`;
-  const rule = target.exactSoftmax ? '2k <= ring bits' : 'k + f <= ring bits';
+  const rule = target.exactSoftmax ? '2k <= ring bits' : 'k + f < ring bits';
   if (fitsRing({ ...target, f, k })) return { f, k, ringBits, statement: statement(f, k, ringBits), reason: why };
   // the largest f with k = f + 1 + intBits inside the ring
-  const fitF = target.exactSoftmax ? Math.floor(ringBits / 2) - 1 - intBits : Math.floor((ringBits - 1 - intBits) / 2);
+  const fitF = target.exactSoftmax ? Math.floor(ringBits / 2) - 1 - intBits : Math.floor((ringBits - 2 - intBits) / 2);
   if (fitF >= 8) {
     const fitK = fitF + 1 + intBits;
     return { f: fitF, k: fitK, ringBits, statement: statement(fitF, fitK, ringBits), reason: `${why}; a ${ringBits}-bit ring needs ${rule}, so f drops to ${fitF}` };
   }
-  let bigger = 128;
+  // the stock builds' rings first (64, then 128: ring-fit.ts, protocols.ts)
+  let bigger = ringBits < 64 ? 64 : 128;
   while (!fitsRing({ ...target, f, k, ringBits: bigger })) bigger *= 2;
   return { f, k, ringBits: bigger, statement: statement(f, k, bigger), reason: `${why}; that needs a ${bigger}-bit ring (${rule}), i.e. party programs built for it` };
 }

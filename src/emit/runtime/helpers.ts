@@ -759,8 +759,8 @@ def ppvc_relu_normalized_softmax(logits, n, classes, division=None):
     relu(u_i) / sum_j relu(u_j), or 1/C when that sum is 0.
 
     :param logits: sfix vector of n * classes values, frame-major
-    :param division: None for sfix's division (2k ring bits), else the (k, f) of a
-        division on normalised values (_ppvc_normalised_quotients)
+    :param division: None for sfix's division (2k ring bits), else the (bits, iterations)
+        of a division on normalised values (_ppvc_normalised_quotients)
     :returns: list of \`classes\` sfix vectors over the n frames
     """
     u = sfix.Matrix(n, classes)
@@ -778,25 +778,27 @@ def ppvc_relu_normalized_softmax(logits, n, classes, division=None):
     return [positive.if_else(q, uniform) for q in quotients]
 
 
-def _ppvc_normalised_quotients(r, total, dk, df):
+def _ppvc_normalised_quotients(r, total, bits, iterations):
     """r_j / total for non-negative sfix vectors r_j summing to total, in a ring of fewer
-    than 2 sfix.k bits, where sfix's division does not fit.
+    than 2 sfix.k bits, where sfix's division (FPDiv, 2k bits and more) does not fit.
 
-    Norm gives c = total * v in [2^(k-1), 2^k), v a power of two; r_j * v <= c. Both are cut
-    to dk - 2 bits (values in [1/4, 1/2] with df = dk - 1 fractional bits). FPDiv at (dk, df)
-    needs 2 dk + 1 ring bits and works on at most (ring - dk + df) / 3 fractional bits: 10 in
-    a 32-bit ring, quotients within about 2^-9.
+    Norm gives c = total * v in [2^(k-1), 2^k), v a power of two, and r_j * v <= c. Cut to
+    \`bits\` fractional bits, c is z in [1/2, 1] and r_j * v is y_j in [0, z]. The reciprocal
+    of z starts from 2.9142 - 2z (within 2^-3.5) and each Newton step w (2 - z w) doubles its
+    correct bits; y_j * w is the quotient. Every product lies below 2^(2 bits + 2), one bit
+    below the ring's top for bits = (ring - 3) / 2.
     """
     k, n = sfix.k, len(total)
+    nearest = sfix.round_nearest
+    one = 2**bits
     c, v = total.v.Norm(k, sfix.f, simplex_flag=True)  # total >= 0: no sign test
-    cut = k - (dk - 2)
-    cs = c.round(k + 1, cut, nearest=sfix.round_nearest, signed=False)
-    ys = sint.concat([(x.v * v).round(k + 1, cut, nearest=sfix.round_nearest, signed=False) for x in r])
-    q = FPDiv(ys, sint.concat([cs] * len(r)), dk, df, nearest=sfix.round_nearest)
-    if df >= sfix.f:
-        q = q.round(dk + 2, df - sfix.f, nearest=sfix.round_nearest, signed=False)
-    else:
-        q = q << (sfix.f - df)
+    z = c.round(k + 1, k - bits, nearest=nearest, signed=False)
+    y = sint.concat([(x.v * v).round(k + 1, k - bits, nearest=nearest, signed=False) for x in r])
+    w = int(2.9142 * one) - 2 * z
+    for _ in range(iterations):
+        e = (z * w).round(2 * bits + 2, bits, nearest=nearest, signed=False)
+        w = (w * (2 * one - e)).round(2 * bits + 2, bits, nearest=nearest, signed=False)
+    q = (y * sint.concat([w] * len(r))).round(2 * bits + 2, 2 * bits - sfix.f, nearest=nearest, signed=False)
     return [sfix._new(q.get_vector(j * n, n)) for j in range(len(r))]
 `;
 
