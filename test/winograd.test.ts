@@ -61,7 +61,8 @@ describe('Winograd tiles', () => {
     expect(extraBits([3, 3], [2, 2], semi2k)).toBe(2);
     expect(extraBits([3, 3], [4, 4], semi2k)).toBe(14);
     expect(extraBits([5, 5], [2, 2], semi2k)).toBe(12);
-    expect(extraBits([3, 3], [4, 4], { ...semi2k, f: 20, k: 36 })).toBe(6);
+    // as ml.py's _extra_bits: MP-SPDZ's bit_length (63 in a 64-bit ring) - 2 - k - f
+    expect(extraBits([3, 3], [4, 4], { ...semi2k, f: 20, k: 36 })).toBe(5);
   });
 
   test('exact weight transforms: at most 4 points per axis (0, 1, -1, infinity)', () => {

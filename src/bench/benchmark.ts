@@ -159,6 +159,7 @@ function parseStyleSpec(spec: string): { style: EmitStyle; optimizations?: Parti
     const m = /^(\d+)\/(\d+)\/(\d+)$/.exec(precisionSpec);
     if (!m) throw new Error(`--styles: '${spec}': expected @RING/F/K after the style, e.g. @32/12/19`);
     precision = { ringBits: Number(m[1]), f: Number(m[2]), k: Number(m[3]) };
+    if (!(precision.f >= 1 && precision.f < precision.k)) throw new Error(`--styles: '${spec}': precision needs 0 < F < K`);
   }
   return { ...parseStyle(styleSpec, spec), precision };
 }

@@ -131,9 +131,10 @@ export function extraBits(kernel: [number, number], tile: [number, number], targ
   return Math.min(Math.ceil(Math.log2(h.growth * w.growth)), extraBitsRoom(target));
 }
 
-/** Fractional bits the ring leaves above k + f (one bit of headroom, one for the sign). */
+/** Fractional bits the ring leaves above k + f, as ml.py's _extra_bits counts them: MP-SPDZ's
+ * bit_length (ring - 1) less one bit of headroom and one for the sign. */
 function extraBitsRoom(target: Target): number {
-  return target.ringBits - 2 - target.k - target.f;
+  return target.ringBits - 1 - 2 - target.k - target.f;
 }
 
 /** Preprocessing of a tile choice in secret products, for `batch` frames. */
