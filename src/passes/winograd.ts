@@ -161,7 +161,7 @@ export function winogradTile(conv: WinogradConv, batch: number, target: Target):
   if (!target.optimizations.winograd || conv.strides[0] !== 1 || conv.strides[1] !== 1) return undefined;
   const [kh, kw] = conv.kernel;
   // the truncation of the outputs works on k + f + e bits (e the weights' extra bits)
-  const fits = (tile: [number, number]) => target.k + target.f + extraBits(conv.kernel, tile, target) <= target.ringBits;
+  const fits = (tile: [number, number]) => target.k + target.f + extraBits(conv.kernel, tile, target) < target.ringBits;
   if (PROTOCOLS[target.protocol].dotProduct === 'per-result') return kh === 3 && kw === 3 && fits([2, 2]) ? [2, 2] : undefined;
   const roomForInexact = extraBitsRoom(target) >= MIN_EXTRA_BITS;
   const sizes = (r: number) => (r === 1 ? [1] : Array.from({ length: Math.max(0, MAX_POINTS - r) }, (_, i) => i + 2));
