@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../util/files.js';
 import type { EmitStyle } from '../emit/mpc-program.js';
 import { OPTIMIZATION_NAMES, defaultOptimizations, parseOptimizationSwitches, type OptimizationSet } from '../passes/optimizations.js';
 import { startRelay, type Relay } from './delay-relay.js';
-import { fitsRing } from '../ir/ring-fit.js';
+import { fitsRing, ringFitOf } from '../ir/ring-fit.js';
 
 const RTT_SECONDS = 0.01;
 
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       if (!checked.pipeline) throw new Error(checked.diagnostics.map((d) => d.message).join('; '));
       if (precision) {
         // @RING/F/K: this row's ring and precision instead of the pipeline's
-        if (!fitsRing({ ...precision, exactSoftmax: checked.pipeline.frameOutput === 'softmax' })) throw new Error(`--styles: '${spec}': precision ${precision.f} ${precision.k} does not fit a ${precision.ringBits}-bit ring`);
+        if (!fitsRing({ ...ringFitOf(checked.pipeline), ...precision })) throw new Error(`--styles: '${spec}': precision ${precision.f} ${precision.k} does not fit a ${precision.ringBits}-bit ring`);
         Object.assign(checked.pipeline.target, precision);
       }
       let a = buildPipeline(checked.pipeline);

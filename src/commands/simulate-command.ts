@@ -24,6 +24,7 @@ import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
 import { checkedPipeline, checkedSeed } from './common.js';
+import { ringFitOf } from '../ir/ring-fit.js';
 
 export interface SimulateArgs {
   file: string;
@@ -232,7 +233,7 @@ async function runBatch(
     await detector?.close();
   }
   if (broken) throw broken;
-  const summary = summarise(entries, { ...p.target, exactSoftmax: p.frameOutput === 'softmax' }, p.video.range);
+  const summary = summarise(entries, ringFitOf(p), p.video.range);
   if (summary.simulated === 0) process.exitCode = 1;
   if (o.json) {
     process.stdout.write(

@@ -1,5 +1,6 @@
 // What a fixed-point precision (f fractional bits of k) needs of MP-SPDZ's ring of 2^ringBits.
 // The checker reports what does not fit; the emitter and the simulator choose the same division.
+import type { Pipeline } from './pipeline.js';
 
 /**
  * sfix's product truncates a (k + f)-bit value, and MP-SPDZ's one-round probabilistic
@@ -34,4 +35,9 @@ export interface RingFitTarget {
 /** Whether the ring holds the precision's products (and the exact softmax's 2k bits). */
 export function fitsRing(t: RingFitTarget): boolean {
   return productBits(t) < t.ringBits && (!t.exactSoftmax || 2 * t.k <= t.ringBits);
+}
+
+/** A pipeline's precision and ring, and whether it runs MP-SPDZ's softmax. */
+export function ringFitOf(p: Pipeline): RingFitTarget {
+  return { f: p.target.f, k: p.target.k, ringBits: p.target.ringBits, exactSoftmax: p.frameOutput === 'softmax' };
 }

@@ -44,7 +44,7 @@ import { type InputPlan, tensorsOf } from '../passes/plan-inputs.js';
 import { seededUint32 } from '../inputs/random-inputs.js';
 import { UserError } from '../diagnostics.js';
 import { kerasPadding, mpSpdzConvPadding } from '../ir/shapes.js';
-import { fitsRing, normalisedDivision, type RingFitTarget } from '../ir/ring-fit.js';
+import { fitsRing, normalisedDivision, ringFitOf, type RingFitTarget } from '../ir/ring-fit.js';
 
 /** How a truncation by m bits rounds. */
 export type Rounding = 'probabilistic' | 'nearest' | 'floor';
@@ -639,7 +639,7 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
     else if (row.name === 'aggregate') row.proven = n * perFrameBound;
     else row.proven = bounds.layers.get(row.name);
   }
-  const suggestion = suggestPrecision(layers, { ...p.target, exactSoftmax: p.frameOutput === 'softmax' });
+  const suggestion = suggestPrecision(layers, ringFitOf(p));
   return {
     frames,
     logits,
@@ -728,7 +728,7 @@ export function suggestPrecision(layers: LayerRange[], target: RingFitTarget): P
   const statement = (ff: number, kk: number, rr: number) => `${rr !== target.ringBits ? `ring ${rr}  ` : ''}precision ${ff} ${kk}`;
   const why = `'${worst.name}' reaches ${fmt(worst.maxAbs)}: ${intBits} integer bits give it a factor of ${HEADROOM_FACTOR} headroom`;
   const rule = target.exactSoftmax ? '2k <= ring bits' : 'k + f < ring bits';
-  if (fitsRing({ ...target, f, k })) return { f, k, ringBits, statement: statement(f, k, ringBits), reason: why };
+  if (fitsRing({ ...target, k })) return { f, k, ringBits, statement: statement(f, k, ringBits), reason: why };
   // the largest f with k = f + 1 + intBits inside the ring
   const fitF = target.exactSoftmax ? Math.floor(ringBits / 2) - 1 - intBits : Math.floor((ringBits - 2 - intBits) / 2);
   if (fitF >= 8) {
@@ -737,7 +737,7 @@ export function suggestPrecision(layers: LayerRange[], target: RingFitTarget): P
   }
   // the stock builds' rings first (64, then 128: ring-fit.ts, protocols.ts)
   let bigger = ringBits < 64 ? 64 : 128;
-  while (!fitsRing({ ...target, f, k, ringBits: bigger })) bigger *= 2;
+  while (!fitsRing({ ...target, k, ringBits: bigger })) bigger *= 2;
   return { f, k, ringBits: bigger, statement: statement(f, k, bigger), reason: `${why}; that needs a ${bigger}-bit ring (${rule}), i.e. party programs built for it` };
 }
 
