@@ -19,6 +19,7 @@ import { fmtCommand } from './commands/fmt-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
 import { prepareVideoCommand } from './commands/prepare-video-command.js';
+import { setupMpSpdzCommand } from './commands/setup-mp-spdz-command.js';
 
 function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: number, a?: { style?: unknown; opt?: unknown }) {
   return checkedPipeline(path, json, { protocol, budget, ...(a ? styleFrom(a) : {}) });
@@ -42,7 +43,7 @@ const protocolOption = {
 /** Positionals, which the empty-value check leaves to the commands (a missing file is their message). */
 const POSITIONALS = new Set(['file', 'files', 'model', 'video', 'results']);
 /** Options that take one value: yargs turns a repeated one into an array. */
-const SINGLE_VALUED = new Set(['protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'opt', 'budget', 'model', 'timeout', 'select', 'hosts']);
+const SINGLE_VALUED = new Set(['source', 'protocols', 'ring', 'jobs', 'protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'opt', 'budget', 'model', 'timeout', 'select', 'hosts']);
 
 /** --timeout's largest value: the parties' timer is a setTimeout, whole milliseconds up to 2^31 - 1. */
 const MAX_TIMEOUT_SECONDS = 2_147_483;
@@ -115,7 +116,7 @@ async function main(argv: string[]): Promise<void> {
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
         const cmds = commandsSummary(r.pipeline);
         const { mpSpdzDirFrom, locateMpSpdz, checkPatchApplied, applyPatch, missingHelpersIn, placeProgram, runCompile } = await import('./backend/mp-spdz.js');
-        const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined);
+        const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined, r.pipeline);
         // an unusable MP-SPDZ is reported before anything is written
         const mp = mpDir ? locateMpSpdz(mpDir) : undefined;
         refuseInputAsOutput(Object.keys(artifacts.files).map((f) => join(outDir, f)), (a.out as string | undefined) ?? outDir, pipelineFiles(r.pipeline));
@@ -138,7 +139,7 @@ async function main(argv: string[]): Promise<void> {
         }
         process.stdout.write(`wrote ${written.length} files to ${outDir}:\n${written.map((w) => `  ${w}`).join('\n')}\n`);
         if (!compiled) {
-          process.stdout.write('\nMP-SPDZ not configured (--mp-spdz DIR or MP_SPDZ_HOME); these are the commands to run:\n');
+          process.stdout.write('\nMP-SPDZ not configured (--mp-spdz DIR, MP_SPDZ_HOME or ppvc-dsl setup-mp-spdz); these are the commands to run:\n');
         } else {
           process.stdout.write(`\ncompiled in ${compiled.seconds.toFixed(1)} s: ` +
             `${compiled.rounds ?? '?'} virtual machine rounds, expected ${compiled.expectedOnlineMB ?? '?'} MB online and ${compiled.expectedOfflineMB ?? '?'} MB offline\n\nto run:\n`);
@@ -170,16 +171,11 @@ async function main(argv: string[]): Promise<void> {
         if (!(a.timeout > 0 && a.timeout <= MAX_TIMEOUT_SECONDS)) {
           throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS} (24 days)`);
         }
-        const { mpSpdzDirFrom, locateMpSpdz } = await import('./backend/mp-spdz.js');
-        const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined);
-        if (!mpDir) {
-          throw new EnvironmentError('run needs MP-SPDZ: none configured', [
-            'install MP-SPDZ 0.4.2 or newer by its own instructions, then pass --mp-spdz DIR or set MP_SPDZ_HOME',
-          ]);
-        }
+        const { mpSpdzDirFrom, locateMpSpdz, NO_MP_SPDZ_HINTS } = await import('./backend/mp-spdz.js');
+        if (!mpSpdzDirFrom(a['mp-spdz'] as string | undefined)) throw new EnvironmentError('run needs MP-SPDZ: none configured', NO_MP_SPDZ_HINTS);
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
-        const mp = locateMpSpdz(mpDir);
+        const mp = locateMpSpdz(mpSpdzDirFrom(a['mp-spdz'] as string | undefined, r.pipeline)!);
         const artifacts = buildPipeline(r.pipeline);
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
         const files = new Map<number, string>();
@@ -346,6 +342,7 @@ async function main(argv: string[]): Promise<void> {
     .command(reportCommand)
     .command(simulateCommand)
     .command(prepareVideoCommand)
+    .command(setupMpSpdzCommand)
     .middleware((argv) => {
       // a repeated option becomes an array in yargs: say so instead of failing later
       for (const [k, v] of Object.entries(argv)) {

@@ -3,27 +3,37 @@
 import { existsSync, readFileSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { EnvironmentError } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { PROTOCOLS } from './protocols.js';
+import { findCachedBuild, readBuildRecord } from './mp-spdz-cache.js';
 import { compileCommand } from '../emit/commands.js';
 import { helperBlocks, missingHelpers, renderMlPatch } from '../emit/ml-patch.js';
 import { HELPER_NAMES, type HelperName } from '../emit/runtime/helpers.js';
 import { writeFileAtomic } from '../util/files.js';
 
 export const MIN_VERSION = [0, 4, 2];
-const INSTALL_HINT = "install MP-SPDZ 0.4.2 or newer by its own instructions (its README, 'TL;DR (source distribution)'), then pass --mp-spdz DIR or set MP_SPDZ_HOME";
+const INSTALL_HINT = "build MP-SPDZ 0.4.2 or newer with `ppvc-dsl setup-mp-spdz --source DIR` (DIR: a clone of MP-SPDZ), or by its own instructions and pass --mp-spdz DIR or set MP_SPDZ_HOME";
+
+/** What to do when no MP-SPDZ is configured. */
+export const NO_MP_SPDZ_HINTS = [INSTALL_HINT];
 
 export interface MpSpdz {
   root: string;
   version: string;
+  /** Which commit: `git describe` of the tree or of the source setup-mp-spdz built it from, else that source's hash. */
+  commit?: string;
 }
 
-/** The MP-SPDZ directory from --mp-spdz or MP_SPDZ_HOME, or undefined if neither is set. */
-export function mpSpdzDirFrom(option: string | undefined): string | undefined {
+/**
+ * The MP-SPDZ directory from --mp-spdz, else MP_SPDZ_HOME, else the build `setup-mp-spdz` made
+ * that suits the pipeline (its ring and protocol); undefined if there is none.
+ */
+export function mpSpdzDirFrom(option: string | undefined, p?: Pipeline): string | undefined {
   const dir = option ?? process.env['MP_SPDZ_HOME'];
-  return dir ? resolve(dir) : undefined;
+  if (dir) return resolve(dir);
+  return findCachedBuild(p ? { ring: p.target.ringBits, protocol: p.target.protocol } : {});
 }
 
 export function locateMpSpdz(dir: string): MpSpdz {
@@ -35,7 +45,15 @@ export function locateMpSpdz(dir: string): MpSpdz {
   if (version && compareVersions(version, MIN_VERSION) < 0) {
     throw new EnvironmentError(`MP-SPDZ ${version} in ${dir} is too old: ppvc-dsl needs ${MIN_VERSION.join('.')} or newer`, [INSTALL_HINT]);
   }
-  return { root: dir, version: version ?? 'unknown' };
+  return { root: dir, version: version ?? 'unknown', ...commitOf(dir) };
+}
+
+function commitOf(dir: string): { commit?: string } {
+  const record = readBuildRecord(dir);
+  if (record) return { commit: record.commit ?? `source sha256 ${record.sourceHash.slice(0, 16)}` };
+  if (!existsSync(join(dir, '.git'))) return {};
+  const r = execaSync('git', ['-C', dir, 'describe', '--tags', '--always', '--dirty'], { reject: false });
+  return r.exitCode === 0 ? { commit: r.stdout.trim() } : {};
 }
 
 function readVersion(dir: string): string | undefined {

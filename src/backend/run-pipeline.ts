@@ -28,7 +28,7 @@ export interface ResultRecord {
   parties: RunResult['parties'];
   timers: { timer: number; name: string; seconds: number; mb: number; rounds: number }[];
   compile: { seconds: number; cached: boolean; vmRounds?: number; expectedOnlineMB?: number; expectedOfflineMB?: number; command: string };
-  mpSpdz: { root: string; version: string };
+  mpSpdz: { root: string; version: string; commit?: string };
   date: string;
 }
 
@@ -156,7 +156,7 @@ export async function runPipeline(
       expectedOfflineMB: compiled.report?.expectedOfflineMB,
       command: compileCommand(a.pipeline).join(' '),
     },
-    mpSpdz: { root: mp.root, version: mp.version },
+    mpSpdz: { root: mp.root, version: mp.version, ...(mp.commit ? { commit: mp.commit } : {}) },
     date: new Date().toISOString(),
   };
   if (opts.resultsFile) appendFileSync(opts.resultsFile, JSON.stringify(record) + '\n');
