@@ -85,22 +85,31 @@ export async function runLocal(
       }),
     );
   }
-  // the first party to fail stops the others
-  let failed: { party: number; how: string; log: string } | undefined;
+  // the first party to fail stops the others; the failure reported is the cause, not a party
+  // that only saw its peer go (see reportedFailure)
+  const failures: Failure[] = [];
+  const stoppedByUs = new Set<number>();
   const results = await Promise.all(
     procs.map(async (proc, i) => {
       const r = await proc;
       // emulate.x aborts at the very end ("used more preprocessing than expected") after
       // printing the result; that is MP-SPDZ's known behaviour, not a failed run
       const emulateEpilogue = profile.processes === 1 && /more preprocessing than expected/.test(String(r.all ?? ''));
-      if (r.exitCode !== 0 && !failed && !emulateEpilogue) {
+      if (r.exitCode !== 0 && !emulateEpilogue) {
         const how = r.timedOut ? `stopped after the ${opts.timeoutSeconds ?? 1800} s timeout` : r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
-        failed = { party: i, how, log: String(r.all ?? '') };
-        for (const other of procs) other.kill('SIGKILL');
+        failures.push({ party: i, how, log: String(r.all ?? ''), signal: r.signal ?? undefined });
+        if (failures.length === 1) {
+          procs.forEach((other, j) => {
+            if (j === i || other.exitCode !== null || other.signalCode !== null) return;
+            stoppedByUs.add(j);
+            other.kill('SIGKILL');
+          });
+        }
       }
       return r;
     }),
   );
+  const failed = reportedFailure(failures, stoppedByUs);
   const wallSeconds = (Date.now() - started) / 1000;
   const logs = results.map((r) => String(r.all ?? ''));
   if (failed) {
@@ -115,6 +124,21 @@ export async function runLocal(
     throw new EnvironmentError(`party ${failed.party} failed (${failed.how}) running ${p.name} under ${p.target.protocol}:\n${tail}`);
   }
   return { ...parseRunLogs(logs), wallSeconds, logs };
+}
+
+interface Failure {
+  party: number;
+  how: string;
+  log: string;
+  signal?: string;
+}
+
+/**
+ * The failure to report: a party killed by a signal ppvc-dsl did not send (the cause: its peers
+ * fail only because it went, and one of them may notice first), else the first to fail.
+ */
+function reportedFailure(failures: Failure[], stoppedByUs: Set<number>): Failure | undefined {
+  return failures.find((f) => f.signal && !stoppedByUs.has(f.party)) ?? failures[0];
 }
 
 export function parseRunLogs(logs: string[]): Omit<RunResult, 'wallSeconds' | 'logs'> {
