@@ -8,5 +8,6 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
+  globalSetup: '<rootDir>/test/global-setup.mjs',
   reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
 };

@@ -5,6 +5,7 @@ import { buildPipeline, checkSource, compileSource } from '../src/compile.js';
 import type { SourceFile } from '../src/diagnostics.js';
 import type { Pipeline } from '../src/ir/pipeline.js';
 import type { InputPlan } from '../src/passes/plan-inputs.js';
+import { cachedBuilds } from '../src/backend/mp-spdz-cache.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const SHARED = resolve(ROOT, '..', 'shared');
@@ -38,10 +39,48 @@ export function pipelineOf(text: string): { p: Pipeline; plan: InputPlan } {
   return { p: r.pipeline, plan: buildPipeline(r.pipeline).inputs };
 }
 
-/** MP_SPDZ_HOME if set and usable; tests that need it skip (and say so) otherwise. */
-export function mpSpdzHome(): string | undefined {
-  const dir = process.env['MP_SPDZ_HOME'];
-  return dir && existsSync(join(dir, 'compile.py')) ? dir : undefined;
+/**
+ * The MP-SPDZ tree the MPC tests use: MP_SPDZ_HOME (MP_SPDZ_RING32_HOME for a 32-bit ring) if
+ * set, else the build `ppvc-dsl setup-mp-spdz` made for the ring. Where none is found the tests
+ * skip, saying so, except under PPVC_REQUIRE_MP_SPDZ=1 (CI, where the setup ran): there a
+ * missing build fails the test file.
+ */
+export function mpSpdzHome(ring: 32 | 64 = 64): string | undefined {
+  const own = process.env[ring === 64 ? 'MP_SPDZ_HOME' : 'MP_SPDZ_RING32_HOME'];
+  const dir = own || cachedBuilds().find((b) => b.record.ring === ring)?.root;
+  const found = dir && existsSync(join(dir, 'compile.py')) ? dir : undefined;
+  if (!found && process.env['PPVC_REQUIRE_MP_SPDZ'] === '1') {
+    throw new Error(`PPVC_REQUIRE_MP_SPDZ=1 but no MP-SPDZ ${ring === 64 ? '' : `for a ${ring}-bit ring `}is built: ${setupHint(ring)}`);
+  }
+  return found;
+}
+
+function setupHint(ring: number): string {
+  return `run \`node dist/cli.js setup-mp-spdz --source DIR${ring === 64 ? '' : ` --ring ${ring}`}\` (DIR: an MP-SPDZ clone; ../shared/mp-spdz/src here) or set ${ring === 64 ? 'MP_SPDZ_HOME' : 'MP_SPDZ_RING32_HOME'}`;
+}
+
+/** Why the MPC tests skip, or undefined where MP-SPDZ is there. */
+export function noMpSpdzReason(ring: 32 | 64 = 64): string | undefined {
+  return mpSpdzHome(ring) ? undefined : `no MP-SPDZ${ring === 64 ? '' : ` built for a ${ring}-bit ring`}: ${setupHint(ring)}`;
+}
+
+/**
+ * `test` where `reason` is undefined; else `test.skip` with the reason in the title, which
+ * test/summary-reporter.cjs prints under "Skipped tests" (Jest alone hides why).
+ */
+export function testUnless(reason: string | undefined): typeof test {
+  if (!reason) return test;
+  const mark = (title: string) => `${title} [skipped: ${reason}]`;
+  const skipped = ((title: string, fn?: jest.ProvidesCallback, timeout?: number) => test.skip(mark(title), fn, timeout)) as unknown as typeof test;
+  skipped.each = ((table: unknown) => (title: string, fn: unknown, timeout?: number) =>
+    (test.skip.each as (t: unknown) => (a: string, b: unknown, c?: number) => void)(table)(mark(title), fn, timeout)) as unknown as typeof test.each;
+  return skipped;
+}
+
+/** `describe`, or `describe.skip` with the reason in the title (see testUnless). */
+export function describeUnless(reason: string | undefined): typeof describe {
+  if (!reason) return describe;
+  return ((title: string, fn: () => void) => describe.skip(`${title} [skipped: ${reason}]`, fn)) as unknown as typeof describe;
 }
 
 export function sharedAvailable(): boolean {

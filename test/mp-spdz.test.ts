@@ -7,7 +7,8 @@ import { jest } from '@jest/globals';
 import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { SHARED, mpSpdzHome, sharedAvailable, source } from './helpers.js';
+import { SHARED, describeUnless, mpSpdzHome, noMpSpdzReason, sharedAvailable, source, testUnless } from './helpers.js';
+import { expectWithinBudget, type Costs } from './costs.js';
 import { buildPipeline, checkSource } from '../src/compile.js';
 import type { SourceFile } from '../src/diagnostics.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
@@ -25,10 +26,8 @@ import { tensorsOf } from '../src/passes/plan-inputs.js';
 import { simulateFixed } from '../src/simulate/fixed-point.js';
 
 const home = mpSpdzHome();
-const describeMp = home ? describe : describe.skip;
-if (!home) {
-  console.warn('SKIPPED test/mp-spdz.test.ts: set MP_SPDZ_HOME to a built MP-SPDZ 0.4.2 tree to run the end-to-end MPC tests.');
-}
+const home32 = mpSpdzHome(32);
+const describeMp = describeUnless(noMpSpdzReason());
 
 type Example = string | SourceFile;
 
@@ -38,8 +37,8 @@ function build(example: Example, protocol?: ProtocolName, optimizations?: Partia
   return buildPipeline(r.pipeline);
 }
 
-async function prepare(example: Example, protocol?: ProtocolName, optimizations?: Partial<OptimizationSet>) {
-  const mp = locateMpSpdz(home!);
+async function prepare(example: Example, protocol?: ProtocolName, optimizations?: Partial<OptimizationSet>, root = home!) {
+  const mp = locateMpSpdz(root);
   const a = build(example, protocol, optimizations);
   const dir = mkdtempSync(join(tmpdir(), 'ppvc-mp-'));
   writeFileSync(join(dir, 'ml.py.patch'), a.mlPatch);
@@ -75,16 +74,43 @@ function expectClose(values: number[], to: number[], tolerance = 1e-3): void {
   values.forEach((v, i) => expect(Math.abs(v - to[i]!)).toBeLessThan(tolerance * Math.max(1, Math.abs(to[i]!))));
 }
 
-/** Whether this MP-SPDZ tree has the protocol's party binary; says what is skipped when it has not. */
-function built(protocol: ProtocolName, what: string): boolean {
-  if (existsSync(join(home!, PROTOCOLS[protocol].binary))) return true;
-  console.warn(`SKIPPED ${what} under ${protocol}: ${PROTOCOLS[protocol].binary} is not built in ${home}`);
-  return false;
+/** Why a protocol's runs skip: its party binary is not built in the tree (undefined when it is). */
+function missingBinary(protocol: ProtocolName, root = home): string | undefined {
+  if (!root || existsSync(join(root, PROTOCOLS[protocol].binary))) return undefined;
+  const reason = `${PROTOCOLS[protocol].binary} is not built in ${root} (setup-mp-spdz --protocols ${protocol})`;
+  if (process.env['PPVC_REQUIRE_MP_SPDZ'] === '1') throw new Error(`PPVC_REQUIRE_MP_SPDZ=1 but ${reason}`);
+  return reason;
 }
 
+/** For the parts of one test that loop over protocols: whether to run a protocol's part (said when not). */
+function built(protocol: ProtocolName, what: string): boolean {
+  const reason = missingBinary(protocol);
+  if (reason) console.warn(`SKIPPED ${what} under ${protocol}: ${reason}`);
+  return !reason;
+}
+
+/** test.each over rows whose first column is a protocol: a row whose binary is missing skips, saying why. */
+function eachBuilt<Row extends [ProtocolName, ...unknown[]]>(table: Row[]) {
+  return (title: string, fn: (...row: Row) => Promise<void>) => {
+    for (const row of table) testUnless(missingBinary(row[0])).each([row])(title, fn as never);
+  };
+}
+
+/** compile.py's figures and party 0's of a run, for the cost budget. */
+function costsOf(figures: { vmRounds?: number; expectedOnlineMB?: number; expectedOfflineMB?: number; dataSentMB?: (number | undefined)[]; rounds?: number }): Costs {
+  const expected = (figures.expectedOnlineMB ?? 0) + (figures.expectedOfflineMB ?? 0);
+  return {
+    vmRounds: figures.vmRounds,
+    expectedMB: Math.round(expected * 10) / 10,
+    ...(figures.dataSentMB?.[0] !== undefined ? { dataSentMB: figures.dataSentMB[0], rounds: figures.rounds } : {}),
+  };
+}
+
+const mpSpdzName = (mp: { version: string; commit?: string }) => `${mp.version}${mp.commit ? ` (${mp.commit})` : ''}`;
+
 /** Builds, compiles, runs; returns the secure label, the reference result and the run figures. */
-async function secureVersusReference(example: Example, protocol: ProtocolName | undefined, seed: number, video?: Float32Array, optimizations?: Partial<OptimizationSet>) {
-  const { mp, a, dir } = await prepare(example, protocol, optimizations);
+async function secureVersusReference(example: Example, protocol: ProtocolName | undefined, seed: number, video?: Float32Array, optimizations?: Partial<OptimizationSet>, root = home!) {
+  const { mp, a, dir } = await prepare(example, protocol, optimizations, root);
   const compiled = await runCompile(mp, a.pipeline);
   const values = new Map<number, Float32Array>();
   for (const party of a.inputs.parties) {
@@ -104,6 +130,7 @@ async function secureVersusReference(example: Example, protocol: ProtocolName | 
     compileSeconds: compiled.seconds,
     vmRounds: compiled.rounds,
     expectedOnlineMB: compiled.expectedOnlineMB,
+    expectedOfflineMB: compiled.expectedOfflineMB,
     wallSeconds: run.wallSeconds,
     time: run.parties[0]!.seconds,
     dataSentMB: run.parties.map((p) => p.dataSentMB),
@@ -113,7 +140,7 @@ async function secureVersusReference(example: Example, protocol: ProtocolName | 
     referenceLabel: reference.label,
   };
   console.log(JSON.stringify(figures));
-  return { run, reference, figures, values };
+  return { run, reference, figures, values, mp };
 }
 
 describeMp('MP-SPDZ end to end', () => {
@@ -125,11 +152,10 @@ describeMp('MP-SPDZ end to end', () => {
     console.log(`emotion/${protocol}: compiled in ${c.seconds.toFixed(1)} s, ${c.rounds} VM rounds, expected ${c.expectedOnlineMB} MB online, ${c.expectedOfflineMB} MB offline`);
     expect(c.rounds).toBeGreaterThan(0);
     expect(existsSync(join(mp.root, 'Programs', 'Schedules', 'emotion.sch'))).toBe(true);
+    expectWithinBudget(`emotion ${protocol} compile`, costsOf({ vmRounds: c.rounds, expectedOnlineMB: c.expectedOnlineMB, expectedOfflineMB: c.expectedOfflineMB }), mpSpdzName(mp));
   });
 
-  const withSeed = sharedAvailable() ? test.each([1, 3]) : test.skip.each([1, 3]);
-  if (!sharedAvailable()) console.warn('SKIPPED the seed-video runs: ../shared/seed/sample_video.txt is not there.');
-  withSeed('emotion on the seed video, He-uniform weights (seed %i), replicated-ring: secure label = reference label', async (seed) => {
+  testUnless(sharedAvailable() ? undefined : '../shared/seed/sample_video.txt is not there').each([1, 3])('emotion on the seed video, He-uniform weights (seed %i), replicated-ring: secure label = reference label', async (seed) => {
     const video = readValues(join(SHARED, 'seed', 'sample_video.txt'));
     const { run, reference } = await secureVersusReference('examples/emotion.ppvc', 'replicated-ring', seed, video);
     expect(run.outputs['label']).toBe(String(reference.label));
@@ -137,23 +163,32 @@ describeMp('MP-SPDZ end to end', () => {
     expect(Object.keys(run.outputs)).toEqual(['label']);
   });
 
-  test.each([
+  // every example under its own protocol and more; emotion under every honest-majority one
+  const runs: [string, ProtocolName][] = [
+    ['examples/emotion.ppvc', 'emulate'],
+    ['examples/emotion.ppvc', 'replicated-ring'],
+    ['examples/emotion.ppvc', 'rep4-ring'],
+    ['examples/emotion.ppvc', 'sy-rep-ring'],
     ['examples/public-vote.ppvc', 'rep4-ring'],
     ['examples/public-vote.ppvc', 'replicated-ring'],
     ['examples/small-maxpool.ppvc', 'replicated-ring'],
     ['examples/small-maxpool.ppvc', 'sy-rep-ring'],
     ['examples/residual.ppvc', 'replicated-ring'],
-    ['examples/emotion.ppvc', 'emulate'],
     ['examples/tiny-2pc.ppvc', 'semi2k'],
     ['examples/tiny-2pc.ppvc', 'spdz2k'],
-  ] as [string, ProtocolName][])('%s under %s: secure label = reference label', async (example, protocol) => {
-    if (!built(protocol, example)) return;
-    // the two-party protocols are slow: one seed there
-    for (const seed of PROTOCOLS[protocol].corruption === 'dishonest majority' ? [5] : [5, 6]) {
-      const { run, reference } = await secureVersusReference(example, protocol, seed);
-      expect(run.outputs['label']).toBe(String(reference.label));
-    }
-  });
+  ];
+  for (const [example, protocol] of runs) {
+    testUnless(missingBinary(protocol))(`${example} under ${protocol}: secure label = reference label, costs within budget`, async () => {
+      // the two-party protocols and the paper's CNN are slow: one seed there
+      const seeds = PROTOCOLS[protocol].corruption === 'dishonest majority' || example.includes('emotion') ? [5] : [5, 6];
+      for (const seed of seeds) {
+        const { run, reference, figures, mp } = await secureVersusReference(example, protocol, seed);
+        expect(run.outputs['label']).toBe(String(reference.label));
+        // communication does not depend on the inputs: the first seed's figures are the program's
+        if (seed === seeds[0]) expectWithinBudget(`${example.replace(/^examples\/|\.ppvc$/g, '')} ${protocol}`, costsOf(figures), mpSpdzName(mp));
+      }
+    });
+  }
   // residual.ppvc has every layer kind but no ReLU before a max pooling; small-maxpool.ppvc has
   const flips = OPTIMIZATION_NAMES.flatMap((name) => ['examples/residual.ppvc', 'examples/small-maxpool.ppvc'].map((example) => [example, name]));
   test.each(flips)('%s under replicated-ring with %s flipped alone: secure label = reference label', async (example, name) => {
@@ -275,37 +310,7 @@ describeMp('MP-SPDZ end to end', () => {
     expect(ran).toBeGreaterThan(0);
   });
 
-  test('ring 32, precision 12 19 (k + f = 31 bits; 2k exceeds the ring, so the softmax divides normalised sums): the paper pipeline\'s summed per-frame probabilities within 2^-5 of the reference and of the fixed-point emulation, with the reference label (emulate, replicated-ring), where the binaries are built for a 32-bit ring', async () => {
-    // the paper's pipeline, revealing the summed probabilities instead of the label
-    const text = source('examples/emotion.ppvc').text.replace('reveal label to alice', 'reveal sum to alice');
-    let ran = 0;
-    for (const protocol of ['emulate', 'replicated-ring'] as const) {
-      if (!built(protocol, 'ring 32')) continue;
-      const example = { path: 'examples/emotion.ppvc', text: text.replace(/protocol replicated-ring +ring 64 +precision 16 31/, `protocol ${protocol}  ring 32  precision 12 19`) };
-      const { pipeline, program, inputs } = build(example, protocol);
-      expect(program).toContain('division=(14, 2)');
-      expect(program).toContain('cfix.set_precision(12, 19)');
-      let result;
-      try {
-        result = await secureVersusReference(example, protocol, 17);
-      } catch (e) {
-        if (!/not built for a 32-bit ring/.test((e as Error).message)) throw e;
-        console.warn(`SKIPPED ring 32 under ${protocol}: ${PROTOCOLS[protocol].binary} in ${home} is not built for a 32-bit ring (MY_CFLAGS += -DRING_SIZE=32)`);
-        continue;
-      }
-      ran++;
-      const { run, reference, values } = result;
-      const sum = summed(run);
-      // probabilities spread over classes: the division matters
-      expect(reference.aggregate.filter((x) => x > 0.05).length).toBeGreaterThan(1);
-      expectClose(sum, reference.aggregate, 2 ** -5);
-      expect(sum.indexOf(Math.max(...sum))).toBe(reference.label);
-      expectClose(sum, simulateFixed(pipeline, inputs, values, { seed: 1 }).aggregate, 2 ** -5);
-    }
-    if (ran === 0) console.warn('SKIPPED every ring 32 run: no binary here is built for a 32-bit ring');
-  });
-
-  test.each([
+  eachBuilt([
     ['replicated-ring', 3, 31],
     ['rep4-ring', 4, 31],
     ['sy-rep-ring', 3, 31],
@@ -316,7 +321,6 @@ describeMp('MP-SPDZ end to end', () => {
     ['sy-rep-ring', 3, 20],
     ['emulate', 0, 20],
   ] as [ProtocolName, number, number][])('the ReLU bits of untruncated values (_ppvc_positive) under %s (%i shares), k = %i: a negative value never counts as positive, one at least (shares - 1) units of 2^-f above zero always does', async (protocol, shares, k) => {
-    if (!built(protocol, '_ppvc_positive')) return;
     const mp = locateMpSpdz(home!);
     await applyPatch(mp, ['avgpool']);
     // values with f + extra = 32 fractional bits within k + 1 bits above them (the width of
@@ -503,5 +507,26 @@ describeMp('MP-SPDZ end to end', () => {
       const tolerance = 2 ** -13 * Math.max(1, (kh * kw * C) / 16);
       expect({ case: i, direct: worstDirect < tolerance, winograd: worst <= worstDirect + 2 ** -14 }).toEqual({ case: i, direct: true, winograd: true });
     });
+  });
+});
+
+describeUnless(noMpSpdzReason(32))('MP-SPDZ end to end at ring 32', () => {
+  jest.setTimeout(1800_000);
+
+  test.each(['emulate', 'replicated-ring'] as const)("ring 32, precision 12 19 under %s (k + f = 31 bits; 2k exceeds the ring, so the softmax divides normalised sums): the paper pipeline's summed per-frame probabilities within 2^-5 of the reference and of the fixed-point emulation, with the reference label", async (protocol) => {
+    // the paper's pipeline, revealing the summed probabilities instead of the label
+    const text = source('examples/emotion.ppvc').text.replace('reveal label to alice', 'reveal sum to alice');
+    const example = { path: 'examples/emotion.ppvc', text: text.replace(/protocol replicated-ring +ring 64 +precision 16 31/, `protocol ${protocol}  ring 32  precision 12 19`) };
+    const { pipeline, program, inputs } = build(example, protocol);
+    expect(program).toContain('division=(14, 2)');
+    expect(program).toContain('cfix.set_precision(12, 19)');
+    const { run, reference, values, figures, mp } = await secureVersusReference(example, protocol, 17, undefined, undefined, home32!);
+    const sum = summed(run);
+    // probabilities spread over classes: the division matters
+    expect(reference.aggregate.filter((x) => x > 0.05).length).toBeGreaterThan(1);
+    expectClose(sum, reference.aggregate, 2 ** -5);
+    expect(sum.indexOf(Math.max(...sum))).toBe(reference.label);
+    expectClose(sum, simulateFixed(pipeline, inputs, values, { seed: 1 }).aggregate, 2 ** -5);
+    expectWithinBudget(`emotion ${protocol} ring 32`, costsOf(figures), mpSpdzName(mp));
   });
 });

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, mpSpdzHome } from './helpers.js';
+import { ROOT, describeUnless, mpSpdzHome, noMpSpdzReason, testUnless } from './helpers.js';
 import { buildPipeline, checkSource } from '../src/compile.js';
 import { PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
 import { partyValues } from '../src/inputs/random-inputs.js';
@@ -21,6 +21,10 @@ beforeAll(() => {
   // dist/ is built by `npm test` before the suite runs (building here would race other suites)
   if (!existsSync(CLI)) throw new Error(`${CLI} was not built`);
 }, 180_000);
+
+/** An empty cache: no MP-SPDZ that setup-mp-spdz built is found (with MP_SPDZ_HOME: '', none at all). */
+const NO_CACHE = { PPVC_DSL_CACHE: mkdtempSync(join(tmpdir(), 'ppvc-run-nocache-')) };
+afterAll(() => rmSync(NO_CACHE.PPVC_DSL_CACHE, { recursive: true, force: true }));
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const started = Date.now();
@@ -42,10 +46,10 @@ function fakeTree(): string {
 
 describe('run without a usable MP-SPDZ', () => {
   test('without MP-SPDZ configured it fails at once, exit 2, saying what to do', () => {
-    const r = cli(['run', 'examples/small-maxpool.ppvc', '--video-input', 'nonexistent.txt'], { MP_SPDZ_HOME: '' });
+    const r = cli(['run', 'examples/small-maxpool.ppvc', '--video-input', 'nonexistent.txt'], { MP_SPDZ_HOME: '', ...NO_CACHE });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('error: run needs MP-SPDZ: none configured');
-    expect(r.stderr).toContain('help: install MP-SPDZ 0.4.2 or newer by its own instructions, then pass --mp-spdz DIR or set MP_SPDZ_HOME');
+    expect(r.stderr).toContain('help: build MP-SPDZ 0.4.2 or newer with `ppvc-dsl setup-mp-spdz --source DIR`');
     expect(r.stdout).toBe('');
     expect(r.seconds).toBeLessThan(15);
     noStackTrace(r.stderr);
@@ -56,7 +60,7 @@ describe('run without a usable MP-SPDZ', () => {
     ['3000000', 'error: --timeout 3000000: expected a positive number of seconds, at most 2147483 (24 days)'],
     ['Infinity', 'error: --timeout: expected a number'],
   ])('a bad --timeout (%s) is reported before MP-SPDZ is looked for', (t, message) => {
-    const r = cli(['run', 'examples/small-maxpool.ppvc', '--timeout', t], { MP_SPDZ_HOME: '' });
+    const r = cli(['run', 'examples/small-maxpool.ppvc', '--timeout', t], { MP_SPDZ_HOME: '', ...NO_CACHE });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toContain('needs MP-SPDZ');
@@ -64,7 +68,7 @@ describe('run without a usable MP-SPDZ', () => {
   });
 
   test('an MP-SPDZ directory that does not exist: exit 2', () => {
-    const r = cli(['run', 'examples/small-maxpool.ppvc', '--mp-spdz', '/nonexistent/mp-spdz'], { MP_SPDZ_HOME: '' });
+    const r = cli(['run', 'examples/small-maxpool.ppvc', '--mp-spdz', '/nonexistent/mp-spdz'], { MP_SPDZ_HOME: '', ...NO_CACHE });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('MP-SPDZ directory not found: /nonexistent/mp-spdz');
     noStackTrace(r.stderr);
@@ -72,7 +76,7 @@ describe('run without a usable MP-SPDZ', () => {
 
   test.each(['replicated-ring', 'semi2k', 'rep4-ring'] as ProtocolName[])('a tree without the %s party binary: the message names it, exit 2', (protocol) => {
     const fake = fakeTree();
-    const r = cli(['run', 'examples/small-maxpool.ppvc', '--protocol', protocol, '--mp-spdz', fake, '-o', join(fake, 'out')], { MP_SPDZ_HOME: '' });
+    const r = cli(['run', 'examples/small-maxpool.ppvc', '--protocol', protocol, '--mp-spdz', fake, '-o', join(fake, 'out')], { MP_SPDZ_HOME: '', ...NO_CACHE });
     rmSync(fake, { recursive: true, force: true });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${PROTOCOLS[protocol].binary} is missing in ${fake}`);
@@ -84,8 +88,7 @@ describe('run without a usable MP-SPDZ', () => {
 // ---- with MP-SPDZ --------------------------------------------------------------------------
 
 const home = mpSpdzHome();
-const describeMp = home ? describe : describe.skip;
-if (!home) console.warn('SKIPPED the MP-SPDZ runs of test/run.test.ts (missing binary in a real tree, SIGINT, a party dying): set MP_SPDZ_HOME to a built MP-SPDZ 0.4.2 tree.');
+const describeMp = describeUnless(noMpSpdzReason());
 
 /** The paper's pipeline under another name: it runs for several seconds (seed style), and its processes are ours. */
 const NAME = 'ppvc_runtest_long';
@@ -180,7 +183,7 @@ describeMp('run with MP-SPDZ', () => {
   test('a tree without the party binary (all else real): the message names the binary, exit 2', () => {
     const tree = mkdtempSync(join(tmpdir(), 'ppvc-run-nobin-'));
     for (const e of readdirSync(home!)) if (e !== PROTOCOLS['replicated-ring'].binary) symlinkSync(join(home!, e), join(tree, e));
-    const r = cli(['run', ppvc, '--protocol', 'replicated-ring', '--mp-spdz', tree, '--input', `0=${join(dir, 'p0.txt')}`, '-o', join(dir, 'out')], { MP_SPDZ_HOME: '' });
+    const r = cli(['run', ppvc, '--protocol', 'replicated-ring', '--mp-spdz', tree, '--input', `0=${join(dir, 'p0.txt')}`, '-o', join(dir, 'out')], { MP_SPDZ_HOME: '', ...NO_CACHE });
     rmSync(tree, { recursive: true, force: true });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`replicated-ring-party.x is missing in ${tree}`);
@@ -189,7 +192,7 @@ describeMp('run with MP-SPDZ', () => {
 
   test('a ring the party programs are not built for (ring 24, all else real): the message says how to build them, exit 2', () => {
     const r24 = join(dir, `${NAME}_r24.ppvc`);
-    writeFileSync(r24, readFileSync(ppvc, 'utf8').replace(/^pipeline .*$/m, `pipeline ${NAME}_r24`).replace(/ring 64 +precision 16 31/, 'ring 24  precision 8 16'));
+    writeFileSync(r24, readFileSync(ppvc, 'utf8').replace(/^pipeline .*$/m, `pipeline ${NAME}_r24`).replace(/ring 64 +precision 16 31/, 'ring 24  precision 7 16'));
     const r = cli(['run', r24, '--protocol', 'replicated-ring', '--patch-mp-spdz', '--input', `0=${join(dir, 'p0.txt')}`, '--input', `1=${join(dir, 'p1.txt')}`, '-o', join(dir, 'out24')], { MP_SPDZ_HOME: home! });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`replicated-ring-party.x in ${home} is not built for a 24-bit ring`);
@@ -240,11 +243,8 @@ describeMp('run with MP-SPDZ', () => {
   // parent-death signal the parties outlive ppvc-dsl until their next write to its closed pipes
   // (SIGPIPE) or their end; measured: ~3 s with emotion, longer in a long silent layer. The fix
   // starts each party under `setpriv --pdeathsig KILL` on Linux (src/backend/local-run.ts).
-  const guarded = readFileSync(join(ROOT, 'src', 'backend', 'local-run.ts'), 'utf8').includes('pdeathsig');
-  if (home && !guarded) {
-    console.warn('SKIPPED "ppvc-dsl killed with SIGKILL takes its parties with it" in test/run.test.ts: src/backend/local-run.ts starts the parties without a parent-death signal, so they outlive a SIGKILLed ppvc-dsl by seconds.');
-  }
-  (guarded ? test : test.skip)('ppvc-dsl killed with SIGKILL takes its parties with it', async () => {
+  const guarded = process.platform === 'linux' && existsSync('/usr/bin/setpriv');
+  testUnless(guarded ? undefined : 'needs Linux and /usr/bin/setpriv (util-linux), which give the parties a parent-death signal')('ppvc-dsl killed with SIGKILL takes its parties with it', async () => {
     const s = await startParties();
     s.child.kill('SIGKILL');
     await s.exit;
