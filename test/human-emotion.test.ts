@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { ROOT, SHARED, mpSpdzHome } from './helpers.js';
+import { ROOT, SHARED, mpSpdzHome, noMpSpdzReason, testUnless } from './helpers.js';
 import { checkSource, buildPipeline } from '../src/compile.js';
 import { modelOwnerFile } from '../src/import/import-command.js';
 import { evaluateReference } from '../src/reference/evaluate.js';
@@ -13,8 +13,7 @@ import { formatValues } from '../src/inputs/text-format.js';
 const CROPS = join(SHARED, 'media', 'human-crops');
 const HUMAN = join(ROOT, 'node_modules', '@vladmandic', 'human', 'models', 'emotion.json');
 const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
-const ready = !!mpSpdzHome() && existsSync(CROPS);
-if (!ready) console.warn(`SKIPPED test/human-emotion.test.ts: needs MP_SPDZ_HOME${existsSync(CROPS) ? '' : ` and ${CROPS}`}.`);
+const skipReason = noMpSpdzReason() ?? (existsSync(CROPS) ? undefined : `the face crops ${CROPS} are not there`);
 
 /** Up to `perVideo` crops of each video: 64x64 float32 values in [-1, 1]. */
 function crops(perVideo: number): { video: string; index: number; values: Float32Array }[] {
@@ -27,7 +26,7 @@ function crops(perVideo: number): { video: string; index: number; values: Float3
   return out;
 }
 
-(ready ? test : test.skip)('secure label = clear-text label on 20+ real face crops (Human emotion model)', async () => {
+testUnless(skipReason)('secure label = clear-text label on 20+ real face crops (Human emotion model)', async () => {
   const { locateMpSpdz, applyPatch, missingHelpersIn } = await import('../src/backend/mp-spdz.js');
   const { runPipeline } = await import('../src/backend/run-pipeline.js');
   const text = [

@@ -7,13 +7,13 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { type ImportResult, importModelFile, importModelJson, readKerasJson, toChannelsLast } from '../src/import/keras-json.js';
+import { describeUnless } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CORPUS = resolve(ROOT, '..', 'shared', 'corpus', 'keras');
 const EXPECTED_PATH = join(CORPUS, 'meta', 'expected.json');
 const corpusAvailable = existsSync(EXPECTED_PATH);
-if (!corpusAvailable) console.warn(`import-corpus.test.ts: ${CORPUS} is absent; skipping the Keras corpus tests`);
-const describeCorpus = corpusAvailable ? describe : describe.skip;
+const describeCorpus = describeUnless(corpusAvailable ? undefined : `the Keras corpus ${EXPECTED_PATH} is not there`);
 
 interface Expected {
   file: string;

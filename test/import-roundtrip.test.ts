@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { ROOT, mpSpdzHome } from './helpers.js';
+import { ROOT, mpSpdzHome, noMpSpdzReason, testUnless } from './helpers.js';
 import { checkSource, buildPipeline } from '../src/compile.js';
 import { importPipelineText, modelOwnerFile } from '../src/import/import-command.js';
 import { evaluateReference, argmaxFirst } from '../src/reference/evaluate.js';
@@ -121,9 +121,7 @@ describe('a tfjs-layers model with random weights', () => {
     expect(ref.label).toBe(argmaxFirst(summed));
   });
 
-  const withMp = mpSpdzHome() ? test : test.skip;
-  if (!mpSpdzHome()) console.warn('SKIPPED the secure run of the tfjs-layers model: set MP_SPDZ_HOME to run it.');
-  withMp('the secure run reveals tfjs\'s label', async () => {
+  testUnless(noMpSpdzReason())('the secure run reveals tfjs\'s label', async () => {
     const { locateMpSpdz, applyPatch, missingHelpersIn } = await import('../src/backend/mp-spdz.js');
     const { runPipeline } = await import('../src/backend/run-pipeline.js');
     const p = pipeline();

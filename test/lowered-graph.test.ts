@@ -5,7 +5,7 @@
 // every example, on the fixtures and on every Keras model of the shared corpus that builds.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED, exampleFiles, source } from './helpers.js';
+import { SHARED, exampleFiles, source, testUnless } from './helpers.js';
 import { checkSource, programLayers } from '../src/compile.js';
 import type { SourceFile } from '../src/diagnostics.js';
 import type { MpcLayer } from '../src/passes/lower-layers.js';
@@ -114,8 +114,7 @@ test('the paper pipeline: only what the last average pooling reads is computed, 
 
 const CORPUS = join(SHARED, 'corpus', 'keras');
 const corpus = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => /\.json$/.test(f)).sort() : [];
-if (!corpus.length) console.warn(`SKIPPED the corpus part of lowered-graph.test.ts: ${CORPUS} is not there`);
-(corpus.length ? test : test.skip)('every corpus model that builds: every edge of the rewritten layer graph matches', () => {
+testUnless(corpus.length ? undefined : `the Keras corpus ${CORPUS} is not there`)('every corpus model that builds: every edge of the rewritten layer graph matches', () => {
   let built = 0;
   for (const f of corpus) {
     const path = join(CORPUS, f);

@@ -1,7 +1,7 @@
 // The `prepare-video` and `simulate` commands as a user meets them: exit statuses, clear
 // messages, no stack traces, and no output file (partial or temporary) after a failure. The
 // commands run in-process with cli.ts's failure handling (UserError exit 1, EnvironmentError
-// exit 2). The parts that need real videos are skipped with a warning when ../shared/media is
+// exit 2). The parts that need real videos are skipped, saying so, when ../shared/media is
 // absent.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,12 +14,11 @@ import { simulateCommand } from '../src/commands/simulate-command.js';
 import { buildPipeline } from '../src/compile.js';
 import { partyValues } from '../src/inputs/random-inputs.js';
 import { formatValues } from '../src/inputs/text-format.js';
-import { checkText, ROOT, SHARED } from './helpers.js';
+import { checkText, ROOT, SHARED, testUnless } from './helpers.js';
 
 const MEDIA = join(SHARED, 'media');
 const haveMedia = existsSync(join(MEDIA, 'SOURCES.md'));
-if (!haveMedia) console.warn(`prepare-video.test.ts: ${MEDIA} not found: the tests on real videos are skipped`);
-const testMedia = haveMedia ? test : test.skip;
+const testMedia = testUnless(haveMedia ? undefined : `the shared videos ${MEDIA} are not there`);
 
 let tmp: string;
 beforeAll(() => {

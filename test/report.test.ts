@@ -3,7 +3,7 @@
 // four real records of examples/emotion.ppvc (MP-SPDZ 0.4.2, replicated-ring and rep4-ring, seed
 // and optimized style; `ppvc-dsl run ... --results`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ROOT } from './helpers.js';
@@ -159,32 +159,9 @@ test('the HTML page holds the chart and the tables, and nothing from elsewhere',
 
 // ---- the command ------------------------------------------------------------------------------
 
-let cliHasReport = false;
-beforeAll(() => {
-  // dist/ is built by `npm test` before the suite runs (building here would race other suites)
-  expect(existsSync(join(ROOT, 'dist', 'commands', 'report-command.js'))).toBe(true);
-  cliHasReport = /ppvc-dsl report/.test(spawnSync('node', [join(ROOT, 'dist', 'cli.js'), '--help'], { cwd: ROOT, encoding: 'utf8' }).stdout);
-}, 180_000);
-
-const HARNESS = `
-const root = process.env.PPVC_ROOT;
-const { default: yargs } = await import(root + '/node_modules/yargs/index.mjs');
-const { reportCommand } = await import(root + '/dist/commands/report-command.js');
-const { UserError, formatDiagnostic } = await import(root + '/dist/diagnostics.js');
-try {
-  await yargs(process.argv.slice(1)).scriptName('ppvc-dsl').strict().option('json', { type: 'boolean', default: false })
-    .command(reportCommand).fail((msg, err) => { if (err) throw err; throw new UserError(msg); }).parseAsync();
-} catch (e) {
-  if (e instanceof UserError) { for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + '\\n'); process.exitCode = 1; }
-  else { process.stderr.write('internal error: ' + e.message + '\\n'); process.exitCode = 2; }
-}
-`;
-
-/** `ppvc-dsl report ...` through dist/cli.js once cli.ts registers it, else the same CommandModule in a minimal program. */
+/** `ppvc-dsl report ...` as users run it: `node dist/cli.js` (dist/ is built by the Jest globalSetup, test/global-setup.mjs). */
 function ppvc(args: string[]) {
-  const r = cliHasReport
-    ? spawnSync('node', [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8' })
-    : spawnSync('node', ['--input-type=module', '-e', HARNESS, '--', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PPVC_ROOT: ROOT } });
+  const r = spawnSync('node', [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

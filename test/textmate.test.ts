@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { IToken } from 'chevrotain';
-import { ROOT, exampleFiles } from './helpers.js';
+import { ROOT, describeUnless, exampleFiles } from './helpers.js';
 import { type TextMateGrammar, buildTextMateGrammar, editorFiles, toOniguruma, tokenizeLineMinimal, textMateGrammarJson } from '../src/editor/textmate.js';
 import { offlineSyntaxDiagramsHtml } from '../src/editor/diagrams-offline.js';
 import { ppvcLexer } from '../src/syntax/tokens.js';
@@ -166,18 +166,20 @@ interface VsOniguruma {
   OnigString: new (s: string) => unknown;
 }
 
+/** The package, or undefined where it is not installed (any other failure to load it is thrown). */
 function optional<T>(name: string): T | undefined {
   try {
     return createRequire(import.meta.url)(name) as T;
-  } catch {
-    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((e as Error).message).includes(`'${name}'`)) return undefined;
+    throw e;
   }
 }
 
 const vt = optional<VsTextmate>('vscode-textmate');
 const onig = optional<VsOniguruma>('vscode-oniguruma');
-const engine = vt && onig ? describe : describe.skip;
-if (!vt || !onig) console.log('textmate.test: vscode-textmate / vscode-oniguruma are not installed; the check on VS Code\'s engine is skipped');
+const missing = [vt ? '' : 'vscode-textmate', onig ? '' : 'vscode-oniguruma'].filter(Boolean);
+const engine = describeUnless(missing.length ? `${missing.join(' and ')} not installed (devDependencies: run npm install)` : undefined);
 
 engine("VS Code's TextMate engine (vscode-textmate, Oniguruma)", () => {
   let tokenizeFile: (text: string) => Span[][];

@@ -1,5 +1,5 @@
 // Video preparation (src/video): the pure image functions on synthetic arrays, the ffmpeg +
-// Human BlazeFace pipeline on the shared media videos (skipped with a warning when
+// Human BlazeFace pipeline on the shared media videos (skipped, saying so, when
 // ../shared/media is absent), the MP-SPDZ text layout against ../shared/seed/sample_video.txt,
 // agreement with Human's own face crops (../shared/media/human-crops), and the user errors.
 import { execFileSync } from 'node:child_process';
@@ -30,14 +30,14 @@ import {
   type FaceDetector,
   type PrepareOptions,
 } from '../src/video/index.js';
+import { describeUnless, testUnless } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SHARED = resolve(ROOT, '..', 'shared');
 const MEDIA = join(SHARED, 'media');
 const SEED = join(SHARED, 'seed', 'sample_video.txt');
 const haveMedia = existsSync(join(MEDIA, 'SOURCES.md'));
-if (!haveMedia) console.warn(`video.test.ts: ${MEDIA} not found: the tests on real videos are skipped`);
-const describeMedia = haveMedia ? describe : describe.skip;
+const describeMedia = describeUnless(haveMedia ? undefined : `the shared videos ${MEDIA} are not there`);
 
 let tmp: string;
 let detector: FaceDetector;
@@ -253,6 +253,16 @@ describe('errors', () => {
   });
 });
 
+// The layout the 'written file' test below checks (97 frames of 48x48x1) is the seed sample's.
+testUnless(existsSync(SEED) ? undefined : `the seed sample ${SEED} is not there`)('../shared/seed/sample_video.txt is 97 frames of 48x48x1 in [0, 1], one value a line', () => {
+  const seed = readFileSync(SEED, 'utf8').split('\n');
+  expect(seed.pop()).toBe('');
+  expect(seed.length).toBe(97 * 48 * 48);
+  const [lo, hi] = minMax(readValues(SEED));
+  expect(lo).toBeGreaterThanOrEqual(0);
+  expect(hi).toBeLessThanOrEqual(1);
+});
+
 describeMedia('real videos (../shared/media)', () => {
   const paper = { height: 48, width: 48, channels: 1 as const, range: [0, 1] as [number, number] };
   const videos = ['angry-kameshpravin25-emotion-detection.mp4', 'mixed-overlay-ml-dev-alex-emotion-mvp.mp4', 'neutral-vdotup-blink-detection.mp4'];
@@ -291,14 +301,6 @@ describeMedia('real videos (../shared/media)', () => {
     expect(lines.pop()).toBe(''); // ends with a newline
     expect(lines.length).toBe(97 * 48 * 48);
     expect(lines.filter((l) => !/^(0|1|0\.\d+|\d(\.\d+)?e-\d+)$/.test(l)).slice(0, 3)).toEqual([]);
-    if (existsSync(SEED)) {
-      const seed = readFileSync(SEED, 'utf8').split('\n');
-      expect(seed.pop()).toBe('');
-      expect(lines.length).toBe(seed.length);
-      const seedValues = readValues(SEED);
-      expect(minMax(seedValues)[0]).toBeGreaterThanOrEqual(0);
-      expect(minMax(seedValues)[1]).toBeLessThanOrEqual(1);
-    }
     // Read back: float32-exact, frame-major then row-major.
     const back = readValues(out);
     expect(back.length).toBe(r.values.length);
@@ -324,17 +326,13 @@ describeMedia('real videos (../shared/media)', () => {
     expect(hi).toBeLessThanOrEqual(1);
   });
 
-  test('face crops agree with Human\'s own (../shared/media/human-crops, 64x64 in [-1, 1], frames 0, 15, ...)', async () => {
-    const name = 'angry-kameshpravin25-emotion-detection';
-    const refPath = join(MEDIA, 'human-crops', `${name}.f32`);
-    if (!existsSync(refPath)) {
-      console.warn(`${refPath} not found: crop comparison skipped`);
-      return;
-    }
+  const cropsName = 'angry-kameshpravin25-emotion-detection';
+  const refPath = join(MEDIA, 'human-crops', `${cropsName}.f32`);
+  testUnless(existsSync(refPath) ? undefined : `Human's face crops ${refPath} are not there`)('face crops agree with Human\'s own (../shared/media/human-crops, 64x64 in [-1, 1], frames 0, 15, ...)', async () => {
     const buf = readFileSync(refPath);
     const ref = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
     const crops = ref.length / (64 * 64);
-    const path = join(MEDIA, `${name}.mp4`);
+    const path = join(MEDIA, `${cropsName}.mp4`);
     const info = await probeVideo(path);
     let index = 0;
     let k = 0;
@@ -353,7 +351,7 @@ describeMedia('real videos (../shared/media)', () => {
       k++;
     }
     expect(k).toBe(crops);
-    console.log(`${name}: ${k} crops vs Human's: max |diff| ${maxAbs}, mean |diff| ${sumAbs / (k * 4096)}`);
+    console.log(`${cropsName}: ${k} crops vs Human's: max |diff| ${maxAbs}, mean |diff| ${sumAbs / (k * 4096)}`);
     expect(maxAbs).toBeLessThan(1e-4);
   });
 });

@@ -3,7 +3,7 @@
 // where the direct convolution is cheaper. That the tiles compute the convolution is checked
 // with MP-SPDZ (test/mp-spdz.test.ts, "Winograd convolution").
 import { spawnSync } from 'node:child_process';
-import { source } from './helpers.js';
+import { source, testUnless } from './helpers.js';
 import { HELPERS } from '../src/emit/runtime/helpers.js';
 import { checkSource, type BuildOptions } from '../src/compile.js';
 import type { Target } from '../src/ir/pipeline.js';
@@ -138,7 +138,7 @@ describe('Winograd tiles', () => {
 
 describe('Winograd transforms: ml.py helper = TypeScript', () => {
   const python = spawnSync('python3', ['--version']).status === 0;
-  (python ? test : test.skip)('_ppvc_winograd_transforms builds the same A^T, G, B^T for every F(m, r) with up to 6 points' + (python ? '' : ' (skipped: no python3 on PATH)'), () => {
+  testUnless(python ? undefined : 'no python3 on PATH')('_ppvc_winograd_transforms builds the same A^T, G, B^T for every F(m, r) with up to 6 points', () => {
     const code = HELPERS.winograd.code;
     const fn = code.slice(code.indexOf('def _ppvc_winograd_transforms'), code.indexOf('def _ppvc_combine'));
     const configs: [number, number][] = [];
