@@ -131,6 +131,7 @@ async function main(argv: string[]): Promise<void> {
           placeProgram(mp, r.pipeline.name, artifacts.program);
           if (!a.json) process.stderr.write(`compiling in ${mp.root}: ${cmds.compile}\n`);
           compiled = await runCompile(mp, r.pipeline);
+          for (const w of compiled.unexpectedWarnings) process.stderr.write(`note: compile.py warns: ${w} (not a warning this program expects: please report it)\n`);
         }
         if (a.json) {
           const { output: _o, ...compileJson } = compiled ?? { output: '' };

@@ -23,7 +23,7 @@ test('build without MP-SPDZ writes the files and prints the commands it would ru
   expect(r.status).toBe(0);
   expect(readdirSync(out).sort()).toEqual(['commands.json', 'emotion.mpc', 'inputs.json', 'ml.py.patch']);
   expect(r.stdout).toContain('MP-SPDZ not configured');
-  expect(r.stdout).toContain('./compile.py -E ring emotion');
+  expect(r.stdout).toContain('./compile.py -E ring -b 2000000 emotion');
   expect(r.stdout).toContain('./replicated-ring-party.x -p 2');
   expect(readFileSync(join(out, 'emotion.mpc'), 'utf8')).toBe(readFileSync(join(ROOT, 'golden', 'emotion', 'emotion.mpc'), 'utf8'));
 });
@@ -33,7 +33,7 @@ test('--protocol overrides the target', () => {
   const r = run(['build', 'examples/emotion.ppvc', '-o', out, '--protocol', 'spdz2k', '--json']);
   expect(r.status).toBe(0);
   const j = JSON.parse(r.stdout);
-  expect(j.commands.compile).toBe('./compile.py -E spdz2k emotion');
+  expect(j.commands.compile).toBe('./compile.py -E spdz2k -b 2000000 emotion');
   expect(j.commands.runParties[1].command).toContain('./spdz2k-party.x -p 1 -N 2');
 });
 

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import yargs from 'yargs';
-import { mpSpdzHome, source } from './helpers.js';
+import { describeUnless, mpSpdzHome, noMpSpdzReason, source } from './helpers.js';
 import { buildPipeline, checkSource } from '../src/compile.js';
 import { UserError } from '../src/diagnostics.js';
 import { PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
@@ -117,7 +117,7 @@ describe('deployBundle', () => {
     expect(r1).toContain('You are party 1 (bob) at bob.example.org; you listen on TCP port 14001.');
     expect(r1).toContain('patch -p1 < "$BUNDLE/ml.py.patch"');
     expect(r1).toContain(`cp "$BUNDLE/small_maxpool.mpc" "$MP_SPDZ_HOME/Programs/Source/small_maxpool.mpc"`);
-    expect(r1).toContain('./compile.py -E ring small_maxpool');
+    expect(r1).toContain('./compile.py -E ring -b 8000 small_maxpool');
     expect(r1).toContain('openssl req -newkey rsa -nodes -x509 -out Player-Data/P1.pem -keyout Player-Data/P1.key -subj "/CN=P1"');
     expect(r1).toContain('c_rehash Player-Data');
     expect(r1).toContain('$MP_SPDZ_HOME/Player-Data/P0.pem   from party 0');
@@ -275,12 +275,7 @@ describe('the deploy command', () => {
 // ---- a real deployment on a private LAN ---------------------------------------------------
 
 const home = mpSpdzHome();
-const noNetns = netnsUnavailable();
-const skipReason = !home
-  ? 'MP_SPDZ_HOME is not set to a built MP-SPDZ tree'
-  : noNetns;
-const describeLan = skipReason ? describe.skip : describe;
-if (skipReason) console.warn(`SKIPPED the network-namespace deployment test in test/deploy.test.ts: ${skipReason}.`);
+const describeLan = describeUnless(noMpSpdzReason() ?? netnsUnavailable());
 
 /** Every regular file under dir (symbolic links are not followed: they point at shared binaries). */
 function filesUnder(dir: string): string[] {

@@ -112,6 +112,8 @@ const mpSpdzName = (mp: { version: string; commit?: string }) => `${mp.version}$
 async function secureVersusReference(example: Example, protocol: ProtocolName | undefined, seed: number, video?: Float32Array, optimizations?: Partial<OptimizationSet>, root = home!) {
   const { mp, a, dir } = await prepare(example, protocol, optimizations, root);
   const compiled = await runCompile(mp, a.pipeline);
+  // any warning the program does not list as harmless (its header says why) is news
+  expect(compiled.unexpectedWarnings).toEqual([]);
   const values = new Map<number, Float32Array>();
   for (const party of a.inputs.parties) {
     if (party.tensors.length === 0) continue;
@@ -151,6 +153,7 @@ describeMp('MP-SPDZ end to end', () => {
     const c = await runCompile(mp, a.pipeline);
     console.log(`emotion/${protocol}: compiled in ${c.seconds.toFixed(1)} s, ${c.rounds} VM rounds, expected ${c.expectedOnlineMB} MB online, ${c.expectedOfflineMB} MB offline`);
     expect(c.rounds).toBeGreaterThan(0);
+    expect(c.unexpectedWarnings).toEqual([]);
     expect(existsSync(join(mp.root, 'Programs', 'Schedules', 'emotion.sch'))).toBe(true);
     expectWithinBudget(`emotion ${protocol} compile`, costsOf({ vmRounds: c.rounds, expectedOnlineMB: c.expectedOnlineMB, expectedOfflineMB: c.expectedOfflineMB }), mpSpdzName(mp));
   });

@@ -8,7 +8,7 @@ import { EnvironmentError } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { PROTOCOLS } from './protocols.js';
 import { findCachedBuild, readBuildRecord } from './mp-spdz-cache.js';
-import { compileCommand } from '../emit/commands.js';
+import { compileCommand, expectedCompileWarnings } from '../emit/commands.js';
 import { helperBlocks, missingHelpers, renderMlPatch } from '../emit/ml-patch.js';
 import { HELPER_NAMES, type HelperName } from '../emit/runtime/helpers.js';
 import { writeFileAtomic } from '../util/files.js';
@@ -124,6 +124,10 @@ export interface CompileReport {
   expectedOnlineMB?: number;
   expectedOfflineMB?: number;
   requirements: string[];
+  /** compile.py's warnings ("WARNING: …" lines, without the prefix). */
+  warnings: string[];
+  /** Those the program does not expect (its header lists the expected ones and why they are harmless). */
+  unexpectedWarnings: string[];
   output: string;
 }
 
@@ -147,10 +151,13 @@ export async function runCompile(mp: MpSpdz, p: Pipeline): Promise<CompileReport
       'this is a bug in ppvc-dsl or an MP-SPDZ version it does not support; please report it with the .ppvc file',
     ]);
   }
-  return { command, seconds, ...parseCompileOutput(output), output };
+  const parsed = parseCompileOutput(output);
+  const expected = expectedCompileWarnings(p);
+  const unexpectedWarnings = parsed.warnings.filter((w) => !expected.some((e) => w.startsWith(e.text)));
+  return { command, seconds, ...parsed, unexpectedWarnings, output };
 }
 
-export function parseCompileOutput(output: string): Omit<CompileReport, 'command' | 'seconds' | 'output'> {
+export function parseCompileOutput(output: string): Omit<CompileReport, 'command' | 'seconds' | 'output' | 'unexpectedWarnings'> {
   const comm = /Expected communication is ([\d.e+]+) MB online and ([\d.e+]+) MB offline/.exec(output);
   const rounds = /^\s*(\d+) virtual machine rounds/m.exec(output);
   const req: string[] = [];
@@ -166,6 +173,7 @@ export function parseCompileOutput(output: string): Omit<CompileReport, 'command
     expectedOnlineMB: comm ? Number(comm[1]) : undefined,
     expectedOfflineMB: comm ? Number(comm[2]) : undefined,
     requirements: req,
+    warnings: [...output.matchAll(/^WARNING: (.*)$/gim)].map((m) => m[1]!.trim()),
   };
 }
 

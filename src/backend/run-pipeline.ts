@@ -27,7 +27,7 @@ export interface ResultRecord {
   wallSeconds: number;
   parties: RunResult['parties'];
   timers: { timer: number; name: string; seconds: number; mb: number; rounds: number }[];
-  compile: { seconds: number; cached: boolean; vmRounds?: number; expectedOnlineMB?: number; expectedOfflineMB?: number; command: string };
+  compile: { seconds: number; cached: boolean; vmRounds?: number; expectedOnlineMB?: number; expectedOfflineMB?: number; command: string; unexpectedWarnings?: string[] };
   mpSpdz: { root: string; version: string; commit?: string };
   date: string;
 }
@@ -136,6 +136,7 @@ export async function runPipeline(
   const prefix = placeInputs(mp, a, opts.inputs ?? readInputs(a, files));
   opts.onProgress?.(`compiling ${a.pipeline.name} for ${profile.name} (${compileCommand(a.pipeline).join(' ')})`);
   const compiled = await compileIfStale(mp, a);
+  for (const w of compiled.report?.unexpectedWarnings ?? []) opts.onProgress?.(`note: compile.py warns: ${w} (not a warning this program expects: please report it)`);
   opts.onProgress?.(`running ${profile.processes} ${profile.processes === 1 ? 'process' : 'parties'} of ${profile.binary}`);
   const run = await runLocal(mp, a.pipeline, { inputPrefix: prefix, timeoutSeconds: opts.timeoutSeconds, hostsFiles: opts.hostsFiles });
   const record: ResultRecord = {
@@ -155,6 +156,7 @@ export async function runPipeline(
       expectedOnlineMB: compiled.report?.expectedOnlineMB,
       expectedOfflineMB: compiled.report?.expectedOfflineMB,
       command: compileCommand(a.pipeline).join(' '),
+      ...(compiled.report?.unexpectedWarnings?.length ? { unexpectedWarnings: compiled.report.unexpectedWarnings } : {}),
     },
     mpSpdz: { root: mp.root, version: mp.version, ...(mp.commit ? { commit: mp.commit } : {}) },
     date: new Date().toISOString(),

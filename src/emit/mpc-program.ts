@@ -9,7 +9,7 @@ import type { HelperName } from './runtime/helpers.js';
 import { formatPython } from './python-format.js';
 import { describeOptimizations, type OptimizationSet } from '../passes/optimizations.js';
 import { winogradTile } from '../passes/winograd.js';
-import { compileCommand } from './commands.js';
+import { compileCommand, expectedCompileWarnings } from './commands.js';
 import { VERSION } from '../version.js';
 import { normalisedDivision } from '../ir/ring-fit.js';
 
@@ -86,6 +86,11 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   }
   line('# Opened values (nothing else is revealed):');
   for (const rv of p.reveals) line(`#   ${rv.name} -> ${rv.to.map((t) => `${t.name} (party ${t.id})`).join(', ')}`);
+  const warnings = expectedCompileWarnings(p);
+  if (warnings.length > 0) {
+    line('# compile.py warns, harmlessly here:');
+    for (const w of warnings) line(`#   "${w.text} ...": ${w.why}`);
+  }
   line(`# Timers: ${STAGE_TIMERS.inputs} inputs, ${STAGE_TIMERS.selection} frame selection, ${STAGE_TIMERS.cnn} CNN, ${STAGE_TIMERS.frameOutput} per-frame output, ${STAGE_TIMERS.aggregation} aggregation;`);
   line(`#   ${LAYER_TIMER_BASE} + i for layer i of the CNN.`);
   line();
@@ -234,10 +239,8 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
       line('per_class = ml.ppvc_exact_softmax(logits, SELECTED, CLASSES)');
       break;
     case 'logits':
-      line('# Raw logits: no normalisation.');
-      line('scores = sfix.Matrix(SELECTED, CLASSES)');
-      line('scores.assign_vector(logits)');
-      line('per_class = [scores.get_column(j) for j in range(CLASSES)]');
+      line('# Raw logits: no normalisation; class j of every frame picked from the registers with a stride.');
+      line('per_class = [logits.get_vector(j, SELECTED, CLASSES) for j in range(CLASSES)]');
       break;
   }
   line('# per_class[j] holds class j of every selected frame');

@@ -763,9 +763,10 @@ def ppvc_relu_normalized_softmax(logits, n, classes, division=None):
         of a division on normalised values (_ppvc_normalised_quotients)
     :returns: list of \`classes\` sfix vectors over the n frames
     """
-    u = sfix.Matrix(n, classes)
-    u.assign_vector(logits)
-    r = [relu(u.get_column(j)) for j in range(classes)]
+    # class j of every frame, picked from the registers with a stride: no trip through memory,
+    # whose reads by index compile.py cannot order after the write ("Order of memory
+    # instructions not preserved, errors possible")
+    r = [relu(logits.get_vector(j, n, classes)) for j in range(classes)]
     total = sum(r[1:], r[0])
     positive = total > 0
     uniform = sfix(1.0 / classes).expand_to_vector(n)
@@ -809,14 +810,9 @@ def ppvc_exact_softmax(logits, n, classes):
     :param logits: sfix vector of n * classes values, frame-major
     :returns: list of \`classes\` sfix vectors over the n frames
     """
-    u = sfix.Matrix(n, classes)
-    u.assign_vector(logits)
-    res = sfix.Matrix(classes, n)
-    for i in range(n):
-        probs = softmax(u[i].get_vector())
-        for j in range(classes):
-            res[j][i] = probs[j]
-    return [res[j].get_vector() for j in range(classes)]
+    # registers only, frame by frame (see ppvc_relu_normalized_softmax)
+    probs = [softmax(logits.get_vector(i * classes, classes)) for i in range(n)]
+    return [sfix.concat([p[j] for p in probs]) for j in range(classes)]
 `;
 
 
