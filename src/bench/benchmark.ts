@@ -1,12 +1,13 @@
 // `npm run bench`: the paper pipeline in the seed style (the baseline) and ppvc-dsl's optimized
 // style, under each protocol that completes here, side by side, with MP-SPDZ's own figures.
-// A script, not a test: it needs MP-SPDZ (MP_SPDZ_HOME) and writes bench-results/.
+// A script, not a test: it needs MP-SPDZ (setup-mp-spdz's build, or MP_SPDZ_HOME) and writes bench-results/.
 import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkSource, buildPipeline } from '../compile.js';
 import { checkAndSuggestBounds } from '../check/declared-bounds.js';
 import { PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
 import { locateMpSpdz, applyPatch, missingHelpersIn } from '../backend/mp-spdz.js';
+import { findCachedBuild } from '../backend/mp-spdz-cache.js';
 import { runPipeline, type ResultRecord } from '../backend/run-pipeline.js';
 import { everyKth, partyValues } from '../inputs/random-inputs.js';
 import { formatValues, readValues } from '../inputs/text-format.js';
@@ -39,9 +40,11 @@ interface Row {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const home = process.env['MP_SPDZ_HOME'];
+  // a tree built for a 32-bit ring runs 64-bit programs too: it serves every row
+  const ring = args.some((a) => /^--styles=.*@32\//.test(a)) ? 32 : 64;
+  const home = process.env['MP_SPDZ_HOME'] || findCachedBuild({ ring });
   if (!home) {
-    process.stderr.write('bench needs MP-SPDZ: set MP_SPDZ_HOME to a built MP-SPDZ 0.4.2 tree\n');
+    process.stderr.write(`bench needs MP-SPDZ: run \`ppvc-dsl setup-mp-spdz --source DIR${ring === 32 ? ' --ring 32' : ''}\` or set MP_SPDZ_HOME to a built MP-SPDZ tree\n`);
     process.exit(2);
   }
   const root = resolve(import.meta.dirname, '..', '..');
@@ -146,9 +149,10 @@ async function main(): Promise<void> {
     }
   }
   const tag = latencyMs !== undefined ? `-latency-${latencyMs}ms` : '';
-  writeFileSync(join(outDir, `results${tag}.json`), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(join(outDir, `results${tag}.md`), markdown(rows));
-  process.stdout.write(markdown(rows));
+  const engine = `MP-SPDZ ${mp.version}${mp.commit ? ` (${mp.commit})` : ''}, ${mp.root}`;
+  writeFileSync(join(outDir, `results${tag}.json`), JSON.stringify({ mpSpdz: { version: mp.version, commit: mp.commit, root: mp.root }, rows }, null, 2) + '\n');
+  writeFileSync(join(outDir, `results${tag}.md`), markdown(rows, engine));
+  process.stdout.write(markdown(rows, engine));
 }
 
 /** A style spec: seed or optimized, then optionally :SWITCHES (joined by +), then optionally @RING/F/K. */
@@ -173,9 +177,11 @@ function parseStyle(styleSpec: string, spec: string): { style: EmitStyle; optimi
   return { style: base, optimizations: parsed.switches };
 }
 
-function markdown(rows: Row[]): string {
+function markdown(rows: Row[], engine: string): string {
   const f = (x: number | undefined, d = 1) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
   const lines = [
+    `Measured with ${engine}.`,
+    '',
     '| protocol | style | compile s | expected MB (online / offline) | VM rounds | data sent MB per party | rounds | time s (party 0) | est. s at 10 ms RTT* | label (reference) |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];

@@ -31,7 +31,7 @@ export const setupMpSpdzCommand: CommandModule<object, SetupArgs> = {
       protocols,
       ring: a.ring,
       jobs: a.jobs,
-      onProgress: a.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+      onProgress: (line) => process.stderr.write(`${line}\n`),
     });
     if (a.json) {
       process.stdout.write(JSON.stringify({ ok: true, root: r.root, built: r.built, seconds: r.seconds, ...r.record }, null, 2) + '\n');
