@@ -198,11 +198,15 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
     line('per_frame = sfix.Matrix(SELECTED, CLASSES)');
     line('');
     line('');
+    helpers.add('ordered');
     line('@for_range(SELECTED)');
     line('def _(i):');
-    line('    layers[0].Y.assign_vector(frames[i].get_vector())');
+    line('    # copies at the loop index (addresses in a register): kept in program order');
+    line('    with ml._ppvc_ordered_memory():');
+    line('        layers[0].Y.assign_vector(frames[i].get_vector())');
     line('    cnn.forward(N=1)');
-    line('    per_frame[i].assign_vector(layers[-1].Y.get_vector())');
+    line('    with ml._ppvc_ordered_memory():');
+    line('        per_frame[i].assign_vector(layers[-1].Y.get_vector())');
     line('');
     line('');
     line('logits = per_frame.get_vector()  # SELECTED x CLASSES, frame-major');
