@@ -117,7 +117,8 @@ export async function runLocal(
     const ring = /not compiled for (\d+)-bit (?:computation|rings)/i.exec(failed.log);
     if (ring) {
       throw new EnvironmentError(`${profile.binary} in ${mp.root} is not built for a ${ring[1]}-bit ring (the pipeline's 'ring ${ring[1]}')`, [
-        `add 'MY_CFLAGS += -DRING_SIZE=${ring[1]}' to MP-SPDZ's CONFIG.mine and rebuild ${profile.binary} (MP-SPDZ's README, "Arithmetic modulo 2^k"), or use 'ring 64'`,
+        ...(ring[1] === '32' ? [`build one with: ppvc-dsl setup-mp-spdz --source DIR --ring 32 --protocols ${profile.name} (DIR: your MP-SPDZ clone); run then finds it`] : []),
+        `or add 'MY_CFLAGS += -DRING_SIZE=${ring[1]}' to MP-SPDZ's CONFIG.mine and rebuild ${profile.binary} (MP-SPDZ's README, "Arithmetic modulo 2^k"), or use 'ring 64'`,
       ]);
     }
     const tail = failed.log.split('\n').slice(-12).join('\n');
