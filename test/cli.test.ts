@@ -10,7 +10,8 @@ function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync('node', [join(ROOT, 'dist', 'cli.js'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, MP_SPDZ_HOME: '', ...env },
+    // no MP-SPDZ unless a test names one: neither MP_SPDZ_HOME nor a setup-mp-spdz build
+    env: { ...process.env, MP_SPDZ_HOME: '', PPVC_DSL_CACHE: join(tmpdir(), 'ppvc-cli-no-mp-spdz-cache'), ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
