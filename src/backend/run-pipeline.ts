@@ -40,7 +40,8 @@ export async function compileIfStale(mp: MpSpdz, a: BuildArtifacts): Promise<{ r
   const schedule = join(mp.root, 'Programs', 'Schedules', `${a.pipeline.name}.sch`);
   if (existsSync(stampPath) && existsSync(schedule) && readFileSync(stampPath, 'utf8').split('\n')[0] === stamp) {
     const previous = JSON.parse(readFileSync(stampPath, 'utf8').split('\n')[1] ?? '{}') as CompileReport;
-    return { report: previous, cached: true, stampPath };
+    // (a stamp from before compile warnings were recorded compiles again)
+    if (previous.unexpectedWarnings !== undefined) return { report: previous, cached: true, stampPath };
   }
   placeProgram(mp, a.pipeline.name, a.program);
   const report = await runCompile(mp, a.pipeline);
