@@ -1,15 +1,25 @@
-// The leak audit reads the generated program text: for every example (and a few variants
-// with other outputs), exactly the declared values are opened, to exactly their receivers,
-// and the inputs come from their declared owners. Injected leaks must be caught.
+// The leak audit reads the generated program text and the helper code it calls (ml.py.patch):
+// for every example and golden program, exactly the declared values are opened, to exactly
+// their receivers, and the inputs come from their declared owners. A catalogue of injected
+// leaks must each be caught: exit status 1 and the leak named with its file and line.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compileSource, type BuildArtifacts } from '../src/compile.js';
 import type { Pipeline } from '../src/ir/pipeline.js';
-import { auditProgram, compareWithDeclared, type AuditReport } from '../src/audit/audit.js';
-import { exampleFiles, source } from './helpers.js';
+import { auditProgram, auditWithHelpers, compareWithDeclared, type Audit, type AuditReport } from '../src/audit/audit.js';
+import { declaredInHeader, patchedCode } from '../src/audit/sources.js';
+import { Tokenizer } from '../src/audit/python-tokens.js';
+import { renderMlPatch } from '../src/emit/ml-patch.js';
+import { HELPERS, type HelperName } from '../src/emit/runtime/helpers.js';
+import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
+import { ROOT, exampleFiles, source, testUnless } from './helpers.js';
 
 const declared = (p: Pipeline) => p.reveals.map((r) => ({ name: r.name, to: r.to.map((t) => t.id) }));
 
-function compile(path: string, text?: string): BuildArtifacts {
-  const r = compileSource(text === undefined ? source(path) : { path, text });
+function compile(path: string, text?: string, opts: Parameters<typeof compileSource>[1] = {}): BuildArtifacts {
+  const r = compileSource(text === undefined ? source(path) : { path, text }, opts);
   if (!r.artifacts) throw new Error(`${path} does not compile: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   return r.artifacts;
 }
@@ -33,7 +43,7 @@ function expectInputsFromOwners(report: AuditReport, p: Pipeline): void {
   for (const w of weights) expect(w).toMatchObject({ party: p.model.owner.id });
 }
 
-const lines = (program: string) => program.split('\n');
+const lines = (text: string) => text.split('\n');
 /** The 1-based line a text appended to `program` (which ends in a newline) lands on. */
 const appendedLine = (program: string) => lines(program).length;
 function insertBefore(program: string, pattern: RegExp, text: string): { code: string; line: number } {
@@ -68,11 +78,21 @@ const variants: Record<string, string> = {
 
 const cases: [string, () => BuildArtifacts][] = [
   ...exampleFiles().map((f): [string, () => BuildArtifacts] => [f, () => compile(f)]),
+  ...exampleFiles().map((f): [string, () => BuildArtifacts] => [`${f} --style seed`, () => compile(f, undefined, { style: 'seed' })]),
   ...Object.entries(variants).map(([f, text]): [string, () => BuildArtifacts] => [`variant ${f}`, () => compile(f, text)]),
 ];
 
-test('there are examples to audit', () => {
+/** The full audit of a build: program and generated helper code, against the pipeline. */
+const auditArtifacts = (a: BuildArtifacts): Audit =>
+  auditWithHelpers({
+    program: { file: `${a.pipeline.name}.mpc`, text: a.program },
+    helpers: a.mlPatch ? { file: 'ml.py.patch', text: a.mlPatch } : undefined,
+    declared: { outputs: declared(a.pipeline), by: 'the pipeline' },
+  });
+
+test('there are examples and golden programs to audit', () => {
   expect(exampleFiles().length).toBeGreaterThan(0);
+  expect(goldenDirs().length).toBeGreaterThan(0);
 });
 
 describe.each(cases)('%s', (_name, build) => {
@@ -87,6 +107,18 @@ describe.each(cases)('%s', (_name, build) => {
     expect(report.opens.map((o) => ({ label: o.label, recipient: o.recipient })).sort(byKey)).toEqual(expectedOpens(a.pipeline));
     for (const o of report.opens) expect(o.kind).toBe('print_ln_to');
     expect(compareWithDeclared(report, declared(a.pipeline))).toEqual({ ok: true, problems: [] });
+  });
+
+  test('with its helper code, and its header agreeing with the pipeline', () => {
+    const full = auditArtifacts(a);
+    expect(full.verdict).toEqual({ ok: true, problems: [] });
+    expect(full.opens.filter((o) => o.role === 'helpers')).toEqual([]);
+    // the header declares what the pipeline does
+    const sorted = (d: { name: string; to: number[] }[]) => d.map((x) => ({ ...x, to: [...x.to].sort() })).sort((x, y) => x.name.localeCompare(y.name));
+    expect(sorted(declaredInHeader(a.program).declared)).toEqual(sorted(declared(a.pipeline)));
+    // and against its own header, as `audit FILE.mpc` reads it
+    const own = auditWithHelpers({ program: { file: 'p.mpc', text: a.program }, helpers: a.mlPatch ? { file: 'ml.py.patch', text: a.mlPatch } : undefined });
+    expect(own.verdict).toEqual({ ok: true, problems: [] });
   });
 
   test('reads each input from its declared owner', () => {
@@ -117,7 +149,7 @@ describe.each(cases)('%s', (_name, build) => {
     const ls = lines(a.program);
     const at = ls.findIndex((l) => l.startsWith('print_ln_to('));
     const twice = [...ls.slice(0, at + 1), ls[at]!, ...ls.slice(at + 1)].join('\n');
-    expect(compareWithDeclared(auditProgram(twice), declared(a.pipeline)).problems.join('\n')).toMatch(new RegExp(`line ${at + 2}: .* a second time`));
+    expect(compareWithDeclared(auditProgram(twice), declared(a.pipeline)).problems.join('\n')).toMatch(new RegExp(`line ${at + 2}: .* a second time \\(first at line ${at + 1}\\)`));
     const never = [...ls.slice(0, at), ...ls.slice(at + 1)].join('\n');
     const result = compareWithDeclared(auditProgram(never), declared(a.pipeline));
     expect(result.ok).toBe(false);
@@ -126,6 +158,7 @@ describe.each(cases)('%s', (_name, build) => {
 
   test.each([
     ['an f-string field', 'print_ln(f"{label.reveal()}")', 0],
+    ['an f-string field with nested quotes (Python 3.12)', 'note = f"{names["k"]}{label.reveal()}"', 0],
     ['a computed attribute name', 'getattr(label, "rev" + "eal")()', 0],
     ['a full-width identifier (Python normalises it)', 'label.\uff52\uff45\uff56\uff45\uff41\uff4c()', 0],
     ['a binary output file', 'label.reveal_to_binary_output(1)', 0],
@@ -156,6 +189,7 @@ describe.each(cases)('%s', (_name, build) => {
       '"""',
       "raw = r'\\' label.reveal() \\''",
       'fmt = f"{{label.reveal()}}"  # doubled braces are text',
+      'spec = f"{x:>{width}} {y!r:^10} label.reveal()"  # format specs are text',
     ].join('\n');
     const before = auditProgram(a.program);
     const after = auditProgram(a.program + harmless + '\n');
@@ -163,6 +197,32 @@ describe.each(cases)('%s', (_name, build) => {
     expect(after.inputs).toEqual(before.inputs);
     expect(compareWithDeclared(after, declared(a.pipeline)).ok).toBe(true);
   });
+});
+
+test('every protocol and style: program and helpers open only the declared outputs', () => {
+  let audited = 0;
+  for (const f of exampleFiles()) {
+    for (const protocol of PROTOCOL_NAMES) {
+      for (const style of ['optimized', 'seed'] as const) {
+        const r = compileSource(source(f), { protocol, style });
+        if (!r.artifacts) continue; // a protocol this pipeline does not fit
+        audited++;
+        const verdict = auditArtifacts(r.artifacts).verdict;
+        if (!verdict.ok) throw new Error(`${f} --protocol ${protocol} --style ${style}: ${verdict.problems.join('; ')}`);
+      }
+    }
+  }
+  expect(audited).toBeGreaterThan(exampleFiles().length * 2);
+});
+
+test('the helper code of every helper opens nothing', () => {
+  const all = renderMlPatch(Object.keys(HELPERS) as HelperName[]);
+  const r = auditWithHelpers({
+    program: { file: 'p.mpc', text: `# Opened values (nothing else is revealed):\n\nfrom Compiler import ml\n` },
+    helpers: { file: 'ml.py.patch', text: all },
+  });
+  expect(r.verdict).toEqual({ ok: true, problems: [] });
+  expect(r.opens).toEqual([]);
 });
 
 test('emotion: one open, label, to alice (party 0)', () => {
@@ -180,9 +240,9 @@ test('emotion: one open, label, to alice (party 0)', () => {
   for (const i of report.inputs.slice(2)) expect(i).toMatchObject({ party: 1, what: expect.stringMatching(/^layer/) });
 });
 
-// The label's name becomes a Python variable of the program. Named like an MP-SPDZ function,
-// it must neither compile into a program that opens something undeclared nor break the
-// declared output: either the checker rejects the name or the generator renames the variable.
+// The label's name appears in the program's print. Named like an MP-SPDZ function, it must
+// neither compile into a program that opens something undeclared nor break the declared output:
+// either the checker rejects the name or the generator keeps it out of the code.
 test.each(['print_ln_to', 'reveal_to', 'print_ln'])('a label named %s opens only the declared output', (name) => {
   const text = `pipeline p\n${VARIANT_HEAD}select public every 2\n${VARIANT_MODEL}classify each frame with m\n${name} = argmax(sum)\nreveal ${name} to alice\n`;
   const r = compileSource({ path: 'label-name.ppvc', text });
@@ -191,7 +251,293 @@ test.each(['print_ln_to', 'reveal_to', 'print_ln'])('a label named %s opens only
     return;
   }
   expect(compareWithDeclared(auditProgram(r.artifacts.program), declared(r.artifacts.pipeline))).toEqual({ ok: true, problems: [] });
+  expect(auditArtifacts(r.artifacts).verdict).toEqual({ ok: true, problems: [] });
 });
+
+// ---- the leak catalogue ------------------------------------------------------------------
+
+function goldenDirs(): string[] {
+  return readdirSync(join(ROOT, 'golden')).sort();
+}
+function goldenFiles(dir: string): { programFile: string; patchFile: string; program: string; patch: string } {
+  const mpc = readdirSync(join(ROOT, 'golden', dir)).find((f) => f.endsWith('.mpc'))!;
+  const programFile = `golden/${dir}/${mpc}`;
+  const patchFile = `golden/${dir}/ml.py.patch`;
+  return { programFile, patchFile, program: readFileSync(join(ROOT, programFile), 'utf8'), patch: readFileSync(join(ROOT, patchFile), 'utf8') };
+}
+
+interface Files {
+  program: string;
+  /** undefined: no ml.py.patch beside the program */
+  patch?: string;
+}
+interface Injected extends Files {
+  /** Where the leak is: the file, and its line (none for a problem of the whole file). */
+  at: 'program' | 'patch';
+  line?: number;
+}
+type Injection = (f: Files) => Injected;
+
+/** Appends code to the program; the leak is on its `offset`-th line. */
+const append =
+  (code: string, offset = 0): Injection =>
+  (f) => ({ ...f, program: f.program + code + '\n', at: 'program', line: appendedLine(f.program) + offset });
+
+const DECLARED_PRINT = /^print_ln_to\(0, "label: %s", label\.reveal_to\(0\)\)$/;
+/** Replaces the program's declared print (`print_ln_to(0, "label: %s", label.reveal_to(0))`). */
+const replaceDeclared =
+  (text: string, offset = 0): Injection =>
+  (f) => {
+    const ls = lines(f.program);
+    const at = ls.findIndex((l) => DECLARED_PRINT.test(l));
+    if (at < 0) throw new Error('no declared print to replace');
+    ls[at] = text;
+    return { ...f, program: ls.join('\n'), at: 'program', line: at + 1 + offset };
+  };
+
+/**
+ * Adds a line of code to the helper code in ml.py.patch, after the lines matching `path` in
+ * turn (a class, then its method), and updates the hunk's size as a real patch would.
+ */
+const intoHelper =
+  (path: RegExp[], code: string): Injection =>
+  (f) => {
+    const ls = lines(f.patch!);
+    let at = -1;
+    for (const re of path) {
+      at = ls.findIndex((l, i) => i > at && re.test(l));
+      if (at < 0) throw new Error(`no line of the patch matches ${re}`);
+    }
+    ls.splice(at + 1, 0, `+${code}`);
+    let hunk = at;
+    while (hunk >= 0 && !ls[hunk]!.startsWith('@@ ')) hunk--;
+    ls[hunk] = ls[hunk]!.replace(/\+(\d+),(\d+) @@/, (_m, s, n) => `+${s},${Number(n) + 1} @@`);
+    return { ...f, patch: ls.join('\n'), at: 'patch', line: at + 2 };
+  };
+
+/** A change to the patch text itself. */
+const inPatch =
+  (change: (ls: string[]) => number): Injection =>
+  (f) => {
+    const ls = lines(f.patch!);
+    const at = change(ls);
+    return { ...f, patch: ls.join('\n'), at: 'patch', line: at + 1 };
+  };
+
+/**
+ * Name, how it is injected, and what the problem must say (besides the file and line). Each
+ * applies to every golden program; a case not caught fails.
+ */
+const CATALOGUE: [string, Injection, RegExp][] = [
+  // extra openings in the program
+  ['an extra reveal (the issue)', append('aggregate[0].reveal()'), /reveal opens to all parties, which is not a declared output: aggregate\[0\]\.reveal\(\)/],
+  ['a print of a secret', append("print_ln('%s', logits.reveal())"), /print_ln opens to all parties.*print_ln\('%s', logits\.reveal\(\)\)/],
+  ['a reveal to the wrong party', replaceDeclared('print_ln_to(0, "label: %s", label.reveal_to(1))'), /reveal_to opens 'label' to party 1, but it is declared only to party 0/],
+  ['the declared print sent to the wrong party', replaceDeclared('print_ln_to(1, "label: %s", label.reveal_to(1))'), /print_ln_to opens 'label' to party 1, but it is declared only to party 0/],
+  ['the declared output revealed to everyone', replaceDeclared('print_ln_to(0, "label: %s", label.reveal())'), /reveal opens 'label' to all parties, but it is declared only to party 0/],
+  ['a second value in the declared print', replaceDeclared('print_ln_to(0, "label: %s %s", label.reveal_to(0), logits.reveal_to(0))'), /'label' is opened to party 0 a second time.*logits\.reveal_to\(0\)/],
+  ['a reveal nested in the declared print', replaceDeclared('print_ln_to(0, "label: %s", label.reveal_to(0) + logits[0].reveal_to(0))'), /a second time.*logits\[0\]\.reveal_to\(0\)/],
+  ['the declared print in a loop over other values', replaceDeclared('for x in aggregate: print_ln_to(0, "label: %s", x.reveal_to(0))'), /print_ln_to opens 'label' to party 0 inside a block/],
+  ['the declared print in a comprehension', replaceDeclared('[print_ln_to(0, "label: %s", x.reveal_to(0)) for x in per_class[0]]'), /inside a block/],
+  ['the declared print in a function', replaceDeclared('def out(v):\n    print_ln_to(0, "label: %s", v.reveal_to(0))', 1), /inside a block/],
+  // side channels: prints and outputs of revealed intermediates, shares, files, sockets
+  ['print_ln_to of a revealed intermediate', append('print_ln_to(0, "logits: %s", logits.reveal_to(0))'), /print_ln_to opens 'logits' to party 0, which is not a declared output/],
+  ['a revealed intermediate printed under the declared label', append('x = logits.reveal_to(0)\nprint_ln_to(0, "label: %s", x)', 1), /'label' is opened to party 0 a second time \(first at golden\/.*\)/],
+  ['print_str', append("print_str('%s', aggregate[0].reveal())"), /print_ln opens to all parties.*print_str/],
+  ['library.print_ln_if', append("library.print_ln_if(cond, 'label: %s', label_clear)"), /print_ln opens 'label' to all parties.*library\.print_ln_if/],
+  ['print_float_plain', append('aggregate_clear.print_float_plain()'), /print_float_plain/],
+  ['print_reg_plain (an instruction)', append('print_reg_plain(c)'), /print_reg_plain/],
+  ['.output() (prints shares)', append('label.output()'), /output opens to all parties.*label\.output\(\)/],
+  ['print_secrets= (prints shares)', append("print_ln('%s', label, print_secrets=True)"), /library opens to all parties.*print_secrets/],
+  ['write_to_file (persists shares)', append('sint.write_to_file(aggregate)'), /output .*sint\.write_to_file\(aggregate\)/],
+  ['write_to_socket', append('cint.write_to_socket(0, [label_clear])'), /cint\.write_to_socket/],
+  ['write_shares_to_socket', append('sint.write_shares_to_socket(0, aggregate)'), /write_shares_to_socket/],
+  ['reveal_to_clients', append('sint.reveal_to_clients([0], [label])'), /reveal_to_clients/],
+  ['binary_output at a party', append('label.reveal_to(1).binary_output()'), /binary_output/],
+  ['public_output', append('public_output(label)'), /public_output/],
+  ['the OPEN instruction', append('asm_open(True, c, label)'), /reveal opens to all parties.*asm_open/],
+  ['the PRIVATEOUTPUT instruction', append('privateoutput(1, 1, c, label)'), /reveal_to opens to party 1.*privateoutput/],
+  ['runtime_error_if', append("runtime_error_if(flag, 'label: %s', c)"), /runtime_error_if/],
+  // MP-SPDZ's own ml.py, made to open values
+  ['a layer debug switch', append('layers[1].debug_output = True'), /library opens to all parties.*debug_output/],
+  ['a debug keyword', append('extra = ml.Dense(7, 128, 1024, debug=True)'), /library .*debug/],
+  ['Optimizer.stat (reveals a tensor)', append("ml.Optimizer.stat('logits', layers[-1].Y)"), /library .*ml\.Optimizer\.stat/],
+  ['reveal_correctness', append('cnn.reveal_correctness(data, truth)'), /cnn\.reveal_correctness/],
+  // aliasing and Python's other routes
+  ['an alias of reveal', append('f = label.reveal\nprint_ln_to(0, "y: %s", f())'), /reveal opens to all parties.*label\.reveal/],
+  ['an alias of print_ln_to', append('say = print_ln_to\nsay(0, "x: %s", logits.reveal_to(0))'), /print_ln_to opens to all parties.*print_ln_to/],
+  ['an imported alias', append('from Compiler.library import print_ln as say'), /print_ln/],
+  ['a module alias', append('import Compiler.library as L\nL.print_ln("%s", c)', 1), /print_ln opens.*L\.print_ln/],
+  ['getattr', append("getattr(label, 'rev' + 'eal')()"), /dynamic .*getattr/],
+  ['vars', append("vars(sint)['reveal'](label)"), /dynamic .*vars/],
+  ['eval', append("eval('label.reveal()')"), /dynamic .*eval/],
+  ['exec', append("exec('print_ln(1)')"), /dynamic .*exec/],
+  ['inspect', append('members = inspect.getmembers(label)'), /dynamic .*inspect/],
+  ['an unknown import', append('import os'), /import .*imports os: code the audit does not read/],
+  ['a compile-time file', append("open('leak.txt', 'w')"), /compile-time file access/],
+  ['an f-string with nested quotes (Python 3.12)', append('note = f"{names["k"]}{label.reveal()}"'), /reveal .*label\.reveal\(\)/],
+  ['full-width letters', append('label.\uff52\uff45\uff56\uff45\uff41\uff4c()'), /reveal/],
+  ['a line continuation', append('label \\\n    .reveal()', 1), /reveal/],
+  ['after a semicolon', append('x = 1; label.reveal()'), /reveal .*label\.reveal\(\)/],
+  ['in a function', append('def leak():\n    return logits.reveal()\nleak()', 1), /reveal .*logits\.reveal\(\)/],
+  ['in a decorator', append('@if_(label.reveal() == 1)\ndef _():\n    pass'), /reveal .*label\.reveal\(\)/],
+  ['in a lambda', append('g = lambda: label.reveal()'), /reveal .*label\.reveal\(\)/],
+  ['under a one-line condition', append("if True: print_ln('%s', label.reveal())"), /print_ln opens/],
+  ['a helper the patch does not define', append('ml.ppvc_leak(label)'), /calls ppvc_leak, which golden\/.*ml\.py\.patch does not define/],
+  // helper code (ml.py.patch)
+  ['a print of a reveal in a helper the program calls', intoHelper([/^\+class PpvcRelu\(/, /^\+    def _forward\(/], "        print_ln('%s', x.reveal())"), /\(in PpvcRelu\._forward\): print_ln in helper code/],
+  ['a reveal in a helper function', intoHelper([/^\+def ppvc_argmax\(values\):/], '    values[0].reveal()'), /\(in ppvc_argmax\): reveal in helper code.*values\[0\]\.reveal\(\)/],
+  ['a reveal_to in a helper', intoHelper([/^\+def ppvc_argmax\(values\):/], '    values[0].reveal_to(0)'), /\(in ppvc_argmax\): reveal_to in helper code/],
+  ['write_to_file in a helper', intoHelper([/^\+class PpvcRelu\(/, /^\+    def _forward\(/], '        sint.write_to_file(self.X.get_vector())'), /\(in PpvcRelu\._forward\): output in helper code/],
+  ['a debug switch set in a helper', intoHelper([/^\+class PpvcRelu\(/, /^\+    def _forward\(/], '        self.debug_output = True'), /library in helper code.*debug_output/],
+  ['an import in a helper', intoHelper([/^\+def ppvc_argmax\(values\):/], '    import subprocess'), /import in helper code.*subprocess/],
+  ['a line of MP-SPDZ removed', inPatch((ls) => {
+    const at = ls.findIndex((l) => l === "         Optimizer.stat('intermediate', x)");
+    ls[at] = '-' + ls[at]!.slice(1);
+    return at;
+  }), /removes a line of Compiler\/ml\.py/],
+  ['an added line outside any hunk', inPatch((ls) => ls.push("+print_ln('%s', x.reveal())") - 1), /neither a comment nor part of a unified-diff hunk/],
+];
+
+describe.each(goldenDirs())('golden/%s', (dir) => {
+  const g = goldenFiles(dir);
+  const audit = (f: Files) =>
+    auditWithHelpers({
+      program: { file: g.programFile, text: f.program },
+      helpers: f.patch !== undefined ? { file: g.patchFile, text: f.patch } : undefined,
+      helpersLookedFor: g.patchFile,
+    });
+
+  test('with its ml.py.patch, opens exactly what its header declares', () => {
+    const r = audit(g);
+    expect(r.verdict).toEqual({ ok: true, problems: [] });
+    expect(r.declared).toEqual([{ name: 'label', to: [0] }]);
+    expect(r.helpersUsed.length).toBeGreaterThan(0);
+  });
+
+  test.each(CATALOGUE)('catches %s', (_name, inject, says) => {
+    const leaky = inject({ program: g.program, patch: g.patch });
+    expect(leaky.program !== g.program || leaky.patch !== g.patch).toBe(true);
+    const r = audit(leaky);
+    expect(r.verdict.ok).toBe(false);
+    const where = `${leaky.at === 'program' ? g.programFile : g.patchFile}:${leaky.line}`;
+    const named = r.verdict.problems.filter((p) => p.startsWith(`${where}:`) || p.startsWith(`${where} `));
+    if (!named.some((p) => says.test(p))) throw new Error(`no problem at ${where} matches ${says}:\n${r.verdict.problems.join('\n')}`);
+  });
+
+  test('a program without its ml.py.patch: the helpers it calls cannot be audited', () => {
+    const r = audit({ program: g.program });
+    expect(r.verdict.ok).toBe(false);
+    expect(r.verdict.problems).toEqual([expect.stringMatching(new RegExp(`^${g.programFile}: calls helper code \\(.*PpvcRelu.*\\) but there is no ${g.patchFile}`))]);
+  });
+
+  test('a program without a header declares nothing: every opening is undeclared, and the missing header is a problem', () => {
+    const program = g.program.replace(/^# Opened values[^\n]*\n(#   [^\n]*\n)*/m, '');
+    expect(program).not.toEqual(g.program);
+    const r = audit({ program, patch: g.patch });
+    expect(r.verdict.ok).toBe(false);
+    expect(r.declared).toEqual([]);
+    const problems = r.verdict.problems.join('\n');
+    expect(problems).toMatch(new RegExp(`${g.programFile}: declares no outputs: it has no \`# Opened values \\(nothing else is revealed\\):\` header`));
+    expect(problems).toMatch(new RegExp(`${g.programFile}:\\d+: print_ln_to opens 'label' to party 0, which is not a declared output`));
+  });
+
+  test('a header that declares more than the program opens', () => {
+    const program = g.program.replace('#   label -> alice (party 0)', '#   label -> alice (party 0), bob (party 1)');
+    const r = audit({ program, patch: g.patch });
+    expect(r.verdict.problems).toEqual(["'label' is declared to party 1, but no line of the program opens it to that party"]);
+  });
+
+  test('a header entry the audit cannot read', () => {
+    const program = g.program.replace('#   label -> alice (party 0)', '#   label -> alice');
+    const r = audit({ program, patch: g.patch });
+    expect(r.verdict.problems.join('\n')).toMatch(new RegExp(`${g.programFile}:\\d+: cannot read this entry of the opened values`));
+  });
+});
+
+// What the audit cannot see: these pass although they leak. Each is documented (README,
+// `audit`); if one starts failing the audit became stricter, so move it to the catalogue.
+describe('documented blind spots (these leak and still pass)', () => {
+  const g = goldenFiles('emotion');
+  const audit = (program: string, patch = g.patch) => auditWithHelpers({ program: { file: 'p.mpc', text: program }, helpers: { file: 'ml.py.patch', text: patch } });
+  test.each([
+    // the audit counts openings by the label each print carries; what value is printed under a
+    // declared label is the generator's business (checked by the golden and run tests)
+    ['another value printed under the declared label', replaceDeclared('print_ln_to(0, "label: %s", logits[0].reveal_to(0))')],
+    // code elsewhere in MP-SPDZ's Compiler package is trusted: a module there that opens
+    // values under a name not in the catalogue is not seen
+    ['a module of the MP-SPDZ tree that opens', append('from Compiler.extra import leak_everything as f\nf(label)')],
+  ])('%s', (_name, inject) => {
+    expect(audit(inject({ program: g.program, patch: g.patch }).program).verdict.ok).toBe(true);
+  });
+});
+
+// ---- the command line -----------------------------------------------------------------------
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('ppvc-dsl audit', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ppvc-audit-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a generated program with its patch: exit 0, locations name the file', () => {
+    const r = cli(['audit', 'golden/emotion/emotion.mpc']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('helper code: golden/emotion/ml.py.patch');
+    expect(r.stdout).toContain('declared outputs: label -> party 0 (by the header of golden/emotion/emotion.mpc (line 15))');
+    expect(r.stdout).toMatch(/opens {2}golden\/emotion\/emotion\.mpc:156: label -> party 0/);
+    expect(r.stdout).toMatch(/matches the declared outputs exactly\n$/);
+  });
+
+  test('the issue: one appended `aggregate[0].reveal()` contradicts the header: exit 1, named with file and line', () => {
+    cpSync(join(ROOT, 'golden', 'emotion'), join(dir, 'emotion'), { recursive: true });
+    const mpc = join(dir, 'emotion', 'emotion.mpc');
+    const text = readFileSync(mpc, 'utf8');
+    writeFileSync(mpc, text + 'aggregate[0].reveal()\n');
+    const r = cli(['audit', mpc]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`opens  ${mpc}:${appendedLine(text)}: aggregate[0].reveal() -> ALL parties`);
+    expect(r.stdout).toContain(`DOES NOT match the declared outputs:\n  ${mpc}:${appendedLine(text)}: reveal opens to all parties, which is not a declared output: aggregate[0].reveal()`);
+    const json = JSON.parse(cli(['audit', mpc, '--json']).stdout);
+    expect(json.verdict.ok).toBe(false);
+    expect(json.opens).toContainEqual(expect.objectContaining({ file: mpc, line: appendedLine(text), kind: 'reveal', recipient: 'all' }));
+  });
+
+  test('a .mpc without a header, or without the ml.py.patch it needs: exit 1, saying so', () => {
+    const alone = join(dir, 'alone');
+    cpSync(join(ROOT, 'golden', 'emotion', 'emotion.mpc'), join(alone, 'emotion.mpc'));
+    let r = cli(['audit', join(alone, 'emotion.mpc')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`calls helper code (`);
+    expect(r.stdout).toContain(`but there is no ${join(alone, 'ml.py.patch')}`);
+    const bare = join(dir, 'bare.mpc');
+    writeFileSync(bare, 'x = sint(1)\nprint_ln("%s", x.reveal())\n');
+    r = cli(['audit', bare]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`${bare}: declares no outputs`);
+    expect(r.stdout).toContain(`${bare}:2: print_ln opens to all parties, which is not a declared output`);
+  });
+
+  test('a pipeline: the locations are in the generated files, named as such', () => {
+    const r = cli(['audit', 'examples/emotion.ppvc']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('program:     emotion.mpc (generated from examples/emotion.ppvc)');
+    expect(r.stdout).toContain('helper code: ml.py.patch (generated from examples/emotion.ppvc)');
+    expect(r.stdout).toMatch(/opens {2}emotion\.mpc \(generated from examples\/emotion\.ppvc\):\d+: label -> party 0/);
+    expect(r.stdout).not.toMatch(/line \d+/);
+    const json = JSON.parse(cli(['audit', 'examples/emotion.ppvc', '--json']).stdout);
+    expect(json.verdict).toEqual({ ok: true, problems: [] });
+    expect(json.declared).toEqual([{ name: 'label', to: [0] }]);
+  });
+});
+
+// ---- the pieces -----------------------------------------------------------------------------
 
 describe('auditProgram on hand-written programs', () => {
   test('resolves party constants, keyword players and loop variables', () => {
@@ -238,11 +584,59 @@ describe('auditProgram on hand-written programs', () => {
     ]);
   });
 
-  test("the program's own variables are not opens; MP-SPDZ's functions used before are", () => {
-    const r = auditProgram('print_ln("early: %s", 1)\nprint_ln = 5\nprint_ln\noutput = 3\noutput\nx.output(3)\n');
+  test('a print absorbs exactly one reveal to its own party, given as its only value', () => {
+    const opens = (code: string) => auditProgram(code).opens.map((o) => [o.kind, o.expression]);
+    expect(opens('print_ln_to(0, "a: %s", x.reveal_to(0))')).toEqual([['print_ln_to', 'print_ln_to(0, "a: %s", x.reveal_to(0))']]);
+    expect(opens('print_ln_to(0, "a: %s", x.reveal_to(0) + y.reveal_to(0))').map((o) => o[1])).toEqual([
+      'print_ln_to(0, "a: %s", x.reveal_to(0) + y.reveal_to(0))',
+      'x.reveal_to(0)',
+      'y.reveal_to(0)',
+    ]);
+    expect(opens('print_ln_to(0, "a: %s %s", x.reveal_to(0), y.reveal_to(0))')).toHaveLength(3);
+    expect(opens('print_ln_to(0, "a: %s", x[y.reveal()].reveal_to(0))').map((o) => o[1])).toEqual(['print_ln_to(0, "a: %s", x[y.reveal()].reveal_to(0))', 'y.reveal()']);
+  });
+
+  test("MP-SPDZ's openers are openings even where the program rebinds them", () => {
+    const r = auditProgram('print_ln("early: %s", 1)\nprint_ln = 5\nprint_ln\nx.output(3)\n');
     expect(r.opens.map((o) => [o.line, o.expression])).toEqual([
       [1, 'print_ln("early: %s", 1)'],
-      [6, 'x.output(3)'],
+      [2, 'print_ln'],
+      [3, 'print_ln'],
+      [4, 'x.output(3)'],
+    ]);
+  });
+
+  test("the file's own variables and functions are not openings; other names with output words are", () => {
+    const r = auditProgram(
+      [
+        'writer(1)', // 1: not yet bound: MP-SPDZ's?
+        'writer = 2',
+        'n_outputs = 3',
+        'n_outputs + writer',
+        'x.n_outputs', // 5: an attribute is never the program's
+        'def f(n_sent, sender=my_printer):', // 6: a default is evaluated outside
+        '    output_h = 3',
+        '    for opened in range(n_sent): pass',
+        '    return output_h + opened + n_sent + sender',
+        'def g():',
+        '    return output_h', // 11: f's, not g's
+        'def h():',
+        '    global n_writes',
+        '    n_writes = 1',
+        '    return n_writes', // 15: the module's, never bound there
+        'def late():',
+        '    return _output_shape(1)', // a function defined below: functions see it
+        'def _output_shape(x):',
+        '    return x',
+      ].join('\n'),
+    );
+    expect(r.opens.map((o) => [o.line, o.expression])).toEqual([
+      [1, 'writer(1)'],
+      [5, 'x.n_outputs'],
+      [6, 'my_printer'],
+      [11, 'output_h'],
+      [13, 'n_writes'],
+      [15, 'n_writes'],
     ]);
   });
 
@@ -250,7 +644,7 @@ describe('auditProgram on hand-written programs', () => {
     const r = auditProgram('def f():\n    reveal = 1\nif c: print_ln = g\nreveal(secret)\nprint_ln("a: %s", x)\n');
     expect(r.opens.map((o) => [o.line, o.kind, o.expression])).toEqual([
       [2, 'reveal', 'reveal'], // rebinding a name of MP-SPDZ's is itself suspicious
-      [3, 'other', 'print_ln'],
+      [3, 'print_ln', 'print_ln'],
       [4, 'reveal', 'reveal(secret)'],
       [5, 'print_ln', 'print_ln("a: %s", x)'],
     ]);
@@ -265,6 +659,127 @@ describe('auditProgram on hand-written programs', () => {
 
   test('library switches that open values are flagged, shape keywords are not', () => {
     const r = auditProgram('l = ml.FixConv2d(input_shape=[1], output_shape=[2])\nopt.fit(X, print_accuracy=True)\n');
-    expect(r.opens.map((o) => o.expression)).toEqual(['print_accuracy']);
+    expect(r.opens.map((o) => [o.kind, o.expression])).toEqual([
+      ['library', 'opt.fit(X, print_accuracy=True)'],
+      ['library', 'print_accuracy'],
+    ]);
+  });
+
+  test('imports: MP-SPDZ and pure standard modules are fine, others are not', () => {
+    const r = auditProgram('from Compiler import ml\nfrom Compiler.types import _bitint\nfrom fractions import Fraction\nimport math, os.path as p\nfrom . import x\nimport subprocess\n');
+    expect(r.opens.map((o) => [o.line, o.kind, o.expression])).toEqual([
+      [4, 'import', 'import math, os.path as p (imports os.path: code the audit does not read)'],
+      [5, 'import', 'from . import x (imports .: code the audit does not read)'],
+      [6, 'import', 'import subprocess (imports subprocess: code the audit does not read)'],
+    ]);
+  });
+
+  test('file and line map: locations name the file and its own line numbers', () => {
+    const r = auditProgram('x = 1\ny.reveal()\n', { file: 'ml.py.patch', role: 'helpers', lines: [10, 12] });
+    expect(r.opens).toEqual([{ kind: 'reveal', recipient: 'all', expression: 'y.reveal()', line: 12, file: 'ml.py.patch', role: 'helpers' }]);
+    expect(compareWithDeclared(r, []).problems).toEqual(["ml.py.patch:12: reveal in helper code, which may open nothing (only the program's declared prints open values): y.reveal()"]);
+  });
+});
+
+describe('the header and the patch', () => {
+  test('declaredInHeader reads the list in the leading comment block only', () => {
+    const h = declaredInHeader('# x\n# Opened values (nothing else is revealed):\n#   label -> alice (party 0), bob (party 1)\n#   sum -> party 2\n# Timers: 1\n\nx = 1\n');
+    expect(h).toEqual({ line: 2, declared: [{ name: 'label', to: [0, 1] }, { name: 'sum', to: [2] }], problems: [] });
+    expect(declaredInHeader('x = 1\n# Opened values (nothing else is revealed):\n#   label -> alice (party 0)\n').line).toBeUndefined();
+    expect(declaredInHeader('# Opened values (nothing else is revealed):\n#   label -> alice (party 0)\n# Opened values (nothing else is revealed):\n').problems).toEqual([
+      { line: 3, message: 'a second list of opened values (the first is at line 1): the header must declare them once' },
+    ]);
+  });
+
+  test('patchedCode reads hunks as patch(1) does, mapping each added line to the patch', () => {
+    const patch = '# comment\n--- a/Compiler/ml.py\n+++ b/Compiler/ml.py\n@@ -1,1 +1,3 @@\n context\n+def f():\n+    return 1\n';
+    expect(patchedCode(patch)).toEqual({ text: 'def f():\n    return 1\n\n', lines: [6, 7, 0], files: ['Compiler/ml.py'], problems: [] });
+    const short = patchedCode('--- a/x\n+++ b/x\n@@ -1,1 +1,3 @@\n context\n+a\n');
+    expect(short.problems).toEqual([{ line: 3, message: 'this hunk is shorter than its header says: patch(1) rejects the patch' }]);
+  });
+});
+
+describe('the tokenizer', () => {
+  const names = (src: string) => {
+    const t = new Tokenizer(src);
+    t.run();
+    return t.toks.filter((x) => x.kind === 'name').map((x) => x.text);
+  };
+
+  test.each([
+    ['f"{d["k"]}{a.b}"', ['d', 'a', 'b']], // PEP 701: the same quotes inside a field
+    ['f"{x!r:>{width}} {{text}} {y:%H}"', ['x', 'width', 'y']],
+    ["f'''{\n  a # a comment in a field\n}'''", ['a']],
+    ['rb"\\" x" + r"\\" y"', []],
+    ['"\\N{DASH}" f"\\N{EM DASH}{z}" rf"\\N{w}"', ['z', 'w']],
+    ["x if'{y}'else z", ['x', 'if', 'else', 'z']], // `if'...'` is the keyword and a plain string
+    ['f"{ {\'k\': v}[\'k\'] }"', ['v']],
+    ['f"{a:{b}{c}}"', ['a', 'b', 'c']],
+  ])('%s', (src, expected) => {
+    expect(names(src)).toEqual(expected);
+  });
+
+  // Python's own parser, where there is one: every identifier its AST holds is a name token of
+  // ours, and every name token of ours is an identifier or keyword of Python's.
+  const python = spawnSync('python3', ['-c', 'import ast'], { encoding: 'utf8' });
+  testUnless(python.status === 0 ? undefined : 'no python3 to compare the tokenizer with')('agrees with python3 `ast` on every golden program, every helper and tricky snippets', () => {
+    const script = String.raw`
+import ast, json, sys, keyword
+out = []
+for src in json.load(sys.stdin):
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        out.append(None)
+        continue
+    ids = set()
+    for n in ast.walk(tree):
+        for field in ('id', 'attr', 'arg', 'name', 'asname', 'rest'):
+            v = getattr(n, field, None)
+            if isinstance(v, str):
+                ids.update(v.split('.'))
+        if isinstance(n, ast.ImportFrom) and n.module:
+            ids.update(n.module.split('.'))
+        if isinstance(n, (ast.Global, ast.Nonlocal)):
+            ids.update(n.names)
+        if isinstance(n, ast.MatchClass):
+            ids.update(n.kwd_attrs)
+    out.append(sorted(ids))
+json.dump({'ids': out, 'keywords': keyword.kwlist + keyword.softkwlist}, sys.stdout)
+`;
+    const snippets = [
+      'x = f"{a!r:>{w}}" + rf"\\{b}" + "c.reveal()" + \'\'\'d\'\'\'\n',
+      'def f(a, *b, c=1, **d):\n    return [e for e in a if e] or {k: v for k, v in d.items()}\n',
+      'class C(B, metaclass=M):\n    @property\n    def p(self) -> int: return self.q\n',
+      'with open(x) as y, z as (u, v):\n    pass\ntry:\n    pass\nexcept E as e:\n    raise F from e\n',
+      'lambda x, *y, **z: (x, y, z)\nasync def g():\n    await h()\n    async for i in j: yield i\n',
+      'import a.b.c as d, e\nfrom .f import (g as h, i)\nglobal k\n',
+      'x = 1_000 + 0x1f + 1e-3j + .5\ny = x if x else not x\nz = [*x, *y]\nprint(f"{x=}", sep="")\n',
+      'match p:\n    case [a, *rest] if a: pass\n    case {"k": v, **kw}: pass\n    case Point(x=0) as pt: pass\n',
+      "s = 'a\\'b' \"c\\\"d\" '''e'f''' \"\"\"g\"h\"\"\"\nt = u'x' b'y' R'z\\''\n",
+      'x = (1 +\n     2) \\\n    + 3  # tail\n',
+      'ｒｅｖｅａｌ = 1\n',
+    ];
+    const all = renderMlPatch(Object.keys(HELPERS) as HelperName[]);
+    const corpus = [...goldenDirs().map((d) => goldenFiles(d).program), patchedCode(all).text, ...snippets];
+    for (const [, inject] of CATALOGUE) {
+      const g = goldenFiles('emotion');
+      const leaky = inject({ program: g.program, patch: g.patch });
+      corpus.push(leaky.program, patchedCode(leaky.patch!).text);
+    }
+    const r = spawnSync('python3', ['-c', script], { input: JSON.stringify(corpus), encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.status).toBe(0);
+    const { ids, keywords } = JSON.parse(r.stdout) as { ids: (string[] | null)[]; keywords: string[] };
+    let parsed = 0;
+    corpus.forEach((src, k) => {
+      const pythons = ids[k];
+      if (!pythons) return; // not Python this python3 accepts (e.g. PEP 701 before 3.12)
+      parsed++;
+      const ours = new Set(names(src));
+      const missing = pythons.filter((x) => !ours.has(x));
+      const extra = [...ours].filter((x) => !pythons.includes(x) && !keywords.includes(x) && !['True', 'False', 'None'].includes(x));
+      if (missing.length || extra.length) throw new Error(`corpus[${k}]: python3 sees ${JSON.stringify(missing)} we do not; we see ${JSON.stringify(extra)} it does not:\n${src.slice(0, 300)}`);
+    });
+    expect(parsed).toBeGreaterThan(corpus.length / 2);
   });
 });

@@ -1,11 +1,38 @@
-// Leak audit of a generated MP-SPDZ program. It reads the program TEXT (the Python source of
-// the .mpc), not the IR, so a bug in the generator cannot hide an extra opening from it.
+// Leak audit of a generated MP-SPDZ program and the helper code it calls. It reads the TEXT
+// (the Python source of the .mpc and the code ml.py.patch adds to MP-SPDZ's ml.py), not the
+// IR, so a bug in the generator cannot hide an extra opening from it; and it compares what it
+// finds with the declared outputs: the program header's list, or the pipeline's `reveal`s.
 //
-// The audit is deliberately conservative: every identifier that could open, print or write a
-// value (anything containing reveal/print/output/write/open/socket/send, and Python's dynamic
-// escape hatches such as getattr/exec) is listed as an open. Only comments and the literal
-// text of strings are ignored; f-string replacement fields are code and are scanned.
-// Library code the program calls (ml.*, the ml.py patch) is outside its scope.
+// The audit is deliberately conservative. An opening is any identifier that can open, print
+// or write a value (catalogue.ts, from MP-SPDZ's Compiler: reveal, reveal_to, print_ln,
+// output, write_to_file, asm_open, ..., ml.py's debug switches and self-revealing functions),
+// any other name holding reveal/print/output/write/open/socket/send/debug/progress that the
+// file does not bind itself, Python's dynamic escape hatches (getattr, exec, ...) and imports
+// of modules it does not know: wherever they occur as code, called or not, so an alias
+// (`f = x.reveal`, `import ... as say`) is caught where it is made. Only comments and the
+// literal text of strings are ignored; f-string replacement fields are code. A declared
+// output is one module-level print at its receiver of one value revealed to that receiver;
+// helper code may open nothing at all.
+//
+// What it cannot see (documented in test/audit.test.ts, 'documented blind spots'):
+// - which value a declared print opens: it matches prints by their label (`"label: %s"`) and
+//   receiver, so `print_ln_to(0, "label: %s", logits.reveal_to(0))` in place of the declared
+//   line passes (the listing shows the expression);
+// - code it does not read: MP-SPDZ's own Compiler package (stock ml.py, library.py, any module
+//   under Compiler/ the program imports) is trusted, except for the catalogue's names; whether
+//   the MP-SPDZ tree holds exactly the audited ml.py.patch is for build/run to check;
+// - openings reached without naming them: a function of trusted code that returns an opener,
+//   or opens what it is given (the audit sees the call, not what it does);
+// - compile-time Python is arbitrary code (it can write files or patch the bytecode after
+//   compile.py): the audit flags the obvious routes (open, print, unknown imports, exec,
+//   getattr, ...) but it is no sandbox;
+// - the protocol's own leakage (probabilistic truncation, see the header's compile.py note).
+import { DYNAMIC_ALWAYS, DYNAMIC_BUILTIN, HARMLESS, KNOWN_MODULES, OPEN_WORDS, OPENERS, type OpenKind } from './catalogue.js';
+import { Program } from './python-program.js';
+import { OPENED_VALUES_HEADER, declaredInHeader, isUnifiedDiff, patchedCode, type Declared } from './sources.js';
+
+export type { Declared } from './sources.js';
+export type { OpenKind } from './catalogue.js';
 
 export interface AuditInput {
   /** The party whose input file is read; -1 when it is not a literal party (a client, a file, an unknown expression). */
@@ -15,10 +42,12 @@ export interface AuditInput {
   /** The receiving variable or expression, e.g. `video` or `layer (each of layers)`. */
   what: string;
   line: number;
+  /** The file the line is in, when the audit was told (auditProgram's `file`). */
+  file?: string;
 }
 
 export interface AuditOpen {
-  kind: 'reveal_to' | 'reveal' | 'print_ln' | 'print_ln_to' | 'other';
+  kind: OpenKind;
   /** The party that learns the value; 'all' when every party does, or when the audit cannot tell. */
   recipient: number | 'all';
   /** The source text of the opening expression (whitespace collapsed). */
@@ -26,198 +55,42 @@ export interface AuditOpen {
   /** For prints: the text before `: %s` in the format string (the generator prints `label: %s`). */
   label?: string;
   line: number;
+  /** The file the line is in, when the audit was told (auditProgram's `file`). */
+  file?: string;
+  /** Set for openings in helper code, which may open nothing. */
+  role?: 'helpers';
+  /** The function or class the opening is in (`PpvcRelu._forward`), if any. */
+  in?: string;
+  /**
+   * Set when the opening is not a statement of its own at module level: in a loop, a
+   * condition, a function, a comprehension, after `;`. Such a line may run any number of
+   * times, with other values, so it cannot be a declared output.
+   */
+  nested?: true;
 }
 
 export interface AuditReport {
   inputs: AuditInput[];
   opens: AuditOpen[];
+  /** Problems that are not openings: missing or unreadable helper code, a malformed header or patch. */
+  problems?: string[];
 }
 
-// ---- tokenizer ------------------------------------------------------------------------------
-
-type TokKind = 'name' | 'number' | 'string' | 'op' | 'newline';
-
-interface Tok {
-  kind: TokKind;
-  /** Source text; for names NFKC-normalised, as Python compares identifiers. */
-  text: string;
-  /** For strings: the literal body (without prefix and quotes). */
-  value?: string;
-  start: number;
-  end: number;
-  line: number;
-  /** 0-based column: 0 for a statement at module level. */
-  col: number;
+export interface AuditOptions {
+  /** Name the file in every location (`emotion.mpc:156`); without it locations read `line 156`. */
+  file?: string;
+  /** Helper code: every opening in it is a problem, whatever is declared. */
+  role?: 'program' | 'helpers';
+  /** For each line of the text (0-based), the line of `file` it comes from (code extracted from a patch). */
+  lines?: number[];
 }
 
-const OPS3 = ['**=', '//=', '>>=', '<<=', '...'];
-const OPS2 = ['->', ':=', '==', '!=', '<=', '>=', '**', '//', '<<', '>>', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@='];
-const STRING_PREFIXES = new Set(['', 'r', 'u', 'f', 'b', 't', 'br', 'rb', 'fr', 'rf', 'tr', 'rt']);
-const ID_START = /[\p{XID_Start}_]/u;
-const ID_CONTINUE = /[\p{XID_Continue}]/u;
-const NUMBER = /(?:0[xXoObB][0-9a-fA-F_]+|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?[jJ]?)/y;
-
-class Tokenizer {
-  readonly toks: Tok[] = [];
-  /** [start, end) of each comment, to leave them out of quoted expressions. */
-  readonly comments: [number, number][] = [];
-  private readonly lineStarts: number[] = [0];
-
-  constructor(private readonly src: string) {
-    for (let i = 0; i < src.length; i++) if (src[i] === '\n') this.lineStarts.push(i + 1);
-  }
-
-  lineOf(offset: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  }
-
-  private push(kind: TokKind, text: string, start: number, end: number, value?: string): void {
-    const line = this.lineOf(start);
-    this.toks.push({ kind, text, value, start, end, line, col: start - this.lineStarts[line - 1]! });
-  }
-
-  /** Tokenizes src[from, to). `nested` is set inside f-string fields (no logical newlines there). */
-  run(from = 0, to = this.src.length, nested = false): void {
-    const s = this.src;
-    let depth = 0;
-    let i = from;
-    while (i < to) {
-      const c = s[i]!;
-      if (c === '\n') {
-        if (depth === 0 && !nested) this.push('newline', '\n', i, i + 1);
-        i++;
-      } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
-        i++;
-      } else if (c === '\\' && (s[i + 1] === '\n' || (s[i + 1] === '\r' && s[i + 2] === '\n'))) {
-        i += s[i + 1] === '\n' ? 2 : 3; // explicit line joining
-      } else if (c === '#') {
-        const start = i;
-        while (i < to && s[i] !== '\n') i++;
-        this.comments.push([start, i]);
-      } else if (this.stringAt(i, to)) {
-        i = this.string(i, to);
-      } else if (ID_START.test(String.fromCodePoint(s.codePointAt(i)!))) {
-        let j = i + (s.codePointAt(i)! > 0xffff ? 2 : 1);
-        while (j < to) {
-          const cp = s.codePointAt(j)!;
-          if (!ID_CONTINUE.test(String.fromCodePoint(cp))) break;
-          j += cp > 0xffff ? 2 : 1;
-        }
-        this.push('name', s.slice(i, j).normalize('NFKC'), i, j);
-        i = j;
-      } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(s[i + 1] ?? ''))) {
-        NUMBER.lastIndex = i;
-        const m = NUMBER.exec(s);
-        const j = Math.min(to, m ? i + m[0].length : i + 1);
-        this.push('number', s.slice(i, j), i, j);
-        i = j;
-      } else {
-        const three = s.slice(i, i + 3);
-        const two = s.slice(i, i + 2);
-        const op = OPS3.includes(three) && i + 3 <= to ? three : OPS2.includes(two) && i + 2 <= to ? two : String.fromCodePoint(s.codePointAt(i)!);
-        if ('([{'.includes(op)) depth++;
-        else if (')]}'.includes(op)) depth = Math.max(0, depth - 1);
-        this.push('op', op, i, i + op.length);
-        i += op.length;
-      }
-    }
-    if (!nested) this.push('newline', '\n', to, to);
-  }
-
-  private stringAt(i: number, to: number): boolean {
-    const m = /([A-Za-z]{0,2})(['"])/y;
-    m.lastIndex = i;
-    const r = m.exec(this.src);
-    return !!r && i + r[0].length <= to && STRING_PREFIXES.has(r[1]!.toLowerCase());
-  }
-
-  /** Lexes one string literal from i; returns the offset after it. f-string fields become code tokens. */
-  private string(i: number, to: number): number {
-    const s = this.src;
-    const prefix = /[A-Za-z]*/y;
-    prefix.lastIndex = i;
-    const p = prefix.exec(s)![0].toLowerCase();
-    let j = i + p.length;
-    const q = s[j]!;
-    const triple = s.slice(j, j + 3) === q.repeat(3);
-    const quote = triple ? q.repeat(3) : q;
-    j += quote.length;
-    const bodyStart = j;
-    let bodyEnd = -1;
-    while (j < to) {
-      if (s[j] === '\\') {
-        j += 2; // an escaped character never ends the string (also in raw strings)
-        continue;
-      }
-      if (s.startsWith(quote, j)) {
-        bodyEnd = j;
-        j += quote.length;
-        break;
-      }
-      if (!triple && s[j] === '\n') break; // unterminated: Python rejects it; stop at the line end
-      j++;
-    }
-    if (bodyEnd < 0) bodyEnd = j = Math.min(j, to);
-    this.push('string', s.slice(i, j), i, j, s.slice(bodyStart, bodyEnd));
-    if (p.includes('f') || p.includes('t')) this.fieldsOf(bodyStart, bodyEnd, j);
-    return j;
-  }
-
-  /** Replacement fields `{expr}` of an f-string are code: emit them as parenthesised tokens. */
-  private fieldsOf(from: number, to: number, after: number): void {
-    const s = this.src;
-    let k = from;
-    while (k < to) {
-      if (s.startsWith('{{', k)) {
-        k += 2;
-      } else if (s[k] === '{') {
-        let depth = 1;
-        let e = k + 1;
-        let inStr: string | undefined;
-        for (; e < to; e++) {
-          const ch = s[e]!;
-          if (inStr) {
-            if (ch === '\\') e++;
-            else if (ch === inStr) inStr = undefined;
-          } else if (ch === "'" || ch === '"') inStr = ch;
-          else if ('{[('.includes(ch)) depth++;
-          else if ('}])'.includes(ch) && --depth === 0) break;
-        }
-        this.push('op', '(', k, k); // synthetic group so the field stays one argument
-        this.run(k + 1, Math.min(e, to), true);
-        this.push('op', ')', after, after);
-        k = e + 1;
-      } else k++;
-    }
-  }
-}
-
-// ---- structure ------------------------------------------------------------------------------
-
-interface Binding {
-  at: number; // token index of the binding
-  stmt: number;
-  kind: 'const' | 'assign' | 'loop';
-  /** An unconditional binding at module level (column 0): from here on the name is the program's own. */
-  moduleLevel: boolean;
-  value?: number;
-  /** For assign: the callee of the right-hand side (`sfix.Matrix`), `list`, or `unknown`. */
-  type?: string;
-  /** For loop: the iterated expression. */
-  iter?: string;
-}
+// ---- finding openings --------------------------------------------------------------------
 
 interface Site {
   idx: number;
   name: string;
-  kind: AuditOpen['kind'];
+  kind: OpenKind;
   recipient: number | 'all';
   /** Token range of the whole expression (receiver through closing parenthesis). */
   first: number;
@@ -228,25 +101,10 @@ interface Site {
   label?: string;
   absorbed: boolean;
   note?: string;
+  /** The innermost print whose arguments hold this site. */
+  host?: Site;
 }
 
-const OPEN_WORDS = /reveal|print|output|write|open|socket|send/i;
-/** Python escape hatches that can call any of the above by a computed name. */
-const DYNAMIC_ALWAYS = new Set([
-  'getattr', 'globals', 'locals', 'vars', '__import__', 'importlib', '__dict__', '__getattribute__', '__getattr__',
-  'methodcaller', 'attrgetter', '__builtins__', '__builtin__', 'builtins',
-]);
-/** Only as builtins: `cnn.eval(...)` is MP-SPDZ's model evaluation, `eval(...)` runs code. */
-const DYNAMIC_BUILTIN = new Set(['exec', 'eval', 'compile']);
-/**
- * Keyword arguments of MP-SPDZ layer constructors that only describe shapes. Other keywords
- * with an open word stay flagged: `print_accuracy=`, `reveal_diagonal=` or `print_secrets=`
- * make library code open values.
- */
-const SHAPE_KEYWORDS = new Set(['output_shape']);
-const REVEAL_ALL = new Set(['reveal', 'reveal_list', 'reveal_nested', 'print_reveal_nested']);
-/** Opening calls whose first argument (or `player=`) is the receiving party. */
-const PLAYER_FIRST = new Set(['reveal_to', 'print_ln_to', 'print_str_to', 'reveal_to_binary_output', 'binary_output']);
 const INPUT_CALLS = new Set([
   'input_from', 'get_input_from', 'get_raw_input_from', 'input_tensor_from', 'input_tensor_via',
   'input_tensor_from_client', 'receive_from_client', 'read_from_socket', 'read_from_file', 'public_input',
@@ -255,271 +113,8 @@ const INPUT_CALLS = new Set([
 /** Inputs whose first argument is not a party (clients, sockets, files). */
 const NOT_A_PARTY = new Set(['input_tensor_from_client', 'receive_from_client', 'read_from_socket', 'read_from_file', 'public_input']);
 const STATIC_INPUTS = new Set(['get_input_from', 'get_raw_input_from', 'input_tensor_from', 'input_tensor_via', 'input_tensor_from_client', 'receive_from_client']);
-const PY_KEYWORDS = new Set([
-  'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for',
-  'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
-]);
-const COMPOUND = new Set(['for', 'if', 'elif', 'else', 'while', 'with', 'def', 'class', 'try', 'except', 'finally', 'async', 'lambda']);
-
-class Program {
-  readonly toks: Tok[];
-  readonly match: number[];
-  readonly stmt: number[];
-  readonly depth: number[];
-  readonly bindings = new Map<string, Binding[]>();
-  private readonly comments: [number, number][];
-
-  constructor(readonly src: string) {
-    const t = new Tokenizer(src);
-    t.run();
-    this.toks = t.toks;
-    this.comments = t.comments;
-    this.match = this.toks.map(() => -1);
-    this.depth = this.toks.map(() => 0);
-    const stack: number[] = [];
-    this.toks.forEach((tok, i) => {
-      this.depth[i] = stack.length;
-      if (tok.kind !== 'op') return;
-      if ('([{'.includes(tok.text)) stack.push(i);
-      else if (')]}'.includes(tok.text) && stack.length) {
-        const o = stack.pop()!;
-        this.match[o] = i;
-        this.match[i] = o;
-        this.depth[i] = stack.length;
-      }
-    });
-    let n = 0;
-    this.stmt = this.toks.map((tok, i) => {
-      const id = n;
-      if (tok.kind === 'newline' || (tok.kind === 'op' && tok.text === ';' && this.depth[i] === 0)) n++;
-      return id;
-    });
-    this.collectBindings();
-  }
-
-  is(i: number, kind: TokKind, text?: string): boolean {
-    const t = this.toks[i];
-    return !!t && t.kind === kind && (text === undefined || t.text === text);
-  }
-
-  text(first: number, last: number): string {
-    const a = this.toks[first];
-    const b = this.toks[last];
-    if (!a || !b) return '';
-    const end = Math.max(a.start, b.end);
-    let out = '';
-    let at = a.start;
-    for (const [cs, ce] of this.comments) {
-      if (ce <= at || cs >= end) continue;
-      out += this.src.slice(at, cs) + ' ';
-      at = ce;
-    }
-    out += this.src.slice(at, end);
-    return out.replace(/\s+/g, ' ').trim();
-  }
-
-  /** Start of the primary expression (`a.b[0].c(1)`) that ends at token `end`. */
-  primaryStart(end: number): number {
-    let i = end;
-    for (;;) {
-      const t = this.toks[i];
-      if (!t) return i + 1;
-      if (t.kind === 'op' && ')]}'.includes(t.text) && this.match[i]! >= 0) {
-        i = this.match[i]!;
-        const before = this.toks[i - 1];
-        const callee = before && ((before.kind === 'name' && !PY_KEYWORDS.has(before.text)) || before.kind === 'string' || (before.kind === 'op' && ')]}'.includes(before.text)));
-        if (callee) {
-          i--;
-          continue;
-        }
-        return i;
-      }
-      if (t.kind === 'name' || t.kind === 'string' || t.kind === 'number') {
-        if (this.is(i - 1, 'op', '.')) {
-          i -= 2;
-          continue;
-        }
-        return i;
-      }
-      return i + 1;
-    }
-  }
-
-  /** The top-level arguments of the call whose `(` is at `open`, as token ranges. */
-  args(open: number): { first: number; last: number; keyword?: string }[] {
-    const close = this.match[open]!;
-    const out: { first: number; last: number; keyword?: string }[] = [];
-    let start = open + 1;
-    for (let i = open + 1; i <= close; i++) {
-      if (i === close || (this.is(i, 'op', ',') && this.depth[i] === this.depth[open]! + 1)) {
-        if (i > start) {
-          const keyword = this.is(start, 'name') && this.is(start + 1, 'op', '=') ? this.toks[start]!.text : undefined;
-          out.push({ first: keyword ? start + 2 : start, last: i - 1, keyword });
-        }
-        start = i + 1;
-      } else if (this.match[i]! > i) i = this.match[i]! - 1; // skip nested groups
-    }
-    return out;
-  }
-
-  private bind(name: string, b: Binding): void {
-    const list = this.bindings.get(name) ?? [];
-    list.push(b);
-    this.bindings.set(name, list);
-  }
-
-  /** The binding of `name` in effect at token `at`; else one later in the same statement (comprehensions). */
-  binding(name: string, at: number): Binding | undefined {
-    const list = this.bindings.get(name) ?? [];
-    let best: Binding | undefined;
-    for (const b of list) if (b.at < at) best = b;
-    return best ?? list.find((b) => b.stmt === this.stmt[at]);
-  }
-
-  /** An integer a party argument evaluates to: a literal or a constant bound by `NAME = 3`. */
-  intValue(first: number, last: number): number | undefined {
-    let i = first;
-    let sign = 1;
-    if (this.is(i, 'op', '-') && i < last) {
-      sign = -1;
-      i++;
-    }
-    if (i !== last) return undefined;
-    const t = this.toks[i]!;
-    if (t.kind === 'number' && /^\d[\d_]*$/.test(t.text)) return sign * Number(t.text.replace(/_/g, ''));
-    if (t.kind === 'name') {
-      const b = this.binding(t.text, i);
-      if (b?.kind === 'const' && b.value !== undefined) return sign * b.value;
-    }
-    return undefined;
-  }
-
-  /**
-   * True if `name` at token `at` is the program's own variable, not MP-SPDZ's: bound before,
-   * unconditionally at module level. (A binding in a function or under an `if` may not apply.)
-   */
-  isLocal(name: string, at: number): boolean {
-    return (this.bindings.get(name) ?? []).some((b) => b.moduleLevel && b.at <= at);
-  }
-
-  private collectBindings(): void {
-    const toks = this.toks;
-    // `def NAME`, `class NAME`, `... as NAME`, `NAME :=`: names the program defines itself
-    const statementStart = (i: number) => {
-      let k = i;
-      while (k > 0 && this.stmt[k - 1] === this.stmt[i]) k--;
-      return toks[k]!;
-    };
-    toks.forEach((t, i) => {
-      if (t.kind !== 'name') return;
-      const named = (t.text === 'def' || t.text === 'class' || t.text === 'as') && this.is(i + 1, 'name');
-      if (named) {
-        const head = statementStart(i);
-        const moduleLevel = head.col === 0 && (t.text === 'as' ? head.text === 'import' || head.text === 'from' : head === t);
-        this.bind(toks[i + 1]!.text, { at: i + 1, stmt: this.stmt[i + 1]!, kind: 'assign', moduleLevel, type: 'unknown' });
-      }
-      if (this.is(i + 1, 'op', ':=')) this.bind(t.text, { at: i, stmt: this.stmt[i]!, kind: 'assign', moduleLevel: false, type: 'unknown' });
-    });
-    // for-loops and comprehensions: `for NAME[, NAME] in EXPR`
-    toks.forEach((t, i) => {
-      if (t.kind !== 'name' || t.text !== 'for') return;
-      let j = i + 1;
-      const targets: number[] = [];
-      while (j < toks.length && !this.is(j, 'name', 'in') && toks[j]!.kind !== 'newline') {
-        if (toks[j]!.kind === 'name') targets.push(j);
-        j++;
-      }
-      if (!this.is(j, 'name', 'in')) return;
-      const d = this.depth[i]!;
-      let k = j + 1;
-      while (k < toks.length) {
-        const u = toks[k]!;
-        if (u.kind === 'newline' || (this.depth[k] === d && ((u.kind === 'op' && (u.text === ':' || u.text === ';')) || (u.kind === 'name' && (u.text === 'if' || u.text === 'for'))))) break;
-        if (this.depth[k]! < d) break;
-        if (this.match[k]! > k) k = this.match[k]!;
-        k++;
-      }
-      const iter = this.text(j + 1, k - 1);
-      for (const n of targets) this.bind(toks[n]!.text, { at: n, stmt: this.stmt[n]!, kind: 'loop', moduleLevel: false, iter });
-    });
-    // assignments: `NAME = ...`, `A, B = 1, 2`, `x: T = ...`, also after `if c:` on one line
-    let s = 0;
-    while (s < toks.length) {
-      let e = s;
-      while (e < toks.length && this.stmt[e] === this.stmt[s]) e++;
-      this.assignment(s, e - 1);
-      s = e;
-    }
-    for (const list of this.bindings.values()) list.sort((a, b) => a.at - b.at);
-  }
-
-  private assignment(first: number, last: number): void {
-    let eq = -1;
-    let start = first;
-    for (let i = first; i <= last; i++) {
-      if (this.depth[i] !== 0) continue;
-      if (this.is(i, 'op', ':') && eq < 0) {
-        // `x: int = 1` annotates; `if c: y = 2` starts a new simple statement
-        if (!(this.is(first, 'name') && COMPOUND.has(this.toks[first]!.text))) continue;
-        start = i + 1;
-      }
-      if (this.is(i, 'op', '=')) {
-        eq = i;
-        break;
-      }
-    }
-    if (eq < 0) return;
-    let targetEnd = eq - 1;
-    for (let i = start; i < eq; i++) if (this.is(i, 'op', ':') && this.depth[i] === 0) targetEnd = i - 1; // annotation
-    const targets: number[] = [];
-    for (let i = start; i <= targetEnd; i++) {
-      if (this.is(i, 'op', ',') || this.is(i, 'op', '(') || this.is(i, 'op', ')')) continue;
-      if (!this.is(i, 'name')) return; // attribute or subscript targets bind nothing
-      targets.push(i);
-    }
-    if (!targets.length) return;
-    const rhs = this.topLevelItems(eq + 1, last);
-    const stmt = this.stmt[eq]!;
-    const moduleLevel = start === first && this.toks[first]!.col === 0;
-    targets.forEach((n, k) => {
-      const item = targets.length === 1 ? { first: eq + 1, last: last } : rhs[k];
-      if (!item) return;
-      let end = item.last;
-      while (end > item.first && this.toks[end]!.kind === 'newline') end--;
-      const value = this.intValue(item.first, end);
-      if (value !== undefined) this.bind(this.toks[n]!.text, { at: n, stmt, kind: 'const', moduleLevel, value });
-      else this.bind(this.toks[n]!.text, { at: n, stmt, kind: 'assign', moduleLevel, type: this.typeOf(item.first, end) });
-    });
-  }
-
-  private topLevelItems(first: number, last: number): { first: number; last: number }[] {
-    const out: { first: number; last: number }[] = [];
-    let start = first;
-    for (let i = first; i <= last + 1; i++) {
-      if (i === last + 1 || (this.is(i, 'op', ',') && this.depth[i] === 0) || this.toks[i]?.kind === 'newline') {
-        if (i > start) out.push({ first: start, last: i - 1 });
-        start = i + 1;
-        if (this.toks[i]?.kind === 'newline') break;
-      }
-    }
-    return out;
-  }
-
-  /** The callee of a right-hand side (`sfix.Matrix(...)` -> `sfix.Matrix`), `list`, or `unknown`. */
-  private typeOf(first: number, last: number): string {
-    if (this.is(first, 'op', '[')) return 'list';
-    let i = first;
-    const parts: string[] = [];
-    while (this.is(i, 'name')) {
-      parts.push(this.toks[i]!.text);
-      if (!this.is(i + 1, 'op', '.')) break;
-      i += 2;
-    }
-    return parts.length && this.is(i + 1, 'op', '(') && i + 1 <= last ? parts.join('.') : 'unknown';
-  }
-}
-
-// ---- the audit ------------------------------------------------------------------------------
+/** Names of the helpers ppvc-dsl adds to MP-SPDZ's ml.py (ml.PpvcRelu, ml.ppvc_argmax, ...). */
+const HELPER_NAME = /^_?[Pp]pvc/;
 
 function formatLabel(fmt: string | undefined): string | undefined {
   if (fmt === undefined) return undefined;
@@ -527,17 +122,37 @@ function formatLabel(fmt: string | undefined): string | undefined {
   return m ? m[1]!.trim() : undefined;
 }
 
+interface Scan {
+  report: AuditReport;
+  /** Helper names (ml.PpvcRelu, ...) the code refers to, with the line of the first reference. */
+  helpersUsed: Map<string, number>;
+  /** Names the code defines at module level (def, class). */
+  defines: Set<string>;
+}
+
 /** Lists every input and every place the program opens, prints or writes a value. */
-export function auditProgram(mpcSource: string): AuditReport {
-  const p = new Program(mpcSource);
+export function auditProgram(source: string, options: AuditOptions = {}): AuditReport {
+  return scan(source, options).report;
+}
+
+function scan(source: string, options: AuditOptions): Scan {
+  const p = new Program(source);
   const toks = p.toks;
   const sites: Site[] = [];
   const inputs: AuditInput[] = [];
+  const helpersUsed = new Map<string, number>();
+  const lineOf = (i: number) => {
+    const l = toks[i]!.line;
+    return options.lines ? (options.lines[l - 1] ?? l) : l;
+  };
+  const bindingSites = new Set<number>();
+  for (const list of p.bindings.values()) for (const b of list) bindingSites.add(b.at);
 
-  const party = (open: number | undefined): number | undefined => {
+  const party = (open: number | undefined, index = 0): number | undefined => {
     if (open === undefined) return undefined;
     const args = p.args(open);
-    const a = args.find((x) => x.keyword === 'player') ?? (args[0] && !args[0].keyword ? args[0] : undefined);
+    const positional = args.filter((x) => !x.keyword && !x.star);
+    const a = args.find((x) => x.keyword === 'player') ?? positional[index];
     return a ? p.intValue(a.first, a.last) : undefined;
   };
 
@@ -548,35 +163,40 @@ export function auditProgram(mpcSource: string): AuditReport {
     const first = attr ? p.primaryStart(i - 2) : i;
     const last = call !== undefined ? p.match[call]! : i;
     const name = t.text;
-    const lower = name.toLowerCase();
 
-    if (INPUT_CALLS.has(lower) && call !== undefined) inputs.push(describeInput(p, i, first, call, lower, party));
+    if (INPUT_CALLS.has(name.toLowerCase()) && call !== undefined) inputs.push({ ...describeInput(p, i, first, call, name.toLowerCase(), party), line: lineOf(i), ...(options.file !== undefined ? { file: options.file } : {}) });
+    if (HELPER_NAME.test(name) && !helpersUsed.has(name) && !(!attr && p.isOwn(name, i))) helpersUsed.set(name, lineOf(i));
 
-    // The program's own variables (`output = ...`, a label the user called `printed`) open
-    // nothing by themselves: what they hold was flagged where it was bound. Attributes
-    // (`x.output`) and names used before any binding are MP-SPDZ's and stay flagged.
-    if (!attr && p.isLocal(name, i)) return;
-    if (SHAPE_KEYWORDS.has(name) && p.depth[i]! > 0 && p.is(i + 1, 'op', '=') && (p.is(i - 1, 'op', '(') || p.is(i - 1, 'op', ','))) return;
+    if (name === 'import') {
+      const { modules, first: start } = importedModules(p, i);
+      const unknown = modules.filter((m) => !KNOWN_MODULES.test(m));
+      if (unknown.length) {
+        let end = i;
+        while (end + 1 < toks.length && p.stmt[end + 1] === p.stmt[i] && toks[end + 1]!.kind !== 'newline' && !p.is(end + 1, 'op', ';')) end++;
+        sites.push({ idx: i, name, kind: 'import', recipient: 'all', first: start, last: end, absorbed: false, note: `imports ${unknown.join(', ')}: code the audit does not read` });
+      }
+      return;
+    }
+
+    const opener = OPENERS.get(name);
     const dynamic = DYNAMIC_ALWAYS.has(name) || (DYNAMIC_BUILTIN.has(name) && !attr);
-    if (!dynamic && !OPEN_WORDS.test(lower)) return;
-    let kind: AuditOpen['kind'] = 'other';
+    if (!opener && !dynamic) {
+      if (!OPEN_WORDS.test(name) || HARMLESS.has(name)) return;
+      // The file's own variables and functions (`n_outputs = ...`, `def _ppvc_output_shape`)
+      // open nothing by themselves: what they hold was flagged where it was bound, and their
+      // bodies are audited. Attributes (`x.output_stats`), keyword arguments and names used
+      // before any binding are MP-SPDZ's and stay flagged. (Listed names are never excused:
+      // rebinding MP-SPDZ's `reveal` is itself suspicious.)
+      const keyword = p.depth[i]! > 0 && p.is(i + 1, 'op', '=') && (p.is(i - 1, 'op', '(') || p.is(i - 1, 'op', ','));
+      if (!attr && (bindingSites.has(i) || (!keyword && p.isOwn(name, i)))) return;
+    }
+    const kind: OpenKind = dynamic ? 'dynamic' : opener ? opener.kind : 'other';
     let recipient: number | 'all' = 'all';
-    if (dynamic) kind = 'other';
-    else if (REVEAL_ALL.has(lower)) kind = 'reveal';
-    else if (lower === 'reveal_to') kind = 'reveal_to';
-    else if (lower === 'print_ln_to') kind = 'print_ln_to';
-    else if (lower.startsWith('print') && lower !== 'print' && !lower.includes('reveal') && call !== undefined) {
-      kind = 'print_ln';
-      recipient = 0; // MP-SPDZ prints at party 0 only; what it prints must already be public
-    }
-    if (PLAYER_FIRST.has(lower) || kind === 'reveal_to' || kind === 'print_ln_to') recipient = party(call) ?? 'all';
-    else if (kind === 'other' && call !== undefined) {
-      const player = p.args(call).find((a) => a.keyword === 'player');
-      if (player) recipient = p.intValue(player.first, player.last) ?? 'all';
-    }
+    if (opener?.party !== undefined) recipient = party(call, opener.party) ?? 'all';
+    else if (kind === 'other' && call !== undefined) recipient = party(call, Number.MAX_SAFE_INTEGER) ?? 'all'; // only player=
     const site: Site = { idx: i, name, kind, recipient, first, last, open: call, close: call !== undefined ? p.match[call] : undefined, absorbed: false };
-    if (kind === 'print_ln' || kind === 'print_ln_to') {
-      const fmt = call !== undefined ? p.args(call).find((a) => !a.keyword && toks[a.first]?.kind === 'string') : undefined;
+    if ((kind === 'print_ln' || kind === 'print_ln_to') && call !== undefined) {
+      const fmt = p.args(call).find((a) => !a.keyword && !a.star && toks[a.first]?.kind === 'string');
       if (fmt) {
         let text = '';
         for (let k = fmt.first; k <= fmt.last && toks[k]!.kind === 'string'; k++) text += toks[k]!.value ?? '';
@@ -584,45 +204,119 @@ export function auditProgram(mpcSource: string): AuditReport {
       }
     }
     if (dynamic) site.note = 'dynamic code: can open values under names the audit cannot see';
-    else if (name === 'print') site.note = 'compile-time print';
+    else if (name === 'print' && !attr) site.note = 'compile-time print';
+    else if (name === 'open' && !attr) site.note = 'compile-time file access';
     sites.push(site);
   });
 
-  const prints = sites.filter((s) => (s.kind === 'print_ln' || s.kind === 'print_ln_to') && s.open !== undefined);
-  // A reveal_to(N) inside a print at party N is that print's argument: one open, not two.
-  // Anything else inside a print (a reveal() to all, a reveal_to another party) stays separate.
-  for (const s of sites) {
-    const host = prints.filter((q) => q !== s && q.open! < s.idx && s.idx < q.close!).sort((a, b) => b.open! - a.open!)[0];
-    if (!host) continue;
-    s.label ??= host.label;
-    if (s.kind === 'reveal_to' && s.recipient === host.recipient) s.absorbed = true;
-  }
-  // `y = x.reveal_to(1)` ... `print_ln_to(1, "label: %s", y)`: the print names what was opened.
-  for (const q of prints) {
-    if (q.absorbed) continue;
-    for (let k = q.open! + 1; k < q.close!; k++) {
-      if (!p.is(k, 'name') || p.is(k - 1, 'op', '.')) continue;
-      const b = p.binding(toks[k]!.text, k);
-      if (!b || b.kind !== 'assign') continue;
-      for (const s of sites) {
-        if (s.absorbed || s === q || p.stmt[s.idx] !== b.stmt || s.idx < b.at) continue;
-        if ((s.kind === 'reveal_to' || s.kind === 'reveal') && s.recipient === q.recipient && !prints.some((h) => h.open! < s.idx && s.idx < h.close!)) {
-          s.absorbed = true;
-          q.note = `${toks[k]!.text} = ${p.text(s.first, s.last)} at line ${toks[s.idx]!.line}`;
-        }
-      }
-    }
-  }
+  absorbIntoPrints(p, sites);
 
   const opens = sites
     .filter((s) => !s.absorbed)
     .map((s): AuditOpen => {
       const expression = p.text(s.first, s.last) + (s.note ? ` (${s.note})` : '');
-      const o: AuditOpen = { kind: s.kind, recipient: s.recipient, expression, line: toks[s.idx]!.line };
+      const o: AuditOpen = { kind: s.kind, recipient: s.recipient, expression, line: lineOf(s.idx) };
       if (s.label !== undefined) o.label = s.label;
+      if (options.file !== undefined) o.file = options.file;
+      // an argument of a print is as nested as the print
+      const at = s.host ?? s;
+      const head = statementHead(p, at.idx);
+      if (head !== at.first || toks[head]!.col !== 0 || p.scope[at.idx]! >= 0) o.nested = true;
+      if (options.role === 'helpers') {
+        o.role = 'helpers';
+        if (p.where[s.idx]) o.in = p.where[s.idx];
+      }
       return o;
     });
-  return { inputs, opens };
+  return { report: { inputs, opens }, helpersUsed, defines: p.moduleDefinitions() };
+}
+
+/**
+ * A declared output is one print at its receiver of one opened value: `print_ln_to(P, "name: %s",
+ * x.reveal_to(P))`, `print_ln_to(P, "name: %s %s", *[x.reveal_to(P) for x in v])`, or the
+ * print of a variable bound to such a `reveal_to(P)` on its own. That reveal is the print's
+ * argument: one opening, not two. Every other reveal inside a print (a second value, a reveal
+ * to another party or to all, a reveal nested in an expression) stays an opening of its own,
+ * named by the print's label.
+ */
+function absorbIntoPrints(p: Program, sites: Site[]): void {
+  const toks = p.toks;
+  const hosts = sites.filter((s) => (s.kind === 'print_ln' || s.kind === 'print_ln_to') && s.open !== undefined);
+  for (const s of sites) {
+    const host = hosts.filter((q) => q !== s && q.open! < s.idx && s.idx < q.close!).sort((a, b) => b.open! - a.open!)[0];
+    if (host) {
+      s.label ??= host.label;
+      s.host = host;
+    }
+  }
+  const prints = hosts.filter((s) => s.kind === 'print_ln_to' && typeof s.recipient === 'number');
+  const revealAt = new Map(sites.filter((s) => s.kind === 'reveal_to' && s.name === 'reveal_to' && s.open !== undefined).map((s) => [s.idx, s]));
+  /** The reveal_to(P) site that is exactly the expression [first, last], if any. */
+  const exactReveal = (first: number, last: number, to: number | 'all'): Site | undefined => {
+    if (!p.is(last, 'op', ')')) return undefined;
+    const open = p.match[last]!;
+    const s = revealAt.get(open - 1);
+    return s && !s.absorbed && s.recipient === to && s.first === first ? s : undefined;
+  };
+  for (const q of prints) {
+    const values = p.args(q.open!).filter((a) => !a.keyword).slice(2); // after the player and the format
+    if (values.length !== 1) continue;
+    const v = values[0]!;
+    let s: Site | undefined;
+    if (!v.star) s = exactReveal(v.first, v.last, q.recipient);
+    else if (p.is(v.first, 'op', '[') && p.match[v.first] === v.last) {
+      // *[x.reveal_to(P) for x in v]
+      let f = v.first + 1;
+      while (f < v.last && !(p.is(f, 'name', 'for') && p.depth[f] === p.depth[v.first]! + 1)) f++;
+      if (f < v.last) s = exactReveal(v.first + 1, f - 1, q.recipient);
+    }
+    if (s) {
+      s.absorbed = true;
+      continue;
+    }
+    // `y = x.reveal_to(P)` ... `print_ln_to(P, "name: %s", y)`
+    if (!v.star && v.first === v.last && p.is(v.first, 'name')) {
+      const b = p.binding(toks[v.first]!.text, v.first);
+      const rhs = b?.kind === 'assign' ? b.rhs : undefined;
+      const r = rhs ? exactReveal(rhs.first, rhs.last, q.recipient) : undefined;
+      if (r) {
+        r.absorbed = true;
+        q.note = `${toks[v.first]!.text} = ${p.text(r.first, r.last)} at line ${toks[r.idx]!.line}`;
+      }
+    }
+  }
+}
+
+/** The first token of the statement holding token i. */
+function statementHead(p: Program, i: number): number {
+  let k = i;
+  while (k > 0 && p.stmt[k - 1] === p.stmt[i] && p.toks[k - 1]!.kind !== 'newline') k--;
+  return k;
+}
+
+/** The modules the import statement whose `import` keyword is token i names, and the statement's first token. */
+function importedModules(p: Program, i: number): { modules: string[]; first: number } {
+  const toks = p.toks;
+  // `from a.b import c`: the dotted name between `from` and `import`
+  let k = i - 1;
+  while (k >= 0 && !p.is(k, 'name', 'from') && (p.is(k, 'name') || p.is(k, 'op', '.') || p.is(k, 'op', '...'))) k--;
+  if (p.is(k, 'name', 'from')) return { modules: [k + 1 <= i - 1 ? p.text(k + 1, i - 1).replace(/\s+/g, '') : ''], first: k };
+  // `import a.b as c, d`
+  const modules: string[] = [];
+  k = i + 1;
+  while (p.is(k, 'name')) {
+    let m = toks[k]!.text;
+    while (p.is(k + 1, 'op', '.') && p.is(k + 2, 'name')) {
+      m += '.' + toks[k + 2]!.text;
+      k += 2;
+    }
+    modules.push(m);
+    k++;
+    if (p.is(k, 'name', 'as')) k += 2;
+    if (!p.is(k, 'op', ',')) break;
+    k++;
+  }
+  return { modules, first: i };
 }
 
 function describeInput(
@@ -632,23 +326,22 @@ function describeInput(
   call: number,
   name: string,
   party: (open: number | undefined) => number | undefined,
-): AuditInput {
-  const line = p.toks[i]!.line;
+): Omit<AuditInput, 'line'> {
   const who = NOT_A_PARTY.has(name) ? -1 : party(call) ?? -1;
   const receiver = first < i - 1 ? p.text(first, i - 2) : '';
   // `x = sint.get_input_from(0)`: the class is the type, the assigned name is what
   if (STATIC_INPUTS.has(name) || !receiver) {
     const target = assignedName(p, first);
-    return { party: who, type: receiver || 'unknown', what: target ?? p.text(first, p.match[call]!), line };
+    return { party: who, type: receiver || 'unknown', what: target ?? p.text(first, p.match[call]!) };
   }
   // `video.input_from(0)`, `layers[0].input_from(1)`, `for layer in layers: layer.input_from(1)`
   const base = p.toks[first]!;
   const b = base.kind === 'name' ? p.binding(base.text, first) : undefined;
   if (b?.kind === 'loop') {
     const ib = p.binding(b.iter!, b.at);
-    return { party: who, type: ib?.kind === 'assign' ? ib.type! : 'unknown', what: `${receiver} (each of ${b.iter})`, line };
+    return { party: who, type: ib?.kind === 'assign' ? ib.type! : 'unknown', what: `${receiver} (each of ${b.iter})` };
   }
-  return { party: who, type: b?.kind === 'assign' ? b.type! : 'unknown', what: receiver, line };
+  return { party: who, type: b?.kind === 'assign' ? b.type! : 'unknown', what: receiver };
 }
 
 /** `NAME = <expr starting at first>` -> NAME. */
@@ -656,36 +349,48 @@ function assignedName(p: Program, first: number): string | undefined {
   return p.is(first - 1, 'op', '=') && p.is(first - 2, 'name') && p.depth[first - 1] === 0 ? p.toks[first - 2]!.text : undefined;
 }
 
-// ---- comparison with the pipeline's declared outputs ------------------------------------------
+// ---- comparison with the declared outputs ----------------------------------------------
 
 const whom = (r: number | 'all') => (r === 'all' ? 'all parties' : `party ${r}`);
 const partyList = (to: Iterable<number>) => {
   const xs = [...to];
   return xs.length ? xs.map((x) => `party ${x}`).join(', ') : 'nobody';
 };
+/** `emotion.mpc:156`, or `line 156` when the report names no file. */
+export const locationOf = (o: { file?: string; line: number }) => (o.file !== undefined ? `${o.file}:${o.line}` : `line ${o.line}`);
 
 /**
  * ok iff every open is a declared output (matched by label) to one of its declared receivers,
- * each declared receiver gets it exactly once, and nothing else is opened.
+ * each declared receiver gets it exactly once, nothing else is opened, helper code opens
+ * nothing, and the report has no other problems (report.problems).
  */
-export function compareWithDeclared(report: AuditReport, declared: { name: string; to: number[] }[]): { ok: boolean; problems: string[] } {
+export function compareWithDeclared(report: AuditReport, declared: Declared[]): { ok: boolean; problems: string[] } {
   const problems: string[] = [];
   const outputs = new Map(declared.map((d) => [d.name, new Set(d.to)]));
   const seen = new Map<string, Map<number, AuditOpen>>();
   for (const o of report.opens) {
+    const at = locationOf(o);
+    if (o.role === 'helpers') {
+      problems.push(`${at}${o.in ? ` (in ${o.in})` : ''}: ${o.kind} in helper code, which may open nothing (only the program's declared prints open values): ${o.expression}`);
+      continue;
+    }
     const to = o.label !== undefined ? outputs.get(o.label) : undefined;
     if (!to) {
       const named = o.label !== undefined ? ` '${o.label}'` : '';
-      problems.push(`line ${o.line}: ${o.kind} opens${named} to ${whom(o.recipient)}, which is not a declared output: ${o.expression}`);
+      problems.push(`${at}: ${o.kind} opens${named} to ${whom(o.recipient)}, which is not a declared output: ${o.expression}`);
       continue;
     }
     if (o.recipient === 'all' || !to.has(o.recipient)) {
-      problems.push(`line ${o.line}: ${o.kind} opens '${o.label}' to ${whom(o.recipient)}, but it is declared only to ${partyList(to)}: ${o.expression}`);
+      problems.push(`${at}: ${o.kind} opens '${o.label}' to ${whom(o.recipient)}, but it is declared only to ${partyList(to)}: ${o.expression}`);
+      continue;
+    }
+    if (o.nested) {
+      problems.push(`${at}: ${o.kind} opens '${o.label}' to ${whom(o.recipient)} inside a block (a loop, condition, function or comprehension may run it any number of times, with other values); a declared output is a statement of its own at module level: ${o.expression}`);
       continue;
     }
     const byParty = seen.get(o.label!) ?? new Map<number, AuditOpen>();
     const prev = byParty.get(o.recipient);
-    if (prev) problems.push(`line ${o.line}: '${o.label}' is opened to party ${o.recipient} a second time (first at line ${prev.line}): ${o.expression}`);
+    if (prev) problems.push(`${at}: '${o.label}' is opened to party ${o.recipient} a second time (first at ${locationOf(prev)}): ${o.expression}`);
     else byParty.set(o.recipient, o);
     seen.set(o.label!, byParty);
   }
@@ -694,5 +399,95 @@ export function compareWithDeclared(report: AuditReport, declared: { name: strin
       if (!seen.get(d.name)?.has(r)) problems.push(`'${d.name}' is declared to party ${r}, but no line of the program opens it to that party`);
     }
   }
+  problems.push(...(report.problems ?? []));
   return { ok: problems.length === 0, problems };
+}
+
+// ---- a program with its helper code, against its declaration ------------------------------
+
+export interface AuditFile {
+  /** The name to print in locations: a path, or e.g. `emotion.mpc (generated from examples/emotion.ppvc)`. */
+  file: string;
+  text: string;
+}
+
+export interface AuditRequest {
+  program: AuditFile;
+  /** The helper code the program calls: ml.py.patch (a unified diff) or plain Python; undefined if there is none. */
+  helpers?: AuditFile;
+  /** Where helper code was looked for, for the problem when the program calls helpers and there is none. */
+  helpersLookedFor?: string;
+  /** The declared outputs and what declares them; default: the program's header. */
+  declared?: { outputs: Declared[]; by: string };
+}
+
+export interface Audit extends AuditReport {
+  problems: string[];
+  /** The outputs the program may open. */
+  declared: Declared[];
+  /** What declares them: `the header of emotion.mpc (line 15)`, `the reveal statements of examples/emotion.ppvc`. */
+  declaredBy: string;
+  /** The helpers (ml.PpvcRelu, ...) the program calls. */
+  helpersUsed: string[];
+  verdict: { ok: boolean; problems: string[] };
+}
+
+const sameDeclarations = (a: Declared[], b: Declared[]) => {
+  const key = (d: Declared[]) => JSON.stringify(d.map((x) => [x.name, [...new Set(x.to)].sort((m, n) => m - n)]).sort((x, y) => String(x[0]).localeCompare(String(y[0]))));
+  return key(a) === key(b);
+};
+const formatDeclared = (d: Declared[]) => (d.length ? d.map((x) => `${x.name} -> ${partyList(x.to)}`).join('; ') : 'nothing');
+
+/**
+ * Audits a program and the helper code it calls against the outputs declared for it. Every
+ * opening in the helper code is a problem; so is a helper the program calls that the helper
+ * code does not define, a program without a header (when the header declares), and a header
+ * that differs from the declaration the caller gives.
+ */
+export function auditWithHelpers(req: AuditRequest): Audit {
+  const { program, helpers } = req;
+  const problems: string[] = [];
+  const main = scan(program.text, { file: program.file });
+  const opens = [...main.report.opens];
+  const inputs = [...main.report.inputs];
+  const header = declaredInHeader(program.text);
+  for (const h of header.problems) problems.push(`${program.file}:${h.line}: ${h.message}`);
+
+  let declared: Declared[];
+  let declaredBy: string;
+  if (req.declared) {
+    declared = req.declared.outputs;
+    declaredBy = req.declared.by;
+    if (header.line !== undefined && !sameDeclarations(header.declared, declared)) {
+      problems.push(`${program.file}:${header.line}: the program's header declares ${formatDeclared(header.declared)}, but ${declaredBy} declare ${formatDeclared(declared)}`);
+    }
+  } else if (header.line !== undefined) {
+    declared = header.declared;
+    declaredBy = `the header of ${program.file} (line ${header.line})`;
+  } else {
+    declared = [];
+    declaredBy = `nothing: ${program.file} has no header`;
+    problems.push(
+      `${program.file}: declares no outputs: it has no \`${OPENED_VALUES_HEADER}\` header (ppvc-dsl writes one into every program), so nothing may be opened and the audit cannot confirm the program`,
+    );
+  }
+
+  const used = [...main.helpersUsed.keys()];
+  if (helpers) {
+    const diff = isUnifiedDiff(helpers.text);
+    const code = diff ? patchedCode(helpers.text) : undefined;
+    for (const h of code?.problems ?? []) problems.push(`${helpers.file}:${h.line}: ${h.message}`);
+    const hs = scan(code ? code.text : helpers.text, { file: helpers.file, role: 'helpers', lines: code?.lines });
+    opens.push(...hs.report.opens);
+    inputs.push(...hs.report.inputs);
+    for (const [name, line] of main.helpersUsed) {
+      if (!hs.defines.has(name)) problems.push(`${program.file}:${line}: calls ${name}, which ${helpers.file} does not define: the audit cannot see what it does`);
+    }
+  } else if (used.length) {
+    const where = req.helpersLookedFor ? `no ${req.helpersLookedFor}` : 'no helper code to read';
+    problems.push(`${program.file}: calls helper code (${used.join(', ')}) but there is ${where}: the audit cannot see whether those helpers open values`);
+  }
+
+  const report: AuditReport = { inputs, opens, problems };
+  return { inputs, opens, problems, declared, declaredBy, helpersUsed: used, verdict: compareWithDeclared(report, declared) };
 }
