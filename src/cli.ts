@@ -5,11 +5,12 @@ import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostics, printable } from './diagnostics.js';
-import { buildPipeline, commandsSummary } from './compile.js';
+import { buildPipeline, commandsSummary, inputsStep, setupSteps } from './compile.js';
 import { OPTIMIZATION_NAMES } from './passes/optimizations.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
 import { refuseInputAsOutput, writeFilesAtomic } from './util/files.js';
 import { parameterCount, selectedFrames, type Pipeline } from './ir/pipeline.js';
+import { MAX_DIMENSION } from './check/check.js';
 import { checkAndSuggestBounds, formatBoundSuggestions, type BoundSuggestion } from './check/declared-bounds.js';
 import { formatShape } from './ir/shapes.js';
 import { VERSION } from './version.js';
@@ -43,13 +44,23 @@ const protocolOption = {
 /** Positionals, which the empty-value check leaves to the commands (a missing file is their message). */
 const POSITIONALS = new Set(['file', 'files', 'model', 'video', 'results']);
 /** Options that take one value: yargs turns a repeated one into an array. */
-const SINGLE_VALUED = new Set(['source', 'protocols', 'ring', 'jobs', 'protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'opt', 'budget', 'model', 'timeout', 'select', 'hosts']);
+const SINGLE_VALUED = new Set(['range', 'source', 'protocols', 'ring', 'jobs', 'protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'opt', 'budget', 'model', 'timeout', 'select', 'hosts']);
 
 /** --timeout's largest value: the parties' timer is a setTimeout, whole milliseconds up to 2^31 - 1. */
 const MAX_TIMEOUT_SECONDS = 2_147_483;
 
+/** `--range -1,1`: yargs takes a value starting with '-' for an option; joined as `--range=-1,1` it is the value. */
+function negativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--range' && /^-[\d.]/.test(argv[i + 1] ?? '')) out.push(`--range=${argv[++i]}`);
+    else out.push(argv[i]!);
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<void> {
-  const cli: Argv = yargs(argv)
+  const cli: Argv = yargs(negativeValues(argv))
     .scriptName('ppvc-dsl')
     .usage('$0 <command> [options]\n\nCompile privacy-preserving video classification pipelines (.ppvc) to MP-SPDZ programs.')
     .version(VERSION)
@@ -70,9 +81,14 @@ async function main(argv: string[]): Promise<void> {
           return;
         }
         const s = summary(p);
+        // the layers the program computes: a folded batch normalisation is part of the layer before
+        const folded = p.model.layers.filter((l) => 'folded' in l && l.folded).length;
+        const layers = folded
+          ? `${p.model.layers.length} layers (${p.model.layers.length + folded} in the model, ${folded} batch normalisation${folded === 1 ? '' : 's'} folded into the layer before)`
+          : `${p.model.layers.length} layers`;
         process.stdout.write(
           `${a.file}: ok: pipeline ${p.name}, video ${formatShape(s.video)} from ${p.video.owner.name}, ` +
-            `${s.selected} frames (${p.selection.kind}), ${p.model.layers.length} layers, ${s.parameters} parameters, ` +
+            `${s.selected} frames (${p.selection.kind}), ${layers}, ${s.parameters} parameters, ` +
             `${p.classes} classes, ${p.target.protocol}\n`,
         );
         // columns as wide as the longest name and op (imported layer names run long)
@@ -97,12 +113,13 @@ async function main(argv: string[]): Promise<void> {
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
         const artifacts = buildPipeline(r.pipeline);
-        // the audit reads the generated text itself: a generator bug cannot hide a reveal
-        const { auditProgram, compareWithDeclared } = await import('./audit/audit.js');
-        const verdict = compareWithDeclared(
-          auditProgram(artifacts.program),
-          r.pipeline.reveals.map((x) => ({ name: x.name, to: x.to.map((t) => t.id) })),
-        );
+        // the audit reads the generated program and helper code itself: a generator bug cannot hide a reveal
+        const { auditWithHelpers } = await import('./audit/audit.js');
+        const { verdict } = auditWithHelpers({
+          program: { file: `${r.pipeline.name}.mpc`, text: artifacts.program },
+          helpers: artifacts.mlPatch ? { file: 'ml.py.patch', text: artifacts.mlPatch } : undefined,
+          declared: { outputs: r.pipeline.reveals.map((x) => ({ name: x.name, to: x.to.map((t) => t.id) })), by: "the pipeline's reveal statements" },
+        });
         if (!verdict.ok) {
           if (!a['allow-undeclared-reveals']) {
             throw new EnvironmentError(`the generated program opens more than the pipeline declares; nothing was written:\n${verdict.problems.map((x) => `  ${x}`).join('\n')}`, [
@@ -114,7 +131,7 @@ async function main(argv: string[]): Promise<void> {
           artifacts.program = mark + artifacts.program;
         }
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
-        const cmds = commandsSummary(r.pipeline);
+        const cmds = commandsSummary(r.pipeline, artifacts.mlPatch !== '');
         const { mpSpdzDirFrom, locateMpSpdz, checkPatchApplied, applyPatch, missingHelpersIn, placeProgram, runCompile } = await import('./backend/mp-spdz.js');
         const mpDir = mpSpdzDirFrom(a['mp-spdz'] as string | undefined, r.pipeline);
         // an unusable MP-SPDZ is reported before anything is written
@@ -140,13 +157,17 @@ async function main(argv: string[]): Promise<void> {
         }
         process.stdout.write(`wrote ${written.length} files to ${outDir}:\n${written.map((w) => `  ${w}`).join('\n')}\n`);
         if (!compiled) {
-          process.stdout.write('\nMP-SPDZ not configured (--mp-spdz DIR, MP_SPDZ_HOME or ppvc-dsl setup-mp-spdz); these are the commands to run:\n');
+          process.stdout.write('\nMP-SPDZ not configured (--mp-spdz DIR, MP_SPDZ_HOME or ppvc-dsl setup-mp-spdz); these are the commands to run, in a shell where MP_SPDZ_HOME is your MP-SPDZ directory:\n');
         } else {
           process.stdout.write(`\ncompiled in ${compiled.seconds.toFixed(1)} s: ` +
             `${compiled.rounds ?? '?'} virtual machine rounds, expected ${compiled.expectedOnlineMB ?? '?'} MB online and ${compiled.expectedOfflineMB ?? '?'} MB offline\n\nto run:\n`);
         }
-        for (const s of cmds.steps) process.stdout.write(`  ${s}\n`);
-        process.stdout.write(`  ${cmds.compile}\n  ${cmds.runLocal}      # all parties on this machine\n  # or one per host:\n`);
+        // paste-ready: the output directory's files by absolute path, before the cd into MP-SPDZ
+        const paths = { out: outDir, mpSpdz: mp?.root };
+        const steps = setupSteps(r.pipeline, artifacts.mlPatch !== '', paths);
+        // compiled: build placed the program and compiled it there; what is left is the cd, the certificates and the run
+        for (const s of compiled ? steps.slice(steps.findIndex((x) => x.startsWith('cd '))) : [...steps, cmds.compile]) process.stdout.write(`  ${s}\n`);
+        process.stdout.write(`then, with ${inputsStep(paths)}, run all parties on this machine:\n  ${cmds.runLocal}\nor one party per host:\n`);
         for (const c of cmds.runParties) process.stdout.write(`  ${c.command}\n`);
       },
     )
@@ -217,21 +238,32 @@ async function main(argv: string[]): Promise<void> {
           .positional('model', { type: 'string', demandOption: true })
           .option('out', { alias: 'o', type: 'string', describe: 'write the pipeline here (default: print it)' })
           .option('frames', { type: 'number', default: 97, describe: 'N, the video length the pipeline is written for' })
-          .option('select', { type: 'number', default: 7, describe: 'n, frames selected obliviously' }),
+          .option('select', { type: 'number', default: 7, describe: 'n, frames selected obliviously' })
+          .option('range', {
+            type: 'string',
+            describe: "LO,HI: the values the model expects its input frames in (its training preprocessing, e.g. -1,1); default: ppvc-dsl's [0, 1], marked in the pipeline as to be checked",
+          }),
       async (a) => {
         for (const k of ['frames', 'select'] as const) {
-          if (!(Number.isInteger(a[k]) && (a[k] as number) >= 1)) throw new UserError(`--${k} ${a[k]}: expected a whole number of frames, at least 1`);
+          if (!(Number.isInteger(a[k]) && (a[k] as number) >= 1 && (a[k] as number) <= MAX_DIMENSION)) {
+            throw new UserError(`--${k} ${a[k]}: expected a whole number of frames from 1 to ${MAX_DIMENSION} (2^20, the largest video dimension)`);
+          }
         }
-        const { importPipelineText } = await import('./import/import-command.js');
-        const r = importPipelineText(a.model as string, { frames: a.frames as number, select: a.select as number });
+        const { importPipelineText, parseRange } = await import('./import/import-command.js');
+        const range = a.range !== undefined ? parseRange(String(a.range)) : undefined;
+        const r = importPipelineText(a.model as string, { frames: a.frames as number, select: a.select as number, range });
         if (a.json) {
-          process.stdout.write(JSON.stringify(r.summary, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ ok: true, ...r.summary }, null, 2) + '\n');
         } else if (a.out) {
           const { writeFileAtomic } = await import('./util/files.js');
           refuseInputAsOutput(a.out as string, a.out as string, [a.model as string]);
           writeFileAtomic(a.out as string, r.text);
-          process.stderr.write(`wrote ${a.out}: ${r.summary.layers.length} layers, ${r.summary.parameters} parameters\n`);
+          process.stderr.write(`wrote ${a.out}: ${r.summary.layerCount}; ${r.summary.parameterCount}\n`);
         } else process.stdout.write(r.text);
+        if (!a.json && !r.summary.rangeGiven) {
+          const [lo, hi] = r.summary.range;
+          process.stderr.write(`note: the video's range [${lo}, ${hi}] is ppvc-dsl's default: check it against the model's training preprocessing (--range LO,HI)\n`);
+        }
       },
     )
     .command(
@@ -258,6 +290,10 @@ async function main(argv: string[]): Promise<void> {
         const { writeFileAtomic } = await import('./util/files.js');
         refuseInputAsOutput(a.out as string, a.out as string, [...pipelineFiles(r.pipeline), ...values.files]);
         writeFileAtomic(a.out as string, formatValues(values.values));
+        if (a.json) {
+          writeJson({ ok: true, out: resolve(a.out as string), values: values.values.length, party: values.party, model: values.source, bounds: suggestions, diagnostics: r.diagnostics.map(diagnosticToJson) });
+          return;
+        }
         process.stdout.write(`wrote ${values.values.length} values for party ${values.party} to ${a.out}\n`);
         printBoundSuggestions(suggestions, r.pipeline);
       },
@@ -291,6 +327,10 @@ async function main(argv: string[]): Promise<void> {
         const { writeFileAtomic } = await import('./util/files.js');
         refuseInputAsOutput(a.out as string, a.out as string, pipelineFiles(p));
         writeFileAtomic(a.out as string, formatValues(values));
+        if (a.json) {
+          writeJson({ ok: true, out: resolve(a.out as string), values: values.length, party, seed, frames, bounds: suggestions, diagnostics: r.diagnostics.map(diagnosticToJson) });
+          return;
+        }
         process.stdout.write(`wrote ${values.length} values for party ${party} to ${a.out}\n`);
         printBoundSuggestions(suggestions, p);
       },
@@ -304,28 +344,19 @@ async function main(argv: string[]): Promise<void> {
           .option('protocol', protocolOption)
           .options(styleOptions),
       async (a) => {
-        const { auditProgram, compareWithDeclared } = await import('./audit/audit.js');
+        // the .mpc with the ml.py.patch beside it, against its header; a .ppvc's generated
+        // program and helper code, against its reveal statements (src/audit/audit-command.ts)
+        const { auditMpcFile, auditBuild, auditJson, formatAudit } = await import('./audit/audit-command.js');
         const path = a.file as string;
-        let program: string;
-        let declared: { name: string; to: number[] }[] | undefined;
-        if (path.endsWith('.mpc')) program = readText(path, 'a .ppvc or .mpc file').text;
+        let result: ReturnType<typeof auditMpcFile>;
+        if (path.endsWith('.mpc')) result = auditMpcFile(path, readText(path, 'a .ppvc or .mpc file').text);
         else {
           const r = checked(path, a.json as boolean, a.protocol as ProtocolName | undefined, undefined, a);
           if (!r) return;
-          program = buildPipeline(r.pipeline).program;
-          declared = r.pipeline.reveals.map((x) => ({ name: x.name, to: x.to.map((t) => t.id) }));
+          result = auditBuild(path, buildPipeline(r.pipeline));
         }
-        const report = auditProgram(program);
-        const verdict = declared ? compareWithDeclared(report, declared) : undefined;
-        if (a.json) {
-          process.stdout.write(JSON.stringify({ ...report, declared, verdict }, null, 2) + '\n');
-        } else {
-          process.stdout.write(`${path}: ${report.opens.length} opened value(s), ${report.inputs.length} input(s)\n`);
-          for (const o of report.opens) process.stdout.write(`  opens  line ${o.line}: ${o.label ?? o.expression} -> ${o.recipient === 'all' ? 'ALL parties' : `party ${o.recipient}`}  (${o.expression})\n`);
-          for (const i of report.inputs) process.stdout.write(`  input  line ${i.line}: ${i.what} (${i.type}) <- ${i.party < 0 ? 'unknown source' : `party ${i.party}`}\n`);
-          if (verdict) process.stdout.write(verdict.ok ? 'matches the declared outputs exactly\n' : `DOES NOT match the declared outputs:\n${verdict.problems.map((x) => `  ${x}`).join('\n')}\n`);
-        }
-        if (verdict && !verdict.ok) process.exitCode = 1;
+        process.stdout.write(a.json ? auditJson(result) : formatAudit(result));
+        if (!result.verdict.ok) process.exitCode = 1;
       },
     )
     .command(
@@ -336,7 +367,8 @@ async function main(argv: string[]): Promise<void> {
         const { syntaxDiagramsHtml } = await import('./syntax/diagrams.js');
         const { writeFileAtomic } = await import('./util/files.js');
         writeFileAtomic(a.out as string, syntaxDiagramsHtml());
-        process.stdout.write(`wrote ${a.out}\n`);
+        if (a.json) writeJson({ ok: true, out: resolve(a.out as string) });
+        else process.stdout.write(`wrote ${a.out}\n`);
       },
     )
     .command(fmtCommand)
@@ -389,7 +421,30 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/** Whether the command line asks for --json (the last of --json, --json=BOOL and --no-json wins). */
+function jsonRequested(argv: string[]): boolean {
+  let on = false;
+  for (const a of argv) {
+    if (a === '--') break;
+    if (a === '--json' || a === '--json=true') on = true;
+    else if (a === '--no-json' || a === '--json=false') on = false;
+  }
+  return on;
+}
+
+function writeJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A failure as --json reports it on stdout (the message goes to stderr as well, for whoever watches). */
+function errorJson(e: unknown): { ok: false; error: Record<string, unknown> } {
+  if (e instanceof UserError) return { ok: false, error: { kind: 'user', exitStatus: 1, message: e.message, diagnostics: e.diagnostics.map(diagnosticToJson) } };
+  if (e instanceof EnvironmentError) return { ok: false, error: { kind: 'environment', exitStatus: 2, message: e.message, hints: e.hints } };
+  return { ok: false, error: { kind: 'internal', exitStatus: 2, message: e instanceof Error ? e.message : String(e), hints: ['this is a bug in ppvc-dsl; please report it with the input that caused it'] } };
+}
+
 main(hideBin(process.argv)).catch((e: unknown) => {
+  if (jsonRequested(hideBin(process.argv))) writeJson(errorJson(e));
   if (e instanceof UserError) {
     for (const line of formatDiagnostics(e.diagnostics)) process.stderr.write(line + '\n');
     process.exitCode = 1;

@@ -14,6 +14,8 @@ import { renderMlPatch } from './emit/ml-patch.js';
 import { compileCommand, localRunCommand, partyCommands } from './emit/commands.js';
 import type { HelperName } from './emit/runtime/helpers.js';
 import { PROTOCOLS, type ProtocolName } from './backend/protocols.js';
+import { shellQuote } from './util/shell.js';
+import { join } from 'node:path';
 
 export interface CheckOutcome {
   pipeline?: Pipeline;
@@ -135,26 +137,60 @@ export function buildPipeline(pipeline: Pipeline): BuildArtifacts {
   const files: Record<string, string> = {
     [`${pipeline.name}.mpc`]: code,
     'inputs.json': JSON.stringify(inputs, null, 2) + '\n',
-    'commands.json': JSON.stringify(commandsSummary(pipeline), null, 2) + '\n',
+    'commands.json': JSON.stringify(commandsSummary(pipeline, mlPatch !== ''), null, 2) + '\n',
   };
   if (mlPatch) files['ml.py.patch'] = mlPatch;
   return { pipeline, inputs, program: code, helpers, mlPatch, files, style: Object.values(optimizations).some((on) => on) ? 'optimized' : 'seed', optimizations, layerNames: layers.map((l) => l.from) };
 }
 
-export function commandsSummary(p: Pipeline) {
+/**
+ * Where the steps find things. `out`: build's output directory, or undefined for file names
+ * relative to it (commands.json's convention: the steps start there). `mpSpdz`: the MP-SPDZ
+ * directory, or undefined for "$MP_SPDZ_HOME".
+ */
+export interface StepPaths {
+  out?: string;
+  mpSpdz?: string;
+}
+
+/**
+ * The shell commands that prepare an MP-SPDZ tree for the program, in order; after them the
+ * working directory is the MP-SPDZ tree, where the compile and run commands run. Each works
+ * when pasted as written: files of the output directory are named before the `cd`, and
+ * `patch --forward --batch` neither asks questions nor applies the patch twice.
+ * `patch`: whether the program needs ml.py.patch (build writes it only then).
+ */
+export function setupSteps(p: Pipeline, patch: boolean, paths: StepPaths = {}): string[] {
+  const mp = paths.mpSpdz !== undefined ? shellQuote(paths.mpSpdz) : '"$MP_SPDZ_HOME"';
+  const outFile = (f: string) => (paths.out !== undefined ? shellQuote(join(paths.out, f)) : shellQuote(f));
+  const sub = (dir: string) => (paths.mpSpdz !== undefined ? shellQuote(join(paths.mpSpdz, dir) + '/') : `"$MP_SPDZ_HOME/${dir}/"`);
+  return [
+    ...(patch ? [`patch -d ${mp} -p1 --forward --batch --reject-file=- --no-backup-if-mismatch < ${outFile('ml.py.patch')}`] : []),
+    `cp ${outFile(`${p.name}.mpc`)} ${sub('Programs/Source')}`,
+    `cd ${mp}`,
+    `Scripts/setup-ssl.sh ${PROTOCOLS[p.target.protocol].parties}`,
+  ];
+}
+
+/** What to do with each party's input file (words, not a command: the files are the parties'). */
+export function inputsStep(paths: StepPaths = {}): string {
+  const layout = paths.out !== undefined ? join(paths.out, 'inputs.json') : 'inputs.json';
+  return `each party's input file in Player-Data/Input-P<party>-0 of the MP-SPDZ directory (layout: ${layout})`;
+}
+
+/** commands.json: the same for every machine, so its paths follow a stated convention. */
+export function commandsSummary(p: Pipeline, patch: boolean) {
   const profile = PROTOCOLS[p.target.protocol];
   return {
     pipeline: p.name,
     protocol: p.target.protocol,
     parties: profile.parties,
     parameters: parameterCount(p.model),
-    steps: [
-      'cd $MP_SPDZ_HOME',
-      'patch -p1 < ml.py.patch   # once per MP-SPDZ tree',
-      `cp ${p.name}.mpc Programs/Source/`,
-      'copy each party\'s input file to Player-Data/Input-P<party>-0 (see inputs.json)',
-      'Scripts/setup-ssl.sh ' + profile.parties + '   # certificates, once',
-    ],
+    directories:
+      "the steps start in build's output directory (the one holding this file) with MP_SPDZ_HOME set to the MP-SPDZ directory; " +
+      "from 'cd \"$MP_SPDZ_HOME\"' on, and for compile, runLocal and runParties, the working directory is the MP-SPDZ directory",
+    steps: setupSteps(p, patch),
+    inputs: inputsStep(),
     compile: compileCommand(p).join(' '),
     runLocal: localRunCommand(p).join(' '),
     runParties: partyCommands(p).map((c) => ({ party: c.party, command: c.argv.join(' ') })),

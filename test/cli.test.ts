@@ -1,6 +1,6 @@
 // The command line as a user meets it: exit statuses, messages, and never a stack trace.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ROOT } from './helpers.js';
@@ -114,4 +114,174 @@ test('a symbolic link that loops or points at nothing is named as such, not as a
   const input = run(['run', 'examples/emotion.ppvc', '--video-input', join(dir, 'a.ppvc'), '--model-input', join(dir, 'a.ppvc'), '--mp-spdz', ROOT, '-o', join(dir, 'out')]);
   expect(input.status).not.toBe(0);
   noStackTrace(input.stderr);
+});
+
+// ---- the printed MP-SPDZ steps work when pasted -------------------------------------------
+
+/** A stand-in MP-SPDZ tree: ml.py holding the patch's context, scripts that leave a mark. */
+function fakeMpSpdz(): string {
+  const mp = mkdtempSync(join(tmpdir(), 'ppvc-fake-mp-'));
+  mkdirSync(join(mp, 'Compiler'));
+  mkdirSync(join(mp, 'Programs', 'Source'), { recursive: true });
+  mkdirSync(join(mp, 'Scripts'));
+  const patch = readFileSync(join(ROOT, 'golden', 'emotion', 'ml.py.patch'), 'utf8').split('\n');
+  const context = patch.slice(patch.findIndex((l) => l.startsWith('@@')) + 1).filter((l) => l.startsWith(' ')).map((l) => l.slice(1));
+  writeFileSync(join(mp, 'Compiler', 'ml.py'), ['# upstream', ...context, ''].join('\n'));
+  writeFileSync(join(mp, 'Scripts', 'setup-ssl.sh'), '#!/bin/sh\necho "$@" > ssl-done\n', { mode: 0o755 });
+  writeFileSync(join(mp, 'compile.py'), '#!/bin/sh\necho "$@" > compiled\n', { mode: 0o755 });
+  return mp;
+}
+
+function expectPrepared(mp: string): void {
+  expect(readFileSync(join(mp, 'Compiler', 'ml.py'), 'utf8')).toContain('# >>> ppvc-dsl helper relu_softmax');
+  expect(readFileSync(join(mp, 'Programs', 'Source', 'emotion.mpc'), 'utf8')).toBe(readFileSync(join(ROOT, 'golden', 'emotion', 'emotion.mpc'), 'utf8'));
+  expect(readFileSync(join(mp, 'ssl-done'), 'utf8')).toBe('3\n');
+  expect(readFileSync(join(mp, 'compiled'), 'utf8')).toBe('-E ring -b 2000000 emotion\n');
+}
+
+test("build's printed steps work pasted as written, from any directory, into an output directory with a space", () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'ppvc-cli-')), 'out dir');
+  const r = run(['build', 'examples/emotion.ppvc', '-o', out], { PPVC_DSL_CACHE: mkdtempSync(join(tmpdir(), 'ppvc-cache-')) });
+  expect(r.status).toBe(0);
+  const lines = r.stdout.split('\n');
+  const first = lines.findIndex((l) => l.startsWith('MP-SPDZ not configured'));
+  const commands = lines.slice(first + 1, lines.findIndex((l, i) => i > first && !l.startsWith('  '))).map((l) => l.slice(2));
+  expect(commands[0]).toBe(`patch -d "$MP_SPDZ_HOME" -p1 --forward --batch --reject-file=- --no-backup-if-mismatch < '${out}/ml.py.patch'`);
+  expect(commands).toContain(`cd "$MP_SPDZ_HOME"`);
+  expect(r.stdout).toContain(`(layout: ${out}/inputs.json)`);
+  const mp = fakeMpSpdz();
+  const elsewhere = mkdtempSync(join(tmpdir(), 'ppvc-cwd-'));
+  execFileSync('bash', ['-e', '-c', commands.join('\n')], { cwd: elsewhere, env: { ...process.env, MP_SPDZ_HOME: mp }, stdio: 'pipe' });
+  expectPrepared(mp);
+  // pasted again: the patch is not applied twice, and no question waits for an answer
+  const ml = readFileSync(join(mp, 'Compiler', 'ml.py'), 'utf8');
+  const again = spawnSync('bash', ['-c', commands[0]!], { cwd: elsewhere, env: { ...process.env, MP_SPDZ_HOME: mp }, encoding: 'utf8', timeout: 10_000 });
+  expect(again.stdout).toContain('previously applied');
+  expect(readFileSync(join(mp, 'Compiler', 'ml.py'), 'utf8')).toBe(ml);
+  expect(readdirSync(join(mp, 'Compiler'))).toEqual(['ml.py']);
+});
+
+test('commands.json names no machine path: its steps run from the output directory, as it says', () => {
+  const out = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  expect(run(['build', 'examples/emotion.ppvc', '-o', out], { PPVC_DSL_CACHE: mkdtempSync(join(tmpdir(), 'ppvc-cache-')) }).status).toBe(0);
+  const text = readFileSync(join(out, 'commands.json'), 'utf8');
+  expect(text).not.toContain(out);
+  const c = JSON.parse(text);
+  expect(c.directories).toContain("the steps start in build's output directory");
+  const mp = fakeMpSpdz();
+  execFileSync('bash', ['-e', '-c', [...c.steps, c.compile].join('\n')], { cwd: out, env: { ...process.env, MP_SPDZ_HOME: mp }, stdio: 'pipe' });
+  expectPrepared(mp);
+});
+
+// ---- import: the video's range, the layer counts ----------------------------------------
+
+const HUMAN_EMOTION = 'node_modules/@vladmandic/human/models/emotion.json';
+
+test('import writes --range on the video line; without it, the default range with a comment to check it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  const given = run(['import', HUMAN_EMOTION, '--range', '-1,1', '-o', join(dir, 'a.ppvc')]);
+  expect(given.status).toBe(0);
+  const a = readFileSync(join(dir, 'a.ppvc'), 'utf8').split('\n');
+  expect(a).toContain('video frames: [97, 64, 64, 1] from alice  range [-1, 1]');
+  expect(given.stderr).not.toContain("ppvc-dsl's default");
+
+  const dflt = run(['import', HUMAN_EMOTION, '-o', join(dir, 'b.ppvc')]);
+  expect(dflt.status).toBe(0);
+  const b = readFileSync(join(dir, 'b.ppvc'), 'utf8').split('\n');
+  const video = b.indexOf('video frames: [97, 64, 64, 1] from alice  range [0, 1]');
+  expect(video).toBeGreaterThan(0);
+  expect(b.slice(video - 3, video).join('\n')).toMatch(/^# range \[0, 1\] is ppvc-dsl's default, not read from the model file: check it against the model's\n# training preprocessing .*expects \[-1, 1\]/);
+  expect(dflt.stderr).toContain("note: the video's range [0, 1] is ppvc-dsl's default");
+  // both are canonical (fmt leaves them alone) and check
+  expect(run(['fmt', '--check', join(dir, 'a.ppvc'), join(dir, 'b.ppvc')]).status).toBe(0);
+  expect(run(['check', join(dir, 'a.ppvc')]).status).toBe(0);
+
+  for (const bad of ['1,0', '0', 'a,b', '0,1,2']) {
+    const r = run(['import', HUMAN_EMOTION, '--range', bad]);
+    expect([bad, r.status]).toEqual([bad, 1]);
+    expect(r.stderr).toContain(`--range ${bad}:`);
+  }
+});
+
+test("import and check give the same layer count for the Human emotion model, or say why not", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  const imported = run(['import', HUMAN_EMOTION, '-o', join(dir, 'e.ppvc')]);
+  expect(imported.stderr).toContain(
+    "the model file's 21 layers become 19 ppvc-dsl layers (not written: the input layer input_1 (the video's frames); the final softmax predictions/Softmax ('classify' chooses the per-frame output)); 205127 parameters",
+  );
+  expect(run(['check', join(dir, 'e.ppvc')]).stdout).toContain(', 19 layers, 205127 parameters,');
+  expect(JSON.parse(run(['import', HUMAN_EMOTION, '--json']).stdout)).toMatchObject({ ok: true, layerCount: expect.stringContaining('21 layers become 19'), pipelineParameters: 205127 });
+});
+
+test('a graph model without its weight shard names the missing file, where it was looked for and why', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  writeFileSync(join(dir, 'emotion.json'), readFileSync(join(ROOT, HUMAN_EMOTION)));
+  const r = run(['import', join(dir, 'emotion.json')]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain(`weight shard 'emotion.bin' is missing: the model's weightsManifest names it, so it must be at ${join(dir, 'emotion.bin')}, beside the model file`);
+  expect(r.stderr).toContain('help: put the shard there');
+  expect(r.stderr).not.toContain('importModelFile');
+});
+
+test('a bound suggestion for a pipeline without a target statement gives the statement to add, and it checks', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  const text = readFileSync(join(ROOT, 'examples', 'tiny-2pc.ppvc'), 'utf8').replace(/^target .*$/m, '');
+  writeFileSync(join(dir, 't.ppvc'), text);
+  const r = run(['random-weights', join(dir, 't.ppvc'), '-o', join(dir, 'w.txt')]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).not.toContain('in the target statement');
+  const m = /in a target statement, which the pipeline lacks: add the line '(target mp-spdz \{ [^}]+ \})' at its end/.exec(r.stdout);
+  expect(m).not.toBeNull();
+  writeFileSync(join(dir, 't.ppvc'), text + m![1] + '\n');
+  const again = run(['random-weights', join(dir, 't.ppvc'), '-o', join(dir, 'w.txt')]);
+  expect(again.status).toBe(0);
+  expect(again.stdout).not.toContain('narrower comparisons');
+});
+
+// ---- --json: results of every command, and failures as JSON ---------------------------
+
+test('export-weights, random-weights and diagrams give a JSON result with --json', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  writeFileSync(join(dir, 'h.ppvc'), [
+    'pipeline h', 'party alice = 0', 'party bob = 1', 'video frames: [4, 64, 64, 1] from alice  range [-1, 1]', 'select 2 frames by bob',
+    `model net by bob from "${join(ROOT, HUMAN_EMOTION)}"`, 'classify each frame with net', '',
+  ].join('\n'));
+  const ew = run(['export-weights', join(dir, 'h.ppvc'), '-o', join(dir, 'bob.txt'), '--frames', '0,3', '--json']);
+  expect(ew.status).toBe(0);
+  const e = JSON.parse(ew.stdout);
+  expect(e).toMatchObject({ ok: true, out: join(dir, 'bob.txt'), values: 2 * 4 + 205127, party: 1, model: join(ROOT, HUMAN_EMOTION) });
+  expect(e.bounds.length).toBeGreaterThan(0);
+  expect(e.bounds[0]).toEqual({ layer: expect.any(String), bound: expect.any(Number), bits: expect.any(Number) });
+
+  const rw = run(['random-weights', 'examples/tiny-2pc.ppvc', '-o', join(dir, 'r.txt'), '--seed', '3', '--json']);
+  expect(rw.status).toBe(0);
+  expect(JSON.parse(rw.stdout)).toMatchObject({ ok: true, out: join(dir, 'r.txt'), party: 1, seed: 3, values: readFileSync(join(dir, 'r.txt'), 'utf8').trim().split(/\s+/).length });
+
+  const d = run(['diagrams', '-o', join(dir, 'd.html'), '--json']);
+  expect(d.status).toBe(0);
+  expect(JSON.parse(d.stdout)).toEqual({ ok: true, out: join(dir, 'd.html') });
+});
+
+test.each([
+  [['check', 'no/such/file.ppvc', '--json'], 1, 'user', 'no/such/file.ppvc: no such file'],
+  [['frobnicate', '--json'], 1, 'user', 'Unknown argument: frobnicate'],
+  [['import', HUMAN_EMOTION, '--range', '1,0', '--json'], 1, 'user', '--range 1,0: LO must be below HI'],
+  [['random-weights', 'examples/tiny-2pc.ppvc', '-o', join(tmpdir(), 'x.txt'), '--seed', '-1', '--json'], 1, 'user', '--seed -1'],
+  [['build', 'examples/emotion.ppvc', '--mp-spdz', '/nonexistent/mp-spdz', '-o', join(tmpdir(), 'ppvc-x'), '--json'], 2, 'environment', 'MP-SPDZ directory not found'],
+])('ppvc-dsl %j fails with exit status %i and {ok: false, error} on stdout', (args, status, kind, message) => {
+  const r = run(args as string[]);
+  expect(r.status).toBe(status);
+  const j = JSON.parse(r.stdout);
+  expect(j.ok).toBe(false);
+  expect(j.error).toMatchObject({ kind, exitStatus: status, message: expect.stringContaining(message) });
+  if (kind === 'user') expect(j.error.diagnostics[0].message).toContain(message);
+  else expect(j.error.hints.length).toBeGreaterThan(0);
+});
+
+test('a pipeline error with --json is {ok: false, error} too, with each diagnostic located', () => {
+  const r = run(['export-weights', 'test/should-fail/misspelt-keyword.ppvc', '-o', join(tmpdir(), 'never.txt'), '--json']);
+  expect(r.status).toBe(1);
+  const j = JSON.parse(r.stdout);
+  expect(j.ok).toBe(false);
+  expect(j.error.diagnostics).toEqual([expect.objectContaining({ message: "conv2d: unknown argument 'kernal': did you mean 'kernel'?", line: 8, col: 12 })]);
 });

@@ -8,6 +8,10 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { type ImportResult, importModelFile, importModelJson, readKerasJson, toChannelsLast } from '../src/import/keras-json.js';
 import { describeUnless } from './helpers.js';
+import { importPipelineText } from '../src/import/import-command.js';
+import { toDsl } from '../src/import/to-dsl.js';
+import { checkSource } from '../src/compile.js';
+import { parameterCount } from '../src/ir/pipeline.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CORPUS = resolve(ROOT, '..', 'shared', 'corpus', 'keras');
@@ -182,6 +186,29 @@ describeCorpus('Keras corpus (../shared/corpus/keras)', () => {
       [0, 1],
       [0, 1],
     ]);
+  });
+
+  // `import` and `check` count different things (the file's layers, the layer block's, the
+  // program's after folding): import's message must say how each number follows from the last
+  test('import explains its layer and parameter counts, and check counts what it says', () => {
+    const imported = expected.filter((e) => !REJECTED[e.file]);
+    expect(imported.length).toBeGreaterThanOrEqual(20);
+    for (const e of imported) {
+      const path = join(CORPUS, e.file);
+      const { text, summary } = importPipelineText(path, { frames: 2, select: 1 });
+      const { counts } = toDsl(toChannelsLast(importModelFile(path).model!).model!);
+      const listed = (m: Map<string, string[]>) => [...m.values()].reduce((s, names) => s + names.length, 0);
+      expect({ file: e.file, dsl: counts.file - listed(counts.omitted) + listed(counts.added) }).toEqual({ file: e.file, dsl: counts.dsl });
+      expect(summary.layers).toHaveLength(counts.file);
+      expect(summary.dsl).toHaveLength(counts.dsl);
+      expect(summary.layerCount).toContain(`the model file's ${counts.file} layer${counts.file === 1 ? '' : 's'} ${counts.file === counts.dsl ? 'are' : 'become'} ${counts.dsl} ppvc-dsl layer`);
+      const p = checkSource({ path: 'imported.ppvc', text }).pipeline!;
+      // check's count: the block's, or the one import says after folding
+      const folded = /check and build count (\d+)/.exec(summary.layerCount);
+      expect({ file: e.file, check: p.model.layers.length }).toEqual({ file: e.file, check: folded ? Number(folded[1]) : counts.dsl });
+      expect({ file: e.file, check: parameterCount(p.model) }).toEqual({ file: e.file, check: summary.pipelineParameters });
+      if (summary.pipelineParameters !== summary.parameters) expect(summary.parameterCount).toContain(`${summary.parameters} parameters in the file, ${summary.pipelineParameters} in the pipeline`);
+    }
   });
 
   test('docs/import-corpus.md lists every file with its current status', () => {

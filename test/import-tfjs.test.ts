@@ -215,7 +215,8 @@ describe('TF.js weight shards', () => {
     const missing = decodeWeights([{ paths: ['nope.bin'], weights: [] }], () => {
       throw Object.assign(new Error('x'), { code: 'ENOENT' });
     }, 'm.json');
-    expect(missing.diagnostics[0]!.message).toMatch(/cannot read weight shard 'nope.bin': ENOENT/);
+    expect(missing.diagnostics[0]!.message).toBe("m.json: weight shard 'nope.bin' is missing: the model's weightsManifest names it, so it must be at nope.bin, beside the model file (ENOENT)");
+    expect(missing.diagnostics[0]!.hints).toEqual(['put the shard there, beside m.json: a TF.js model is its model.json and every shard that names, in one directory']);
     expect(() => readTfjsWeights(join(ROOT, 'no-such-model.json'))).toThrow(/ENOENT/);
     // a device as a shard would be read forever (reached through a link beside model.json:
     // an absolute shard path is refused before anything is read)

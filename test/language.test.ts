@@ -6,6 +6,7 @@ import { compileSource } from '../src/compile.js';
 import { ppvcLexer } from '../src/syntax/tokens.js';
 import { readText } from '../src/commands/common.js';
 import { importModelFile } from '../src/import/keras-json.js';
+import { closestWord, didYouMean, editDistance } from '../src/util/suggest.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -206,4 +207,77 @@ describe('invisible and astral characters', () => {
     expect(imported.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(imported.model?.layers.map((l) => l.className)).toContain('Dense');
   });
+});
+
+describe('misspellings: one error each, naming the nearest word', () => {
+  const errors = (text: string) => checkText(text).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.span?.line}:${d.span?.col}: ${d.message}`);
+  const layer = (line: string) => minimal(`model m by bob {\n  ${line}\n  flatten\n  dense 3\n}`);
+
+  test('edit distance counts a swap of neighbours as one edit; a suggestion needs a near word', () => {
+    expect(editDistance('kernal', 'kernel')).toBe(1);
+    expect(editDistance('kenrel', 'kernel')).toBe(1);
+    expect(editDistance('conv2', 'conv2d')).toBe(1);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(closestWord('kernal', ['stride', 'kernel'])).toBe('kernel');
+    expect(closestWord('precison', ['protocol', 'precision'])).toBe('precision');
+    expect(closestWord('softmax', ['relu', 'nobias', 'from'])).toBeUndefined();
+    expect(closestWord('ab', ['cd'])).toBeUndefined();
+    expect(closestWord('mx', ['max'])).toBe('max');
+    expect(didYouMean('Kernel', ['kernel'])).toBe(": did you mean 'kernel'?");
+  });
+
+  test.each([
+    ['conv2d 8 kernal 3x3', "7:12: conv2d: unknown argument 'kernal': did you mean 'kernel'?"],
+    ['conv2d 8 kernel 3x3 strid 2', "7:23: conv2d: unknown argument 'strid': did you mean 'stride'?"],
+    ['conv2d 8 kernel 3x3 sme relu', "7:23: conv2d: unknown argument 'sme': did you mean 'same'?"],
+    ['conv2d 8 kernel 3x3 relu nobais', "7:28: conv2d: unknown argument 'nobais': did you mean 'nobias'?"],
+    ['depthwise_conv2d kernel 3x3 multipler 2', "7:31: depthwise_conv2d: unknown argument 'multipler': did you mean 'multiplier'?"],
+    ['relu mx 6', "7:8: relu: unknown argument 'mx': did you mean 'max'?"],
+    ['conv2 8 kernel 3x3', "7:3: unknown layer 'conv2': did you mean 'conv2d'?"],
+    ['maxpol 2x2', "7:3: unknown layer 'maxpol': did you mean 'maxpool'?"],
+    ['relu from inptu', "7:13: unknown layer 'inptu': did you mean 'input'?"],
+  ])('%s: exactly one error, no cascade', (line, error) => {
+    expect(errors(layer(line))).toEqual([error]);
+  });
+
+  test('target options, protocols, truncations, softmax kinds, aggregations, parties: one error each', () => {
+    expect(errors(minimal('model m by bob {\n  flatten\n  dense 3\n}') + 'target mp-spdz { protocl semi2k  precison 16 31  thread 2  trunc nearst }\n')).toEqual([
+      "11:18: target: unknown argument 'protocl': did you mean 'protocol'?",
+      "11:34: target: unknown argument 'precison': did you mean 'precision'?",
+      "11:50: target: unknown argument 'thread': did you mean 'threads'?",
+      "11:66: unknown trunc 'nearst': did you mean 'nearest'?",
+    ]);
+    expect(errors(minimal('model m by bob {\n  flatten\n  dense 3\n}') + 'target mpspdz { protocol replicated-rng }\n')).toEqual([
+      "11:8: unknown target 'mpspdz': did you mean 'mp-spdz'?",
+      "11:26: unknown protocol 'replicated-rng': did you mean 'replicated-ring'?",
+    ]);
+    const base = minimal('model m by bob {\n  flatten\n  dense 3\n}').replace('classify each frame with m\n', '');
+    expect(errors(base + 'classify each frame with m, softmax exat\nlabel = argmx(sums)\nreveal lable to alcie\n')).toEqual([
+      "10:37: unknown softmax 'exat': did you mean 'exact'?",
+      "11:9: unknown aggregation function 'argmx': did you mean 'argmax'?",
+      "11:15: unknown aggregate 'sums': did you mean 'sum'?",
+      "12:17: unknown party 'alcie' (who receives the output): did you mean 'alice'?",
+      "12:8: unknown output 'lable': did you mean 'label'?",
+    ]);
+    expect(errors(minimal('model m by bob {\n  flatten\n  dense 3\n}').replace('from alice', 'from alice  rnage [0, 1]'))).toEqual([
+      "4:36: video: unknown argument 'rnage': did you mean 'range'?",
+    ]);
+  });
+
+  test('names are never corrected into keywords: layer names after from, bound names, add and concat', () => {
+    const named = minimal(
+      'model m by bob {\n  same: conv2d 2 kernel 3x3 same\n  stride: relu from same\n  max: conv2d 2 kernel 1x1 from same\n  s: add stride, max\n  flatten\n  dense 3\n}',
+    );
+    expect(errors(named)).toEqual([]);
+    expect(errors(named + 'target mp-spdz { bound same 4  bound max 8 }\n')).toEqual([]);
+    // a word far from every keyword is still just unexpected
+    expect(errors(minimal('model m by bob {\n  flatten\n  dense 3 softmax\n}'))).toEqual(["8:11: dense: unexpected argument 'softmax'"]);
+  });
+});
+
+test("a video dimension above 2^20 says so, naming the limit", () => {
+  const r = checkText(minimal('model m by bob {\n  flatten\n  dense 3\n}').replace('[10, 8, 8, 1]', '[100000000, 8, 8, 1]'));
+  expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual(["the video's frame count, 100000000, is above the limit of 1048576 (2^20) per dimension"]);
+  const fractional = checkText(minimal('model m by bob {\n  flatten\n  dense 3\n}').replace('[10, 8, 8, 1]', '[10, 8.5, 8, 1]'));
+  expect(fractional.diagnostics[0]!.message).toContain('each a whole number from 1 to 1048576 (2^20)');
 });

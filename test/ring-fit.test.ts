@@ -36,7 +36,7 @@ describe('checking and emitting ring 32', () => {
       "ring 32: MP-SPDZ builds replicated-ring-party.x for rings of 64, 72, 128, 192 bits; this one needs 'MY_CFLAGS += -DRING_SIZE=32' in its CONFIG.mine before the build",
     );
     const a = buildPipeline(r.pipeline!);
-    expect(a.program).toContain('./compile.py -E ring -R 32 emotion');
+    expect(a.program).toContain('./compile.py -E ring -R 32 -b 2000000 emotion');
     expect(a.program).toContain('sfix.set_precision(12, 19)\ncfix.set_precision(12, 19)\n');
     expect(a.program).toContain('ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES, division=(14, 2))');
     expect(a.program).toContain('# k = 19 is more than half the 32-bit ring');

@@ -394,7 +394,15 @@ function partyReadme(a: BuildArtifacts, me: DeployedParty, parties: DeployedPart
   listing.push(['setup.sh', 'steps 2 to 5 below as a script'], ['run.sh', 'step 7: checks the steps were done, then runs the party command']);
   const width = Math.max(...listing.map(([n]) => n.length)) + 2;
   for (const [n, what] of listing) L.push(`  ${n.padEnd(width)}${what}`);
-  L.push('', 'Run every command below from a shell where MP_SPDZ_HOME is your MP-SPDZ directory and BUNDLE is this', 'directory (BUNDLE=$(pwd) here).');
+  // the commands below name files by these two variables only, so they work from any directory
+  // (run.sh reads MP_SPDZ_HOME from the environment: hence export)
+  L.push(
+    '',
+    'Every command below names its files through two variables; set them first, in this directory, in the',
+    'shell you then use for all the steps (replace /path/to/MP-SPDZ with your MP-SPDZ directory, step 1):',
+    '    export MP_SPDZ_HOME=/path/to/MP-SPDZ',
+    '    export BUNDLE="$(pwd)"',
+  );
 
   step(1, 'Install MP-SPDZ');
   L.push(

@@ -2,16 +2,57 @@
 // statement can say precisely which argument is wrong and what it expected.
 import { type Diagnostic, type Span, errorAt } from '../diagnostics.js';
 import type { Atom } from '../syntax/ast.js';
+import { closestWord, didYouMean } from '../util/suggest.js';
+
+/** The words a statement's arguments may use, for telling a misspelt keyword from a stray word. */
+export interface Vocabulary {
+  /** Every keyword and flag the statement takes. */
+  words: readonly string[];
+  /** The keywords whose value is a word (a layer name, a protocol...): never taken for a keyword. */
+  wordValued?: readonly string[];
+}
 
 export class ArgReader {
   private used: boolean[];
+  /** For a word taken as a misspelling of a keyword: that keyword (reported once, when read). */
+  private corrected: (string | undefined)[];
   constructor(
     private readonly atoms: Atom[],
     private readonly what: string,
     private readonly at: Span,
     private readonly diags: Diagnostic[],
+    vocabulary?: Vocabulary,
   ) {
     this.used = atoms.map(() => false);
+    this.corrected = atoms.map(() => undefined);
+    if (vocabulary) this.correctTypos(vocabulary);
+  }
+
+  /**
+   * A word that is no keyword of the statement but a near miss of one (`kernal`) is one error
+   * that names the keyword, and is then read as that keyword with its value: no cascade of
+   * "needs 'kernel'" and "unexpected argument '3x3'" after it. The value of a word-valued
+   * keyword (`from NAME`) is never corrected.
+   */
+  private correctTypos(v: Vocabulary): void {
+    const valued = new Set(v.wordValued ?? []);
+    for (let j = 0; j < this.atoms.length; j++) {
+      const a = this.atoms[j]!;
+      if (a.kind !== 'word') continue;
+      let word = a.text;
+      if (!v.words.includes(word)) {
+        const near = closestWord(word, v.words);
+        if (near === undefined) continue;
+        this.error(a.span, `${this.what}: unknown argument '${word}': did you mean '${near}'?`, `'${near}'`, `'${word}'`);
+        this.corrected[j] = word = near;
+      }
+      if (valued.has(word)) j++;
+    }
+  }
+
+  /** An atom's text, or the keyword a misspelt word stands for. */
+  private textOf(j: number): string {
+    return this.corrected[j] ?? this.atoms[j]!.text;
   }
 
   private error(span: Span, message: string, expected?: string, found?: string): void {
@@ -79,7 +120,7 @@ export class ArgReader {
     this.used[at] = true;
     const v = this.atoms[at + 1];
     if (!v || this.used[at + 1] || v.kind !== 'word' || !(choices as readonly string[]).includes(v.text)) {
-      this.error(v?.span ?? this.atoms[at]!.span, v ? `unknown ${key} '${v.text}'` : `'${key}' needs a value`, choices.join(', '), v ? `'${v.text}'` : 'nothing');
+      this.error(v?.span ?? this.atoms[at]!.span, v ? `unknown ${key} '${v.text}'${didYouMean(v.text, choices)}` : `'${key}' needs a value`, choices.join(', '), v ? `'${v.text}'` : 'nothing');
       if (v && !this.used[at + 1] && v.kind === 'word') this.used[at + 1] = true;
       return fallback;
     }
@@ -122,10 +163,11 @@ export class ArgReader {
   flag<W extends string>(choices: readonly W[], fallback: W): W {
     let found: W | undefined;
     this.atoms.forEach((a, j) => {
-      if (this.used[j] || a.kind !== 'word' || !(choices as readonly string[]).includes(a.text)) return;
+      const text = this.textOf(j);
+      if (this.used[j] || a.kind !== 'word' || !(choices as readonly string[]).includes(text)) return;
       this.used[j] = true;
-      if (found !== undefined) this.error(a.span, `${this.what}: '${found}' and '${a.text}' contradict each other`, `one of ${choices.join(', ')}`);
-      else found = a.text as W;
+      if (found !== undefined) this.error(a.span, `${this.what}: '${found}' and '${text}' contradict each other`, `one of ${choices.join(', ')}`);
+      else found = text as W;
     });
     return found ?? fallback;
   }
@@ -176,7 +218,7 @@ export class ArgReader {
       this.used[at + 1] = true;
       if (!v || this.used[at + 2] || v.kind !== 'number' || !(Number.isFinite(v.value) && v.value > 0)) {
         this.error(v?.span ?? name.span, `'${key} ${name.text}' needs a number greater than 0`, example, v ? `'${v.text}'` : 'nothing');
-        if (v && !this.used[at + 2] && !(v.kind === 'word' && otherKeys.has(v.text))) this.used[at + 2] = true;
+        if (v && !this.used[at + 2] && !(v.kind === 'word' && otherKeys.has(this.textOf(at + 2)))) this.used[at + 2] = true;
         continue;
       }
       this.used[at + 2] = true;
@@ -196,7 +238,8 @@ export class ArgReader {
     const a = this.atoms[i] as Extract<Atom, { kind: 'list' }>;
     for (const it of a.items) {
       if (!Number.isInteger(it.value) || it.value < 0 || it.value > 1 << 24) {
-        this.error(it.span, `${name} must be whole numbers`, 'whole numbers from 0', it.text);
+        const tooLarge = Number.isInteger(it.value) && it.value > 1 << 24;
+        this.error(it.span, tooLarge ? `${name}: ${it.text} is above the limit of ${1 << 24} (2^24)` : `${name} must be whole numbers`, `whole numbers from 0 to ${1 << 24}`, it.text);
         return undefined;
       }
     }
@@ -235,12 +278,13 @@ export class ArgReader {
   /** Reports every atom no rule consumed: nothing is silently dropped. */
   finish(expectedHelp: string): void {
     this.atoms.forEach((a, j) => {
-      if (!this.used[j]) this.error(a.span, `${this.what}: unexpected argument '${a.text}'`, expectedHelp, `'${a.text}'`);
+      // a misspelt keyword was reported when it was found
+      if (!this.used[j] && this.corrected[j] === undefined) this.error(a.span, `${this.what}: unexpected argument '${a.text}'`, expectedHelp, `'${a.text}'`);
     });
   }
 
   private findWord(w: string): number {
-    return this.atoms.findIndex((a, j) => !this.used[j] && a.kind === 'word' && a.text === w);
+    return this.atoms.findIndex((a, j) => !this.used[j] && a.kind === 'word' && this.textOf(j) === w);
   }
 
   private checkInt(a: Atom, name: string, min = 1, max = 1 << 24): number | undefined {

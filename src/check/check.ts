@@ -10,7 +10,8 @@ import { layerParams, product } from '../ir/pipeline.js';
 import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
 import { defaultOptimizations } from '../passes/optimizations.js';
 import { ArgReader } from './args.js';
-import { TARGET_OPTION_KEYS } from '../syntax/option-keys.js';
+import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
+import { didYouMean } from '../util/suggest.js';
 import { checkLayers } from './layers.js';
 import { checkBoundDeclarations } from './bounds.js';
 import { loadModelFile } from '../import/model-file.js';
@@ -21,7 +22,8 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
 }
 
-const MAX_DIM = 1 << 20;
+/** The largest video dimension (frames, height, width or channels): 2^20. */
+export const MAX_DIMENSION = 1 << 20;
 
 function parameterCountOf(l: Layer): number {
   return layerParams(l).reduce((s, t) => s + product(t.shape), 0);
@@ -67,7 +69,7 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
   const party = (n: A.Name, role: string): Party | undefined => {
     const p = parties.get(n.text);
     if (!p) {
-      err(n.span, `unknown party '${n.text}' (${role})`, {
+      err(n.span, `unknown party '${n.text}' (${role})${didYouMean(n.text, parties.keys())}`, {
         expected: parties.size ? `one of ${[...parties.keys()].join(', ')}` : "a party declared with 'party NAME = ID'",
         found: `'${n.text}'`,
       });
@@ -81,14 +83,24 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
   if (v) {
     const owner = party(v.owner, 'the video owner');
     const dims = v.shape.map((d) => d.value);
-    const shapeOk = dims.length === 4 && v.shape.every((d) => Number.isInteger(d.value) && d.value >= 1 && d.value <= MAX_DIM);
-    if (!shapeOk) {
-      err(v.shapeSpan, 'the video shape must be [N, h, w, c]: frames, height, width, channels, each a positive whole number', {
+    const wholeDims = dims.length === 4 && v.shape.every((d) => Number.isInteger(d.value) && d.value >= 1);
+    const shapeOk = wholeDims && dims.every((d) => d <= MAX_DIMENSION);
+    if (!wholeDims) {
+      err(v.shapeSpan, `the video shape must be [N, h, w, c]: frames, height, width, channels, each a whole number from 1 to ${MAX_DIMENSION} (2^20)`, {
         expected: '[N, h, w, c], e.g. [97, 48, 48, 1]',
         found: `[${v.shape.map((d) => d.text).join(', ')}]`,
       });
+    } else if (!shapeOk) {
+      const names = ['frame count', 'height', 'width', 'channel count'];
+      const over = v.shape.map((d, i) => ({ d, name: names[i]! })).filter((x) => x.d.value > MAX_DIMENSION);
+      for (const { d, name } of over) {
+        err(d.span, `the video's ${name}, ${d.text}, is above the limit of ${MAX_DIMENSION} (2^20) per dimension`, {
+          expected: `at most ${MAX_DIMENSION}`,
+          found: d.text,
+        });
+      }
     }
-    const r = new ArgReader(v.options, 'video', v.name.span, diags);
+    const r = new ArgReader(v.options, 'video', v.name.span, diags, { words: [...VIDEO_OPTION_KEYS] });
     const range = r.keyedRange('range');
     r.finish("'range [LOW, HIGH]' (the values the frames are normalised to)");
     let rng: [number, number] = [0, 1];
@@ -186,9 +198,9 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
   const c = single('classify', "'classify' statement", true);
   if (c) {
     if (m && c.model.text !== m.name.text) {
-      err(c.model.span, `unknown model '${c.model.text}'`, { expected: `'${m.name.text}'`, found: `'${c.model.text}'` });
+      err(c.model.span, `unknown model '${c.model.text}'${didYouMean(c.model.text, [m.name.text])}`, { expected: `'${m.name.text}'`, found: `'${c.model.text}'` });
     }
-    const r = new ArgReader(c.options, 'classify', c.model.span, diags);
+    const r = new ArgReader(c.options, 'classify', c.model.span, diags, { words: ['softmax', 'logits'], wordValued: ['softmax'] });
     const sm = r.keyedWord('softmax', ['relu_normalized', 'exact'] as const, undefined);
     const logits = r.word('logits');
     r.finish("', softmax relu_normalized' (default), ', softmax exact' or ', logits'");
@@ -200,9 +212,9 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
   let aggregation: Aggregation = { kind: 'sum', labelName: 'label' };
   const b = single('binding', "aggregation such as 'label = argmax(sum)'", false);
   if (b) {
-    if (b.func.text !== 'argmax') err(b.func.span, `unknown aggregation function '${b.func.text}'`, { expected: 'argmax', found: `'${b.func.text}'` });
+    if (b.func.text !== 'argmax') err(b.func.span, `unknown aggregation function '${b.func.text}'${didYouMean(b.func.text, ['argmax'])}`, { expected: 'argmax', found: `'${b.func.text}'` });
     if (b.arg.text !== 'sum' && b.arg.text !== 'votes') {
-      err(b.arg.span, `unknown aggregate '${b.arg.text}'`, {
+      err(b.arg.span, `unknown aggregate '${b.arg.text}'${didYouMean(b.arg.text, ['sum', 'votes'])}`, {
         expected: "'sum' (sum of per-frame outputs, the paper's) or 'votes' (majority vote of per-frame labels)",
         found: `'${b.arg.text}'`,
       });
@@ -219,7 +231,7 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
     if (r.value.text === aggregation.labelName) value = 'label';
     else if (r.value.text === aggregation.kind) value = 'scores';
     else {
-      err(r.value.span, `unknown output '${r.value.text}'`, {
+      err(r.value.span, `unknown output '${r.value.text}'${didYouMean(r.value.text, [aggregation.labelName, aggregation.kind])}`, {
         expected: `'${aggregation.labelName}' (the label) or '${aggregation.kind}' (the aggregated per-class vector)`,
         found: `'${r.value.text}'`,
       });
@@ -281,8 +293,8 @@ function checkTarget(
   let bounds: ValueBound[] = [];
   let spanOf: Partial<Record<string, Span>> = {};
   if (t) {
-    if (t.backend.text !== 'mp-spdz') err(t.backend.span, `unknown target '${t.backend.text}'`, { expected: 'mp-spdz', found: `'${t.backend.text}'` });
-    const r = new ArgReader(t.options, 'target', t.backend.span, diags);
+    if (t.backend.text !== 'mp-spdz') err(t.backend.span, `unknown target '${t.backend.text}'${didYouMean(t.backend.text, ['mp-spdz'])}`, { expected: 'mp-spdz', found: `'${t.backend.text}'` });
+    const r = new ArgReader(t.options, 'target', t.backend.span, diags, { words: [...TARGET_OPTION_KEYS], wordValued: ['protocol', 'trunc', 'bound'] });
     // first: a layer named like a key ('ring') must not be taken for that key
     bounds = r.keyedNamedNumbers('bound', "'bound conv2d_1 4': every value of conv2d_1 lies in (-4, 4)", TARGET_OPTION_KEYS).map((b) => ({ layer: b.name, value: b.value, span: b.nameSpan }));
     protocol = r.keyedWord('protocol', PROTOCOL_NAMES, 'replicated-ring')!;
@@ -346,5 +358,6 @@ function checkTarget(
     budget,
     bounds,
     optimizations: defaultOptimizations(protocol),
+    declared: t !== undefined,
   };
 }

@@ -6,7 +6,7 @@
 // break a bound which narrows a comparison, before they write or run anything; the last three
 // also print the bounds the weights would allow (suggestBounds).
 import { UserError, errorAt, type Diagnostic } from '../diagnostics.js';
-import type { Pipeline, ValueBound } from '../ir/pipeline.js';
+import { inTargetStatement, type Pipeline, type ValueBound } from '../ir/pipeline.js';
 import { tensorsOf, type InputPlan } from '../passes/plan-inputs.js';
 import { narrowComparisons } from '../passes/narrow-comparisons.js';
 import { provenBounds } from '../simulate/interval-bounds.js';
@@ -123,7 +123,7 @@ export function formatBoundSuggestions(s: BoundSuggestion[], p: Pipeline): strin
   const [lo, hi] = p.video.range;
   const bits = s.map((x) => `${x.bits} (${x.layer})`).join(', ');
   return (
-    `narrower comparisons: ${s.map((x) => `bound ${x.layer} ${x.bound}`).join('  ')} in the target statement ` +
+    `narrower comparisons: ${inTargetStatement(p.target, s.map((x) => `bound ${x.layer} ${x.bound}`).join('  '))} ` +
     `(proven for any video in [${lo}, ${hi}] with these weights; the comparisons testing those values then work on k = ${bits} instead of ${p.target.k} bits. ` +
     'A bound is public, like the precision: it tells every party a power of two above what these weights can produce there)'
   );

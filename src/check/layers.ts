@@ -6,7 +6,8 @@ import type { LayerStatement } from '../syntax/ast.js';
 import type { Activation, Layer, Padding, Shape } from '../ir/pipeline.js';
 import { INPUT, product } from '../ir/pipeline.js';
 import { formatShape, windowOutput } from '../ir/shapes.js';
-import { ArgReader } from './args.js';
+import { ArgReader, type Vocabulary } from './args.js';
+import { didYouMean } from '../util/suggest.js';
 
 export const LAYER_HELP: Record<string, string> = {
   conv2d: 'conv2d FILTERS kernel KxK [stride S|SxS] [valid|same] [relu] [nobias] [from NAME]',
@@ -29,6 +30,21 @@ export const LAYER_HELP: Record<string, string> = {
 
 export const LAYER_KINDS = Object.keys(LAYER_HELP);
 
+/**
+ * The keywords and flags of each layer kind (LAYER_HELP's lower-case words, and `linear`, the
+ * activation a layer with a `relu` flag has without it): a word near one of them is taken for
+ * a misspelling of it. add and concat take layer names only: none of theirs is corrected.
+ */
+const LAYER_WORDS: Record<string, Vocabulary | undefined> = Object.fromEntries(
+  LAYER_KINDS.map((kind) => {
+    if (kind === 'add' || kind === 'concat') return [kind, undefined];
+    // the words outside bracketed lists ([top, bottom, left, right] are not keywords)
+    const words = LAYER_HELP[kind]!.replace(/\[[a-z0-9]+(, [a-z0-9.]+)+\]/g, '').match(/\b[a-z][a-z0-9_]*\b/g)!.filter((w) => w !== kind);
+    if (words.includes('relu')) words.push('linear');
+    return [kind, { words, wordValued: ['from'] }];
+  }),
+);
+
 /** Checks a layer graph from `inputShape` on; returns the layers, or undefined after errors. */
 export function checkLayers(stmts: LayerStatement[], inputShape: Shape, diags: Diagnostic[]): Layer[] | undefined {
   const layers: Layer[] = [];
@@ -40,7 +56,7 @@ export function checkLayers(stmts: LayerStatement[], inputShape: Shape, diags: D
     const kind = st.kind.text;
     if (!LAYER_KINDS.includes(kind)) {
       diags.push(
-        errorAt(st.kind.span, `unknown layer '${kind}'`, {
+        errorAt(st.kind.span, `unknown layer '${kind}'${didYouMean(kind, LAYER_KINDS)}`, {
           expected: `one of ${LAYER_KINDS.join(', ')}`,
           found: `'${kind}'`,
           hints: kind === 'softmax' ? ["the per-frame softmax is chosen in 'classify each frame with MODEL, softmax relu_normalized|exact'"] : undefined,
@@ -73,13 +89,13 @@ export function checkLayers(stmts: LayerStatement[], inputShape: Shape, diags: D
 }
 
 function checkLayer(st: LayerStatement, kind: string, name: string, previous: string, shapes: Map<string, Shape>, diags: Diagnostic[]): Layer | undefined {
-  const r = new ArgReader(st.args, kind, st.kind.span, diags);
+  const r = new ArgReader(st.args, kind, st.kind.span, diags, LAYER_WORDS[kind]);
   const help = LAYER_HELP[kind]!;
   const resolve = (ref: { text: string; span: Span }): Shape | undefined => {
     const s = shapes.get(ref.text);
     if (!s) {
       diags.push(
-        errorAt(ref.span, `unknown layer '${ref.text}'`, {
+        errorAt(ref.span, `unknown layer '${ref.text}'${didYouMean(ref.text, shapes.keys())}`, {
           expected: `'input' or a layer defined above: ${[...shapes.keys()].slice(-6).join(', ')}`,
           found: `'${ref.text}'`,
         }),

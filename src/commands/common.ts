@@ -36,7 +36,13 @@ export function checkedPipeline(path: string, json: boolean, opts: BuildOptions 
   const outcome = checkSource(readText(path), { ...opts, force: opts.force ?? process.argv.includes('--force') });
   reportDiagnostics(outcome.diagnostics, json);
   if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
-    if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: outcome.diagnostics.map(diagnosticToJson) }, null, 2) + '\n');
+    if (json) {
+      // the shape of every --json failure ({ ok: false, error }), with the diagnostics also at the top as before
+      const diagnostics = outcome.diagnostics.map(diagnosticToJson);
+      const errors = outcome.diagnostics.filter((d) => d.severity === 'error').length;
+      const error = { kind: 'user', exitStatus: 1, message: `${errors} error${errors === 1 ? '' : 's'} found`, diagnostics };
+      process.stdout.write(JSON.stringify({ ok: false, diagnostics, error }, null, 2) + '\n');
+    }
     process.exitCode = 1;
     return undefined;
   }

@@ -1,9 +1,13 @@
 // The `import` and `export-weights` commands' work, apart from the command line itself.
 import { UserError, type Diagnostic } from '../diagnostics.js';
-import type { Pipeline } from '../ir/pipeline.js';
+import { layerParams, product, type Pipeline } from '../ir/pipeline.js';
 import { buildPipeline } from '../compile.js';
 import { importAsDsl, resolveModelPath } from './model-file.js';
 import { exportModelWeights } from './export-weights.js';
+import { formatLayerCounts } from './to-dsl.js';
+import { checkLayers } from '../check/layers.js';
+import { foldBatchnorm } from '../passes/fold-batchnorm.js';
+import type { LayerStatement } from '../syntax/ast.js';
 import { inputParty } from '../passes/plan-inputs.js';
 import { validatePartyInput } from '../inputs/validate.js';
 import { evenlySpaced, everyKth, selectionMatrix } from '../inputs/random-inputs.js';
@@ -13,14 +17,35 @@ export interface ImportSummary {
   format: string;
   inputShape: number[];
   outputShape: number[];
+  /** The file's parameters; `pipelineParameters`: the pipeline's (check's and build's count), `parameterCount` says why they differ. */
   parameters: number;
+  pipelineParameters: number;
+  parameterCount: string;
   finalSoftmax: boolean;
+  /** The file's layers (the input layer included); `dsl` has the pipeline's layer lines. */
   layers: { name: string; class: string; op: string; outputShape: number[]; parameters: number }[];
   notes: string[];
   dsl: string[];
+  /** Why `layers` and `dsl` differ in length, in words (formatLayerCounts). */
+  layerCount: string;
+  /** The video's value range written into the pipeline, and whether it is the default (unchecked). */
+  range: [number, number];
+  rangeGiven: boolean;
 }
 
-export function importPipelineText(path: string, opts: { frames: number; select: number }): { text: string; summary: ImportSummary } {
+/** The range `import` writes without --range: ppvc-dsl's default, which the user must check. */
+export const DEFAULT_RANGE: [number, number] = [0, 1];
+
+/** --range LO,HI (or [LO, HI]): two finite numbers with LO < HI. */
+export function parseRange(spec: string): [number, number] {
+  const parts = spec.trim().replace(/^\[|\]$/g, '').split(',').map((x) => x.trim());
+  const nums = parts.map((x) => (x === '' ? NaN : Number(x)));
+  if (nums.length !== 2 || !nums.every(Number.isFinite)) throw new UserError(`--range ${spec}: expected two numbers LO,HI such as -1,1 (the values the model expects its input frames in)`);
+  if (!(nums[0]! < nums[1]!)) throw new UserError(`--range ${spec}: LO must be below HI`);
+  return [nums[0]!, nums[1]!];
+}
+
+export function importPipelineText(path: string, opts: { frames: number; select: number; range?: [number, number] }): { text: string; summary: ImportSummary } {
   // quietly writing `select N frames` instead would hide the mistake
   if (opts.select > opts.frames) throw new UserError(`--select ${opts.select}: the selection cannot exceed the frame count (--frames ${opts.frames})`);
   const diags: Diagnostic[] = [];
@@ -29,15 +54,31 @@ export function importPipelineText(path: string, opts: { frames: number; select:
   const m = loaded.model;
   const [h, w, c] = m.inputShape.length === 3 ? m.inputShape : [1, 1, m.inputShape[0]!];
   const name = (m.name ?? 'imported').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^[^A-Za-z_]+/, '') || 'imported';
+  const range = opts.range ?? DEFAULT_RANGE;
+  const counted = pipelineCounts(loaded.statements, m.inputShape);
+  const layerCount = formatLayerCounts(loaded.dsl.counts) + counted.layers;
+  const parameterCount =
+    counted.parameters === undefined || counted.parameters === m.parameterCount
+      ? `${m.parameterCount} parameters`
+      : `${m.parameterCount} parameters in the file, ${counted.parameters} in the pipeline (a batch normalisation's gamma, beta, mean and ` +
+        'variance become a scale and a shift, folded into the layer before where it can be)';
+  const rangeComment = opts.range
+    ? []
+    : comment(
+        `range [${range[0]}, ${range[1]}] is ppvc-dsl's default, not read from the model file: check it against the model's training ` +
+          'preprocessing and change it (the Human emotion model, for one, expects [-1, 1]), or import with --range LO,HI.',
+      );
   const text = [
-    `# Imported by ppvc-dsl from ${path} (${m.format}${m.kerasVersion ? `, ${m.kerasVersion}` : ''}): ${m.parameterCount} parameters.`,
+    ...comment(`Imported by ppvc-dsl from ${path} (${m.format}${m.kerasVersion ? `, ${m.kerasVersion}` : ''}): ${parameterCount}.`),
+    ...comment(`${layerCount[0]!.toUpperCase()}${layerCount.slice(1)}.`),
     ...loaded.dsl.notes.map((n) => `# Note: ${n}.`),
     `pipeline ${name}`,
     '',
     'party alice = 0          # owns the video, receives the label',
     'party bob   = 1          # owns the model, chooses the frames',
     '',
-    `video frames: [${opts.frames}, ${h}, ${w}, ${c}] from alice`,
+    ...rangeComment,
+    `video frames: [${opts.frames}, ${h}, ${w}, ${c}] from alice  range [${range[0]}, ${range[1]}]`,
     `select ${opts.select} frames by bob`,
     '',
     'model net by bob {',
@@ -55,12 +96,46 @@ export function importPipelineText(path: string, opts: { frames: number; select:
     inputShape: m.inputShape,
     outputShape: m.outputShape,
     parameters: m.parameterCount,
+    pipelineParameters: counted.parameters ?? m.parameterCount,
+    parameterCount,
     finalSoftmax: loaded.dsl.finalSoftmax,
     layers: m.layers.map((l) => ({ name: l.name, class: l.className, op: l.op, outputShape: l.outputShape, parameters: l.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0) })),
     notes: loaded.dsl.notes,
     dsl: loaded.dsl.lines,
+    layerCount,
+    range,
+    rangeGiven: opts.range !== undefined,
   };
   return { text, summary };
+}
+
+/**
+ * What `check` and `build` count: the layers after folding batch normalisations into the layer
+ * before (the default; --opt no-fold-batchnorm keeps them), said when that changes the count,
+ * and those layers' parameters.
+ */
+function pipelineCounts(statements: LayerStatement[], inputShape: number[]): { layers: string; parameters?: number } {
+  const layers = checkLayers(statements, inputShape, []);
+  if (!layers) return { layers: '' };
+  const program = foldBatchnorm(layers);
+  const parameters = program.flatMap(layerParams).reduce((s, t) => s + product(t.shape), 0);
+  const folded = layers.length - program.length;
+  if (folded === 0) return { layers: '', parameters };
+  return { layers: `; check and build count ${program.length}, as they fold ${folded} batch normalisation${folded === 1 ? '' : 's'} into the layer before`, parameters };
+}
+
+/** Text as `# ` comment lines of at most about `width` characters (a long word stays whole). */
+function comment(text: string, width = 100): string[] {
+  const lines: string[] = [];
+  let line = '#';
+  for (const word of text.split(' ')) {
+    if (line.length > 1 && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = '#';
+    }
+    line += ` ${word}`;
+  }
+  return [...lines, line];
 }
 
 /** The model owner's whole input file: selection matrix (if they choose) then parameters. */

@@ -43,10 +43,15 @@ export function importTfjsGraphFile(path: string, json?: JsonObject): ImportResu
     }
   }
   if (!model) return { diagnostics: [fileError(path, 'not a TF.js graph model (expected an object)')] };
-  const r = importTfjsGraphJson(model, path, w.weights);
+  const problem = w.diagnostics.map((d) => (d.message.startsWith(`${path}: `) ? d.message.slice(path.length + 2) : d.message)).join('; ');
+  const r = importTfjsGraphJson(model, path, w.weights, problem);
   if (w.weights) return r;
-  // The architecture may not need the weights: say why constants are unknown, as warnings.
-  const why = w.diagnostics.map((d) => warningAt(undefined, `weights not read: ${d.message}`));
+  // Where a constant needed the weights, its error says why they were not read (with the hints)
+  const hints = w.diagnostics.flatMap((d) => d.hints ?? []);
+  const needed = r.diagnostics.map((d) => (d.severity === 'error' && problem && d.message.includes(problem) ? { ...d, hints: [...(d.hints ?? []), ...hints] } : d));
+  if (needed.some((d, i) => d !== r.diagnostics[i])) return { ...r, diagnostics: needed };
+  // else the architecture may not need them: say why they are missing, as warnings
+  const why = w.diagnostics.map((d) => warningAt(undefined, `weights not read: ${d.message}`, d.hints ? { hints: d.hints } : {}));
   return { ...r, diagnostics: [...why, ...r.diagnostics] };
 }
 
@@ -54,9 +59,9 @@ export function importTfjsGraphFile(path: string, json?: JsonObject): ImportResu
  * Imports a parsed graph-model model.json. `weights` (from loadTfjsWeights) supplies the
  * values of integer constants; without it, nodes that need them are reported.
  */
-export function importTfjsGraphJson(json: JsonObject, file: string, weights?: Map<string, WeightTensor>): ImportResult {
+export function importTfjsGraphJson(json: JsonObject, file: string, weights?: Map<string, WeightTensor>, weightsProblem?: string): ImportResult {
   try {
-    return new GraphImporter(json, file, weights).run();
+    return new GraphImporter(json, file, weights, weightsProblem).run();
   } catch (e) {
     return { diagnostics: [fileError(file, `internal error in the graph-model importer: ${e instanceof Error ? e.message : String(e)}`)] };
   }
@@ -78,6 +83,8 @@ class GraphImporter {
     private readonly json: JsonObject,
     private readonly file: string,
     private readonly weights: Map<string, WeightTensor> | undefined,
+    /** Why the weights were not read, when a file's were looked for. */
+    private readonly weightsProblem?: string,
   ) {}
 
   run(): ImportResult {
@@ -395,7 +402,8 @@ class GraphImporter {
     if (w) return Array.from(w.values);
     const inline = inlineInts(this.nodes.get(name)?.attr);
     if (inline) return inline;
-    return `the value of constant '${name}' is in the weight shards, which were not read (import the model with importModelFile)`;
+    if (this.weightsProblem) return `the value of constant '${name}' is stored in the weight shards, which could not be read: ${this.weightsProblem}`;
+    return `the value of constant '${name}' is stored in the weight shards, which are not read from model JSON given as text: name the model.json file, with its shards beside it`;
   }
 
   /** The output: the signature's, else the one node nothing consumes. */

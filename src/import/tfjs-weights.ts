@@ -2,7 +2,7 @@
 // each group's shards, concatenated, hold its weights back to back in manifest order,
 // little-endian. Quantized weights (tensorflowjs_converter --quantize_*) are stored as
 // uint8/uint16 with an affine (min, scale) or as float16, and dequantized here.
-import { dirname, isAbsolute, join, posix } from 'node:path';
+import { basename, dirname, isAbsolute, join, posix } from 'node:path';
 import { type Diagnostic, UserError } from '../diagnostics.js';
 import { readRegularFile, readTextFile } from '../util/files.js';
 import { type Json, type JsonObject, isArray, isObject, num, parseJson, show, str } from './json.js';
@@ -58,7 +58,7 @@ export function loadTfjsWeights(modelJsonPath: string, json?: JsonObject): Weigh
 
 /** Decodes a weightsManifest given a shard reader (pure: tests pass in-memory shards). */
 export function decodeWeights(manifest: Json | undefined, readShard: (path: string) => Uint8Array, file: string): WeightsResult {
-  const fail = (msg: string): WeightsResult => ({ diagnostics: [fileError(file, msg)] });
+  const fail = (msg: string, hints?: string[]): WeightsResult => ({ diagnostics: [fileError(file, msg, hints)] });
   if (!isArray(manifest)) return fail(`weightsManifest must be a list of groups, found ${show(manifest)}`);
   const weights = new Map<string, WeightTensor>();
   for (const [g, group] of manifest.entries()) {
@@ -75,7 +75,15 @@ export function decodeWeights(manifest: Json | undefined, readShard: (path: stri
         shards.push(readShard(p));
       } catch (e) {
         if (e instanceof UserError) return fail(`weight shard ${e.message}`);
-        return fail(`cannot read weight shard '${p}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') {
+          // in the user's terms: which file, where it was looked for, and who said so
+          const where = join(dirname(file), normal);
+          return fail(`weight shard '${p}' is missing: the model's weightsManifest names it, so it must be at ${where}, beside the model file (ENOENT)`, [
+            `put the shard there, beside ${basename(file)}: a TF.js model is its model.json and every shard that names, in one directory`,
+          ]);
+        }
+        return fail(`cannot read weight shard '${p}' (${join(dirname(file), normal)}): ${code ?? String(e)}`);
       }
     }
     const bytes = concat(shards);

@@ -12,6 +12,51 @@ export interface DslModel {
   /** The file ended in a softmax, which the pipeline's `classify` statement replaces. */
   finalSoftmax: boolean;
   notes: string[];
+  /**
+   * Why the layer block has more or fewer layers than the file: each layer of the file that
+   * gets no line of its own, and each line that is not one layer of the file, with the reason.
+   */
+  counts: LayerCounts;
+}
+
+export interface LayerCounts {
+  /** The file's layers, its input layer included (what Keras's model.layers lists). */
+  file: number;
+  /** The layer block's lines (what the pipeline's model has before any optimisation). */
+  dsl: number;
+  /** Reason -> the layers of the file it applies to: not written, or written as two lines. */
+  omitted: Map<CountReason, string[]>;
+  added: Map<CountReason, string[]>;
+}
+
+/** Why a layer of the file is not one line of the layer block: [one, several, why]. */
+const REASONS = {
+  input: ['the input layer', 'input layers', "the video's frames"],
+  dropout: ['the dropout or noise layer', 'dropout or noise layers', 'the identity at inference'],
+  linear: ['the linear activation', 'linear activations', 'the identity'],
+  softmax: ['the final softmax', 'final softmaxes', "'classify' chooses the per-frame output"],
+  after: ['the layer', 'layers', 'after the output'],
+  unsupported: ['the layer', 'layers', 'no ppvc-dsl form'],
+  separable: ['the separable convolution', 'separable convolutions', 'a depthwise and a 1x1 convolution'],
+  keepdims: ['the global pooling', 'global poolings', 'keeps its dimensions: the pooling and a reshape'],
+} as const;
+export type CountReason = keyof typeof REASONS;
+
+/** `the model file's 21 layers become 19 ppvc-dsl layers (not written: ...)`: why the two counts differ. */
+export function formatLayerCounts(c: LayerCounts): string {
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const head = `the model file's ${plural(c.file, 'layer')} ${c.file === c.dsl ? 'are' : 'become'} ${plural(c.dsl, 'ppvc-dsl layer')}`;
+  const group = (m: Map<CountReason, string[]>) =>
+    [...m].map(([reason, names]) => {
+      const [one, several, why] = REASONS[reason];
+      if (names.length === 1) return `${one} ${names[0]} (${why})`;
+      return names.length <= 3 ? `the ${several} ${names.join(', ')} (${why})` : `${names.length} ${several} (${why})`;
+    });
+  const parts = [
+    ...(c.omitted.size ? [`not written: ${group(c.omitted).join('; ')}`] : []),
+    ...(c.added.size ? [`written as two: ${group(c.added).join('; ')}`] : []),
+  ];
+  return parts.length ? `${head} (${parts.join('; ')})` : head;
 }
 
 const size = (s: [number, number]) => (s[0] === s[1] ? `${s[0]}x${s[0]}` : `${s[0]}x${s[1]}`);
@@ -34,12 +79,17 @@ export function toDsl(model: ImportedModel): DslModel {
   let finalSoftmax = false;
   const outputIndex = model.layers.findIndex((l) => l.name === model.output);
   const layers = model.layers.slice(0, outputIndex + 1);
+  const omitted = new Map<CountReason, string[]>();
+  const added = new Map<CountReason, string[]>();
+  const note = (m: Map<CountReason, string[]>, why: CountReason, name: string) => m.set(why, [...(m.get(why) ?? []), name]);
+  for (const l of model.layers.slice(outputIndex + 1)) note(omitted, 'after', l.name);
 
   for (const [index, l] of layers.entries()) {
     const c = l.config;
     const isLast = index === layers.length - 1;
     const ins = l.inputs.map((i) => names.get(i) ?? 'input');
     if (l.op === 'input') {
+      note(omitted, 'input', l.name);
       names.set(l.name, 'input');
       continue;
     }
@@ -47,6 +97,7 @@ export function toDsl(model: ImportedModel): DslModel {
     const identity = l.op === 'dropout' || (l.op === 'activation' && c.activation === 'linear') || (l.op === 'activation' && c.activation === 'softmax' && isLast);
     if (identity) {
       if (l.op === 'activation' && c.activation === 'softmax') finalSoftmax = true;
+      note(omitted, l.op === 'dropout' ? 'dropout' : c.activation === 'linear' ? 'linear' : 'softmax', l.name);
       names.set(l.name, ins[0]!);
       continue;
     }
@@ -76,6 +127,7 @@ export function toDsl(model: ImportedModel): DslModel {
         const dw = ident(`${l.name}_depthwise`);
         emit(dw, `depthwise_conv2d kernel ${size(c.kernel!)}${c.depth_multiplier && c.depth_multiplier !== 1 ? ` multiplier ${c.depth_multiplier}` : ''}${stride(c.strides)}${pad} nobias${from}`, 'depthwise');
         emit(name, `conv2d ${c.filters} kernel 1x1${act(c.activation)}${bias}`, 'pointwise');
+        note(added, 'separable', l.name);
         break;
       }
       case 'dense':
@@ -99,6 +151,7 @@ export function toDsl(model: ImportedModel): DslModel {
         if (c.keepdims) {
           const keep = ident(`${l.name}_keepdims`);
           lines.push(`${keep}: reshape [${l.outputShape.join(', ')}]`);
+          note(added, 'keepdims', l.name);
           previous = keep;
           names.set(l.name, keep);
           continue;
@@ -131,10 +184,11 @@ export function toDsl(model: ImportedModel): DslModel {
         break;
       default:
         notes.push(`layer '${l.name}' (${l.className}) has no ppvc-dsl form`);
+        note(omitted, 'unsupported', l.name);
         continue;
     }
     names.set(l.name, previous);
   }
   if (finalSoftmax) notes.push("the model's final softmax is not part of the layer stack: the pipeline's 'classify' statement chooses the per-frame output");
-  return { lines, sources, finalSoftmax, notes };
+  return { lines, sources, finalSoftmax, notes, counts: { file: model.layers.length, dsl: lines.length, omitted, added } };
 }

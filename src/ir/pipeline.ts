@@ -214,6 +214,17 @@ export interface Target {
   bounds: ValueBound[];
   /** The optimisations the program gets: the protocol's defaults, or --style / --opt. */
   optimizations: OptimizationSet;
+  /** Whether the pipeline has a `target` statement (without one, every setting is the default). */
+  declared?: boolean;
+}
+
+/**
+ * Where target options a message suggests go: `options` (e.g. `precision 16 34`) in the
+ * target statement, or, for a pipeline without one, the exact statement to add.
+ */
+export function inTargetStatement(t: Pick<Target, 'declared'>, options: string): string {
+  if (t.declared !== false) return `${options} in the target statement`;
+  return `${options} in a target statement, which the pipeline lacks: add the line 'target mp-spdz { ${options} }' at its end (one target statement holds every option)`;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Text reports of simulations: per-frame outputs, the aggregate and the label from the float
 // reference and the fixed-point emulation, their largest difference, and the range table.
-import type { Pipeline } from '../ir/pipeline.js';
+import { inTargetStatement, type Pipeline } from '../ir/pipeline.js';
 import { formatBoundSuggestions } from '../check/declared-bounds.js';
 import { narrowerPrecision, rangeRow, suggestPrecision, type LayerRange, type NarrowerPrecision, type PrecisionSuggestion } from './fixed-point.js';
 import type { SimulateResult } from './simulate.js';
@@ -17,7 +17,7 @@ export function className(i: number, names?: string[]): string {
 
 export function formatRanges(
   layers: LayerRange[],
-  target: { f: number; k: number },
+  target: { f: number; k: number; declared?: boolean },
   suggestion?: PrecisionSuggestion,
   narrower?: NarrowerPrecision,
   range?: [number, number],
@@ -35,9 +35,9 @@ export function formatRanges(
     out.push(`  ${l.name.padEnd(w)}${l.op.padEnd(18)}${num(l.maxAbs, 12)}  ${ratio.padStart(9)}  ${proven}${l.warning ? '  <-- ' + (l.ratio >= 1 ? 'OVERFLOW' : 'near overflow') : ''}`);
   }
   for (const l of layers) if (l.warning) out.push(`warning: ${l.name}: ${l.warning}`);
-  if (suggestion) out.push(`suggestion: ${suggestion.statement} in the target statement (${suggestion.reason})`);
+  if (suggestion) out.push(`suggestion: ${inTargetStatement(target, suggestion.statement)} (${suggestion.reason})`);
   else out.push('no layer comes within a factor of 4 of overflow');
-  if (narrower) out.push(`cheaper: ${narrower.statement} in the target statement (${narrower.reason})`);
+  if (narrower) out.push(`cheaper: ${inTargetStatement(target, narrower.statement)} (${narrower.reason})`);
   if (bounds) out.push(bounds);
   return out.join('\n');
 }
