@@ -4,6 +4,7 @@
 // string literals. test/audit.test.ts checks it against Python's own `ast` where python3 is
 // installed. It never fails: text Python would reject is tokenized as well as it goes (such a
 // program does not compile, so it opens nothing).
+import { LineIndex } from '../util/line-index.js';
 
 export type TokKind = 'name' | 'number' | 'string' | 'op' | 'newline';
 
@@ -40,26 +41,19 @@ export class Tokenizer {
   readonly toks: Tok[] = [];
   /** [start, end) of each comment, to leave them out of quoted expressions. */
   readonly comments: [number, number][] = [];
-  private readonly lineStarts: number[] = [0];
+  private readonly lines: LineIndex;
 
   constructor(private readonly src: string) {
-    for (let i = 0; i < src.length; i++) if (src[i] === '\n') this.lineStarts.push(i + 1);
+    this.lines = new LineIndex(src);
   }
 
   lineOf(offset: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
+    return this.lines.line(offset);
   }
 
   private push(kind: TokKind, text: string, start: number, end: number, value?: string): void {
     const line = this.lineOf(start);
-    this.toks.push({ kind, text, value, start, end, line, col: start - this.lineStarts[line - 1]! });
+    this.toks.push({ kind, text, value, start, end, line, col: start - this.lines.start(line) });
   }
 
   /** Tokenizes src[from, to). `nested` is set inside f-string fields (no logical newlines there). */

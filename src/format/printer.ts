@@ -27,6 +27,7 @@ import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type { Diagnostic, SourceFile } from '../diagnostics.js';
 import { parseSource } from '../syntax/parse.js';
 import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
+import { LineIndex } from '../util/line-index.js';
 
 /** Lines of at most this many columns keep a one-line `target { ... }` block on one line. */
 export const MAX_LINE = 100;
@@ -126,28 +127,6 @@ function joinTokens(toks: IToken[], keys?: ReadonlySet<string>): string {
     if (name === 'RBracket') depth--;
   });
   return out;
-}
-
-/**
- * Source line numbers from offsets, counting '\n' only (chevrotain also counts a lone '\r' as
- * a line break, which would double the lines of a CRLF file).
- */
-class LineIndex {
-  private readonly starts: number[] = [0];
-  constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text[i] === '\n') this.starts.push(i + 1);
-  }
-  /** 1-based line of an offset. */
-  line(offset: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  }
 }
 
 function lineOf(ix: LineIndex, toks: IToken[], depth: number, keys?: ReadonlySet<string>): Line {
