@@ -13,7 +13,7 @@ import { buildPipeline, checkSource } from '../src/compile.js';
 import type { SourceFile } from '../src/diagnostics.js';
 import { PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
 import { applyPatch, checkPatchApplied, locateMpSpdz, placeProgram, runCompile } from '../src/backend/mp-spdz.js';
-import { ensureCertificates, runLocal } from '../src/backend/local-run.js';
+import { ensureCertificates, randomBasePort, runLocal } from '../src/backend/local-run.js';
 import { compileIfStale } from '../src/backend/run-pipeline.js';
 import { everyKth, partyValues } from '../src/inputs/random-inputs.js';
 import { formatValues, readValues } from '../src/inputs/text-format.js';
@@ -60,7 +60,7 @@ async function runProbe(mp: ReturnType<typeof locateMpSpdz>, name: string, lines
   // on each other until the timeout) is said, with each party's last lines, and run once more
   // on another port; a second failure fails the test
   for (let attempt = 1; ; attempt++) {
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const port = String(randomBasePort());
     const parties = await Promise.all(
       Array.from({ length: profile.parties }, (_, i) =>
         execa(join(mp.root, profile.binary), [String(i), name, '-pn', port, '-h', 'localhost'], { cwd: mp.root, reject: false, all: true, timeout: 120_000 }),

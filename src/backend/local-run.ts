@@ -27,6 +27,16 @@ export interface RunResult {
   logs: string[];
 }
 
+/**
+ * A base port for the parties (they listen on base + party id), below Linux's ephemeral range
+ * (32768 and up): a port there may be the local end of any outgoing connection on the machine,
+ * and then party 0 cannot listen on it while the others' connections are refused (seen in CI,
+ * rep4-ring: "cannot connect … Connection refused" for 60 s).
+ */
+export function randomBasePort(): number {
+  return 20000 + Math.floor(Math.random() * 12000);
+}
+
 export async function ensureCertificates(mp: MpSpdz, parties: number): Promise<void> {
   const missing = Array.from({ length: parties }, (_, i) => join(mp.root, 'Player-Data', `P${i}.pem`)).some((f) => !existsSync(f));
   if (!missing) return;
@@ -62,7 +72,7 @@ export async function runLocal(
     ]);
   }
   if (profile.processes > 1) await ensureCertificates(mp, profile.parties);
-  const port = opts.port ?? 20000 + Math.floor(Math.random() * 20000);
+  const port = opts.port ?? randomBasePort();
   // On Linux each party gets SIGKILL if ppvc-dsl dies without cleaning up (kill -9, OOM killer):
   // signals it can handle are covered by execa's `cleanup`, this one is not.
   const guard = platform() === 'linux' && existsSync('/usr/bin/setpriv') ? ['--pdeathsig', 'KILL', '--', binary] : undefined;

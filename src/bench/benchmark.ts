@@ -9,6 +9,7 @@ import { PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
 import { locateMpSpdz, applyPatch, missingHelpersIn } from '../backend/mp-spdz.js';
 import { findCachedBuild } from '../backend/mp-spdz-cache.js';
 import { runPipeline, type ResultRecord } from '../backend/run-pipeline.js';
+import { randomBasePort } from '../backend/local-run.js';
 import { everyKth, partyValues } from '../inputs/random-inputs.js';
 import { formatValues, readValues } from '../inputs/text-format.js';
 import { evaluateReference } from '../reference/evaluate.js';
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
         let hostsFiles: string[] | undefined;
         if (latencyMs !== undefined) {
           const parties = PROTOCOLS[protocol].processes;
-          const base = 30000 + Math.floor(Math.random() * 20000);
+          const base = randomBasePort();
           for (let i = 0; i < parties; i++) relays.push(await startRelay(base + i, latencyMs / 2));
           hostsFiles = [];
           for (let i = 0; i < parties; i++) {
