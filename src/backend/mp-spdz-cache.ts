@@ -3,6 +3,7 @@
 // Kept outside any repository (MP-SPDZ is never part of ppvc-dsl) and per machine, because
 // MP-SPDZ's default `-march=native` ties its binaries to the processor that built them.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execaSync } from 'execa';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROTOCOLS, type ProtocolName } from './protocols.js';
@@ -75,4 +76,18 @@ export function findCachedBuild(want: { ring?: number; protocol?: ProtocolName }
     builds,
   ];
   return ranked.find((list) => list.length > 0)?.[0]?.root;
+}
+
+/** The MP-SPDZ version a tree's CHANGELOG.md names first (`## 0.4.2 (…)`). */
+export function changelogVersion(dir: string): string | undefined {
+  const changelog = join(dir, 'CHANGELOG.md');
+  if (!existsSync(changelog)) return undefined;
+  return /^## (?:Version )?(\d+\.\d+\.\d+)/m.exec(readFileSync(changelog, 'utf8'))?.[1];
+}
+
+/** `git describe` of a tree that is a git checkout. */
+export function gitDescribe(dir: string): string | undefined {
+  if (!existsSync(join(dir, '.git'))) return undefined;
+  const r = execaSync('git', ['-C', dir, 'describe', '--tags', '--always', '--dirty'], { reject: false });
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
 }

@@ -9,7 +9,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { execa, execaSync } from 'execa';
 import { EnvironmentError, UserError } from '../diagnostics.js';
 import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from './protocols.js';
-import { BUILD_RECORD, buildsDir, readBuildRecord, type BuildRecord } from './mp-spdz-cache.js';
+import { BUILD_RECORD, buildsDir, changelogVersion, gitDescribe, readBuildRecord, type BuildRecord } from './mp-spdz-cache.js';
 import { writeFileAtomic } from '../util/files.js';
 
 /** Debian packages MP-SPDZ's build needs (its README; Boost 1.81 because cryptoTools needs 1.75 or newer). */
@@ -75,7 +75,7 @@ export async function setupMpSpdz(opts: SetupOptions): Promise<SetupResult> {
     const record: BuildRecord = {
       source,
       sourceHash: hash,
-      version: versionOf(root),
+      version: changelogVersion(root) ?? 'unknown',
       ...(gitDescribe(source) ? { commit: gitDescribe(source) } : {}),
       ring: opts.ring,
       protocols: PROTOCOL_NAMES.filter((p) => existsSync(join(root, PROTOCOLS[p].binary))),
@@ -119,17 +119,6 @@ export function sourceHash(root: string): string {
   return h.digest('hex');
 }
 
-function versionOf(root: string): string {
-  const changelog = join(root, 'CHANGELOG.md');
-  const m = existsSync(changelog) ? /^## (?:Version )?(\d+\.\d+\.\d+)/m.exec(readFileSync(changelog, 'utf8')) : null;
-  return m?.[1] ?? 'unknown';
-}
-
-function gitDescribe(source: string): string | undefined {
-  if (!existsSync(join(source, '.git'))) return undefined;
-  const r = execaSync('git', ['-C', source, 'describe', '--tags', '--always', '--dirty'], { reject: false });
-  return r.exitCode === 0 ? r.stdout.trim() : undefined;
-}
 
 function isInstalled(pkg: string): boolean {
   const r = execaSync('dpkg-query', ['-W', '-f=${Status}', pkg], { reject: false });

@@ -3,11 +3,11 @@
 import { existsSync, readFileSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa, execaSync } from 'execa';
+import { execa } from 'execa';
 import { EnvironmentError } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { PROTOCOLS } from './protocols.js';
-import { findCachedBuild, readBuildRecord } from './mp-spdz-cache.js';
+import { changelogVersion, findCachedBuild, gitDescribe, readBuildRecord } from './mp-spdz-cache.js';
 import { compileCommand, expectedCompileWarnings } from '../emit/commands.js';
 import { helperBlocks, missingHelpers, renderMlPatch } from '../emit/ml-patch.js';
 import { HELPER_NAMES, type HelperName } from '../emit/runtime/helpers.js';
@@ -41,7 +41,7 @@ export function locateMpSpdz(dir: string): MpSpdz {
   if (!existsSync(join(dir, 'compile.py')) || !existsSync(join(dir, 'Compiler', 'ml.py'))) {
     throw new EnvironmentError(`${dir} is not an MP-SPDZ tree: compile.py or Compiler/ml.py is missing`, [INSTALL_HINT]);
   }
-  const version = readVersion(dir);
+  const version = changelogVersion(dir);
   if (version && compareVersions(version, MIN_VERSION) < 0) {
     throw new EnvironmentError(`MP-SPDZ ${version} in ${dir} is too old: ppvc-dsl needs ${MIN_VERSION.join('.')} or newer`, [INSTALL_HINT]);
   }
@@ -51,16 +51,8 @@ export function locateMpSpdz(dir: string): MpSpdz {
 function commitOf(dir: string): { commit?: string } {
   const record = readBuildRecord(dir);
   if (record) return { commit: record.commit ?? `source sha256 ${record.sourceHash.slice(0, 16)}` };
-  if (!existsSync(join(dir, '.git'))) return {};
-  const r = execaSync('git', ['-C', dir, 'describe', '--tags', '--always', '--dirty'], { reject: false });
-  return r.exitCode === 0 ? { commit: r.stdout.trim() } : {};
-}
-
-function readVersion(dir: string): string | undefined {
-  const changelog = join(dir, 'CHANGELOG.md');
-  if (!existsSync(changelog)) return undefined;
-  const m = /^## (?:Version )?(\d+\.\d+\.\d+)/m.exec(readFileSync(changelog, 'utf8'));
-  return m?.[1];
+  const commit = gitDescribe(dir);
+  return commit ? { commit } : {};
 }
 
 function compareVersions(v: string, min: number[]): number {
