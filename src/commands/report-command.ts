@@ -52,6 +52,8 @@ function jsonReport(reports: PipelineReport[]): unknown {
       maxRounds: run.maxRounds ?? null,
       estimate: run.estimate,
       stages: Object.fromEntries(run.stages),
+      // party 0's totals minus its stages: stages + outsideStages = party0 (up to MP-SPDZ's 6 digits)
+      outsideStages: run.outside,
       layers: Object.fromEntries(run.layers),
     })),
   }));

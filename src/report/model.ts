@@ -41,6 +41,11 @@ export interface Run {
   maxRounds?: number;
   estimate: { vmRounds?: number; onlineMB?: number; offlineMB?: number };
   stages: Map<string, Metrics>;
+  /**
+   * Party 0's total minus the sum of its stage timers, per figure (see outsideStages): what
+   * MP-SPDZ counts in its totals but in no stage timer. Undefined where the total is unknown.
+   */
+  outside: Partial<Metrics>;
   layers: Map<string, Metrics>;
 }
 
@@ -55,6 +60,14 @@ export interface PipelineReport {
   baselineOf: Map<Run, Run>;
   notes: string[];
 }
+
+/** The row / segment that completes the stages to party 0's total (see outsideStages). */
+export const OUTSIDE_TITLE = 'outside the stages';
+
+/** What the outside row is, under the table and the chart. */
+export const OUTSIDE_NOTE =
+  "Outside the stages: party 0's total minus its stage timers. MP-SPDZ's totals also count what runs after the last " +
+  'timer: opening the output to its receiver and, under malicious protocols, the checks every party runs when the program ends.';
 
 export const STAGE_TITLES: Record<string, string> = {
   inputs: 'inputs',
@@ -174,6 +187,11 @@ function buildReport(pipeline: string, recs: ResultRecord[]): PipelineReport {
       maxRounds: rounds.length > 0 ? Math.max(...rounds) : undefined,
       estimate: { vmRounds: r.compile?.vmRounds, onlineMB: r.compile?.expectedOnlineMB, offlineMB: r.compile?.expectedOfflineMB },
       stages,
+      outside: {
+        seconds: outsideStages(p0?.seconds, stages, 'seconds'),
+        mb: outsideStages(p0?.dataSentMB, stages, 'mb'),
+        rounds: outsideStages(p0?.rounds, stages, 'rounds'),
+      },
       layers,
     };
   });
@@ -186,6 +204,9 @@ function buildReport(pipeline: string, recs: ResultRecord[]): PipelineReport {
     notes.push("program style inferred from the layer timers (the optimized style times a dense layer's ReLU separately); records with a 'style' field need no inference");
   }
   if (runs.some((r) => r.style === undefined)) notes.push('program style unknown for some runs (the records have no style field)');
+  if (runs.some((r) => METRICS.some((m) => (r.outside[m.key] ?? 0) < 0))) {
+    notes.push("a negative 'outside the stages' figure: the stage timers count more than MP-SPDZ's total (its total leaves out rounds it names 'transmission'; its timers do not)");
+  }
 
   const stageOrder: string[] = [];
   for (const [name, timer] of Object.entries(STAGE_TIMERS).sort((a, b) => a[1] - b[1])) {
@@ -248,6 +269,37 @@ export function formatValue(x: number | undefined, key: MetricKey | 'plain' = 'p
   if (a >= 1) return x.toFixed(2);
   if (a >= 0.01) return x.toFixed(3);
   return x.toFixed(4);
+}
+
+/**
+ * Party 0's total of a figure minus the sum of its stage timers. MP-SPDZ counts in its totals
+ * (`Time = `, `Data sent = … in ~N rounds`) everything from the program's start to its threads'
+ * end, and in a timer only what runs between start_timer and stop_timer; the generated program
+ * opens its output after the last stage timer, and malicious protocols check (MACs, hashes) when
+ * the threads end, so both fall outside every stage. Printed figures have 6 significant digits:
+ * a difference no larger than their rounding is 0, not a cost.
+ */
+export function outsideStages(total: number | undefined, stages: Map<string, Metrics>, key: MetricKey): number | undefined {
+  if (!num(total)) return undefined;
+  const parts = [...stages.values()].map((m) => m[key]);
+  const diff = total - parts.reduce((s, x) => s + x, 0);
+  if (key === 'rounds') return diff;
+  const rounding = [total, ...parts].reduce((s, x) => s + halfLastDigit(x), 0);
+  return Math.abs(diff) <= rounding ? 0 : diff;
+}
+
+/** Half a unit of the 6th significant digit: how far C++'s default output may be from x. */
+function halfLastDigit(x: number): number {
+  return x === 0 ? 0 : 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(x))) - 5);
+}
+
+/**
+ * The figure the stage breakdown adds up to: party 0's total as MP-SPDZ printed it (the stages and
+ * the outside row sum to it, up to that rounding), else the stages' sum.
+ */
+export function stagesTotal(run: Run, key: MetricKey): number {
+  const total = run.party0[key];
+  return num(total) ? total : [...run.stages.values()].reduce((s, m) => s + m[key], 0);
 }
 
 /** The sum of a metric over the layers: the CNN's part that the layer timers account for. */

@@ -1,12 +1,16 @@
 // The cost breakdown as one self-contained SVG (no scripts, no external fonts or images):
 //   1. totals per run: time, data sent and rounds as bars, compile.py's estimate as a marker, and
-//      how each run compares with the seed-style baseline of its protocol (÷N: N times less);
+//      how each run compares with the seed-style baseline of its protocol (÷N: N times less); a
+//      panel whose values span more than LINEAR_RANGE times (rounds: seed vs optimized) is drawn
+//      on a log scale, marked as such, so both runs' bars can be read;
 //   2. per stage: each run's bar split into the program's stages (inputs, frame selection, CNN,
-//      per-frame output, aggregation), so the dominant stage shows at a glance;
+//      per-frame output, aggregation) and what lies outside them, adding up to party 0's total,
+//      so the dominant stage shows at a glance (shares of each run's own total when the totals
+//      span more than LINEAR_RANGE times);
 //   3. per CNN layer: a table of the layers' figures, one column group per run, shaded by the
 //      layer's share of the run's CNN (darkest: the layer that dominates that run).
 // Runs of the same pipeline sit side by side, in protocol order, seed style before optimized.
-import { type MetricKey, type PipelineReport, type Run, METRICS, formatValue, layerTotal, ratio } from './model.js';
+import { type MetricKey, type PipelineReport, type Run, METRICS, OUTSIDE_NOTE, OUTSIDE_TITLE, formatValue, layerTotal, ratio, stagesTotal } from './model.js';
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 const INK = '#1f2328';
@@ -23,6 +27,9 @@ const STAGE_COLOURS: Record<string, string> = {
   aggregation: '#CC6677',
 };
 const EXTRA_STAGE_COLOURS = ['#88CCEE', '#117733', '#999933', '#AA4499', '#882255'];
+/** What lies outside every stage: pale, outlined, so it reads as a remainder rather than a stage. */
+const OUTSIDE_COLOUR = '#F6F8FA';
+const OUTSIDE_STROKE = 'stroke="#8C959F" stroke-width="0.75" stroke-dasharray="2 1.5"';
 const METRIC_COLOURS: Record<MetricKey, string> = { seconds: '#0072B2', mb: '#009E73', rounds: '#D55E00' };
 
 export function esc(s: string): string {
@@ -187,11 +194,88 @@ function renderPipeline(svg: Svg, rep: PipelineReport, f: Frame): number {
   }
   y += 22;
 
-  // ---- 1. totals ----
-  const gap = 24;
-  const panelW = (f.width - f.labelW - 2 * gap) / 3;
-  const rowH = 18;
-  const pitch = 26;
+  y = renderTotals(svg, rep, f, y);
+  y = renderStages(svg, rep, f, y);
+  if (rep.layers.length > 0) y = renderLayers(svg, rep, f, y);
+  return y;
+}
+
+/** The geometry of the bar panels of sections 1 and 2 (three side by side). */
+const PANEL = { gap: 24, rowH: 18, pitch: 26 };
+
+const panelWidth = (f: Frame) => (f.width - f.labelW - 2 * PANEL.gap) / 3;
+
+/** The largest value a linear panel shows beside its smallest non-zero one: beyond it, a bar is a few pixels. */
+export const LINEAR_RANGE = 20;
+
+/** Where a value falls on a panel's bars: 0 at the axis, 1 at the end of the longest bar. */
+export interface Scale {
+  log: boolean;
+  at(v: number): number;
+  /** The decades of a log scale (drawn as grid lines), else none. */
+  ticks: number[];
+}
+
+/**
+ * A linear scale while the panel's values are within LINEAR_RANGE of each other; otherwise a
+ * logarithmic one, from 1 (or the decade below a smaller value) to the largest value, so that an
+ * optimized run's 242 rounds show beside the seed style's 89,035 (a linear bar would be 0.3% long).
+ */
+export function barScale(values: (number | undefined)[]): Scale {
+  const positive = values.filter((v): v is number => v !== undefined && v > 0);
+  const max = Math.max(1e-9, ...positive);
+  const min = Math.min(max, ...positive);
+  if (max / min <= LINEAR_RANGE) return { log: false, at: (v) => Math.max(0, v) / max, ticks: [] };
+  const lo = Math.min(1, 10 ** Math.floor(Math.log10(min)));
+  const span = Math.log10(max / lo);
+  const ticks: number[] = [];
+  for (let t = lo; t <= max * (1 + 1e-9); t *= 10) ticks.push(t);
+  return { log: true, at: (v) => (v <= lo ? 0 : Math.log10(v / lo) / span), ticks };
+}
+
+/** 1, 10, 100, 1k, 10k, 100k, 1M; 0.1, 0.01 below 1: the decades of a log axis. */
+function tickLabel(t: number): string {
+  if (t >= 1e6) return `${Math.round(t / 1e6)}M`;
+  if (t >= 1e3) return `${Math.round(t / 1e3)}k`;
+  return t >= 1 ? String(Math.round(t)) : String(Number(t.toPrecision(1)));
+}
+
+/** A log panel's decades: grid lines behind the bars, labelled under them. */
+function drawTicks(svg: Svg, scale: Scale, px: number, barMax: number, top: number, bottom: number): void {
+  for (const t of scale.ticks) {
+    const x = px + scale.at(t) * barMax;
+    svg.line(x, top - 4, x, bottom + 2, GRID, 1, 'stroke-dasharray="2 2"');
+    svg.text(x, bottom + 13, tickLabel(t), { size: 9, anchor: 'middle', fill: MUTED });
+  }
+}
+
+/** A bar with its exact figure as a tooltip (and for tests that measure the bars). */
+function bar(svg: Svg, x: number, y: number, w: number, fill: string, tip: string, extra = ''): void {
+  svg.raw(`<rect x="${r1(x)}" y="${r1(y)}" width="${r1(Math.max(0, w))}" height="${PANEL.rowH}" fill="${fill}"${extra ? ' ' + extra : ''}><title>${esc(tip)}</title></rect>`);
+}
+
+interface Total {
+  title: string;
+  key: MetricKey;
+  value: (r: Run) => number | undefined;
+  estimate?: (r: Run) => number | undefined;
+}
+
+const TOTALS: Total[] = [
+  { title: 'time, party 0 (s)', key: 'seconds', value: (r) => r.party0.seconds },
+  {
+    title: 'data sent, all parties (MB)',
+    key: 'mb',
+    value: (r) => r.globalMB,
+    estimate: (r) => (r.estimate.onlineMB === undefined ? undefined : r.estimate.onlineMB + (r.estimate.offlineMB ?? 0)),
+  },
+  { title: 'rounds, party 0', key: 'rounds', value: (r) => r.party0.rounds, estimate: (r) => r.estimate.vmRounds },
+];
+
+/** Section 1: each total as one bar per run, compile.py's estimate as a marker. */
+function renderTotals(svg: Svg, rep: PipelineReport, f: Frame, y0: number): number {
+  const { runs } = rep;
+  let y = y0;
   svg.text(f.x, y, 'Totals', { size: 15, weight: 'bold' });
   const legendX = f.x + 70;
   svg.diamond(legendX, y - 5, 5, INK);
@@ -200,84 +284,120 @@ function renderPipeline(svg: Svg, rep: PipelineReport, f: Frame): number {
     svg.text(legendX + 9 + textWidth("compile.py's estimate", 11) + 18, y - 1, '÷N: N times less than the seed style under the same protocol (×N: more)', { size: 11, fill: MUTED });
   }
   y += 12;
-  const totals: { title: string; key: MetricKey; value: (r: Run) => number | undefined; estimate?: (r: Run) => number | undefined }[] = [
-    { title: 'time, party 0 (s)', key: 'seconds', value: (r) => r.party0.seconds },
-    {
-      title: 'data sent, all parties (MB)',
-      key: 'mb',
-      value: (r) => r.globalMB,
-      estimate: (r) => (r.estimate.onlineMB === undefined ? undefined : r.estimate.onlineMB + (r.estimate.offlineMB ?? 0)),
-    },
-    { title: 'rounds, party 0', key: 'rounds', value: (r) => r.party0.rounds, estimate: (r) => r.estimate.vmRounds },
-  ];
-  const top1 = y + 22;
-  totals.forEach((t, i) => {
-    const px = f.x + f.labelW + i * (panelW + gap);
-    svg.text(px, y + 12, t.title, { size: 12, weight: 'bold', fill: MUTED });
+  const top = y + 22;
+  const bottom = top + (runs.length - 1) * PANEL.pitch + PANEL.rowH;
+  let anyLog = false;
+  TOTALS.forEach((t, i) => {
+    const px = f.x + f.labelW + i * (panelWidth(f) + PANEL.gap);
+    const scale = barScale(runs.flatMap((r) => [t.value(r), t.estimate?.(r)]));
+    anyLog ||= scale.log;
+    svg.text(px, y + 12, `${t.title}${scale.log ? ', log scale' : ''}`, { size: 12, weight: 'bold', fill: MUTED });
     const labelsW = Math.max(...runs.map((r) => textWidth(totalLabel(rep, r, t), 11))) + 10;
-    const barMax = Math.max(40, panelW - labelsW);
-    const max = Math.max(1e-9, ...runs.map((r) => Math.max(t.value(r) ?? 0, t.estimate?.(r) ?? 0)));
-    svg.line(px, top1 - 4, px, top1 + runs.length * pitch - pitch + rowH + 4, GRID);
+    const barMax = Math.max(40, panelWidth(f) - labelsW);
+    drawTicks(svg, scale, px, barMax, top, bottom);
+    svg.line(px, top - 4, px, bottom + 4, GRID);
+    runs.forEach((r, j) => totalBar(svg, rep, f, t, r, { x: px, y: top + j * PANEL.pitch, barMax, scale }));
+  });
+  runs.forEach((r, j) => runLabel(svg, f, r, top + j * PANEL.pitch, PANEL.rowH));
+  return bottom + (anyLog ? 14 : 0) + 30;
+}
+
+function totalBar(svg: Svg, rep: PipelineReport, f: Frame, t: Total, r: Run, at: { x: number; y: number; barMax: number; scale: Scale }): void {
+  const v = t.value(r);
+  const w = v === undefined ? 0 : at.scale.at(v) * at.barMax;
+  bar(svg, at.x, at.y, w, f.runStyle(r).fill, `${r.label}: ${formatValue(v, t.key)} ${t.title}`);
+  const est = t.estimate?.(r);
+  const ex = est === undefined ? undefined : at.x + at.scale.at(est) * at.barMax;
+  if (ex !== undefined) {
+    svg.line(ex, at.y - 3, ex, at.y + PANEL.rowH + 3, INK, 1.5);
+    svg.diamond(ex, at.y + PANEL.rowH / 2, 4.5, INK);
+  }
+  const lx = Math.max(at.x + w, ex !== undefined ? ex + 5 : 0) + 6;
+  svg.text(lx, at.y + PANEL.rowH / 2 + 4, totalLabel(rep, r, t), { size: 11 });
+}
+
+/** The segments of a run's stage bar: the stages, then what lies outside them. */
+function segments(rep: PipelineReport, r: Run, key: MetricKey): { name: string; value: number; colour: string }[] {
+  const out = rep.stages.map((st, k) => ({ name: st, value: r.stages.get(st)?.[key] ?? 0, colour: stageColour(st, k) }));
+  out.push({ name: OUTSIDE_TITLE, value: Math.max(0, r.outside[key] ?? 0), colour: OUTSIDE_COLOUR });
+  return out;
+}
+
+/**
+ * Section 2: each run's bar split into its stages and what lies outside them, adding up to party
+ * 0's total. Runs whose totals differ more than LINEAR_RANGE times get a bar each of the same
+ * length (the stages' shares; the total printed beside it): stacked segments cannot share a log
+ * scale, and on a linear one the optimized run's bar would vanish beside the seed style's.
+ */
+function renderStages(svg: Svg, rep: PipelineReport, f: Frame, y0: number): number {
+  const { runs } = rep;
+  let y = stagesLegend(svg, rep, f, y0);
+  const top = y + 22;
+  const bottom = top + (runs.length - 1) * PANEL.pitch + PANEL.rowH;
+  METRICS.forEach((m, i) => {
+    const px = f.x + f.labelW + i * (panelWidth(f) + PANEL.gap);
+    const totals = runs.map((r) => stagesTotal(r, m.key));
+    const shares = barScale(totals).log;
+    svg.text(px, y + 12, `${m.title}${m.unit ? ` (${m.unit})` : ''}${shares ? ", shares of each run's total" : ''}`, { size: 12, weight: 'bold', fill: MUTED });
+    const labelsW = Math.max(...totals.map((s) => textWidth(formatValue(s, m.key), 11))) + 10;
+    const barMax = Math.max(40, panelWidth(f) - labelsW);
+    const max = Math.max(1e-9, ...totals);
+    svg.line(px, top - 4, px, bottom + 4, GRID);
     runs.forEach((r, j) => {
-      const by = top1 + j * pitch;
-      const v = t.value(r);
-      const w = v === undefined ? 0 : (v / max) * barMax;
-      svg.rect(px, by, w, rowH, f.runStyle(r).fill);
-      const est = t.estimate?.(r);
-      if (est !== undefined) {
-        const ex = px + (est / max) * barMax;
-        svg.line(ex, by - 3, ex, by + rowH + 3, INK, 1.5);
-        svg.diamond(ex, by + rowH / 2, 4.5, INK);
-      }
-      const lx = px + Math.max(w, est !== undefined ? (est / max) * barMax + 5 : 0) + 6;
-      svg.text(lx, by + rowH / 2 + 4, totalLabel(rep, r, t), { size: 11 });
+      const length = ((shares ? max : totals[j]!) / max) * barMax;
+      stageBar(svg, segments(rep, r, m.key), { x: px, y: top + j * PANEL.pitch, length, total: totals[j]!, key: m.key, unit: m.unit || m.title, run: r.label });
     });
   });
-  runs.forEach((r, j) => runLabel(svg, f, r, top1 + j * pitch, rowH));
-  y = top1 + runs.length * pitch + 18;
+  runs.forEach((r, j) => runLabel(svg, f, r, top + j * PANEL.pitch, PANEL.rowH));
+  y = bottom + 22;
+  for (const line of wrapText(OUTSIDE_NOTE, f.width, 11)) {
+    svg.text(f.x, y, line, { size: 11, fill: MUTED });
+    y += 14;
+  }
+  return y + 14;
+}
 
-  // ---- 2. per stage ----
+/** The section's title and its legend: a swatch per stage. Returns the y below. */
+function stagesLegend(svg: Svg, rep: PipelineReport, f: Frame, y: number): number {
   svg.text(f.x, y, 'Per stage', { size: 15, weight: 'bold' });
   let lx = f.x + 86;
-  rep.stages.forEach((s, i) => {
-    const c = stageColour(s, i);
-    svg.rect(lx, y - 10, 12, 12, c);
+  const items = [...rep.stages.map((s, i) => ({ s, c: stageColour(s, i) })), { s: OUTSIDE_TITLE, c: OUTSIDE_COLOUR }];
+  for (const { s, c } of items) {
+    svg.rect(lx, y - 10, 12, 12, c, c === OUTSIDE_COLOUR ? OUTSIDE_STROKE : '');
     svg.text(lx + 16, y, s, { size: 11, fill: MUTED });
     lx += 16 + textWidth(s, 11) + 16;
-  });
+  }
   svg.text(lx + 4, y, '(% of the run’s total; party 0)', { size: 11, fill: MUTED });
-  y += 12;
-  const top2 = y + 22;
-  METRICS.forEach((m, i) => {
-    const px = f.x + f.labelW + i * (panelW + gap);
-    svg.text(px, y + 12, `${m.title}${m.unit ? ` (${m.unit})` : ''}`, { size: 12, weight: 'bold', fill: MUTED });
-    const sums = runs.map((r) => rep.stages.reduce((s, st) => s + (r.stages.get(st)?.[m.key] ?? 0), 0));
-    const labelsW = Math.max(...sums.map((s) => textWidth(formatValue(s, m.key), 11))) + 10;
-    const barMax = Math.max(40, panelW - labelsW);
-    const max = Math.max(1e-9, ...sums);
-    svg.line(px, top2 - 4, px, top2 + runs.length * pitch - pitch + rowH + 4, GRID);
-    runs.forEach((r, j) => {
-      const by = top2 + j * pitch;
-      let x = px;
-      rep.stages.forEach((st, k) => {
-        const v = r.stages.get(st)?.[m.key] ?? 0;
-        const w = (v / max) * barMax;
-        if (w <= 0) return;
-        const c = stageColour(st, k);
-        svg.rect(x, by, w, rowH, c, 'stroke="#ffffff" stroke-width="0.5"');
-        const pct = sums[j]! > 0 ? `${Math.round((100 * v) / sums[j]!)}%` : '';
-        if (pct && w >= textWidth(pct, 10) + 8) svg.text(x + w / 2, by + rowH / 2 + 3.5, pct, { size: 10, anchor: 'middle', fill: luminance(c) < 0.45 ? '#ffffff' : INK });
-        x += w;
-      });
-      svg.text(x + 6, by + rowH / 2 + 4, formatValue(sums[j], m.key), { size: 11 });
-    });
-  });
-  runs.forEach((r, j) => runLabel(svg, f, r, top2 + j * pitch, rowH));
-  y = top2 + runs.length * pitch + 18;
+  return y + 12;
+}
 
-  // ---- 3. per layer ----
-  if (rep.layers.length > 0) y = renderLayers(svg, rep, f, y);
-  return y;
+function stageBar(
+  svg: Svg,
+  segs: { name: string; value: number; colour: string }[],
+  at: { x: number; y: number; length: number; total: number; key: MetricKey; unit: string; run: string },
+): void {
+  let x = at.x;
+  for (const s of segs) {
+    const w = at.total > 0 ? (s.value / at.total) * at.length : 0;
+    if (w <= 0) continue;
+    const stroke = s.colour === OUTSIDE_COLOUR ? OUTSIDE_STROKE : 'stroke="#ffffff" stroke-width="0.5"';
+    bar(svg, x, at.y, w, s.colour, `${at.run}, ${s.name}: ${formatValue(s.value, at.key)} ${at.unit}`, stroke);
+    const pct = `${Math.round((100 * s.value) / at.total)}%`;
+    if (w >= textWidth(pct, 10) + 8) svg.text(x + w / 2, at.y + PANEL.rowH / 2 + 3.5, pct, { size: 10, anchor: 'middle', fill: luminance(s.colour) < 0.45 ? '#ffffff' : INK });
+    x += w;
+  }
+  svg.text(at.x + at.length + 6, at.y + PANEL.rowH / 2 + 4, formatValue(at.total, at.key), { size: 11 });
+}
+
+/** Words into lines no wider than width (approximately, see textWidth). */
+function wrapText(text: string, width: number, size: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && textWidth(`${lines[last]} ${word}`, size) <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines;
 }
 
 function totalLabel(rep: PipelineReport, r: Run, t: { key: MetricKey; value: (r: Run) => number | undefined }): string {

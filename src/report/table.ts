@@ -1,8 +1,9 @@
 // The cost breakdown as terminal tables: one column per run (protocol over style), totals with
 // compile.py's estimates, then time, data and rounds per stage and per CNN layer. `*` marks the
 // largest stage / layer of each run; `÷N` / `×N` compare a run with the seed-style baseline of
-// its protocol.
-import { METRICS, type MetricKey, type PipelineReport, type Run, formatValue, ratio } from './model.js';
+// its protocol. Each stage block ends with what lies outside the stages and party 0's total, so
+// that its rows add up to the total printed above.
+import { METRICS, OUTSIDE_NOTE, OUTSIDE_TITLE, type MetricKey, type PipelineReport, type Run, formatValue, ratio, stagesTotal } from './model.js';
 
 interface Row {
   label: string;
@@ -49,7 +50,8 @@ export function renderTable(report: PipelineReport): string {
   };
   const blocks: { title: string; rows: Row[] }[] = [{ title: '', rows: totals }];
   for (const m of METRICS) {
-    blocks.push({ title: `${m.title} per stage${m.unit ? ` (${m.unit})` : ''}, party 0`, rows: breakdown(report.stages, (r, n) => r.stages.get(n)?.[m.key], m.key) });
+    const rows = [...breakdown(report.stages, (r, n) => r.stages.get(n)?.[m.key], m.key), ...completion(runs, m.key)];
+    blocks.push({ title: `${m.title} per stage${m.unit ? ` (${m.unit})` : ''}, party 0`, rows });
   }
   if (report.layers.length > 0) {
     for (const m of METRICS) {
@@ -74,8 +76,28 @@ export function renderTable(report: PipelineReport): string {
   }
   out.push('');
   out.push('*: the largest stage / layer of the run (when one alone is).  ÷N / ×N: N times less / more than the seed style under the same protocol.');
+  out.push(...wrap(OUTSIDE_NOTE, 110));
   for (const n of report.notes) out.push(`note: ${n}`);
   return out.join('\n') + '\n';
+}
+
+/** Words into lines of at most `width` characters (the table's own width on a wide terminal). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+/** The rows that complete a stage block: outside the stages, then the total they add up to. */
+function completion(runs: Run[], key: MetricKey): Row[] {
+  return [
+    { label: `  ${OUTSIDE_TITLE}`, cells: runs.map((r) => `${formatValue(r.outside[key], key)} `) },
+    { label: '  total', cells: runs.map((r) => `${formatValue(stagesTotal(r, key), key)} `) },
+  ];
 }
 
 export function renderTables(reports: PipelineReport[]): string {
