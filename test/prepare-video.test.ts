@@ -3,7 +3,7 @@
 // commands run in-process with cli.ts's failure handling (UserError exit 1, EnvironmentError
 // exit 2). The parts that need real videos are skipped, saying so, when ../shared/media is
 // absent.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
@@ -154,6 +154,12 @@ describe('prepare-video: errors', () => {
     const b = await cli(['prepare-video', ...base, '--fps', '-3']);
     expect(b.status).toBe(1);
     expect(b.stderr).toContain('--fps -3: expected a positive number');
+    const c = await cli(['prepare-video', ...base, '--sample', 'random']);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/Invalid values:\s+Argument: sample, Given: "random", Choices: "spread", "first"/);
+    const d = await cli(['prepare-video', ...base, '--margin', '11']);
+    expect(d.status).toBe(1);
+    expect(d.stderr).toContain('--margin 11: expected a fraction of the face box in (-1, 10]');
     expect(readdirSync(out)).toEqual([]);
   });
 });
@@ -200,6 +206,13 @@ describe('simulate: errors', () => {
     const e = await cli(['simulate', c.ppvc, '--video', c.video, '--weights', c.weights, '--labels', 'x.csv', '--label-rule', 'prefix']);
     expect(e.status).toBe(1);
     expect(e.stderr).toContain('give either --labels or --label-rule, not both');
+    // the face-crop options are prepare-video's, checked the same way
+    const f = await cli(['simulate', c.ppvc, '--video', c.video, '--weights', c.weights, '--margin', '-1']);
+    expect(f.status).toBe(1);
+    expect(f.stderr).toContain('--margin -1: expected a fraction of the face box in (-1, 10]');
+    const g = await cli(['simulate', c.ppvc, '--video', c.video, '--weights', c.weights, '--pick', 'leftmost']);
+    expect(g.status).toBe(1);
+    expect(g.stderr).toMatch(/Argument: pick, Given: "leftmost"/);
   });
 });
 
@@ -294,10 +307,112 @@ describe('real videos', () => {
       writeFileSync(ppvc, SMALL(8, 2));
       const r = await cli(['prepare-video', video, '--pipeline', ppvc, '-o', join(out, 'v.txt'), '--length', 'exact', '--fps', '1']);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/the video gives \d usable frames, but the pipeline takes exactly 8 \(length 'exact'\)/);
+      expect(r.stderr).toMatch(/the video gives \d usable frames at 1 fps, but the pipeline takes exactly 8 \(length 'exact'\)/);
       expect(readdirSync(out)).toEqual([]);
       noStackTrace(r.stderr);
     },
     120_000,
+  );
+});
+
+describe('real videos: frame sampling, truncated files, face-crop options in batch simulate', () => {
+  const ANGRY = join(MEDIA, 'angry-kameshpravin25-emotion-detection.mp4'); // 469 frames, 15.65 s
+  const HAPPY = join(MEDIA, 'happy-rakeshaa2002-humen-emotion.mp4'); // 180 frames, 6.0 s
+
+  testMedia(
+    "spread (the default) covers the whole clip; --sample first takes its opening frames",
+    async () => {
+      const c = smallCase('spread', 6, 2);
+      const spreadOut = join(c.dir, 'spread.txt');
+      const firstOut = join(c.dir, 'first.txt');
+      const spread = await cli(['prepare-video', ANGRY, '--pipeline', c.ppvc, '-o', spreadOut, '--json']);
+      expect(spread.status).toBe(0);
+      const s = JSON.parse(spread.stdout);
+      expect(s).toMatchObject({ ok: true, framesInVideo: 469, framesDecoded: 6, framesUsed: 6, preparation: { sample: 'spread', length: 'trim' } });
+      // the middle frame of each sixth of the clip: 1.3 s to 14.3 s of 15.65 s
+      expect(s.frameIndices).toEqual([39, 117, 195, 273, 351, 429]);
+      const first = await cli(['prepare-video', ANGRY, '--pipeline', c.ppvc, '-o', firstOut, '--sample', 'first', '--json']);
+      expect(first.status).toBe(0);
+      expect(JSON.parse(first.stdout).frameIndices).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(readFileSync(spreadOut, 'utf8')).not.toEqual(readFileSync(firstOut, 'utf8'));
+      const text = await cli(['prepare-video', ANGRY, '--pipeline', c.ppvc, '-o', spreadOut]);
+      expect(text.stdout).toContain("6 distinct frames used (frames 39 to 429 of 469, 1.30 to 14.31 s, sample 'spread')");
+    },
+    120_000,
+  );
+
+  testMedia(
+    'a truncated copy (the first 300 KB): exit 1 naming the frames found and needed, nothing written; --length pad pads, saying so',
+    async () => {
+      const cut = join(emptyDir('truncated-src'), 'angry-300k.mp4');
+      writeFileSync(cut, readFileSync(ANGRY).subarray(0, 300_000));
+      const out = emptyDir('truncated-out');
+      const ppvc = join(tmp, 'ninety-seven.ppvc');
+      writeFileSync(ppvc, SMALL(97, 7));
+      const r = await cli(['prepare-video', cut, '--pipeline', ppvc, '-o', join(out, 'v.txt')]);
+      expect(r.status).toBe(1);
+      // 93 frames here (3.1 s of 15.65 s); another ffmpeg build may decode one more or less of the cut
+      const m = /angry-300k\.mp4: the video gives only (\d+) usable frames, fewer than the pipeline's 97 \(length 'trim'\): it would need (\d+) copies of the last frame/.exec(r.stderr);
+      expect(m).not.toBeNull();
+      const [found, missing] = [Number(m![1]), Number(m![2])];
+      expect(found).toBeGreaterThan(85);
+      expect(found + missing).toBe(97);
+      expect(r.stderr).toMatch(new RegExp(`ffmpeg decodes ${found} frames \\(3\\.\\d s\\), but the container says 15\\.65 s \\(about 469 frames\\): the file may be truncated or damaged`));
+      expect(r.stderr).toContain(`\`--length pad\` fills up with ${missing} copies of the last frame`);
+      expect(readdirSync(out)).toEqual([]);
+      noStackTrace(r.stderr);
+      // batch simulate reports the video as unusable and goes on (here: no other video, so exit 1)
+      const w = smallCase('truncated-weights', 97, 7);
+      const folder = emptyDir('truncated-batch');
+      symlinkSync(cut, join(folder, 'angry-300k.mp4'));
+      const batch = await cli(['simulate', w.ppvc, '--video', folder, '--weights', w.weights, '--json']);
+      expect(batch.status).toBe(1);
+      expect(JSON.parse(batch.stdout).videos[0].error).toContain(`the video gives only ${found} usable frames`);
+      // asked to pad (at 2 fps: the 3.1 s give 6 frames, so 91 copies)
+      const padded = await cli(['prepare-video', cut, '--pipeline', ppvc, '-o', join(out, 'v.txt'), '--length', 'pad', '--fps', '2', '--json']);
+      expect(padded.status).toBe(0);
+      const j = JSON.parse(padded.stdout);
+      expect(j.framesUsed).toBe(j.framesInVideo);
+      expect(j.framesUsed).toBeLessThan(8);
+      expect(j.notes).toContain(`padded with ${97 - j.framesUsed} copies of the last frame to reach 97 (length 'pad')`);
+      expect(readdirSync(out)).toEqual(['v.txt']);
+    },
+    120_000,
+  );
+
+  testMedia(
+    'batch simulate passes --margin and --sample to the preparation prepare-video does',
+    async () => {
+      const c = smallCase('margin', 6, 2);
+      writeFileSync(c.ppvc, SMALL(6, 2, '[-1, 1]'));
+      const p = checkText(SMALL(6, 2, '[-1, 1]')).pipeline!;
+      writeFileSync(c.weights, formatValues(partyValues(buildPipeline(p).inputs, p, 1, { seed: 7 })));
+      const folder = emptyDir('margin-batch');
+      symlinkSync(HAPPY, join(folder, 'happy-clip.mp4'));
+      const prepared = join(c.dir, 'happy-0.2.txt');
+      expect((await cli(['prepare-video', HAPPY, '--pipeline', c.ppvc, '-o', prepared, '--margin', '0.2'])).status).toBe(0);
+      const fromFile = JSON.parse((await cli(['simulate', c.ppvc, '--video', prepared, '--weights', c.weights, '--json'])).stdout);
+      const batch = async (...opts: string[]) => {
+        const r = await cli(['simulate', c.ppvc, '--video', folder, '--weights', c.weights, '--json', ...opts]);
+        expect(r.status).toBe(0);
+        return JSON.parse(r.stdout);
+      };
+      const narrow = await batch('--margin', '0.2', '--pick', 'largest');
+      expect(narrow.preparation).toMatchObject({ margin: 0.2, pick: 'largest', sample: 'spread', length: 'trim', noFace: 'reuse-last' });
+      // the same frames prepare-video --margin 0.2 wrote
+      expect(narrow.videos[0].fixed.perFrame).toEqual(fromFile.fixed.perFrame);
+      expect(narrow.videos[0].float.perFrame).toEqual(fromFile.float.perFrame);
+      // the default margin (0.4) and the opening frames give other inputs
+      const wide = await batch();
+      expect(wide.preparation.margin).toBeUndefined();
+      expect(wide.videos[0].fixed.perFrame).not.toEqual(fromFile.fixed.perFrame);
+      const opening = await batch('--margin', '0.2', '--sample', 'first');
+      expect(opening.videos[0].fixed.perFrame).not.toEqual(fromFile.fixed.perFrame);
+      // and a single video given to simulate takes them too
+      const single = JSON.parse((await cli(['simulate', c.ppvc, '--video', HAPPY, '--weights', c.weights, '--margin', '0.2', '--json'])).stdout);
+      expect(single.fixed.perFrame).toEqual(fromFile.fixed.perFrame);
+      expect(single.prepared.frameIndices).toEqual([15, 45, 75, 105, 135, 165]);
+    },
+    240_000,
   );
 });

@@ -11,6 +11,7 @@ import { readValues } from '../src/inputs/text-format.js';
 import {
   boxArea,
   centreBox,
+  countFrames,
   cropAndResize,
   decodeFrames,
   enlargeSquareBox,
@@ -25,8 +26,10 @@ import {
   prepareVideo,
   probeVideo,
   resizeBilinear,
+  spreadIndices,
   toGrayscale,
   writePreparedVideo,
+  type DetectedFace,
   type FaceDetector,
   type PrepareOptions,
 } from '../src/video/index.js';
@@ -167,6 +170,28 @@ describe('image functions', () => {
     expect(fitLength([], 2, 'pad')).toBeNull();
   });
 
+  test('spreadIndices: the middle frame of each of N equal parts; every frame when there are N or fewer', () => {
+    expect(spreadIndices(20, 4)).toEqual([2, 7, 12, 17]);
+    expect(spreadIndices(469, 6)).toEqual([39, 117, 195, 273, 351, 429]);
+    expect(spreadIndices(10, 4)).toEqual([1, 3, 6, 8]);
+    expect(spreadIndices(5, 5)).toEqual([0, 1, 2, 3, 4]);
+    expect(spreadIndices(3, 8)).toEqual([0, 1, 2]);
+    expect(spreadIndices(0, 2)).toEqual([]);
+    // N of M > N: distinct, ascending, the first in the first part and the last in the last
+    for (const [m, n] of [
+      [98, 97],
+      [469, 97],
+      [1000, 7],
+    ] as const) {
+      const ix = spreadIndices(m, n);
+      expect(ix).toHaveLength(n);
+      expect(ix.every((v, i) => i === 0 || v > ix[i - 1]!)).toBe(true);
+      expect(ix[0]!).toBeLessThan(m / n);
+      expect(ix[n - 1]!).toBeGreaterThanOrEqual(m - m / n);
+    }
+    expect(() => spreadIndices(5, 0)).toThrow(RangeError);
+  });
+
   test('pickFace: prominent, largest, most-confident', () => {
     const big = { box: { x1: 0, y1: 0, x2: 100, y2: 100 }, score: 0.3 };
     const small = { box: { x1: 0, y1: 0, x2: 50, y2: 50 }, score: 0.9 };
@@ -226,6 +251,8 @@ describe('errors', () => {
     await expectUserError(prepareVideo('x.mp4', { ...opts, frames: 0 }), /frames must be a positive integer/);
     await expectUserError(prepareVideo('x.mp4', { ...opts, range: [1, 0] }), /range must be/);
     await expectUserError(prepareVideo('x.mp4', { ...opts, noFace: 'ignore' as 'skip' }), /noFace must be/);
+    await expectUserError(prepareVideo('x.mp4', { ...opts, sample: 'random' as 'first' }), /sample must be 'spread' or 'first', got 'random'/);
+    await expectUserError(prepareVideo('x.mp4', { ...opts, margin: -1 }), /margin must be a fraction in \(-1, 10\], got -1/);
   });
 
   describe('on a synthetic video without a face (made with ffmpeg)', () => {
@@ -250,6 +277,115 @@ describe('errors', () => {
       const pattern = noFace === 'fail' ? /no face found in frame 0 .*'fail'/ : /no face found in any of the 5 decoded frames/;
       await expectUserError(prepareVideo(blank, { ...opts, frames: 10, noFace, fps: undefined, detector }), pattern);
     });
+  });
+});
+
+/**
+ * A face detector that finds the whole frame as the face, except at the calls `faceless` names
+ * (detection runs in decoding order, so call k is the k-th examined frame); counts its calls.
+ */
+function stubDetector(faceless: (call: number) => boolean = () => false): FaceDetector & { calls: number } {
+  const stub = {
+    margin: 0.4,
+    backend: 'stub',
+    description: 'stub detector',
+    calls: 0,
+    detect: async (_frame: Uint8Array, width: number, height: number): Promise<DetectedFace[]> => (faceless(stub.calls++) ? [] : [{ box: { x1: 0, y1: 0, x2: width, y2: height }, score: 1 }]),
+    close: async () => undefined,
+  };
+  return stub;
+}
+
+/** Frame j of a prepared video (h * w * c values). */
+const frameOf = (values: Float32Array, j: number, size: number) => Array.from(values.subarray(j * size, (j + 1) * size));
+
+describe('frame sampling (a synthetic 2 s video of 20 frames, each brighter than the last; a stub detector)', () => {
+  const shape = { height: 8, width: 8, channels: 1 as const, range: [0, 1] as [number, number] };
+  const size = 8 * 8;
+  let ramp: string;
+  let all: Float32Array; // every frame, in order: what each sampled frame must equal
+  beforeAll(async () => {
+    ramp = join(tmp, 'ramp.mp4');
+    // moov first (faststart), so a truncated copy still has its index: ffmpeg then decodes what is there
+    execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', "nullsrc=s=64x48:d=2:r=10,geq=lum='16+N*10':cb=128:cr=128", '-c:v', 'mpeg4', '-q:v', '2', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', ramp]);
+    all = (await prepareVideo(ramp, { ...shape, frames: 20, noFace: 'reuse-last', length: 'exact', sample: 'first', detector: stubDetector() })).values;
+  });
+
+  test('countFrames counts what decoding gives; select decodes exactly the chosen frames', async () => {
+    expect(await countFrames(ramp)).toBe(20);
+    expect(await countFrames(ramp, { fps: 5 })).toBe(10);
+    const info = await probeVideo(ramp);
+    const mean = (f: Uint8Array) => f.reduce((a, v) => a + v, 0) / f.length;
+    const every: number[] = [];
+    for await (const f of decodeFrames(ramp, info)) every.push(mean(f));
+    expect(every.every((m, i) => i === 0 || m > every[i - 1]!)).toBe(true); // the frames are told apart by brightness
+    const chosen: number[] = [];
+    for await (const f of decodeFrames(ramp, info, { select: [1, 7, 19] })) chosen.push(mean(f));
+    expect(chosen).toEqual([every[1], every[7], every[19]]);
+  });
+
+  test("'spread' (the default) takes the middle frame of each of N parts; 'first' the opening N; the same every time", async () => {
+    const spread = await prepareVideo(ramp, { ...shape, frames: 4, noFace: 'reuse-last', length: 'trim', detector: stubDetector() });
+    expect(spread.sample).toBe('spread');
+    expect(spread.frameIndices).toEqual([2, 7, 12, 17]);
+    expect(spread.framesInVideo).toBe(20);
+    expect(spread.framesDecoded).toBe(4); // only the chosen frames are decoded for detection
+    expect(spread.policyNotes).toContain("spread 4 frames over the video's 20");
+    for (const [j, index] of spread.frameIndices.entries()) expect(frameOf(spread.values, j, size)).toEqual(frameOf(all, index, size));
+    const again = await prepareVideo(ramp, { ...shape, frames: 4, noFace: 'reuse-last', length: 'trim', detector: stubDetector() });
+    expect(Array.from(again.values)).toEqual(Array.from(spread.values));
+    const first = await prepareVideo(ramp, { ...shape, frames: 4, noFace: 'reuse-last', length: 'trim', sample: 'first', detector: stubDetector() });
+    expect(first.frameIndices).toEqual([0, 1, 2, 3]);
+    expect(Array.from(first.values)).toEqual(Array.from(all.subarray(0, 4 * size)));
+    // at 5 fps: 10 frames, spread over those
+    const slow = await prepareVideo(ramp, { ...shape, frames: 4, noFace: 'reuse-last', length: 'trim', fps: 5, detector: stubDetector() });
+    expect(slow.frameIndices).toEqual([1, 3, 6, 8]);
+    expect(slow.framesInVideo).toBe(10);
+  });
+
+  test("'spread' with noFace 'skip' spreads N over the frames with a face (every frame is examined)", async () => {
+    const stub = stubDetector((call) => call % 2 === 1); // faces in frames 0, 2, ..., 18
+    const r = await prepareVideo(ramp, { ...shape, frames: 4, noFace: 'skip', length: 'trim', detector: stub });
+    expect(stub.calls).toBe(20);
+    expect(r.framesWithFace).toBe(10);
+    expect(r.frameIndices).toEqual([2, 6, 12, 16]); // faces 1, 3, 6, 8 of 10
+    for (const [j, index] of r.frameIndices.entries()) expect(frameOf(r.values, j, size)).toEqual(frameOf(all, index, size));
+    expect(r.policyNotes).toEqual(['10 frame(s) without a face were skipped', 'spread 4 frames over the 10 frames with a face']);
+    // fewer frames with a face than N: refused, naming both counts
+    await expectUserError(prepareVideo(ramp, { ...shape, frames: 12, noFace: 'skip', length: 'trim', detector: stubDetector((c) => c % 2 === 1) }), /gives only 10 usable frames \(10 frame\(s\) without a face were skipped\), fewer than the pipeline's 12/);
+  });
+
+  test('a truncated copy: refused before any face detection, naming the frames found and needed; padded only when asked', async () => {
+    const bytes = readFileSync(ramp);
+    const cut = join(tmp, 'ramp-truncated.mp4');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const found = await countFrames(cut);
+    expect(found).toBeGreaterThan(0);
+    expect(found).toBeLessThan(18); // well short of the 20 the container's 2 s promise
+    for (const sample of ['spread', 'first'] as const) {
+      const stub = stubDetector();
+      const e = await prepareVideo(cut, { ...shape, frames: 20, noFace: 'reuse-last', length: 'trim', sample, detector: stub }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(UserError);
+      expect((e as UserError).message).toBe(`${cut}: the video gives only ${found} usable frames, fewer than the pipeline's 20 (length 'trim'): it would need ${20 - found} copies of the last frame`);
+      const hints = (e as UserError).diagnostics[0]!.hints ?? [];
+      expect(hints).toContain(`\`--length pad\` fills up with ${20 - found} copies of the last frame`);
+      // 'spread' counts the frames first, so it refuses before detecting anything and knows the file is short
+      if (sample === 'spread') {
+        expect(stub.calls).toBe(0);
+        expect(hints.some((h) => h.includes('the container says 2.00 s (about 20 frames): the file may be truncated'))).toBe(true);
+      }
+    }
+    await expectUserError(prepareVideo(cut, { ...shape, frames: 20, noFace: 'reuse-last', length: 'exact', detector: stubDetector() }), new RegExp(`gives ${found} usable frames, but the pipeline takes exactly 20`));
+    const padded = await prepareVideo(cut, { ...shape, frames: 20, noFace: 'reuse-last', length: 'pad', detector: stubDetector() });
+    expect(padded.framesUsed).toBe(found);
+    expect(padded.policyNotes).toContain(`padded with ${20 - found} copies of the last frame to reach 20 (length 'pad')`);
+    expect(padded.policyNotes.some((n) => n.includes('the file may be truncated'))).toBe(true);
+  });
+
+  test('a video with enough frames is not refused and gets no truncation note', async () => {
+    const r = await prepareVideo(ramp, { ...shape, frames: 20, noFace: 'reuse-last', length: 'trim', detector: stubDetector() });
+    expect(r.framesUsed).toBe(20);
+    expect(r.policyNotes).toEqual([]);
   });
 });
 
@@ -316,7 +452,7 @@ describeMedia('real videos (../shared/media)', () => {
 
   test("length 'exact' with the wrong N is a UserError; 'skip' and 'fail' pass on a face-only video", async () => {
     const p = join(MEDIA, 'mixed-overlay-ml-dev-alex-emotion-mvp.mp4'); // 49 frames at 8 fps, 6.1 s
-    await expectUserError(prepareVideo(p, { ...paper, frames: 5, noFace: 'skip', length: 'exact', fps: 1, detector }), /gives \d+ usable frames, but the pipeline takes exactly 5 \(length 'exact'\)/);
+    await expectUserError(prepareVideo(p, { ...paper, frames: 5, noFace: 'skip', length: 'exact', fps: 1, detector }), /gives \d+ usable frames at 1 fps, but the pipeline takes exactly 5 \(length 'exact'\)/);
     await expectUserError(prepareVideo(p, { ...paper, frames: 50, noFace: 'fail', length: 'trim', fps: 1, detector }), /fewer than the pipeline's 50 \(length 'trim'\)/);
     const r = await prepareVideo(p, { ...paper, frames: 6, channels: 3, range: [-1, 1], noFace: 'fail', length: 'exact', fps: 1, detector });
     expect(r.values.length).toBe(6 * 48 * 48 * 3);

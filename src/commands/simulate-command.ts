@@ -25,8 +25,9 @@ import { className, formatBatch, formatSimulation, summarise, type BatchEntry } 
 import type { FaceDetector } from '../video/index.js';
 import { checkedPipeline, checkedSeed } from './common.js';
 import { ringFitOf } from '../ir/ring-fit.js';
+import { framesSpan, videoPreparationOf, videoPreparationOptions, type VideoPreparationArgs } from './video-options.js';
 
-export interface SimulateArgs {
+export interface SimulateArgs extends VideoPreparationArgs {
   file: string;
   video: string;
   weights: string;
@@ -37,15 +38,13 @@ export interface SimulateArgs {
   labels?: string;
   'label-rule'?: string;
   classes?: string;
-  'no-face': string;
-  length: string;
-  fps?: number;
   protocol?: string;
   json?: boolean;
 }
 
 
-function readOtherInputs(p: Pipeline, plan: InputPlan, specs: string[] | undefined, given: { video: string; weights: string }): Map<number, { path: string; values: Float64Array }> {
+/** `--input PARTY=FILE` for a party other than the video and model owners, read and checked (also the API's `inputs`). */
+export function readOtherInputs(p: Pipeline, plan: InputPlan, specs: string[] | undefined, given: { video: string; weights: string }): Map<number, { path: string; values: Float64Array }> {
   const out = new Map<number, { path: string; values: Float64Array }>();
   // the files --video and --weights already give, as deploy does: a second file for a party is an error, never ignored
   const files = new Map<number, string>([
@@ -104,31 +103,29 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
   command: 'simulate <file>',
   describe: 'run a pipeline in the clear on real inputs: the float reference next to a fixed-point emulation of the MP-SPDZ program, with a per-layer range analysis',
   builder: (y: Argv<object>) =>
-    y
-      // `--no-face skip` is an option of its own, not the negation of `--face`
-      .parserConfiguration({ 'boolean-negation': false })
-      .positional('file', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline' })
-      .option('video', { type: 'string', demandOption: true, describe: "the video owner's MP-SPDZ input file, a video file (prepared for the pipeline), or a folder of videos (batch)" })
-      .option('weights', { type: 'string', demandOption: true, describe: "the model owner's input file (selection matrix, then the weights), as export-weights / random-weights write it" })
-      .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for another party with inputs (repeatable)' })
-      .option('seed', { type: 'number', default: 1, describe: "seed of the probabilistic truncation's coin flips: an integer from 0 to 4294967295" })
-      .option('rounding', { choices: ['probabilistic', 'nearest', 'floor'], describe: "truncation after products (default: the pipeline's: probabilistic, or nearest with 'trunc nearest'); floor for analysis" })
-      .option('fixed-only', { type: 'boolean', default: false, describe: 'skip the float reference' })
-      .option('labels', { type: 'string', describe: "CSV file 'video,label' with the true label of each video (class name or index)" })
-      .option('label-rule', { choices: ['prefix'], describe: "'prefix': a video's label is its file name up to the first '-' (e.g. happy-clip.mp4)" })
-      .option('classes', { type: 'string', describe: 'class names in class order, comma separated (e.g. angry,disgust,fear,happy,sad,surprise,neutral)' })
-      .option('no-face', { choices: ['reuse-last', 'skip', 'fail'], default: 'reuse-last', describe: 'videos: a frame without a face reuses the last face box, is skipped, or is an error' })
-      .option('length', { choices: ['pad', 'trim', 'exact'], default: 'pad', describe: "videos: fewer frames than the pipeline's N are padded (repeat the last), or an error ('trim', 'exact')" })
-      .option('fps', { type: 'number', describe: 'videos: sample at this frame rate (default: every frame)' })
-      .option('protocol', { describe: "MPC protocol (overrides the pipeline's target)", choices: PROTOCOL_NAMES, type: 'string' }) as unknown as Argv<SimulateArgs>,
+    videoPreparationOptions(
+      y
+        .positional('file', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline' })
+        .option('video', { type: 'string', demandOption: true, describe: "the video owner's MP-SPDZ input file, a video file (prepared for the pipeline), or a folder of videos (batch)" })
+        .option('weights', { type: 'string', demandOption: true, describe: "the model owner's input file (selection matrix, then the weights), as export-weights / random-weights write it" })
+        .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for another party with inputs (repeatable)' })
+        .option('seed', { type: 'number', default: 1, describe: "seed of the probabilistic truncation's coin flips: an integer from 0 to 4294967295" })
+        .option('rounding', { choices: ['probabilistic', 'nearest', 'floor'], describe: "truncation after products (default: the pipeline's: probabilistic, or nearest with 'trunc nearest'); floor for analysis" })
+        .option('fixed-only', { type: 'boolean', default: false, describe: 'skip the float reference' })
+        .option('labels', { type: 'string', describe: "CSV file 'video,label' with the true label of each video (class name or index)" })
+        .option('label-rule', { choices: ['prefix'], describe: "'prefix': a video's label is its file name up to the first '-' (e.g. happy-clip.mp4)" })
+        .option('classes', { type: 'string', describe: 'class names in class order, comma separated (e.g. angry,disgust,fear,happy,sad,surprise,neutral)' })
+        .option('protocol', { describe: "MPC protocol (overrides the pipeline's target)", choices: PROTOCOL_NAMES, type: 'string' }),
+      'videos: ',
+    ) as unknown as Argv<SimulateArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);
-    for (const k of ['video', 'weights', 'seed', 'rounding', 'labels', 'label-rule', 'classes', 'no-face', 'length', 'fps', 'protocol'] as const) {
+    for (const k of ['video', 'weights', 'seed', 'rounding', 'labels', 'label-rule', 'classes', 'protocol'] as const) {
       if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
     }
     if (a.labels && a['label-rule']) throw new UserError('give either --labels or --label-rule, not both');
     checkedSeed(a.seed);
-    if (a.fps !== undefined && !(Number.isFinite(a.fps) && a.fps > 0)) throw new UserError(`--fps ${a.fps}: expected a positive number`);
+    const prep = videoPreparationOf(a);
     const p = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined })?.pipeline;
     if (!p) return;
     const plan = buildPipeline(p).inputs;
@@ -137,7 +134,6 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     if (!existsSync(a.video)) throw new UserError(missingPathMessage(a.video, 'file or folder'));
     const weights = { path: a.weights, values: readValues64(a.weights) };
     const others = readOtherInputs(p, plan, a.input, { video: a.video, weights: a.weights });
-    const prep: VideoPreparation = { noFace: a['no-face'] as VideoPreparation['noFace'], length: a.length as VideoPreparation['length'], fps: a.fps };
     const simOpts = { seed: a.seed, rounding: (a.rounding ?? (p.target.truncation === 'nearest' ? 'nearest' : 'probabilistic')) as Rounding, fixedOnly: a['fixed-only'] };
     // TensorFlow.js loads only when a simulation runs (keeps every other command's start-up fast)
     const { simulate } = await import('../simulate/simulate.js');
@@ -156,14 +152,14 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const truth = labeller?.labelOf(a.video);
     if (json) {
       process.stdout.write(
-        JSON.stringify({ ok: true, pipeline: p.name, video: resolve(a.video), input: video.kind, prepared: video.prepared, truth, ...resultJson(r) }, null, 2) + '\n',
+        JSON.stringify({ ok: true, pipeline: p.name, video: resolve(a.video), input: video.kind, preparation: video.prepared ? prep : undefined, prepared: video.prepared, truth, ...resultJson(r) }, null, 2) + '\n',
       );
       return;
     }
     const notes: string[] = [];
     if (video.prepared) {
       const pr = video.prepared;
-      notes.push(`prepared the video: ${pr.framesDecoded} frames decoded, a face in ${pr.framesWithFace}, ${pr.framesUsed} used (${pr.seconds.toFixed(1)} s)`);
+      notes.push(`prepared the video: ${pr.framesDecoded} frames decoded, a face in ${pr.framesWithFace}, ${pr.framesUsed} used${framesSpan(pr)} (${pr.seconds.toFixed(1)} s)`);
       for (const n of pr.policyNotes) notes.push(n);
     }
     if (truth) notes.push(truth.index !== undefined ? `true label ${truth.text} (class ${truth.index})` : `no label among the classes for this video${truth.text ? ` ('${truth.text}')` : ''}`);
@@ -199,7 +195,8 @@ async function runBatch(
       try {
         if (!detector && !file.toLowerCase().endsWith('.txt')) {
           const { openFaceDetector } = await import('../video/index.js');
-          detector = await openFaceDetector();
+          // one detector for the whole batch, with the crop margin of --margin
+          detector = await openFaceDetector({ margin: o.prep.margin });
         }
         const video = await loadVideoValues(file, p, { ...o.prep, detector, onProgress: progress });
         progress.finish();
@@ -242,6 +239,7 @@ async function runBatch(
           ok: true,
           pipeline: p.name,
           folder: resolve(folder),
+          preparation: o.prep,
           videos: entries.map((e) => ({
             file: e.file,
             truth: e.truth,

@@ -15,7 +15,7 @@ import { statInput } from '../util/files.js';
 /** File extensions a folder scan treats as videos (anything ffmpeg reads would do; these are the usual ones). */
 export const VIDEO_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ogv', '.gif'];
 
-export type VideoPreparation = Pick<PrepareOptions, 'noFace' | 'length' | 'fps' | 'pick' | 'margin'>;
+export type VideoPreparation = Pick<PrepareOptions, 'noFace' | 'length' | 'sample' | 'fps' | 'pick' | 'margin'>;
 
 export interface VideoValues {
   values: Float64Array;

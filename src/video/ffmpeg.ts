@@ -109,8 +109,41 @@ function lastFfmpegError(stderr: string, path: string): string | undefined {
 export interface DecodeOptions {
   /** Resample to this frame rate (ffmpeg's fps filter); default: every decoded frame. */
   fps?: number;
+  /** Only these frames (indices after the fps filter, ascending), with ffmpeg's select filter. */
+  select?: readonly number[];
   /** Stop after this many frames. */
   maxFrames?: number;
+}
+
+/** ffmpeg's arguments up to the output: the first video stream, filtered, one frame per frame. */
+function decodeArgs(path: string, opts: DecodeOptions): string[] {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', path, '-map', '0:v:0', '-an', '-sn', '-dn'];
+  const filters: string[] = [];
+  if (opts.fps !== undefined) filters.push(`fps=${opts.fps}`);
+  // quoted: the filter graph would otherwise split the expression at its commas
+  if (opts.select) filters.push(`select='${opts.select.map((i) => `eq(n,${i})`).join('+')}'`);
+  if (filters.length > 0) args.push('-vf', filters.join(','));
+  // Passthrough timestamps: every decoded (or filtered) frame exactly once, no duplication.
+  args.push('-vsync', '0');
+  return args;
+}
+
+/**
+ * How many frames decoding gives (after the fps filter): a full decode into ffmpeg's null
+ * output, so a truncated or damaged file counts what it really yields, not what its container
+ * claims. The frame indices of decodeFrames' `select` count the same frames.
+ */
+export async function countFrames(path: string, opts: Pick<DecodeOptions, 'fps'> = {}): Promise<number> {
+  const args = [...decodeArgs(path, opts), '-f', 'null', '-progress', 'pipe:1', '-nostats', '-'];
+  const r = await execa(ffmpegPath(), args, { reject: false, stdin: 'ignore' });
+  if (r.exitCode !== 0) throw decodeFailure(path, r.exitCode, String(r.stderr ?? ''));
+  const counts = [...String(r.stdout ?? '').matchAll(/^frame=(\d+)$/gm)];
+  if (counts.length === 0) throw new EnvironmentError(`${path}: ffmpeg reported no frame count while decoding the video (its -progress output has no frame= line)`);
+  return Number(counts[counts.length - 1]![1]);
+}
+
+function decodeFailure(path: string, exitCode: number | undefined, stderr: string): UserError {
+  return new UserError(`${path}: ffmpeg could not decode the video (exit ${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
 }
 
 /**
@@ -119,10 +152,7 @@ export interface DecodeOptions {
  */
 export async function* decodeFrames(path: string, info: VideoInfo, opts: DecodeOptions = {}): AsyncGenerator<Uint8Array> {
   const frameBytes = info.width * info.height * 3;
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', path, '-map', '0:v:0', '-an', '-sn', '-dn'];
-  if (opts.fps !== undefined) args.push('-vf', `fps=${opts.fps}`);
-  // Passthrough timestamps: every decoded (or fps-filtered) frame exactly once, no duplication.
-  args.push('-vsync', '0');
+  const args = decodeArgs(path, opts);
   if (opts.maxFrames !== undefined) args.push('-frames:v', String(opts.maxFrames));
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
   const proc = execa(ffmpegPath(), args, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, reject: false, encoding: 'buffer' });
@@ -153,7 +183,7 @@ export async function* decodeFrames(path: string, info: VideoInfo, opts: DecodeO
       const stderr = typeof r.stderr === 'string' ? r.stderr : new TextDecoder().decode(r.stderr as Uint8Array);
       if (r.exitCode !== 0 && !r.isTerminated) {
         // eslint-disable-next-line no-unsafe-finally
-        throw new UserError(`${path}: ffmpeg could not decode the video (exit ${r.exitCode}): ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+        throw decodeFailure(path, r.exitCode, stderr);
       }
       if (filled !== 0) {
         // eslint-disable-next-line no-unsafe-finally

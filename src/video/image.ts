@@ -233,6 +233,22 @@ export function fitLength(
   return { values, padded: Math.max(0, n - frames.length), dropped: Math.max(0, frames.length - n) };
 }
 
+/**
+ * Which `n` of `total` frames cover a clip evenly: the middle frame of each of n equal parts,
+ * floor((2k + 1) * total / (2n)) for k = 0 .. n-1 (ascending, distinct since total > n). With
+ * total <= n, every frame. Integer arithmetic only: the same video always gives the same frames.
+ */
+export function spreadIndices(total: number, n: number): number[] {
+  if (!(Number.isInteger(total) && total >= 0 && Number.isInteger(n) && n >= 1)) throw new RangeError(`spreadIndices(${total}, ${n}): expected integers total >= 0, n >= 1`);
+  if (total <= n) return Array.from({ length: total }, (_, i) => i);
+  return Array.from({ length: n }, (_, k) => Math.floor(((2 * k + 1) * total) / (2 * n)));
+}
+
+/** Why a face box margin is unusable, or undefined: a fraction of the box in (-1, 10]. */
+export function marginProblem(margin: number): string | undefined {
+  return Number.isFinite(margin) && margin > -1 && margin <= 10 ? undefined : `margin must be a fraction in (-1, 10], got ${margin}`;
+}
+
 function checkImage(src: Pixels, width: number, height: number, channels: number): void {
   if (!(width > 0 && height > 0 && channels > 0) || src.length !== width * height * channels) {
     throw new RangeError(`image of ${src.length} values is not ${height}x${width}x${channels}`);
