@@ -8,9 +8,13 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { IToken } from 'chevrotain';
 import { ROOT, describeUnless, exampleFiles } from './helpers.js';
-import { type TextMateGrammar, buildTextMateGrammar, editorFiles, toOniguruma, tokenizeLineMinimal, textMateGrammarJson } from '../src/editor/textmate.js';
-import { offlineSyntaxDiagramsHtml } from '../src/editor/diagrams-offline.js';
-import { ppvcLexer } from '../src/syntax/tokens.js';
+import { type TextMateGrammar, buildTextMateGrammar, toOniguruma, tokenizeLineMinimal, textMateGrammarJson } from '../src/editor/textmate.js';
+import { editorFiles, vscodeManifest } from '../src/editor/vscode-extension.js';
+import { languageWords } from '../src/editor/language-syntax.js';
+import { LAYER_KINDS } from '../src/check/layers.js';
+import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
+import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../src/syntax/option-keys.js';
+import { keywords, ppvcLexer } from '../src/syntax/tokens.js';
 
 const grammar = buildTextMateGrammar();
 const committed = JSON.parse(readFileSync(join(ROOT, 'editors', 'ppvc.tmLanguage.json'), 'utf8')) as TextMateGrammar;
@@ -99,6 +103,27 @@ function expectSameSplit(path: string, text: string, tokenize: (line: string, i:
   });
 }
 
+/**
+ * Words an editor must colour: those a new user found left plain (issue 23), the checker's tables
+ * (layer kinds, protocols, option keys), the lexer's keywords, and every word the generator
+ * derives from the syntax (option keys and values).
+ */
+const MUST_SCOPE = ['kernel', 'stride', 'valid', 'same', 'softmax', 'relu_normalized', 'argmax', 'sum', 'votes', 'exact', 'logits', 'linear', 'nobias', 'multiplier', 'max', 'epsilon', 'probabilistic', 'nearest', 'mp-spdz', 'input'];
+const keywordWords = keywords.map((t) => (t.PATTERN as RegExp).source.replace(/\(\?!.*$/, ''));
+const WORDS = [...new Set([...MUST_SCOPE, ...LAYER_KINDS, ...PROTOCOL_NAMES, ...TARGET_OPTION_KEYS, ...VIDEO_OPTION_KEYS, ...keywordWords, ...languageWords().keys()])];
+
+/** A name's scope and the grammar's own: what a word without a rule of its own gets. */
+const DEFAULT_SCOPES = new Set(['source.ppvc', 'variable.other.name.ppvc']);
+
+/** The words that are not one token with a scope of their own (none may be). */
+function unscopedWords(words: string[], tokenize: (line: string) => Span[]): string[] {
+  return words.filter((w) => {
+    const tokens = tokenize(w).filter((t) => t.end > t.start);
+    const scope = tokens[0]?.scopes[tokens[0].scopes.length - 1] ?? '';
+    return !(tokens.length === 1 && tokens[0]!.end === w.length && !DEFAULT_SCOPES.has(scope) && !scope.startsWith('invalid'));
+  });
+}
+
 const sources: [string, string][] = [
   ...exampleFiles().map((p): [string, string] => [p, readFileSync(join(ROOT, p), 'utf8')]),
   ...shouldFail.filter((p) => ppvcLexer.tokenize(readFileSync(join(ROOT, p), 'utf8')).errors.length === 0).map((p): [string, string] => [p, readFileSync(join(ROOT, p), 'utf8')]),
@@ -110,6 +135,19 @@ test('the committed editor files are the generated ones (node dist/editor/write-
     expect(`editors/${name}:\n${readFileSync(join(ROOT, 'editors', name), 'utf8')}`).toBe(`editors/${name}:\n${text}`);
   }
   expect(committed).toEqual(JSON.parse(textMateGrammarJson()));
+});
+
+test("the VS Code extension carries the root package's licence and repository, a LICENSE and a .vscodeignore", () => {
+  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; version: string; repository?: unknown };
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'editors', 'package.json'), 'utf8')) as Record<string, unknown>;
+  expect([manifest['license'], manifest['version']]).toEqual([root.license, root.version]);
+  expect('repository' in manifest).toBe(root.repository !== undefined);
+  expect(readFileSync(join(ROOT, 'editors', 'LICENSE'), 'utf8')).toMatch(/^MIT License\n/);
+  expect(readFileSync(join(ROOT, 'editors', '.vscodeignore'), 'utf8')).toMatch(/^\*\*\n(!.*\n)+$/m);
+  // once the root package names its repository, the extension points into editors/ of it
+  const url = 'git+https://git.example/ppvc-dsl.git';
+  expect(vscodeManifest({ license: 'MIT', repository: url })['repository']).toEqual({ type: 'git', url, directory: 'editors' });
+  expect(vscodeManifest({ license: 'MIT', repository: { type: 'git', url, directory: 'tools' } })['repository']).toEqual({ type: 'git', url, directory: 'tools/editors' });
 });
 
 test('the grammar has a rule for every token of the lexer, in the lexer\'s order', () => {
@@ -145,6 +183,13 @@ describe('the minimal TextMate tokenizer', () => {
     const spans = tokenizeLineMinimal(broken, line).filter((t) => t.scopes.length > 1).map((t) => line.slice(t.start, t.end));
     expect(spans).not.toContain('5x5');
     expect(() => expectSameSplit('broken', line, (l) => tokenizeLineMinimal(broken, l))).toThrow();
+  });
+
+  test('every keyword, layer kind, option key, option value and protocol name has a scope of its own', () => {
+    expect(WORDS.length).toBeGreaterThan(60);
+    expect(unscopedWords(WORDS, (line) => tokenizeLineMinimal(committed, line))).toEqual([]);
+    // the check is sharp: names keep the name scope
+    expect(unscopedWords(['alice', 'conv2d_1', 'kernels'], (line) => tokenizeLineMinimal(committed, line))).toEqual(['alice', 'conv2d_1', 'kernels']);
   });
 
   test("a character the lexer rejects is marked invalid", () => {
@@ -206,16 +251,13 @@ engine("VS Code's TextMate engine (vscode-textmate, Oniguruma)", () => {
     };
   });
 
+  test('every keyword, layer kind, option key, option value and protocol name has a scope of its own', () => {
+    expect(unscopedWords(WORDS, (line) => tokenizeFile(line)[0]!)).toEqual([]);
+    expect(unscopedWords(['alice', 'relu-x', 'sums'], (line) => tokenizeFile(line)[0]!)).toEqual(['alice', 'relu-x', 'sums']);
+  });
+
   test.each(sources)('%s: the grammar splits every line as the lexer does', (path, text) => {
     const lines = tokenizeFile(text);
     expectSameSplit(path, text, (_line, i) => lines[i]!);
   });
-});
-
-test('the syntax diagrams are generated and self-contained (no network)', () => {
-  const html = readFileSync(join(ROOT, 'grammar', 'syntax-diagrams.html'), 'utf8');
-  expect(html).toBe(offlineSyntaxDiagramsHtml());
-  expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);
-  expect(html).toContain('<svg');
-  for (const rule of ['file', 'partyStatement', 'targetStatement', 'layer', 'list']) expect(html).toContain(`<h2 class="diagramHeader">${rule}</h2>`);
 });

@@ -4,16 +4,16 @@
 // one `match` rule per chevrotain token, in the lexer's order (chevrotain takes the first
 // pattern that matches at a position, TextMate the first rule whose match starts earliest: with
 // every token's pattern present and in the same order the two split a line the same way).
-// Identifiers that name a layer kind (src/check/layers.ts) or an option keyword get their own
-// scope; they are still single identifier tokens.
+// Identifiers that are words of the language (layer kinds, option keys and values, protocol
+// names, `argmax`, `input`: language-syntax.ts, from the checker's tables) get their own scope;
+// they are still single identifier tokens.
 //
-// editors/ files are written by `node dist/editor/write-editor-files.js` (--check compares);
-// test/textmate.test.ts fails when the committed files are not the generated ones.
+// editors/ files are written by `node dist/editor/write-editor-files.js` (--check compares; the
+// VS Code extension around the grammar is vscode-extension.ts); test/textmate.test.ts fails when
+// the committed files are not the generated ones.
 import type { TokenType } from 'chevrotain';
 import { allTokens, keywords } from '../syntax/tokens.js';
-import { LAYER_KINDS } from '../check/layers.js';
-import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
-import { VERSION } from '../version.js';
+import { type WordClass, languageWords } from './language-syntax.js';
 
 export const SCOPE_NAME = 'source.ppvc';
 export const LANGUAGE_ID = 'ppvc';
@@ -114,7 +114,36 @@ export function toOniguruma(source: string): string {
 
 const WORD_END = '(?![A-Za-z0-9_-])';
 
-/** Builds the grammar from the lexer's tokens (and the checker's layer and option words). */
+/** The scope of each class of words; every word of the language gets one (test/textmate.test.ts). */
+export const WORD_SCOPES: Readonly<Record<WordClass, string>> = {
+  layer: 'support.function.layer.ppvc',
+  function: 'support.function.aggregate.ppvc',
+  protocol: 'support.constant.protocol.ppvc',
+  backend: 'support.constant.backend.ppvc',
+  key: 'keyword.other.option.ppvc',
+  value: 'constant.language.option-value.ppvc',
+  name: 'variable.language.input.ppvc',
+};
+
+/** A word as a pattern: words are identifiers (letters, digits, _ and -), so nothing needs escaping. */
+function wordPattern(w: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(w)) throw new Error(`textmate: '${w}' is no identifier`);
+  return w;
+}
+
+/** One rule per class of words, longest words first (an alternation takes the first that matches). */
+function wordRules(): TextMateRule[] {
+  const byClass = new Map<WordClass, string[]>();
+  for (const [word, cls] of languageWords()) byClass.set(cls, [...(byClass.get(cls) ?? []), word]);
+  return (Object.keys(WORD_SCOPES) as WordClass[])
+    .filter((cls) => byClass.has(cls))
+    .map((cls) => {
+      const words = byClass.get(cls)!.sort((a, b) => b.length - a.length || a.localeCompare(b));
+      return { name: WORD_SCOPES[cls], match: `(?:${words.map(wordPattern).join('|')})${WORD_END}` };
+    });
+}
+
+/** Builds the grammar from the lexer's tokens (and the language's words, from the checker's tables). */
 export function buildTextMateGrammar(): TextMateGrammar {
   const repository: Record<string, TextMateRule> = {};
   const order: string[] = [];
@@ -124,16 +153,9 @@ export function buildTextMateGrammar(): TextMateGrammar {
     if (!(t.PATTERN instanceof RegExp)) throw new Error(`textmate: token ${t.name} has no regular expression pattern`);
     const key = t.name.replace(/^./, (c) => c.toLowerCase());
     if (t.name === 'Identifier') {
-      // layer kinds and option keywords are identifiers to the lexer; editors show them apart
-      const layers = [...LAYER_KINDS].sort((a, b) => b.length - a.length || a.localeCompare(b));
-      const options = [...new Set([...VIDEO_OPTION_KEYS, ...TARGET_OPTION_KEYS])].sort();
       repository[key] = {
-        comment: 'Identifier (keywords are soft: also names); layer kinds and option words are identifiers with their own scope',
-        patterns: [
-          { name: 'support.function.layer.ppvc', match: `(?:${layers.join('|')})${WORD_END}` },
-          { name: 'support.constant.option.ppvc', match: `(?:${options.join('|')})${WORD_END}` },
-          { name: scope, match: toOniguruma(t.PATTERN.source) },
-        ],
+        comment: 'Identifier (keywords are soft: also names); the words of the language are identifiers with their own scopes',
+        patterns: [...wordRules(), { name: scope, match: toOniguruma(t.PATTERN.source) }],
       };
     } else {
       repository[key] = { comment: t.name, name: scope, match: toOniguruma(t.PATTERN.source) };
@@ -155,61 +177,6 @@ export function buildTextMateGrammar(): TextMateGrammar {
 
 export function textMateGrammarJson(): string {
   return JSON.stringify(buildTextMateGrammar(), null, 2) + '\n';
-}
-
-/** A minimal VS Code extension contributing the language and the grammar (editors/package.json). */
-export function vscodeManifest(): Record<string, unknown> {
-  return {
-    name: 'ppvc-dsl-vscode',
-    displayName: 'ppvc-dsl pipelines',
-    description: 'Syntax highlighting for ppvc-dsl pipeline files (.ppvc); generated from the compiler\'s lexer.',
-    version: VERSION,
-    publisher: 'ppvc-dsl',
-    license: 'MIT',
-    private: true,
-    engines: { vscode: '^1.75.0' },
-    categories: ['Programming Languages'],
-    contributes: {
-      languages: [
-        { id: LANGUAGE_ID, aliases: ['ppvc-dsl pipeline', 'ppvc'], extensions: ['.ppvc'], configuration: './language-configuration.json' },
-      ],
-      grammars: [{ language: LANGUAGE_ID, scopeName: SCOPE_NAME, path: './ppvc.tmLanguage.json' }],
-    },
-  };
-}
-
-/** Comment and bracket behaviour for VS Code (editors/language-configuration.json). */
-export function languageConfiguration(): Record<string, unknown> {
-  return {
-    comments: { lineComment: '#' },
-    brackets: [
-      ['{', '}'],
-      ['[', ']'],
-      ['(', ')'],
-    ],
-    autoClosingPairs: [
-      { open: '{', close: '}' },
-      { open: '[', close: ']' },
-      { open: '(', close: ')' },
-      { open: '"', close: '"', notIn: ['string', 'comment'] },
-    ],
-    surroundingPairs: [
-      ['{', '}'],
-      ['[', ']'],
-      ['(', ')'],
-      ['"', '"'],
-    ],
-    indentationRules: { increaseIndentPattern: '\\{\\s*(#.*)?$', decreaseIndentPattern: '^\\s*\\}' },
-  };
-}
-
-/** The files under editors/, as write-editor-files writes them. */
-export function editorFiles(): Record<string, string> {
-  return {
-    'ppvc.tmLanguage.json': textMateGrammarJson(),
-    'package.json': JSON.stringify(vscodeManifest(), null, 2) + '\n',
-    'language-configuration.json': JSON.stringify(languageConfiguration(), null, 2) + '\n',
-  };
 }
 
 // ---- a minimal TextMate tokenizer (match rules only), for tests without vscode-textmate ----

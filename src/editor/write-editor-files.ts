@@ -1,18 +1,24 @@
-// Writes editors/ (the TextMate grammar and the VS Code extension manifest) from the lexer:
+// Writes editors/ (the TextMate grammar and the VS Code extension) from the lexer and the
+// checker's tables:
 //   node dist/editor/write-editor-files.js           rewrite editors/*
 //   node dist/editor/write-editor-files.js --check   exit 1 if editors/ is not up to date
-// and grammar/syntax-diagrams.html (self-contained syntax diagrams) with --diagrams; --root DIR
-// names the repository (default: the one this file was built in).
+// and, with --diagrams (`npm run editors`), grammar/ too: the syntax diagrams
+// (syntax-diagrams.html) and the EBNF (ppvc.ebnf). --root DIR names the repository (default: the
+// one this file was built in).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { editorFiles } from './textmate.js';
+import { editorFiles } from './vscode-extension.js';
 import { offlineSyntaxDiagramsHtml } from './diagrams-offline.js';
+import { ebnfText } from './ebnf.js';
 import { writeFileAtomic } from '../util/files.js';
 
 export function generatedFiles(root: string, withDiagrams: boolean): Record<string, string> {
   const files: Record<string, string> = {};
   for (const [name, text] of Object.entries(editorFiles())) files[join(root, 'editors', name)] = text;
-  if (withDiagrams) files[join(root, 'grammar', 'syntax-diagrams.html')] = offlineSyntaxDiagramsHtml();
+  if (withDiagrams) {
+    files[join(root, 'grammar', 'syntax-diagrams.html')] = offlineSyntaxDiagramsHtml();
+    files[join(root, 'grammar', 'ppvc.ebnf')] = ebnfText();
+  }
   return files;
 }
 

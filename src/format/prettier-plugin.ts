@@ -1,8 +1,10 @@
 // A prettier 3 plugin for .ppvc files, sharing ppvc-dsl's printer (src/format/printer.ts): the
 // output is exactly `ppvc-dsl fmt`'s.
 //
-//   npx prettier --plugin ./dist/format/prettier-plugin.js --write 'examples/*.ppvc'
-//   (or "plugins": ["ppvc-dsl/prettier-plugin"] in .prettierrc once the package exports it)
+//   npx prettier --plugin ppvc-dsl/prettier-plugin --write '**/*.ppvc'
+//   (or "plugins": ["ppvc-dsl/prettier-plugin"] in .prettierrc), in a project where ppvc-dsl is
+//   installed; the package exports this file by that name. It imports only the formatter, the
+//   parser and chevrotain (test/prettier-plugin.test.ts), none of the compiler's heavy parts.
 //
 // The parser formats (so that a syntax error is a parse error, shown by prettier with a code
 // frame); the printer returns the formatted text. The style is fixed: prettier's printWidth,
