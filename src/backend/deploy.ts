@@ -21,6 +21,7 @@ import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.j
 import { PROTOCOLS, PROTOCOL_NAMES } from './protocols.js';
 import { assertBoundsHold } from '../check/declared-bounds.js';
 import { cannotWrite, ensureDir, writeFileAtomic } from '../util/files.js';
+import { DEFAULT_CONNECT_TIMEOUT, RENDEZVOUS_PY } from './rendezvous.js';
 
 export const DEFAULT_PORT_BASE = 14000;
 
@@ -503,9 +504,30 @@ function runScript(a: BuildArtifacts, me: DeployedParty, portBase: number): stri
     ...(plan && plan.tensors.length > 0 ? [`test -f Player-Data/Input-P${i}-0 || missing "your input Player-Data/Input-P${i}-0" "step 5"`] : []),
     `for j in ${all}; do test -f "Player-Data/P$j.pem" || missing "the certificate Player-Data/P$j.pem" "step 6"; done`,
     'if command -v c_rehash >/dev/null 2>&1; then c_rehash Player-Data >/dev/null; else openssl rehash Player-Data; fi',
+    ...connectionCheck(a, i, portBase),
     `exec ${argv.join(' ')} "$@"`,
     '',
   ].join('\n');
+}
+
+/**
+ * run.sh's wait for the other parties (src/backend/rendezvous.ts): at most PPVC_CONNECT_TIMEOUT
+ * seconds, then an error naming each party not reached, its HOSTS line and what to check.
+ */
+function connectionCheck(a: BuildArtifacts, me: number, portBase: number): string[] {
+  const profile = PROTOCOLS[a.pipeline.target.protocol];
+  const names = Array.from({ length: profile.parties }, (_, k) => partyName(a.pipeline, k)).join(',');
+  return [
+    `# Wait for the other parties (up to PPVC_CONNECT_TIMEOUT seconds, default ${DEFAULT_CONNECT_TIMEOUT}), naming any not`,
+    '# reached: MP-SPDZ alone gives up after 60 s without saying which party is missing.',
+    'if command -v python3 >/dev/null 2>&1; then',
+    `  python3 - "$bundle/HOSTS" ${me} ${portBase} ${profile.parties} "\${PPVC_CONNECT_TIMEOUT:-${DEFAULT_CONNECT_TIMEOUT}}" ${names} <<'PY' || exit $?`,
+    RENDEZVOUS_PY.trimEnd(),
+    'PY',
+    'else',
+    '  echo "run.sh: python3 not found: starting without first checking that the other parties are reachable" >&2',
+    'fi',
+  ];
 }
 
 function setupScript(a: BuildArtifacts, me: DeployedParty): string {

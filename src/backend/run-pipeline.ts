@@ -1,7 +1,7 @@
 // `ppvc-dsl run --local`: from a checked pipeline and the parties' input files to the revealed
 // output and one result record (the same shape for every protocol).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, mkdirSync, appendFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError, UserError } from '../diagnostics.js';
 import type { BuildArtifacts } from '../compile.js';
@@ -10,10 +10,12 @@ import { LAYER_TIMER_BASE, STAGE_TIMERS } from '../emit/mpc-program.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
 import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
 import { PROTOCOLS } from './protocols.js';
+import type { PartyInputs } from '../passes/plan-inputs.js';
+import type { Pipeline } from '../ir/pipeline.js';
 import { assertBoundsHold } from '../check/declared-bounds.js';
 import { type MpSpdz, checkPatchApplied, placeProgram, runCompile, type CompileReport } from './mp-spdz.js';
-import { runLocal, type RunResult } from './local-run.js';
-import { writeFileAtomic } from '../util/files.js';
+import { basePortFromEnvironment, runLocal, type RunResult } from './local-run.js';
+import { appendLine, checkAppendable, writeFileAtomic } from '../util/files.js';
 import { describeOptimizations } from '../passes/optimizations.js';
 
 export interface ResultRecord {
@@ -84,14 +86,57 @@ export function readInputs(a: BuildArtifacts, files: Map<number, string>): Map<n
     } else {
       const path = files.get(party.party);
       if (!path) throw new UserError(`no input file for party ${party.party} (${party.name}), which provides ${party.tensors.map((t) => t.name).join(', ')}`);
-      values = readValues(path);
-      validatePartyInput(path, party, values, a.pipeline.target);
+      values = readPartyFile(path, party, a.pipeline.target);
     }
     out.set(party.party, values);
   }
   // comparisons narrowed to a declared bound need weights that keep it
   assertBoundsHold(a.pipeline, a.inputs, out, [...files.values()].join(' + '));
   return out;
+}
+
+/** One party's input file, read and checked; an error names the party and, by line, what is wrong. */
+function readPartyFile(path: string, party: PartyInputs, target: Pipeline['target']): Float32Array {
+  try {
+    const values = readValues(path);
+    validatePartyInput(path, party, values, target);
+    return values;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    const hint = whereInFile(path, party, e.message);
+    throw new UserError(e.diagnostics.map((d) => ({ ...d, hints: [...(d.hints ?? []), hint] })));
+  }
+}
+
+/** The hint for an input error: whose file it is, and where its values go wrong or run out. */
+function whereInFile(path: string, party: PartyInputs, message: string): string {
+  const whose = `${path} is the input of party ${party.party} (${party.name})`;
+  const bad = /element (\d+) \(line \d+\) is not a number/.exec(message);
+  if (bad) return `${whose}, ${party.elements} numbers (inputs.json); element ${bad[1]} should be ${tensorElement(party, Number(bad[1]))}`;
+  const count = /: (\d+) values, but party \d+ .* must provide/.exec(message);
+  if (!count) return `${whose}: ${party.elements} numbers, ${party.tensors.map((t) => t.name).join(', ')} (inputs.json)`;
+  const n = Number(count[1]);
+  const extra = n - party.elements;
+  if (extra > 0) return `${whose}; the ${extra} extra value${extra === 1 ? ' is' : 's begin'} at line ${lineOfElement(path, party.elements) ?? '?'}`;
+  const end = n === 0 ? 'the file holds no number' : `the file ends at line ${lineOfElement(path, n - 1) ?? '?'}`;
+  return `${whose}; ${end}: the first missing value is ${tensorElement(party, n)}`;
+}
+
+/** `conv2d_1.kernel[5]`: the tensor element a party's flat input index holds. */
+function tensorElement(party: PartyInputs, index: number): string {
+  const t = party.tensors.find((x) => index >= x.offset && index < x.offset + x.elements);
+  return t ? `${t.name}[${index - t.offset}]` : `element ${index}`;
+}
+
+/** The 1-based line of a file's `index`-th number (white-space separated, as MP-SPDZ reads them). */
+function lineOfElement(path: string, index: number): number | undefined {
+  let seen = 0;
+  const lines = readFileSync(path, 'latin1').split('\n');
+  for (let l = 0; l < lines.length; l++) {
+    seen += lines[l]!.split(/\s+/).filter((x) => x !== '').length;
+    if (seen > index) return l + 1;
+  }
+  return undefined;
 }
 
 /** What `run` can check before it writes anything: the party binary and every input file (read once, returned). */
@@ -132,6 +177,9 @@ export async function runPipeline(
 ): Promise<ResultRecord> {
   const profile = PROTOCOLS[a.pipeline.target.protocol];
   checkPartyBinary(mp, a);
+  // a results file that cannot take the record fails now, not after the parties' work
+  if (opts.resultsFile) checkAppendable(opts.resultsFile);
+  if (profile.processes > 1) basePortFromEnvironment(profile.parties); // a bad PPVC_DSL_PORT before the compile
   if (a.helpers.length > 0) checkPatchApplied(mp, a.helpers, opts.patchPath ?? 'ml.py.patch');
   // every input checked before any is placed
   const prefix = placeInputs(mp, a, opts.inputs ?? readInputs(a, files));
@@ -139,7 +187,7 @@ export async function runPipeline(
   const compiled = await compileIfStale(mp, a);
   for (const w of compiled.report?.unexpectedWarnings ?? []) opts.onProgress?.(`note: compile.py warns: ${w} (not a warning this program expects: please report it)`);
   opts.onProgress?.(`running ${profile.processes} ${profile.processes === 1 ? 'process' : 'parties'} of ${profile.binary}`);
-  const run = await runLocal(mp, a.pipeline, { inputPrefix: prefix, timeoutSeconds: opts.timeoutSeconds, hostsFiles: opts.hostsFiles });
+  const run = await runLocal(mp, a.pipeline, { inputPrefix: prefix, timeoutSeconds: opts.timeoutSeconds, hostsFiles: opts.hostsFiles, onNote: opts.onProgress });
   const record: ResultRecord = {
     pipeline: a.pipeline.name,
     protocol: profile.name,
@@ -162,8 +210,24 @@ export async function runPipeline(
     mpSpdz: { root: mp.root, version: mp.version, ...(mp.commit ? { commit: mp.commit } : {}) },
     date: new Date().toISOString(),
   };
-  if (opts.resultsFile) appendFileSync(opts.resultsFile, JSON.stringify(record) + '\n');
+  if (opts.resultsFile) appendRecord(opts.resultsFile, record, opts.onProgress);
   return record;
+}
+
+/**
+ * Appends the record as one JSON line, whole or not at all. If that fails (a full disk) the
+ * computation's result is not lost: the report is shown first (with progress messages) and the
+ * error repeats what was revealed.
+ */
+function appendRecord(path: string, record: ResultRecord, onProgress?: (msg: string) => void): void {
+  try {
+    appendLine(path, JSON.stringify(record));
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    onProgress?.(formatRecord(record));
+    const revealed = Object.entries(record.outputs).map(([k, v]) => `${k}: ${v}`).join(', ') || 'nothing revealed to party 0';
+    throw new UserError(`${e.message}; the run completed (${revealed}) but its record was not appended to ${path}, which is as it was`);
+  }
 }
 
 export function formatRecord(r: ResultRecord): string {

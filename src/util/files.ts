@@ -1,6 +1,9 @@
 // Atomic file output: a file is written to a temporary name and renamed into place, so an
 // interrupted or failed command never leaves a half-written artifact behind.
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  accessSync, closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync,
+  writeFileSync, writeSync, type Stats,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../diagnostics.js';
 
@@ -54,6 +57,63 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   } catch (e) {
     rmSync(tmp, { force: true });
     throw cannotWrite(path, e);
+  }
+}
+
+/**
+ * Refuses, before a long computation whose record goes to `path`, a path that cannot be appended
+ * to: an existing file must be writable, a new one's directory must exist and be writable
+ * (access() also says EROFS for a read-only mount, where root passes every permission check).
+ */
+export function checkAppendable(path: string): void {
+  const exists = existsSync(path);
+  if (exists && statSync(path).isDirectory()) throw cannotWrite(path, Object.assign(new Error(''), { code: 'EISDIR' }));
+  try {
+    accessSync(exists ? path : dirname(resolve(path)), constants.W_OK);
+  } catch (e) {
+    throw cannotWrite(path, e);
+  }
+}
+
+/**
+ * Appends one line to `path` whole or not at all: a write cut short (a full disk) is undone by
+ * truncating the file back to its length before, so that a JSON-lines file never ends in half
+ * a record. Not undone if another writer appended meanwhile (its line is not ours to cut).
+ */
+export function appendLine(path: string, line: string): void {
+  const data = Buffer.from(line.endsWith('\n') ? line : `${line}\n`);
+  let fd: number;
+  try {
+    fd = openSync(path, 'a');
+  } catch (e) {
+    throw cannotWrite(path, e);
+  }
+  let before = -1; // the length to restore: regular files only (not /dev/full, a pipe)
+  let written = 0;
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile()) before = st.size;
+    while (written < data.length) written += writeSync(fd, data, written);
+    // a full disk may only show when the data reaches it (NFS, delayed allocation)
+    if (before >= 0) fsyncSync(fd);
+  } catch (e) {
+    undoAppend(fd, before, written);
+    closeSync(fd);
+    throw cannotWrite(path, e);
+  }
+  try {
+    closeSync(fd);
+  } catch (e) {
+    throw cannotWrite(path, e);
+  }
+}
+
+function undoAppend(fd: number, before: number, written: number): void {
+  if (before < 0 || written === 0) return;
+  try {
+    if (fstatSync(fd).size === before + written) ftruncateSync(fd, before);
+  } catch {
+    // the write's own error is the one to report
   }
 }
 
