@@ -25,6 +25,10 @@ export interface CheckOutcome {
 export interface BuildOptions {
   /** Overrides the pipeline's `target { protocol ... }`. */
   protocol?: ProtocolName;
+  /** Overrides the pipeline's `target { ring ... }` (checked as the statement would be). */
+  ring?: number;
+  /** Overrides the pipeline's `target { precision F K }` (checked as the statement would be). */
+  precision?: { f: number; k: number };
   /** Overrides the pipeline's `target { budget ... }` (compile.py -b). */
   budget?: number;
   /** `seed` emits the paper's frame-by-frame approach, the baseline of measurements: every
@@ -53,7 +57,7 @@ export interface BuildArtifacts {
 export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOutcome {
   const parsed = parseSource(file);
   if (!parsed.ast) return { diagnostics: parsed.diagnostics };
-  const checked = checkPipeline(file, parsed.ast, opts.protocol);
+  const checked = checkPipeline(file, parsed.ast, { protocol: opts.protocol, ringBits: opts.ring, precision: opts.precision });
   if (checked.pipeline) {
     if (opts.budget !== undefined) checked.pipeline.target.budget = opts.budget;
     // passes on the IR itself (see passes/index.ts): what inputs.json, the reference and the

@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostics, hasErrors } from '../diagnostics.js';
 import { checkSource, type BuildOptions } from '../compile.js';
 import type { Pipeline } from '../ir/pipeline.js';
-import { parseOptimizationSwitches } from '../passes/optimizations.js';
+import { checkedBudget } from './target-overrides.js';
 import { missingPathMessage, readRegularFile, withoutBom } from '../util/files.js';
 import { resolveModelPath } from '../import/model-file.js';
 
@@ -31,8 +31,7 @@ export function reportDiagnostics(diags: Diagnostic[], json: boolean): void {
 
 /** A .ppvc file checked; undefined after errors (reported, exit status 1 set). */
 export function checkedPipeline(path: string, json: boolean, opts: BuildOptions = {}): { pipeline: Pipeline; diagnostics: Diagnostic[] } | undefined {
-  const b = opts.budget;
-  if (b !== undefined && !(Number.isInteger(b) && b >= 1)) throw new UserError(`--budget ${b}: expected a whole number, at least 1`);
+  checkedBudget(opts.budget);
   const outcome = checkSource(readText(path), { ...opts, force: opts.force ?? process.argv.includes('--force') });
   reportDiagnostics(outcome.diagnostics, json);
   if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
@@ -55,11 +54,5 @@ export function checkedSeed(seed: unknown): number {
   throw new UserError(`--seed ${String(seed)}: expected an integer from 0 to 4294967295`);
 }
 
-/** --style and --opt as build options (an unknown optimisation is a user's error). */
-export function styleFrom(a: { style?: unknown; opt?: unknown }): Pick<BuildOptions, 'style' | 'optimizations'> {
-  const style = a.style as 'optimized' | 'seed' | undefined;
-  if (a.opt === undefined) return { style };
-  const parsed = parseOptimizationSwitches(String(a.opt));
-  if (parsed.error) throw new UserError(parsed.error);
-  return { style, optimizations: parsed.switches };
-}
+// --style and --opt: with the other overrides (the API's too) in target-overrides.ts
+export { styleFrom } from './target-overrides.js';
