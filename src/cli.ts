@@ -9,13 +9,15 @@ import { buildPipeline, commandsSummary, inputsStep, setupSteps } from './compil
 import { OPTIMIZATION_NAMES } from './passes/optimizations.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './backend/protocols.js';
 import { refuseInputAsOutput, writeFilesAtomic } from './util/files.js';
-import { parameterCount, selectedFrames, type Pipeline } from './ir/pipeline.js';
-import { MAX_DIMENSION } from './check/check.js';
+import type { Pipeline } from './ir/pipeline.js';
 import { checkAndSuggestBounds, formatBoundSuggestions, type BoundSuggestion } from './check/declared-bounds.js';
 import { formatShape } from './ir/shapes.js';
+import { disclosureOf, formatDisclosure } from './audit/disclosure.js';
 import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
-import { checkedPipeline, checkedSeed, pipelineFiles, readText, styleFrom } from './commands/common.js';
+import { checkedPipeline, checkedSeed, pipelineFiles, readText } from './commands/common.js';
+import { buildOptionsFrom, type TargetOverrides } from './commands/target-overrides.js';
+import { IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary as summary, randomModelOwnerValues, requireMpSpdz, runLocally } from './commands/stages.js';
 import { fmtCommand } from './commands/fmt-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
@@ -23,7 +25,7 @@ import { prepareVideoCommand } from './commands/prepare-video-command.js';
 import { setupMpSpdzCommand } from './commands/setup-mp-spdz-command.js';
 
 function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: number, a?: { style?: unknown; opt?: unknown }) {
-  return checkedPipeline(path, json, { protocol, budget, ...(a ? styleFrom(a) : {}) });
+  return checkedPipeline(path, json, buildOptionsFrom({ protocol, budget, style: a?.style as TargetOverrides['style'], opt: a?.opt as string | undefined }));
 }
 
 const styleOptions = {
@@ -45,9 +47,6 @@ const protocolOption = {
 const POSITIONALS = new Set(['file', 'files', 'model', 'video', 'results']);
 /** Options that take one value: yargs turns a repeated one into an array. */
 const SINGLE_VALUED = new Set(['range', 'source', 'protocols', 'ring', 'jobs', 'protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'opt', 'budget', 'model', 'timeout', 'select', 'hosts']);
-
-/** --timeout's largest value: the parties' timer is a setTimeout, whole milliseconds up to 2^31 - 1. */
-const MAX_TIMEOUT_SECONDS = 2_147_483;
 
 /** `--range -1,1`: yargs takes a value starting with '-' for an option; joined as `--range=-1,1` it is the value. */
 function negativeValues(argv: string[]): string[] {
@@ -77,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
         if (!r) return;
         const p = r.pipeline;
         if (a.json) {
-          process.stdout.write(JSON.stringify({ ok: true, diagnostics: r.diagnostics.map(diagnosticToJson), pipeline: summary(p) }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ ok: true, diagnostics: r.diagnostics.map(diagnosticToJson), pipeline: summary(p), disclosure: disclosureOf(p) }, null, 2) + '\n');
           return;
         }
         const s = summary(p);
@@ -95,6 +94,8 @@ async function main(argv: string[]): Promise<void> {
         const nameWidth = Math.max(14, ...p.model.layers.map((l) => l.name.length));
         const opWidth = Math.max(8, ...p.model.layers.map((l) => l.op.length));
         for (const l of p.model.layers) process.stdout.write(`  ${l.name.padEnd(nameWidth)} ${l.op.padEnd(opWidth)} ${formatShape(l.inShape)} -> ${formatShape(l.outShape)}\n`);
+        // what the program reveals, to whom, what every party knows, and the truncation caveat
+        process.stdout.write(formatDisclosure(disclosureOf(p)));
       },
     )
     .command(
@@ -112,24 +113,8 @@ async function main(argv: string[]): Promise<void> {
       async (a) => {
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
-        const artifacts = buildPipeline(r.pipeline);
-        // the audit reads the generated program and helper code itself: a generator bug cannot hide a reveal
-        const { auditWithHelpers } = await import('./audit/audit.js');
-        const { verdict } = auditWithHelpers({
-          program: { file: `${r.pipeline.name}.mpc`, text: artifacts.program },
-          helpers: artifacts.mlPatch ? { file: 'ml.py.patch', text: artifacts.mlPatch } : undefined,
-          declared: { outputs: r.pipeline.reveals.map((x) => ({ name: x.name, to: x.to.map((t) => t.id) })), by: "the pipeline's reveal statements" },
-        });
-        if (!verdict.ok) {
-          if (!a['allow-undeclared-reveals']) {
-            throw new EnvironmentError(`the generated program opens more than the pipeline declares; nothing was written:\n${verdict.problems.map((x) => `  ${x}`).join('\n')}`, [
-              'this is a bug in ppvc-dsl: please report it; --allow-undeclared-reveals writes the program anyway, marked as leaking',
-            ]);
-          }
-          const mark = `# WARNING: THIS PROGRAM LEAKS: it opens values the pipeline does not declare (built with --allow-undeclared-reveals):\n${verdict.problems.map((x) => `#   ${x}`).join('\n')}\n`;
-          artifacts.files[`${r.pipeline.name}.mpc`] = mark + artifacts.program;
-          artifacts.program = mark + artifacts.program;
-        }
+        // audited: the generated program and helper code themselves, so a generator bug cannot hide a reveal
+        const artifacts = await auditedArtifacts(r.pipeline, a['allow-undeclared-reveals'] as boolean);
         const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
         const cmds = commandsSummary(r.pipeline, artifacts.mlPatch !== '');
         const { mpSpdzDirFrom, locateMpSpdz, checkPatchApplied, applyPatch, missingHelpersIn, placeProgram, runCompile } = await import('./backend/mp-spdz.js');
@@ -190,39 +175,16 @@ async function main(argv: string[]): Promise<void> {
           .options(styleOptions),
       async (a) => {
         // option errors first: they need nothing installed
-        if (!(a.timeout > 0 && a.timeout <= MAX_TIMEOUT_SECONDS)) {
-          throw new UserError(`--timeout ${a.timeout}: expected a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS} (24 days)`);
-        }
-        const { mpSpdzDirFrom, locateMpSpdz, NO_MP_SPDZ_HINTS } = await import('./backend/mp-spdz.js');
-        if (!mpSpdzDirFrom(a['mp-spdz'] as string | undefined)) throw new EnvironmentError('run needs MP-SPDZ: none configured', NO_MP_SPDZ_HINTS);
+        checkedTimeout(a.timeout as number);
+        await requireMpSpdz(a['mp-spdz'] as string | undefined);
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
-        const mp = locateMpSpdz(mpSpdzDirFrom(a['mp-spdz'] as string | undefined, r.pipeline)!);
-        const artifacts = buildPipeline(r.pipeline);
-        const outDir = resolve((a.out as string | undefined) ?? join('out', r.pipeline.name));
-        const files = new Map<number, string>();
-        const p = r.pipeline;
-        if (a['video-input']) files.set(p.video.owner.id, a['video-input'] as string);
-        if (a['model-input']) files.set(p.model.owner.id, a['model-input'] as string);
-        for (const spec of (a.input as string[] | undefined) ?? []) {
-          const m = /^(\w+)=(.+)$/.exec(spec);
-          const party = m ? p.parties.find((x) => x.name === m[1] || String(x.id) === m[1]) : undefined;
-          if (!m || !party) throw new UserError(`--input ${spec}: expected PARTY=FILE with a party name or id (${p.parties.map((x) => x.name).join(', ')})`);
-          files.set(party.id, m[2]!);
-        }
-        const { runPipeline, formatRecord, preflight } = await import('./backend/run-pipeline.js');
-        const inputs = preflight(mp, artifacts, files); // the party binary and every input file, before anything is written
-        const read = [...pipelineFiles(p), ...files.values()];
-        refuseInputAsOutput(Object.keys(artifacts.files).map((f) => join(outDir, f)), (a.out as string | undefined) ?? outDir, read);
-        if (a.results) refuseInputAsOutput(a.results as string, a.results as string, read, '--results');
-        writeFilesAtomic(outDir, artifacts.files);
-        if (a['patch-mp-spdz'] && artifacts.helpers.length > 0) {
-          const { applyPatch, missingHelpersIn } = await import('./backend/mp-spdz.js');
-          if (missingHelpersIn(mp, artifacts.helpers).length > 0) await applyPatch(mp, artifacts.helpers);
-        }
-        const record = await runPipeline(mp, artifacts, files, {
-          inputs,
-          patchPath: join(outDir, 'ml.py.patch'),
+        const files = partyInputFiles(r.pipeline, { video: a['video-input'] as string | undefined, model: a['model-input'] as string | undefined, specs: a.input as string[] | undefined });
+        const { formatRecord } = await import('./backend/run-pipeline.js');
+        const record = await runLocally(r.pipeline, files, {
+          mpSpdz: a['mp-spdz'] as string | undefined,
+          out: a.out as string | undefined,
+          patchMpSpdz: a['patch-mp-spdz'] as boolean,
           timeoutSeconds: a.timeout as number,
           resultsFile: a.results as string | undefined,
           onProgress: a.json ? undefined : (msg) => process.stderr.write(`${msg}\n`),
@@ -237,21 +199,14 @@ async function main(argv: string[]): Promise<void> {
         y
           .positional('model', { type: 'string', demandOption: true })
           .option('out', { alias: 'o', type: 'string', describe: 'write the pipeline here (default: print it)' })
-          .option('frames', { type: 'number', default: 97, describe: 'N, the video length the pipeline is written for' })
-          .option('select', { type: 'number', default: 7, describe: 'n, frames selected obliviously' })
+          .option('frames', { type: 'number', default: IMPORT_DEFAULTS.frames, describe: 'N, the video length the pipeline is written for' })
+          .option('select', { type: 'number', default: IMPORT_DEFAULTS.select, describe: 'n, frames selected obliviously' })
           .option('range', {
             type: 'string',
             describe: "LO,HI: the values the model expects its input frames in (its training preprocessing, e.g. -1,1); default: ppvc-dsl's [0, 1], marked in the pipeline as to be checked",
           }),
       async (a) => {
-        for (const k of ['frames', 'select'] as const) {
-          if (!(Number.isInteger(a[k]) && (a[k] as number) >= 1 && (a[k] as number) <= MAX_DIMENSION)) {
-            throw new UserError(`--${k} ${a[k]}: expected a whole number of frames from 1 to ${MAX_DIMENSION} (2^20, the largest video dimension)`);
-          }
-        }
-        const { importPipelineText, parseRange } = await import('./import/import-command.js');
-        const range = a.range !== undefined ? parseRange(String(a.range)) : undefined;
-        const r = importPipelineText(a.model as string, { frames: a.frames as number, select: a.select as number, range });
+        const r = await importModelText(a.model as string, { frames: a.frames as number, select: a.select as number, range: a.range !== undefined ? String(a.range) : undefined });
         if (a.json) {
           process.stdout.write(JSON.stringify({ ok: true, ...r.summary }, null, 2) + '\n');
         } else if (a.out) {
@@ -314,16 +269,8 @@ async function main(argv: string[]): Promise<void> {
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
         if (!r) return;
         const p = r.pipeline;
-        const artifacts = buildPipeline(p);
-        const { partyValues } = await import('./inputs/random-inputs.js');
+        const { party, values, frames, bounds: suggestions } = await randomModelOwnerValues(p, buildPipeline(p).inputs, seed, a.frames as string);
         const { formatValues } = await import('./inputs/text-format.js');
-        const { inputParty } = await import('./passes/plan-inputs.js');
-        const n = p.selection.kind === 'oblivious' ? p.selection.count : 0;
-        const { frameList } = await import('./import/import-command.js');
-        const frames = n > 0 ? frameList(a.frames as string, p.video.frames, n) : [];
-        const party = inputParty(p, p.model.owner.id);
-        const values = partyValues(artifacts.inputs, p, party, { seed, frames });
-        const suggestions = checkAndSuggestBounds(p, artifacts.inputs, new Map([[party, values]]), `random weights (seed ${seed})`);
         const { writeFileAtomic } = await import('./util/files.js');
         refuseInputAsOutput(a.out as string, a.out as string, pipelineFiles(p));
         writeFileAtomic(a.out as string, formatValues(values));
@@ -364,9 +311,9 @@ async function main(argv: string[]): Promise<void> {
       'write the grammar as HTML syntax diagrams',
       (y) => y.option('out', { alias: 'o', type: 'string', default: 'grammar/syntax-diagrams.html' }),
       async (a) => {
-        const { syntaxDiagramsHtml } = await import('./syntax/diagrams.js');
+        const { offlineSyntaxDiagramsHtml } = await import('./editor/diagrams-offline.js');
         const { writeFileAtomic } = await import('./util/files.js');
-        writeFileAtomic(a.out as string, syntaxDiagramsHtml());
+        writeFileAtomic(a.out as string, offlineSyntaxDiagramsHtml());
         if (a.json) writeJson({ ok: true, out: resolve(a.out as string) });
         else process.stdout.write(`wrote ${a.out}\n`);
       },
@@ -394,23 +341,6 @@ async function main(argv: string[]): Promise<void> {
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 100));
   await cli.parseAsync();
-}
-
-function summary(p: import('./ir/pipeline.js').Pipeline) {
-  return {
-    name: p.name,
-    parties: p.parties,
-    video: [p.video.frames, p.video.height, p.video.width, p.video.channels],
-    selection: p.selection.kind === 'oblivious' ? { kind: 'oblivious', count: p.selection.count, chooser: p.selection.chooser.name } : p.selection,
-    selected: selectedFrames(p),
-    layers: p.model.layers.map((l) => ({ name: l.name, op: l.op, in: l.inShape, out: l.outShape })),
-    parameters: parameterCount(p.model),
-    classes: p.classes,
-    frameOutput: p.frameOutput,
-    aggregation: p.aggregation,
-    reveals: p.reveals.map((r) => ({ value: r.name, to: r.to.map((t) => t.name) })),
-    target: p.target,
-  };
 }
 
 // A closed pipe (`ppvc-dsl check f | head -1`) is the reader's choice, not an error.

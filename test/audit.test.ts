@@ -10,6 +10,7 @@ import { compileSource, type BuildArtifacts } from '../src/compile.js';
 import type { Pipeline } from '../src/ir/pipeline.js';
 import { auditProgram, auditWithHelpers, compareWithDeclared, type Audit, type AuditReport } from '../src/audit/audit.js';
 import { declaredInHeader, patchedCode } from '../src/audit/sources.js';
+import { truncationIn } from '../src/audit/truncation.js';
 import { Tokenizer } from '../src/audit/python-tokens.js';
 import { renderMlPatch } from '../src/emit/ml-patch.js';
 import { HELPERS, type HelperName } from '../src/emit/runtime/helpers.js';
@@ -438,7 +439,7 @@ describe.each(goldenDirs())('golden/%s', (dir) => {
     expect(r.verdict.ok).toBe(false);
     expect(r.declared).toEqual([]);
     const problems = r.verdict.problems.join('\n');
-    expect(problems).toMatch(new RegExp(`${g.programFile}: declares no outputs: it has no \`# Opened values \\(nothing else is revealed\\):\` header`));
+    expect(problems).toMatch(new RegExp(`${g.programFile}: declares no outputs: it has no \`# Opened values \\(nothing else is opened\\):\` header`));
     expect(problems).toMatch(new RegExp(`${g.programFile}:\\d+: print_ln_to opens 'label' to party 0, which is not a declared output`));
   });
 
@@ -491,7 +492,8 @@ describe('ppvc-dsl audit', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('helper code: golden/emotion/ml.py.patch');
     expect(r.stdout).toContain('declared outputs: label -> party 0 (by the header of golden/emotion/emotion.mpc (line 15))');
-    expect(r.stdout).toMatch(/opens {2}golden\/emotion\/emotion\.mpc:156: label -> party 0/);
+    const printed = readFileSync(join(ROOT, 'golden', 'emotion', 'emotion.mpc'), 'utf8').split('\n').findIndex((l) => l.startsWith('print_ln_to(0, "label: %s"')) + 1;
+    expect(r.stdout).toContain(`opens  golden/emotion/emotion.mpc:${printed}: label -> party 0`);
     expect(r.stdout).toMatch(/matches the declared outputs exactly\n$/);
   });
 
@@ -781,5 +783,108 @@ json.dump({'ids': out, 'keywords': keyword.kwlist + keyword.softkwlist}, sys.std
       if (missing.length || extra.length) throw new Error(`corpus[${k}]: python3 sees ${JSON.stringify(missing)} we do not; we see ${JSON.stringify(extra)} it does not:\n${src.slice(0, 300)}`);
     });
     expect(parsed).toBeGreaterThan(corpus.length / 2);
+  });
+});
+
+// ---- what is revealed: the header, the audit and the truncation caveat ---------------------
+
+describe('what the program reveals, and the caveat of probabilistic truncation', () => {
+  const header = (program: string) => program.slice(0, program.search(/^[^#\n]/m));
+  /** The header's comment text as one line (its paragraphs are wrapped). */
+  const said = (program: string) => header(program).replace(/\n#\s*/g, ' ');
+  const withTarget = (path: string, options: string) => source(path).text.replace(/^target mp-spdz \{(.*)\}/m, (_, o: string) => `target mp-spdz {${o} ${options} }`);
+
+  test('probabilistic truncation: the opened values, what is public, and the caveat with the one-round trunc_pr', () => {
+    const a = compile('examples/emotion.ppvc', withTarget('examples/emotion.ppvc', 'trunc probabilistic'));
+    expect(header(a.program)).toContain('# Opened values (nothing else is opened):\n#   label -> alice (party 0)\n# Public (every party knows it from this program): ');
+    expect(header(a.program)).not.toContain('nothing else is revealed');
+    const text = said(a.program);
+    for (const fact of ['the protocol (replicated-ring, 3 parties), ring 64 and precision 16 31', "the video's shape [97, 48, 48, 1] and range [0, 1]", 'the number of frames selected (7; which ones only bob knows)', "the model's layer stack and every shape (17 layers, 1485831 parameters; not the weights)", 'that no bounds are declared', "each run's rounds and data sent"]) {
+      expect(text).toContain(fact);
+    }
+    expect(text).toContain(" Caveat: products are truncated probabilistically (the protocol's one-round trunc_pr): each is rounded down or up at random");
+    expect(text).toContain('(eprint 2024/1127)');
+    expect(text).toContain("Only the label is opened: it depends on the roundings only where two classes' sums are within the accumulated rounding error of each other");
+    expect(text).toContain('what it tells alice beyond the deterministically rounded label');
+    expect(text).toContain('(at most the log2 7 = 2.8 bits a label holds)');
+    expect(text).not.toContain('Rounding:');
+    expect(a.program).toContain("# probabilistic truncation after every product: the protocol's one-round trunc_pr (see the caveat above)\nprogram.use_trunc_pr = True\n");
+    // the header still declares exactly the pipeline's outputs, as the audit reads it
+    expect(declaredInHeader(a.program)).toMatchObject({ declared: [{ name: 'label', to: [0] }], rounding: { kind: 'probabilistic' }, problems: [] });
+  });
+
+  test('trunc nearest: no caveat; the header says the rounding is deterministic', () => {
+    const a = compile('examples/emotion.ppvc', withTarget('examples/emotion.ppvc', 'trunc nearest'));
+    const text = said(a.program);
+    expect(text).toContain(' Rounding: products are rounded to nearest deterministically (trunc nearest, sfix.round_nearest): the opened values are a deterministic function of the inputs');
+    expect(text).not.toContain('Caveat');
+    expect(text).not.toContain('Probabilistic truncation leaks');
+    expect(a.program).toContain('sfix.round_nearest = True\nprogram.use_trunc_pr = False\n');
+    expect(declaredInHeader(a.program).rounding).toMatchObject({ kind: 'nearest' });
+    expect(auditArtifacts(a).truncation).toMatchObject({ rounding: 'nearest', oneRound: false, direct: [] });
+  });
+
+  test("a protocol without trunc_pr: MP-SPDZ's TruncPrRing, and compile.py's warning points at the caveat", () => {
+    const a = compile('examples/tiny-2pc.ppvc', withTarget('examples/tiny-2pc.ppvc', 'trunc probabilistic'));
+    const text = said(a.program);
+    expect(text).toContain(" Caveat: products are truncated probabilistically (MP-SPDZ's TruncPrRing: this protocol has no one-round trunc_pr)");
+    expect(text).toContain('(at most the log2 3 = 1.6 bits a label holds)');
+    expect(text).toContain(' compile.py warns: "Probabilistic truncation leaks some information ...": MP-SPDZ\'s TruncPrRing after every product: what it can reveal is the caveat above');
+    expect(text).not.toContain('harmlessly');
+    expect(a.program).toContain("# probabilistic truncation after every product: MP-SPDZ's TruncPrRing, as this protocol has no\n# one-round trunc_pr (see the caveat above)\nprogram.use_trunc_pr = False\n");
+  });
+
+  test('opened sums carry the roundings in their lowest bits; a vote depends on them only in a frame\'s near tie', () => {
+    const sum = compile('test/fixtures/unread-edges.ppvc');
+    expect(said(sum.program)).toContain('The opened sums are computed this way: their lowest bits carry the random roundings, and what they tell alice beyond the deterministically rounded sums');
+    const vote = compile('examples/public-vote.ppvc', withTarget('examples/public-vote.ppvc', 'trunc probabilistic'));
+    const text = said(vote.program);
+    expect(text).toContain('Only the result of the vote is opened');
+    expect(text).toContain('which frames are classified (public selection: 4 frames, [0, 10, 20, 30])');
+  });
+
+  test('truncationIn reads the settings from the code: comments, blocks and direct calls', () => {
+    const program = (lines: string[]) => ({ text: lines.join('\n') + '\n', file: 'p.mpc' });
+    expect(truncationIn(program(['x = 1']))).toEqual({ rounding: 'probabilistic', oneRound: false, because: 'no sfix.round_nearest = True', direct: [] });
+    expect(truncationIn(program(['program.use_trunc_pr = True']))).toMatchObject({ rounding: 'probabilistic', oneRound: true });
+    expect(truncationIn(program(['# sfix.round_nearest = True', 's = "sfix.round_nearest = True"']))).toMatchObject({ rounding: 'probabilistic' });
+    expect(truncationIn(program(['sfix.round_nearest = True', 'program.use_trunc_pr = True']))).toEqual({ rounding: 'nearest', oneRound: false, because: 'sfix.round_nearest = True at p.mpc:1', direct: [] });
+    expect(truncationIn(program(['sfix.round_nearest = True', 'sfix.round_nearest = False']))).toMatchObject({ rounding: 'probabilistic', because: 'sfix.round_nearest = False at p.mpc:2' });
+    expect(truncationIn(program(['sfix.round_nearest = True', 'if x:', '    sfix.round_nearest = False']))).toMatchObject({ rounding: 'probabilistic', because: expect.stringContaining('inside a block at p.mpc:3') });
+    const helpers = { text: 'def f(x):\n    return x.TruncPr(47, 16)\n', file: 'ml.py.patch', lines: [10, 11] };
+    expect(truncationIn(program(['sfix.round_nearest = True']), helpers)).toMatchObject({ rounding: 'probabilistic', direct: ['ml.py.patch:11: TruncPr'] });
+  });
+
+  test('the audit reports the truncation with the caveat, and fails a deterministic claim over probabilistic code', () => {
+    const a = compile('examples/emotion.ppvc', withTarget('examples/emotion.ppvc', 'trunc probabilistic'));
+    const full = auditArtifacts(a);
+    expect(full.verdict.ok).toBe(true);
+    expect(full.truncation).toMatchObject({ rounding: 'probabilistic', oneRound: true });
+    expect(full.caveat).toContain("products are truncated probabilistically (the protocol's one-round trunc_pr where it has one, else MP-SPDZ's TruncPrRing)");
+    const near = compile('examples/emotion.ppvc', withTarget('examples/emotion.ppvc', 'trunc nearest'));
+    const tampered = near.program.replace('sfix.round_nearest = True\n', '');
+    const own = auditWithHelpers({ program: { file: 'p.mpc', text: tampered }, helpers: { file: 'ml.py.patch', text: near.mlPatch } });
+    expect(own.verdict.ok).toBe(false);
+    expect(own.verdict.problems).toContainEqual(expect.stringMatching(/^the header of p\.mpc \(line \d+\) says products are rounded to nearest deterministically, but the code truncates probabilistically: no sfix\.round_nearest = True$/));
+    // against the pipeline (`audit FILE.ppvc`): its trunc nearest against the code
+    const byPipeline = auditWithHelpers({
+      program: { file: 'p.mpc', text: tampered },
+      helpers: { file: 'ml.py.patch', text: near.mlPatch },
+      declared: { outputs: declared(near.pipeline), by: 'the reveal statements of e.ppvc' },
+      truncation: { kind: 'nearest', mechanism: 'one-round', opened: { kind: 'label', receivers: 'alice', classes: 7 } },
+    });
+    expect(byPipeline.verdict.problems).toContainEqual(expect.stringMatching(/^e\.ppvc \(trunc nearest\) says products are rounded to nearest deterministically/));
+  });
+
+  test('ppvc-dsl audit: the truncation, the caveat or the rounding, and what is revealed', () => {
+    const prob = cli(['audit', 'golden/emotion/emotion.mpc']);
+    expect(prob.status).toBe(0);
+    expect(prob.stdout).toContain('  truncation: probabilistic (program.use_trunc_pr = True: the one-round trunc_pr where the protocol has one): no sfix.round_nearest = True\n');
+    expect(prob.stdout.replace(/\n {4}/g, ' ')).toContain("  caveat: products are truncated probabilistically (the protocol's one-round trunc_pr where it has one, else MP-SPDZ's TruncPrRing)");
+    expect(prob.stdout).toMatch(/\nreveals label -> party 0, and nothing else \(see the caveat\)\nmatches the declared outputs exactly\n$/);
+    const json = JSON.parse(cli(['audit', 'examples/emotion.ppvc', '--json']).stdout);
+    expect(json.truncation).toMatchObject({ rounding: 'probabilistic', oneRound: true });
+    expect(json.caveat).toContain("(the protocol's one-round trunc_pr)");
+    expect(json.caveat).toContain('what it tells alice beyond the deterministically rounded label');
   });
 });

@@ -285,3 +285,46 @@ test('a pipeline error with --json is {ok: false, error} too, with each diagnost
   expect(j.ok).toBe(false);
   expect(j.error.diagnostics).toEqual([expect.objectContaining({ message: "conv2d: unknown argument 'kernal': did you mean 'kernel'?", line: 8, col: 12 })]);
 });
+
+test("check says what the program reveals: the opened values, the protocol's security model, what is public, and the truncation caveat", () => {
+  const r = run(['check', 'examples/emotion.ppvc']);
+  expect(r.status).toBe(0);
+  // the paragraphs are wrapped: continuation lines are indented by four spaces
+  const text = r.stdout.replace(/\n {4}/g, ' ');
+  expect(text).toContain('\n  opened: label -> alice (party 0); nothing else is opened\n');
+  expect(text).toContain(
+    '\n  security: replicated-ring: 3 parties, semi-honest, honest majority; secure while at most one party is corrupted and follows the protocol: any two parties together hold every secret, so no two may collude\n',
+  );
+  expect(text).toContain(
+    "\n  public: the protocol (replicated-ring, 3 parties), ring 64 and precision 16 31; the video's shape [97, 48, 48, 1] and range [0, 1]; the number of frames selected (7; which ones only bob knows); the model's layer stack and every shape (17 layers, 1485831 parameters; not the weights);",
+  );
+  expect(text).toContain("\n  caveat: products are truncated probabilistically (the protocol's one-round trunc_pr): each is rounded down or up at random");
+  expect(text).toContain('(eprint 2024/1127). Only the label is opened');
+  expect(text).not.toContain('rounding: products are rounded to nearest');
+  // sy-rep-ring rounds to nearest by default: no caveat
+  const sy = run(['check', 'examples/emotion.ppvc', '--protocol', 'sy-rep-ring']).stdout.replace(/\n {4}/g, ' ');
+  expect(sy).toContain('\n  security: sy-rep-ring: 3 parties, malicious, honest majority; secure against one party that deviates arbitrarily');
+  expect(sy).toContain('\n  rounding: products are rounded to nearest deterministically (trunc nearest, sfix.round_nearest): the opened values are a deterministic function of the inputs');
+  expect(sy).not.toContain('caveat:');
+});
+
+test("each protocol's default truncation (docs/security.md): nearest where it costs a few percent, else probabilistic with the caveat; `trunc` in the target wins", () => {
+  const expected = { semi2k: 'nearest', spdz2k: 'probabilistic', 'replicated-ring': 'probabilistic', 'sy-rep-ring': 'nearest', 'rep4-ring': 'probabilistic', emulate: 'probabilistic' };
+  for (const [protocol, truncation] of Object.entries(expected)) {
+    const j = JSON.parse(run(['check', 'examples/emotion.ppvc', '--protocol', protocol, '--json']).stdout);
+    expect([protocol, j.pipeline.target.truncation]).toEqual([protocol, truncation]);
+    expect([protocol, j.disclosure.truncation, j.disclosure.caveat === undefined]).toEqual([protocol, truncation, truncation === 'nearest']);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  const text = readFileSync(join(ROOT, 'examples', 'emotion.ppvc'), 'utf8');
+  writeFileSync(join(dir, 'p.ppvc'), text.replace('precision 16 31 }', 'precision 16 31  trunc probabilistic }'));
+  writeFileSync(join(dir, 'n.ppvc'), text.replace('precision 16 31 }', 'precision 16 31  trunc nearest }'));
+  expect(JSON.parse(run(['check', join(dir, 'p.ppvc'), '--protocol', 'sy-rep-ring', '--json']).stdout).pipeline.target.truncation).toBe('probabilistic');
+  expect(JSON.parse(run(['check', join(dir, 'n.ppvc'), '--json']).stdout).pipeline.target.truncation).toBe('nearest');
+  // the generated program follows the default: sy-rep-ring rounds to nearest, so compile.py has no truncation warning to explain
+  const out = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  expect(run(['build', 'examples/emotion.ppvc', '--protocol', 'sy-rep-ring', '-o', out]).status).toBe(0);
+  const program = readFileSync(join(out, 'emotion.mpc'), 'utf8');
+  expect(program).toContain('sfix.round_nearest = True\nprogram.use_trunc_pr = False\n');
+  expect(program).not.toContain('Probabilistic truncation leaks');
+});

@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 import type { BuildArtifacts } from '../compile.js';
 import { readText } from '../commands/common.js';
 import { auditWithHelpers, locationOf, type Audit } from './audit.js';
+import { NEAREST_ROUNDING, mechanismOf, openedForCaveat, wrap } from './disclosure.js';
+import { PROTOCOLS } from '../backend/protocols.js';
 
 export interface AuditResult extends Audit {
   /** The file the user named. */
@@ -31,7 +33,8 @@ export function auditBuild(path: string, artifacts: BuildArtifacts): AuditResult
   const program = { file: `${p.name}.mpc (generated from ${path})`, text: artifacts.program };
   const helpers = artifacts.mlPatch ? { file: `ml.py.patch (generated from ${path})`, text: artifacts.mlPatch } : undefined;
   const declared = { outputs: p.reveals.map((x) => ({ name: x.name, to: x.to.map((t) => t.id) })), by: `the reveal statements of ${path}` };
-  const audit = auditWithHelpers({ program, helpers, helpersLookedFor: 'generated helper code', declared });
+  const truncation = { kind: p.target.truncation, mechanism: mechanismOf(PROTOCOLS[p.target.protocol]), opened: openedForCaveat(p) };
+  const audit = auditWithHelpers({ program, helpers, helpersLookedFor: 'generated helper code', declared, truncation });
   return { ...audit, path, generated: true, files: [{ file: program.file, role: 'program' }, ...(helpers ? [{ file: helpers.file, role: 'helpers' as const }] : [])] };
 }
 
@@ -50,12 +53,19 @@ export function formatAudit(r: AuditResult): string {
     out.push(`  opens  ${locationOf(o)}: ${o.label ?? o.expression} -> ${whom(o.recipient)}  (${o.expression})${inside}`);
   }
   for (const i of r.inputs) out.push(`  input  ${locationOf(i)}: ${i.what} (${i.type}) <- ${i.party < 0 ? 'unknown source' : `party ${i.party}`}`);
+  const t = r.truncation;
+  out.push(`  truncation: ${t.rounding}${t.rounding === 'probabilistic' ? (t.oneRound ? ' (program.use_trunc_pr = True: the one-round trunc_pr where the protocol has one)' : ' (MP-SPDZ\'s TruncPrRing)') : ''}: ${t.because}`);
+  out.push(...wrap(r.caveat ? `caveat: ${r.caveat}` : `rounding: ${NEAREST_ROUNDING}`, '  ', '    '));
+  if (r.verdict.ok) {
+    const opened = r.declared.length ? r.declared.map((d) => `${d.name} -> ${d.to.map((t) => `party ${t}`).join(', ')}`).join('; ') : 'nothing';
+    out.push(`reveals ${opened}, and nothing else${r.caveat ? ' (see the caveat)' : ''}`);
+  }
   out.push(r.verdict.ok ? 'matches the declared outputs exactly' : `DOES NOT match the declared outputs:\n${r.verdict.problems.map((x) => `  ${x}`).join('\n')}`);
   return out.join('\n') + '\n';
 }
 
 /** The --json form: the report, what was read and declared, and the verdict. */
 export function auditJson(r: AuditResult): string {
-  const { path, files, generated, inputs, opens, problems, declared, declaredBy, helpersUsed, verdict } = r;
-  return JSON.stringify({ path, files, generated, opens, inputs, problems, declared, declaredBy, helpersUsed, verdict }, null, 2) + '\n';
+  const { path, files, generated, inputs, opens, problems, declared, declaredBy, helpersUsed, truncation, caveat, verdict } = r;
+  return JSON.stringify({ path, files, generated, opens, inputs, problems, declared, declaredBy, helpersUsed, truncation, ...(caveat ? { caveat } : {}), verdict }, null, 2) + '\n';
 }

@@ -26,10 +26,16 @@
 // - compile-time Python is arbitrary code (it can write files or patch the bytecode after
 //   compile.py): the audit flags the obvious routes (open, print, unknown imports, exec,
 //   getattr, ...) but it is no sandbox;
-// - the protocol's own leakage (probabilistic truncation, see the header's compile.py note).
+// - the protocol's own leakage: probabilistic truncation makes the opened values' rounding
+//   depend on dropped bits (disclosure.ts). The audit reports how the program truncates, from
+//   its text (truncation.ts), with the caveat, and fails a program whose header or pipeline says
+//   products are rounded deterministically while its code truncates probabilistically.
 import { DYNAMIC_ALWAYS, DYNAMIC_BUILTIN, HARMLESS, KNOWN_MODULES, OPEN_WORDS, OPENERS, type OpenKind } from './catalogue.js';
 import { Program } from './python-program.js';
 import { OPENED_VALUES_HEADER, declaredInHeader, isUnifiedDiff, patchedCode, type Declared } from './sources.js';
+import { truncationIn, type TruncationFinding } from './truncation.js';
+import { truncationCaveat, type OpenedForCaveat, type TruncationMechanism } from './disclosure.js';
+import type { Truncation } from '../ir/pipeline.js';
 
 export type { Declared } from './sources.js';
 export type { OpenKind } from './catalogue.js';
@@ -419,6 +425,8 @@ export interface AuditRequest {
   helpersLookedFor?: string;
   /** The declared outputs and what declares them; default: the program's header. */
   declared?: { outputs: Declared[]; by: string };
+  /** For a pipeline's program: how the pipeline truncates, under its protocol, and what it opens (for the caveat). */
+  truncation?: { kind: Truncation; mechanism: TruncationMechanism; opened: OpenedForCaveat };
 }
 
 export interface Audit extends AuditReport {
@@ -429,6 +437,10 @@ export interface Audit extends AuditReport {
   declaredBy: string;
   /** The helpers (ml.PpvcRelu, ...) the program calls. */
   helpersUsed: string[];
+  /** How the program truncates after products, from its text. */
+  truncation: TruncationFinding;
+  /** The caveat of probabilistic truncation, when the program uses it (disclosure.ts). */
+  caveat?: string;
   verdict: { ok: boolean; problems: string[] };
 }
 
@@ -473,9 +485,11 @@ export function auditWithHelpers(req: AuditRequest): Audit {
   }
 
   const used = [...main.helpersUsed.keys()];
+  let helperCode: { text: string; file: string; lines?: number[] } | undefined;
   if (helpers) {
     const diff = isUnifiedDiff(helpers.text);
     const code = diff ? patchedCode(helpers.text) : undefined;
+    helperCode = { text: code ? code.text : helpers.text, file: helpers.file, ...(code ? { lines: code.lines } : {}) };
     for (const h of code?.problems ?? []) problems.push(`${helpers.file}:${h.line}: ${h.message}`);
     const hs = scan(code ? code.text : helpers.text, { file: helpers.file, role: 'helpers', lines: code?.lines });
     opens.push(...hs.report.opens);
@@ -488,6 +502,17 @@ export function auditWithHelpers(req: AuditRequest): Audit {
     problems.push(`${program.file}: calls helper code (${used.join(', ')}) but there is ${where}: the audit cannot see whether those helpers open values`);
   }
 
+  // how products are truncated: what the code does against what the header or pipeline says
+  const truncation = truncationIn({ text: program.text, file: program.file }, helperCode);
+  const says = req.truncation ? { kind: req.truncation.kind, by: `${declaredBy.replace(/^the reveal statements of /, '')} (trunc nearest)` } : header.rounding ? { kind: header.rounding.kind, by: `the header of ${program.file} (line ${header.rounding.line})` } : undefined;
+  if (says?.kind === 'nearest' && truncation.rounding === 'probabilistic') {
+    problems.push(`${says.by} says products are rounded to nearest deterministically, but the code truncates probabilistically: ${truncation.because}${truncation.direct.length ? ` (${truncation.direct.join('; ')})` : ''}`);
+  }
+  const caveat =
+    truncation.rounding === 'probabilistic'
+      ? truncationCaveat(req.truncation?.mechanism ?? (truncation.oneRound ? 'either' : 'generic'), req.truncation?.opened ?? { kind: 'unknown', receivers: 'their receivers' })
+      : undefined;
+
   const report: AuditReport = { inputs, opens, problems };
-  return { inputs, opens, problems, declared, declaredBy, helpersUsed: used, verdict: compareWithDeclared(report, declared) };
+  return { inputs, opens, problems, declared, declaredBy, helpersUsed: used, truncation, ...(caveat ? { caveat } : {}), verdict: compareWithDeclared(report, declared) };
 }

@@ -13,14 +13,23 @@ export interface SourceProblem {
 }
 
 export interface Header {
-  /** The line of `# Opened values (nothing else is revealed):`; undefined when there is none. */
+  /** The line of `# Opened values (nothing else is opened):`; undefined when there is none. */
   line?: number;
   declared: Declared[];
+  /**
+   * How the header says products are rounded: `# Rounding: ...` (deterministically, to nearest)
+   * or `# Caveat: products are truncated probabilistically ...`; undefined when it says neither
+   * (a program of an earlier ppvc-dsl).
+   */
+  rounding?: { kind: 'nearest' | 'probabilistic'; line: number };
   problems: SourceProblem[];
 }
 
-/** The generator's header line that starts the list of opened values (src/emit/mpc-program.ts). */
-export const OPENED_VALUES_HEADER = '# Opened values (nothing else is revealed):';
+/**
+ * The generator's header line that starts the list of opened values (src/emit/mpc-program.ts;
+ * programs of earlier versions say `(nothing else is revealed)`, read alike).
+ */
+export const OPENED_VALUES_HEADER = '# Opened values (nothing else is opened):';
 
 /**
  * The outputs the program's header declares: the entries (`#   label -> alice (party 0), bob
@@ -34,6 +43,8 @@ export function declaredInHeader(program: string): Header {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!.replace(/\r$/, '');
     if (l.trim() !== '' && !l.startsWith('#')) break; // the first line of code ends the header
+    if (!out.rounding && /^#\s*Rounding:/.test(l)) out.rounding = { kind: 'nearest', line: i + 1 };
+    if (!out.rounding && /^#\s*Caveat:\s*products are truncated probabilistically/.test(l)) out.rounding = { kind: 'probabilistic', line: i + 1 };
     if (!/^#\s*Opened values\b/i.test(l)) continue;
     if (out.line !== undefined) {
       out.problems.push({ line: i + 1, message: `a second list of opened values (the first is at line ${out.line}): the header must declare them once` });

@@ -1,6 +1,7 @@
 // The one table of MP-SPDZ protocol profiles. The compile options are those MP-SPDZ itself
 // recommends: `compile.py -E <short>` sets the ring, the share splitting (-Z) and
 // probabilistic truncation per protocol (Compiler/compilerLib.py, MP-SPDZ 0.4.2).
+import type { Truncation } from '../ir/pipeline.js';
 
 export type ProtocolName = 'semi2k' | 'spdz2k' | 'replicated-ring' | 'sy-rep-ring' | 'rep4-ring' | 'emulate';
 
@@ -15,12 +16,22 @@ export interface ProtocolProfile {
   binary: string;
   security: 'semi-honest' | 'malicious';
   corruption: 'dishonest majority' | 'honest majority';
+  /** The assumption the protocol's security rests on, in words (README "Security"). */
+  threat: string;
   /** What `-E <short>` implies, spelled out for the reader of the generated program. */
   impliedCompileFlags: string[];
   /** Run-time options every party gets, chosen from measurements (README, "Performance"). */
   runtimeFlags: string[];
   /** Whether -E enables probabilistic truncation for this protocol. */
   probabilisticTruncation: boolean;
+  /**
+   * The truncation after products when the pipeline's target says no `trunc`: `nearest`
+   * (deterministic: the opened values depend on the inputs only) where it costs a few percent
+   * more on the paper's pipeline, `probabilistic` (with the header's caveat) where it would
+   * multiply the cost. scripts/measure-truncation.mjs measures both; docs/security.md,
+   * "Choosing the default", has the figures.
+   */
+  defaultTruncation: Truncation;
   /** What a secret dot product costs: a triple per term (the OT-based two-party protocols:
    * a secret product is the expensive thing, so fewer products matter most) or one
    * communicated value per result whatever its length (replicated sharing). */
@@ -45,11 +56,16 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     binary: 'semi2k-party.x',
     security: 'semi-honest',
     corruption: 'dishonest majority',
+    threat: 'secure against either party alone as long as it follows the protocol (a curious party, not a cheating one)',
     impliedCompileFlags: ['-R', '64', '-Z', '2'],
     // OT-based triples in batches of 10,000 instead of 1,000: a million secret products took
     // 7.2 s instead of 9.9 s here
     runtimeFlags: ['-b', '10000'],
     probabilisticTruncation: false,
+    // nearest: +3.1% of compile.py's expected communication on the paper's pipeline (146,877 ->
+    // 151,369 MB; tiny-2pc: 2.4 -> 2.7 MB sent, 238 -> 403 rounds); its probabilistic truncation is
+    // MP-SPDZ's TruncPrRing, not a one-round trunc_pr (which needs k + 40 bits below the ring)
+    defaultTruncation: 'nearest',
     dotProduct: 'per-term',
     // 16 B per bit against 2 KB per product
     truncationBitCost: 0.008,
@@ -64,9 +80,13 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     binary: 'spdz2k-party.x',
     security: 'malicious',
     corruption: 'dishonest majority',
+    threat: 'secure against either party alone even if it deviates arbitrarily: cheating is detected and the run aborts (a cheater can stop the run, not learn more)',
     impliedCompileFlags: ['-R', '64'],
     runtimeFlags: [],
     probabilisticTruncation: false,
+    // probabilistic: nearest costs +53% on the paper's pipeline (9.2 -> 14.1 TB expected) and
+    // +59% on tiny-2pc (538 -> 854 MB sent, 1.9x the time)
+    defaultTruncation: 'probabilistic',
     dotProduct: 'per-term',
     // exact truncation through random bits: 40 KB per bit against 36 KB per product
     truncationBitCost: 1.1,
@@ -81,9 +101,13 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     binary: 'replicated-ring-party.x',
     security: 'semi-honest',
     corruption: 'honest majority',
+    threat: 'secure while at most one party is corrupted and follows the protocol: any two parties together hold every secret, so no two may collude',
     impliedCompileFlags: ['-R', '64', '-Z', '3', '(probabilistic truncation)'],
     runtimeFlags: [],
     probabilisticTruncation: true,
+    // probabilistic (the one-round trunc_pr): nearest doubles the paper's pipeline (58.8 -> 125.3 MB
+    // sent by party 0, 221 -> 493 rounds)
+    defaultTruncation: 'probabilistic',
     dotProduct: 'per-result',
     truncationBitCost: 0,
     builtInRings: [64, 72, 128, 192],
@@ -97,9 +121,14 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     binary: 'sy-rep-ring-party.x',
     security: 'malicious',
     corruption: 'honest majority',
+    threat: 'secure against one party that deviates arbitrarily (cheating is detected and the run aborts); any two parties together hold every secret, so no two may collude',
     impliedCompileFlags: ['-R', '64', '-Z', '3'],
     runtimeFlags: [],
     probabilisticTruncation: false,
+    // nearest: its probabilistic truncation is MP-SPDZ's TruncPrRing, and rounding to nearest costs
+    // +1.5% data on the paper's pipeline (668.0 -> 678.3 MB sent by party 0) in fewer rounds
+    // (21,241 -> 18,205)
+    defaultTruncation: 'nearest',
     dotProduct: 'per-result',
     truncationBitCost: 0,
     builtInRings: [64, 72, 128],
@@ -113,9 +142,13 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     binary: 'rep4-ring-party.x',
     security: 'malicious',
     corruption: 'honest majority',
+    threat: 'secure against one party that deviates arbitrarily (cheating is detected); any two of the four together hold every secret, so no two may collude',
     impliedCompileFlags: ['-R', '64', '-Z', '4', '(probabilistic truncation)'],
     runtimeFlags: [],
     probabilisticTruncation: true,
+    // probabilistic (the one-round trunc_pr): nearest costs 12 times the data on the paper's
+    // pipeline (125.6 -> 1,505.4 MB sent by party 0, 662 -> 9,001 rounds)
+    defaultTruncation: 'probabilistic',
     dotProduct: 'per-result',
     truncationBitCost: 0,
     builtInRings: [64, 72, 128, 192],
@@ -129,9 +162,12 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     binary: 'emulate.x',
     security: 'semi-honest',
     corruption: 'honest majority',
+    threat: 'no security: one process computes everything in the clear',
     impliedCompileFlags: ['-R', '64', '(probabilistic truncation)'],
     runtimeFlags: [],
     probabilisticTruncation: true,
+    // as replicated-ring, whose programs it is for (no security either way)
+    defaultTruncation: 'probabilistic',
     dotProduct: 'per-result',
     truncationBitCost: 0,
     builtInRings: [64, 128, 192, 256, 384, 512],

@@ -29,7 +29,18 @@ function parameterCountOf(l: Layer): number {
   return layerParams(l).reduce((s, t) => s + product(t.shape), 0);
 }
 
-export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOverride?: ProtocolName): CheckResult {
+/**
+ * Target settings given outside the file (`--protocol`, the API's options for a sweep): they
+ * replace the target statement's before any of its checks run, so an override that does not fit
+ * (a precision too wide for the ring) is the same error the statement would get.
+ */
+export interface TargetSettings {
+  protocol?: ProtocolName;
+  ringBits?: number;
+  precision?: { f: number; k: number };
+}
+
+export function checkPipeline(file: SourceFile, ast: A.PipelineAst, overrides: TargetSettings = {}): CheckResult {
   const diags: Diagnostic[] = [];
   const err = (span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}) => diags.push(errorAt(span, msg, extra));
 
@@ -246,7 +257,7 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, protocolOver
   if (of('reveal').length === 0 && video) reveals.push({ value: 'label', name: aggregation.labelName, to: [video.owner] });
 
   // ---- target ----
-  const target = checkTarget(single('target', "'target' block", false), parties, frameOutput, diags, protocolOverride);
+  const target = checkTarget(single('target', "'target' block", false), parties, frameOutput, diags, overrides);
   if (target && model) checkBoundDeclarations(target, model, diags);
 
   if (diags.some((d) => d.severity === 'error') || !video || !selection || !model || !target) return { diagnostics: diags };
@@ -280,7 +291,7 @@ function checkTarget(
   parties: Map<string, Party>,
   frameOutput: FrameOutput,
   diags: Diagnostic[],
-  protocolOverride?: ProtocolName,
+  overrides: TargetSettings,
 ): Target | undefined {
   const err = (span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}) => diags.push(errorAt(span, msg, extra));
   let protocol: ProtocolName = 'replicated-ring';
@@ -311,9 +322,13 @@ function checkTarget(
     const at = (key: string) => t.options.find((a) => a.kind === 'word' && a.text === key)?.span ?? t.backend.span;
     spanOf = { ...spanOf, ring: at('ring'), trunc: at('trunc'), protocol: at('protocol') };
   }
-  if (protocolOverride) protocol = protocolOverride;
+  if (overrides.protocol) protocol = overrides.protocol;
+  // an overridden value is not in the file: its messages point at the whole target statement (if any) and say so
+  if (overrides.ringBits !== undefined) [ringBits, spanOf.ring] = [overrides.ringBits, t?.span];
+  if (overrides.precision) [f, k, spanOf.precision] = [overrides.precision.f, overrides.precision.k, t?.span];
+  const overridden = overrides.ringBits !== undefined || overrides.precision ? { hints: ["the precision or ring is the caller's override, not the target statement's"] } : {};
   const profile = PROTOCOLS[protocol];
-  if (!(f >= 1 && f < k)) err(spanOf.precision ?? t?.span, 'sfix precision needs 0 < f < k', { expected: 'precision F K with 0 < F < K, e.g. precision 16 31', found: `precision ${f} ${k}` });
+  if (!(f >= 1 && f < k)) err(spanOf.precision ?? t?.span, 'sfix precision needs 0 < f < k', { expected: 'precision F K with 0 < F < K, e.g. precision 16 31', found: `precision ${f} ${k}`, ...overridden });
   if (productBits({ f, k }) >= ringBits) {
     // the same integer bits with fewer fractional ones, where that leaves any
     const intBits = k - f;
@@ -321,15 +336,17 @@ function checkTarget(
     err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring: a fixed-point product needs k + f < ring bits`, {
       expected: fewerF >= 1 ? `precision ${fewerF} ${fewerF + intBits} (the same ${intBits} integer bits), or a larger ring` : 'a larger ring',
       found: `k + f = ${k + f}`,
+      ...overridden,
     });
   } else if (frameOutput === 'softmax' && 2 * k > ringBits) {
     // the exponentials and the division of MP-SPDZ's softmax work on 2k bits
     err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring for 'softmax exact': MP-SPDZ's softmax needs 2k <= ring bits`, {
       expected: `k <= ${Math.floor(ringBits / 2)}, a larger ring, or 'softmax relu_normalized'`,
       found: `k = ${k}, 2k = ${2 * k}`,
+      ...overridden,
     });
   }
-  if (!profile.builtInRings.includes(ringBits) && t) {
+  if (!profile.builtInRings.includes(ringBits) && (t || overrides.ringBits !== undefined)) {
     const built = profile.builtInRings.join(', ');
     diags.push(
       warningAt(
@@ -354,7 +371,7 @@ function checkTarget(
     f,
     k,
     threads,
-    truncation: truncation ?? 'probabilistic',
+    truncation: truncation ?? profile.defaultTruncation,
     budget,
     bounds,
     optimizations: defaultOptimizations(protocol),

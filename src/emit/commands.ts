@@ -79,16 +79,18 @@ export function localRunCommand(p: Pipeline): string[] {
   return cmd;
 }
 
-/** A warning compile.py prints for a program, and why it does no harm there. */
+/** A warning compile.py prints for a program, and what it means there. */
 export interface ExpectedWarning {
   /** The start of compile.py's line, after "WARNING: ". */
   text: string;
+  /** Why it is harmless, or (probabilistic truncation) where the header says what it means. */
   why: string;
 }
 
 /**
- * The warnings compile.py prints for this program, each with the reason it is harmless; the
- * program's header lists them, and `run` and the tests treat any other warning as news.
+ * The warnings compile.py prints for this program, each with what it means there (harmless, or
+ * the header's truncation caveat); the program's header lists them, and `run` and the tests
+ * treat any other warning as news.
  */
 export function expectedCompileWarnings(p: Pipeline): ExpectedWarning[] {
   const out: ExpectedWarning[] = [];
@@ -96,13 +98,13 @@ export function expectedCompileWarnings(p: Pipeline): ExpectedWarning[] {
   if (p.target.truncation === 'probabilistic' && !profile.probabilisticTruncation) {
     out.push({
       text: 'Probabilistic truncation leaks some information',
-      why: "every product is rounded up or down at random (eprint 2024/1127); only the declared outputs are ever opened (`trunc nearest` rounds deterministically)",
+      why: "MP-SPDZ's TruncPrRing after every product: what it can reveal is the caveat above (`trunc nearest` rounds deterministically instead)",
     });
   }
   if (compileBudget(p) === undefined) {
     out.push({
       text: 'Order of memory instructions not preserved due to long vector',
-      why: 'the inputs are stored as vectors longer than the budget, each into its own array, and nothing reads them before stop_timer(1) ends the basic block (compile.py reorders memory instructions only within a basic block)',
+      why: 'harmless here: the inputs are stored as vectors longer than the budget, each into its own array, and nothing reads them before stop_timer(1) ends the basic block (compile.py reorders memory instructions only within a basic block)',
     });
   }
   return out;
