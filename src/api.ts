@@ -287,7 +287,7 @@ export async function simulate(source: PipelineSource, options: SimulateApiOptio
     const { loadVideoValues, assembleInputs } = await import('./simulate/inputs.js');
     const { readValues64 } = await import('./inputs/read-values.js');
     const { readOtherInputs } = await import('./commands/simulate-command.js');
-    const video = await valuesOf(options.video, 'video', async (path) => (await loadVideoValues(path, p, { noFace: 'reuse-last', length: 'pad', ...options.videoPreparation })).values);
+    const video = await valuesOf(options.video, 'video', async (path) => (await loadVideoValues(path, p, { noFace: 'reuse-last', length: 'trim', ...options.videoPreparation })).values);
     const weights = await valuesOf(options.weights, 'weights', async (path) => readValues64(path));
     const specs = Object.entries(options.inputs ?? {}).map(([party, path]) => `${party}=${path}`);
     const others = readOtherInputs(p, plan, specs, { video: video.path, weights: weights.path });
