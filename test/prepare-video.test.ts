@@ -232,7 +232,7 @@ describe('simulate: results', () => {
     expect(res.fixed.label).toBe(res.float.label);
     expect(res.maxDifference).toBeLessThan(1e-2);
     expect(res.fixed.precision).toMatchObject({ f: 16, k: 31, rounding: 'probabilistic', seed: 3 });
-    expect(res.layers.map((l: { name: string }) => l.name)).toEqual(['input', 'conv2d_1', 'avgpool_1', 'dense_1', 'softmax sum', 'softmax 1/sum', 'aggregate']);
+    expect(res.layers.map((l: { name: string }) => l.name)).toEqual(['input', 'conv2d_1', 'avgpool_1', 'dense_1', 'softmax sum', 'aggregate']);
   });
 
   test('a folder: per-video labels, agreement, and accuracy from --labels and from --label-rule prefix', async () => {

@@ -95,6 +95,7 @@ function resultJson(r: SimulateResult) {
     suggestion: r.suggestion,
     narrower: r.fixed.narrower,
     bounds: r.bounds,
+    signal: r.fixed.signal,
     seconds: r.seconds,
   };
 }
@@ -149,6 +150,8 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     // weights that break a declared bound are refused, as run refuses them
     assertBoundsHold(p, plan, values, a.weights);
     const r = await simulate(p, plan, values, simOpts);
+    // a lost signal is an error (the report names the layer and a precision that keeps it)
+    if (r.fixed.signal?.lost) process.exitCode = 1;
     const truth = labeller?.labelOf(a.video);
     if (json) {
       process.stdout.write(
@@ -231,7 +234,7 @@ async function runBatch(
   }
   if (broken) throw broken;
   const summary = summarise(entries, ringFitOf(p), p.video.range);
-  if (summary.simulated === 0) process.exitCode = 1;
+  if (summary.simulated === 0 || summary.signalLost > 0) process.exitCode = 1;
   if (o.json) {
     process.stdout.write(
       JSON.stringify(

@@ -11,7 +11,9 @@ import { describeOptimizations, type OptimizationSet } from '../passes/optimizat
 import { winogradTile } from '../passes/winograd.js';
 import { compileCommand, expectedCompileWarnings } from './commands.js';
 import { VERSION } from '../version.js';
-import { normalisedDivision } from '../ir/ring-fit.js';
+import { NEAREST_ROUNDING, disclosureOf, wrap } from '../audit/disclosure.js';
+import { OPENED_VALUES_HEADER } from '../audit/sources.js';
+import { divisionOf } from '../ir/ring-fit.js';
 
 /** Timer numbers in the generated program (MP-SPDZ prints `TimeN = ... seconds (X MB, Y rounds)`). */
 export const STAGE_TIMERS = {
@@ -84,12 +86,16 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
     const names = party.tensors.length > 3 ? `${party.tensors.slice(0, 2).map((t) => t.name).join(', ')}, ... (${party.tensors.length} tensors)` : party.tensors.map((t) => t.name).join(', ');
     line(`#   ${party.file}: ${party.elements} values: ${names}`);
   }
-  line('# Opened values (nothing else is revealed):');
-  for (const rv of p.reveals) line(`#   ${rv.name} -> ${rv.to.map((t) => `${t.name} (party ${t.id})`).join(', ')}`);
+  // what the program reveals (src/audit/disclosure.ts; the audit reads the list of opened values)
+  const disclosure = disclosureOf(p);
+  line(OPENED_VALUES_HEADER);
+  for (const o of disclosure.opened) line(`#   ${o}`);
+  for (const l of wrap(`Public (every party knows it from this program): ${disclosure.public.join('; ')}.`, '# ', '#   ')) line(l);
+  for (const l of wrap(disclosure.caveat ? `Caveat: ${disclosure.caveat}` : `Rounding: ${NEAREST_ROUNDING}`, '# ', '#   ')) line(l);
   const warnings = expectedCompileWarnings(p);
   if (warnings.length > 0) {
-    line('# compile.py warns, harmlessly here:');
-    for (const w of warnings) line(`#   "${w.text} ...": ${w.why}`);
+    line('# compile.py warns:');
+    for (const w of warnings) for (const l of wrap(`"${w.text} ...": ${w.why}`, '#   ', '#     ')) line(l);
   }
   line(`# Timers: ${STAGE_TIMERS.inputs} inputs, ${STAGE_TIMERS.selection} frame selection, ${STAGE_TIMERS.cnn} CNN, ${STAGE_TIMERS.frameOutput} per-frame output, ${STAGE_TIMERS.aggregation} aggregation;`);
   line(`#   ${LAYER_TIMER_BASE} + i for layer i of the CNN.`);
@@ -100,14 +106,15 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   // public constants (pooling divisors) too: sfix times cfix takes the larger k and f
   line(`cfix.set_precision(${p.target.f}, ${p.target.k})`);
   if (p.target.truncation === 'nearest') {
-    line('# deterministic rounding to nearest after every product');
+    line('# deterministic rounding to nearest after every product (see Rounding above)');
     line('sfix.round_nearest = True');
     line('program.use_trunc_pr = False');
   } else if (profile.probabilisticTruncation) {
-    line("# probabilistic truncation after every product: the protocol's own one-round version");
+    line("# probabilistic truncation after every product: the protocol's one-round trunc_pr (see the caveat above)");
     line('program.use_trunc_pr = True');
   } else {
-    line('# probabilistic truncation after every product (no one-round version for this protocol)');
+    line("# probabilistic truncation after every product: MP-SPDZ's TruncPrRing, as this protocol has no");
+    line('# one-round trunc_pr (see the caveat above)');
     line('program.use_trunc_pr = False');
   }
   line(`ml.set_n_threads(${p.target.threads})`);
@@ -224,24 +231,24 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
   line('# ---- Stage 4: per-frame output ----');
   line(`start_timer(${STAGE_TIMERS.frameOutput})`);
   switch (p.frameOutput) {
-    case 'relu_normalized':
+    case 'relu_normalized': {
       helpers.add('relu_softmax');
-      line('# The paper\'s approximate softmax: relu(u_i) / sum_j relu(u_j), or 1/C if that sum is 0.');
-      {
-        const division = normalisedDivision(p.target);
-        if (division) {
-          line(`# k = ${p.target.k} is more than half the ${p.target.ringBits}-bit ring, which sfix's division needs: each sum is`);
-          line(`# normalised (Norm) to [1/2, 1] and inverted by ${division.iterations} Newton steps on ${division.bits} fractional bits.`);
-        }
-        const extra = division ? `, division=(${division.bits}, ${division.iterations})` : '';
-        line(`per_class = ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES${extra})`);
-      }
+      const d = divisionOf(p)!;
+      line("# The paper's approximate softmax: relu(u_i) / sum_j relu(u_j), or 1/C if that sum is 0.");
+      const beyond = d.sumBits > p.target.k ? `, beyond sfix's k = ${p.target.k}` : '';
+      line(`# Each frame's sum of ${C} values below sfix's limit needs ${d.sumBits} bits${beyond}: an integer,`);
+      line(`# normalised (Norm) into [1/2, 1) and divided by ${d.iterations} Goldschmidt steps on ${d.bits} fractional bits.`);
+      line(`per_class = ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES, division=${tuple([d.sumBits, d.bits, d.iterations])})`);
       break;
-    case 'softmax':
+    }
+    case 'softmax': {
       helpers.add('exact_softmax');
-      line("# MP-SPDZ's softmax (exponentials and a division per frame).");
-      line('per_class = ml.ppvc_exact_softmax(logits, SELECTED, CLASSES)');
+      const d = divisionOf(p)!;
+      line(`# MP-SPDZ's exponentials; their sum, up to sfix's limit itself, in an integer of ${d.sumBits} bits,`);
+      line(`# normalised (Norm) into [1/2, 1) and divided by ${d.iterations} Goldschmidt steps on ${d.bits} fractional bits.`);
+      line(`per_class = ml.ppvc_exact_softmax(logits, SELECTED, CLASSES, division=${tuple([d.sumBits, d.bits, d.iterations])})`);
       break;
+    }
     case 'logits':
       line('# Raw logits: no normalisation; class j of every frame picked from the registers with a stride.');
       line('per_class = [logits.get_vector(j, SELECTED, CLASSES) for j in range(CLASSES)]');

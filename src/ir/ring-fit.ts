@@ -10,34 +10,70 @@ export function productBits(t: { f: number; k: number }): number {
   return t.k + t.f;
 }
 
-/**
- * The softmax's division where sfix's own does not fit (MP-SPDZ's FPDiv works on 2k bits, and
- * more): Norm scales each frame's sum by a power of two into [2^(k-1), 2^k); the sum and the
- * values cut to `bits` fractional bits lie in [1/2, 1]; the reciprocal of the sum starts from
- * 2.9142 - 2z (within 2^-3.5) and `iterations` Newton steps w(2 - zw) double its bits. Every
- * product stays below 2^(2 bits + 2), so bits = (ring - 3) / 2 keeps one bit spare.
- * Undefined when 2k fits (sfix's division).
- */
-export function normalisedDivision(t: { k: number; ringBits: number }): { bits: number; iterations: number } | undefined {
-  if (2 * t.k <= t.ringBits) return undefined;
-  const bits = Math.floor((t.ringBits - 3) / 2);
-  return { bits, iterations: Math.ceil(Math.log2(bits / 3.5)) };
+/** ceil(log2 n) for n >= 1, on integers (no rounding of Math.log2 at powers of two). */
+export function ceilLog2(n: number): number {
+  return n <= 1 ? 0 : (n - 1).toString(2).length;
 }
 
-/** A precision and ring, and whether the pipeline runs MP-SPDZ's softmax (2k bits). */
+/**
+ * The bits that hold a frame's sum in the per-frame softmax, as an integer with f fractional
+ * bits. ReLU-normalised: C values each below 2^(k-1) (any logit sfix(f, k) holds) sum to below
+ * 2^(k - 1 + ceil(log2 C)), beyond sfix's k as soon as C > 1: the sum is an sint of the ring,
+ * never an sfix. Exact: MP-SPDZ's shift makes the largest exponential 2^(k-1) / C, so the sum is
+ * at most 2^(k-1) up to the exponential's error: k + 1 bits.
+ */
+export function softmaxSumBits(t: { k: number; classes: number; exactSoftmax?: boolean }): number {
+  return t.exactSoftmax ? t.k + 1 : Math.max(1, t.k - 1 + ceilLog2(t.classes));
+}
+
+/** The per-frame softmax's division (_ppvc_normalised_quotients in the generated program). */
+export interface NormalisedDivision {
+  /** The bits of the sum (softmaxSumBits). */
+  sumBits: number;
+  /** Fractional bits of the normalised values and of the Goldschmidt iteration. */
+  bits: number;
+  iterations: number;
+}
+
+/**
+ * The softmax's division at every ring: the sum t of the frame's values is held in sumBits
+ * (no overflow whatever C), Norm scales it by a power of two v into [2^(sumBits-1), 2^sumBits),
+ * t v and each x_j v are cut to `bits` fractional bits (z in [1/2, 1), y_j in [0, z]), and
+ * Goldschmidt's iteration on y_j w with w = 2.9142 - 2z (within 2^-3.5 of 1/z) gives the
+ * quotients. Every product stays below 2^(2 bits + 2), inside the ring for
+ * bits <= (ring - 3) / 2; bits = f + 4 where that fits (more only costs iterations: a
+ * probability needs f bits, the 4 absorb the iteration's truncations).
+ * sfix's own division (FPDiv) would need the sum within k bits (and 2k ring bits).
+ */
+export function normalisedDivision(t: { f: number; k: number; ringBits: number; classes: number; exactSoftmax?: boolean }): NormalisedDivision {
+  const bits = Math.min(Math.floor((t.ringBits - 3) / 2), t.f + 4);
+  return { sumBits: softmaxSumBits(t), bits, iterations: Math.max(1, Math.ceil(Math.log2(bits / 3.5))) };
+}
+
+/** A precision and ring, whether the pipeline runs MP-SPDZ's softmax (2k bits), and its classes. */
 export interface RingFitTarget {
   f: number;
   k: number;
   ringBits: number;
   exactSoftmax?: boolean;
+  /** The per-frame softmax's sum needs softmaxSumBits + 1 < ring (its truncation): none for logits. */
+  classes?: number;
 }
 
-/** Whether the ring holds the precision's products (and the exact softmax's 2k bits). */
+/** Whether the ring holds the precision's products, the exact softmax's 2k bits and the softmax's sum. */
 export function fitsRing(t: RingFitTarget): boolean {
-  return productBits(t) < t.ringBits && (!t.exactSoftmax || 2 * t.k <= t.ringBits);
+  const sumFits = t.classes === undefined || softmaxSumBits({ ...t, classes: t.classes }) + 1 < t.ringBits;
+  return productBits(t) < t.ringBits && (!t.exactSoftmax || 2 * t.k <= t.ringBits) && sumFits;
 }
 
-/** A pipeline's precision and ring, and whether it runs MP-SPDZ's softmax. */
+/** A pipeline's precision and ring, whether it runs MP-SPDZ's softmax, and its classes where a softmax sums them. */
 export function ringFitOf(p: Pipeline): RingFitTarget {
-  return { f: p.target.f, k: p.target.k, ringBits: p.target.ringBits, exactSoftmax: p.frameOutput === 'softmax' };
+  const softmax = p.frameOutput !== 'logits';
+  return { f: p.target.f, k: p.target.k, ringBits: p.target.ringBits, exactSoftmax: p.frameOutput === 'softmax', ...(softmax ? { classes: p.classes } : {}) };
+}
+
+/** The division of a pipeline's per-frame softmax (undefined for logits). */
+export function divisionOf(p: Pipeline): NormalisedDivision | undefined {
+  if (p.frameOutput === 'logits') return undefined;
+  return normalisedDivision({ ...p.target, classes: p.classes, exactSoftmax: p.frameOutput === 'softmax' });
 }

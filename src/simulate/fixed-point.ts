@@ -16,18 +16,21 @@
 //    Keras' padding; dense (ml.Dense): trunc(x . W) + b; batchnorm: trunc(x * scale) + shift;
 //  - avgpool: the exact window sum times cfix(1/count) = python round(2^f / count), truncated;
 //    maxpool, ReLU (and ReLU with a maximum), add, concat, zero padding and crops are exact;
-//  - the ReLU-normalised softmax: relu, sum, MP-SPDZ's FPDiv (library.FPDiv: Norm, AppRcr and
-//    the Goldschmidt iterations with their own truncations, emulated operation for operation on
-//    BigInt, modulo the ring), x * (1/sum) truncated, 1/C (python round) where the sum is 0;
+//  - the ReLU-normalised softmax: relu, the sum as an integer of k - 1 + ceil(log2 C) bits, and
+//    ml.py's division on normalised values (Norm, Goldschmidt's iteration with its own
+//    truncations, emulated operation for operation on BigInt: normalisedQuotients), 1/C (python
+//    round) where the sum is 0;
 //  - sum / vote aggregation on the integers and argmax with ties to the lowest class.
-// MP-SPDZ's exact softmax (exp and division approximations) is only approximated: the float
-// softmax of the fixed-point logits, rounded to 2^-f.
+// MP-SPDZ's exact softmax is emulated in its shift, its masking and the same division, but its
+// exponentials (AS19's polynomial) are only approximated: exp of the fixed-point difference,
+// rounded to 2^-f.
 //
 // Error bound against a secure run: every truncation here and there lands on one of the same
 // two neighbouring multiples of 2^-m, so a single operation differs by at most one unit (2^-f
 // for the layers); only the coin flips differ, and these differences propagate through the
 // later layers like any rounding noise. The division is the same algorithm, not an exact
-// quotient: FPDiv itself is within a few units of 2^-f of 1/sum (under 8, tested). Measured on
+// quotient: within 2^-f + 2^-(bits-3) of it (test/ring-fit.test.ts). Measured (with sfix's
+// FPDiv, the division at 64 bits before the normalised one) on
 // the seed video (examples/emotion.ppvc) and four videos with the Human emotion model, the
 // emulated sums were within 1.7e-4 of the secure runs' (scripts/verify-simulate-mpc.mjs).
 //
@@ -44,7 +47,8 @@ import { type InputPlan, tensorsOf } from '../passes/plan-inputs.js';
 import { seededUint32 } from '../inputs/random-inputs.js';
 import { UserError } from '../diagnostics.js';
 import { kerasPadding, mpSpdzConvPadding } from '../ir/shapes.js';
-import { fitsRing, normalisedDivision, ringFitOf, type RingFitTarget } from '../ir/ring-fit.js';
+import { divisionOf, fitsRing, ringFitOf, type NormalisedDivision, type RingFitTarget } from '../ir/ring-fit.js';
+import { signalAnalysis, signalPrecision, type SignalPrecision, type SignalReport } from './signal.js';
 
 /** How a truncation by m bits rounds. */
 export type Rounding = 'probabilistic' | 'nearest' | 'floor';
@@ -54,6 +58,8 @@ export interface FixedOptions {
   seed?: number;
   /** Default 'probabilistic' (what MP-SPDZ does for both `trunc` settings). */
   rounding?: Rounding;
+  /** Default true: every layer again in float64, for the signal analysis (signal.ts); about doubles the time. */
+  signal?: boolean;
 }
 
 export interface LayerRange {
@@ -62,12 +68,14 @@ export interface LayerRange {
   op: string;
   /** The largest absolute value any sfix the layer produces reaches (pre-activation included). */
   maxAbs: number;
-  /** The largest magnitude sfix(f, k) holds: 2^(k - f - 1). */
+  /** The largest magnitude sfix(f, k) holds: 2^(k - f - 1); for an integer of `bits` bits, 2^(bits - f). */
   limit: number;
+  /** Where the value is not an sfix but an integer of its own width (the softmax's sum): its bits. It does not constrain k. */
+  bits?: number;
   /** maxAbs / limit: 1 or more is an overflow, 1/4 or more is within a factor of 4 of it. */
   ratio: number;
   warning?: string;
-  /** The largest |value| any video in the declared range can give here (interval-bounds.ts); absent where nothing bounds it (1/sum). */
+  /** The largest |value| any video in the declared range can give here (interval-bounds.ts); absent where nothing bounds it. */
   proven?: number;
 }
 
@@ -101,6 +109,8 @@ export interface FixedResult {
   layers: LayerRange[];
   suggestion?: PrecisionSuggestion;
   narrower?: NarrowerPrecision;
+  /** What each layer keeps of the float64 signal, and where it is lost a precision that keeps it (unless `signal: false`). */
+  signal?: SignalReport & { suggestion?: SignalPrecision };
   precision: { f: number; k: number; ringBits: number; rounding: Rounding; seed: number };
 }
 
@@ -315,130 +325,114 @@ function mulTrunc(a: Float64Array, b: (i: number) => number, maxB: number, fx: T
 }
 
 // ---------------------------------------------------------------------------------------------
-// FPDiv (library.FPDiv of MP-SPDZ 0.4.2), on BigInt
-
-/** MP-SPDZ's secret fixed-point division a / b (both integer representations with f bits), emulated operation by operation. */
-export function fpDiv(a: bigint, b: bigint, k: number, f: number, ringBits: number, fx: Truncator): bigint {
-  const ring = (v: bigint) => BigInt.asIntN(ringBits, v);
-  // "not fitting otherwise": deterministic rounding when 2k is the ring size
-  const nearest = 2 * k === ringBits;
-  const resF = f;
-  const minF = Math.floor((k - (nearest ? 1 : 0)) / 2) + 1;
-  let maxF = Math.floor((ringBits - k + resF) / 3);
-  if (maxF >= resF) maxF = resF;
-  const ff = Math.max(minF, maxF);
-  const theta = Math.ceil(Math.log(k / 3.5) / Math.log(2));
-  const round = (v: bigint, m: number) => ring(fx.truncBig(v, m, nearest));
-  const alpha = 1n << BigInt(2 * ff);
-  const w = appRcr(b, k, ff, nearest, fx, ring);
-  let x = ring(alpha - b * w);
-  let y = ring(a * w);
-  y = round(y, ff);
-  for (let i = 0; i < theta - 1; i++) {
-    y = ring(y * ring(alpha + x));
-    x = ring(x * x);
-    y = round(y, 2 * ff);
-    x = round(x, 2 * ff);
-  }
-  y = ring(y * ring(alpha + x));
-  return round(y, 3 * ff - resF);
-}
+// the per-frame softmax's division (ml.py's _ppvc_normalised_quotients), on BigInt
 
 /**
- * ml.py's _ppvc_normalised_quotients: r_j / total (integer representations with f bits, r_j >= 0
- * summing to total > 0) where sfix's division does not fit the ring. Norm scales total into
- * [2^(k-1), 2^k) by a power of two v; total * v and each r_j * v are cut to `bits` fractional
- * bits, the reciprocal of the sum comes from Newton's iteration, and the quotients come back
- * with f bits.
+ * r_j / sum_j r_j as the program computes it, for integer representations r_j >= 0 with f
+ * fractional bits, at every ring: the sum is an integer of `at.sumBits` bits (never an sfix),
+ * Norm scales it by the power of two v into [2^(sumBits-1), 2^sumBits), the sum and each r_j
+ * times v are cut to `at.bits` fractional bits (z and y_j), w = 2.9142 - 2z, e = 1 - z w, and
+ * `at.iterations` Goldschmidt steps y_j <- y_j (1 + e), e <- e^2 give the quotients, the last
+ * step truncating to f bits. Where the sum is 0 every quotient is 0 and `positive` is false.
+ * The probabilistic truncations draw their coins in a fixed order (reproducible, not the
+ * secure run's).
  */
 export function normalisedQuotients(
   r: bigint[],
-  total: bigint,
-  k: number,
   f: number,
-  at: { bits: number; iterations: number },
+  at: NormalisedDivision,
   fx: Truncator,
   /** Sees each value the program truncates and the bit length its truncation declares. */
   truncated: (value: bigint, bits: number) => void = () => {},
-): bigint[] {
-  const one = 1n << BigInt(at.bits);
-  const product = 2 * at.bits + 2;
-  const trunc = (x: bigint, bits: number, m: number) => (truncated(x, bits), fx.truncBig(x, m));
-  const v = 1n << BigInt(k - total.toString(2).length);
-  const cut = k - at.bits;
-  const z = trunc(total * v, k + 1, cut);
-  let w = BigInt(Math.trunc(2.9142 * 2 ** at.bits)) - 2n * z;
-  for (let i = 0; i < at.iterations; i++) {
-    const e = trunc(z * w, product, at.bits);
-    w = trunc(w * (2n * one - e), product, at.bits);
+): { quotients: bigint[]; positive: boolean } {
+  const { sumBits, bits, iterations } = at;
+  const one = 1n << BigInt(bits);
+  const product = 2 * bits + 2;
+  const trunc = (x: bigint, width: number, m: number) => (truncated(x, width), fx.truncBig(x, m));
+  const total = r.reduce((a, b) => a + b, 0n);
+  // a sum beyond sumBits needs logits beyond sfix's limit (the range analysis reports them),
+  // where the program's result is undefined: like the layers' values, it is not wrapped but
+  // held in as many bits as it has
+  const width = Math.max(sumBits, total.toString(2).length);
+  const v = total === 0n ? 0n : 1n << BigInt(width - total.toString(2).length);
+  const cut = width - bits;
+  const scale = (x: bigint) => (cut > 0 ? trunc(x * v, width + 1, cut) : (x * v) << BigInt(-cut));
+  const z = scale(total);
+  let y = r.map(scale);
+  const w = BigInt(Math.trunc(2.9142 * 2 ** bits)) - 2n * z;
+  let e = one - trunc(z * w, product, bits);
+  y = y.map((x) => trunc(x * w, product, bits));
+  for (let i = 0; i < iterations; i++) {
+    const last = i === iterations - 1;
+    y = y.map((x) => trunc(x * (one + e), product, last ? 2 * bits - f : bits));
+    if (!last) e = trunc(e * e, product, bits);
   }
-  return r.map((x) => trunc(trunc(x * v, k + 1, cut) * w, product, 2 * at.bits - f));
-}
-
-function appRcr(b: bigint, k: number, f: number, nearest: boolean, fx: Truncator, ring: (v: bigint) => bigint): bigint {
-  const alpha = BigInt(Math.trunc(2.9142 * 2 ** k));
-  // Norm: c = |b| * 2^(k-1-p), v = sign * 2^(k-1-p), p the top bit of |b| (within k bits)
-  const negative = b < 0n;
-  const abs = BigInt.asUintN(k, negative ? -b : b);
-  let c = 0n;
-  let v = 0n;
-  if (abs > 0n) {
-    const p = abs.toString(2).length - 1;
-    const acc = 1n << BigInt(k - 1 - p);
-    c = abs * acc;
-    v = negative ? -acc : acc;
-  }
-  const d = alpha - 2n * c;
-  const w = ring(d * v);
-  return ring(fx.truncBig(w, 2 * (k - f), nearest));
+  return { quotients: y, positive: total !== 0n };
 }
 
 // ---------------------------------------------------------------------------------------------
 // the emulation
 
-interface Tensor {
-  data: Float64Array;
-  /** Per-frame shape. */
-  shape: number[];
+/**
+ * How the layers compute: the program's fixed point (integer representations with f fractional
+ * bits, every product truncated once) or plain float64 (the reference of the signal analysis),
+ * on the same kernels in the same layout.
+ */
+interface Arithmetic {
+  /** An input or parameter value as the program reads it (FixInput: round(x 2^f), halves away from 0). */
+  input(x: number): number;
+  /** A compile-time constant (cfix: python's round(x 2^f)). */
+  constant(x: number): number;
+  /** A bias times this is added before a convolution's truncation. */
+  one: number;
+  /** A linear layer (see exactLinear). */
+  linear(
+    x: Float64Array,
+    w: Float64Array,
+    fanIn: number,
+    outSize: number,
+    channels: number,
+    raw: (x: Float64Array, w: Float64Array, acc: Float64Array) => void,
+    opts?: { addShift?: Float64Array; addAfter?: Float64Array },
+  ): { out: Float64Array; preMax: number };
+  /** a_i b(i), truncated by f bits in fixed point. */
+  scale(a: Float64Array, b: (i: number) => number, maxB: number): Float64Array;
 }
 
-/** Splits each party's values into the plan's named tensors. */
-function tensorsByName(plan: InputPlan, values: Map<number, ArrayLike<number>>): Map<string, ArrayLike<number>> {
-  const typed = new Map([...values].map(([k, v]) => [k, v instanceof Float32Array || v instanceof Float64Array ? v : Float64Array.from(v)]));
-  return tensorsOf(plan, typed);
-}
-
-function toFixedArray(v: ArrayLike<number>, f: number): Float64Array {
-  const out = new Float64Array(v.length);
-  const s = 2 ** f;
-  for (let i = 0; i < v.length; i++) out[i] = roundHalfAway(v[i]! * s);
-  return out;
-}
-
-/** Index of the largest value; ties go to the lowest index. */
-function argmaxFirst(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
-}
-
-export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, ArrayLike<number>>, opts: FixedOptions = {}): FixedResult {
-  const { f, k, ringBits } = p.target;
-  if (k > MAX_EMULATED_K) {
-    throw new UserError(`fixed-point emulation supports precision with k <= ${MAX_EMULATED_K}; the pipeline uses precision ${f} ${k}`);
-  }
-  const rounding = opts.rounding ?? 'probabilistic';
-  const seed = opts.seed ?? 1;
-  const fx = new Truncator(rounding, seed);
+function fixedArithmetic(fx: Truncator, f: number): Arithmetic {
   const one = 2 ** f;
-  const limit = 2 ** (k - f - 1);
-  const t = tensorsByName(plan, values);
+  return {
+    input: (x) => roundHalfAway(x * one),
+    constant: (x) => roundHalfEven(x * one),
+    one,
+    linear: (x, w, fanIn, outSize, channels, raw, opts) => exactLinear(x, w, fanIn, outSize, channels, raw, fx, f, opts),
+    scale: (a, b, maxB) => mulTrunc(a, b, maxB, fx, f),
+  };
+}
+
+/** float64, no rounding anywhere. */
+const FLOAT: Arithmetic = {
+  input: (x) => x,
+  constant: (x) => x,
+  one: 1,
+  linear: (x, w, _fanIn, outSize, channels, raw, opts = {}) => {
+    const out = new Float64Array(outSize);
+    raw(x, w, out);
+    const shift = opts.addShift;
+    if (shift) for (let i = 0; i < outSize; i++) out[i] += shift[i % channels]!;
+    const preMax = maxAbs(out);
+    const after = opts.addAfter;
+    if (after) for (let i = 0; i < outSize; i++) out[i] += after[i % channels]!;
+    return { out, preMax: after ? Math.max(preMax, maxAbs(out)) : preMax };
+  },
+  scale: (a, b) => Float64Array.from(a, (x, i) => x * b(i)),
+};
+
+/** The selected frames, as the program's selection computes them (the video rounded to f bits, or not). */
+function selectFrames(p: Pipeline, t: Map<string, ArrayLike<number>>, arith: Arithmetic): { frames: number[]; x0: Float64Array } {
   const v = p.video;
   const n = selectedFrames(p);
   const frameSize = v.height * v.width * v.channels;
-  const ranges: { name: string; op: string; maxInt: number }[] = [];
-
-  // ---- inputs and frame selection ----
   const video = t.get('video')!;
   let frames: number[];
   const x0 = new Float64Array(n * frameSize);
@@ -453,25 +447,35 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
         if (s === 0) continue;
         // sint x sfix: an exact integer product, no truncation
         const base = j * frameSize;
-        for (let i = 0; i < frameSize; i++) x0[r * frameSize + i] += s * roundHalfAway(video[base + i]! * one);
+        for (let i = 0; i < frameSize; i++) x0[r * frameSize + i] += s * arith.input(video[base + i]!);
       }
       frames.push(best);
     }
   } else {
     frames = p.selection.indices;
     frames.forEach((fr, r) => {
-      for (let i = 0; i < frameSize; i++) x0[r * frameSize + i] = roundHalfAway(video[fr * frameSize + i]! * one);
+      for (let i = 0; i < frameSize; i++) x0[r * frameSize + i] = arith.input(video[fr * frameSize + i]!);
     });
   }
-  const outputs = new Map<string, Tensor>([[INPUT, { data: x0, shape: [v.height, v.width, v.channels] }]]);
-  ranges.push({ name: INPUT, op: 'input', maxInt: maxAbs(x0) });
+  return { frames, x0 };
+}
 
+/** Every layer of the CNN in the given arithmetic: each layer's output and the largest value it produces (pre-activation included). */
+function forwardLayers(
+  p: Pipeline,
+  n: number,
+  x0: Float64Array,
+  t: Map<string, ArrayLike<number>>,
+  arith: Arithmetic,
+): { outputs: Map<string, Tensor>; last: Tensor; ranges: { name: string; op: string; maxInt: number }[] } {
+  const v = p.video;
+  const outputs = new Map<string, Tensor>([[INPUT, { data: x0, shape: [v.height, v.width, v.channels] }]]);
+  const ranges: { name: string; op: string; maxInt: number }[] = [];
   const param = (l: Layer, name: string) => {
     const raw = t.get(`${l.name}.${name}`);
     if (!raw) throw new Error(`no parameter tensor ${l.name}.${name}`);
-    return toFixedArray(raw, f);
+    return Float64Array.from(raw, arith.input);
   };
-
   let last: Tensor = outputs.get(INPUT)!;
   for (const l of p.model.layers) {
     const ins = l.inputs.map((name) => outputs.get(name)!);
@@ -484,8 +488,8 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
         const Cin = l.inShape[2]!;
         const Cout = l.outShape[2]!;
         const g = convGeometry(l, n, mpSpdzConvPadding(l));
-        const bias = l.useBias ? scaleBy(param(l, 'bias'), one) : undefined;
-        const r = exactLinear(x.data, param(l, 'kernel'), l.kernel[0] * l.kernel[1] * Cin, outSize, Cout, (xx, ww, acc) => convRaw(xx, ww, g, Cout, acc), fx, f, { addShift: bias });
+        const bias = l.useBias ? scaleBy(param(l, 'bias'), arith.one) : undefined;
+        const r = arith.linear(x.data, param(l, 'kernel'), l.kernel[0] * l.kernel[1] * Cin, outSize, Cout, (xx, ww, acc) => convRaw(xx, ww, g, Cout, acc), { addShift: bias });
         y = r.out;
         preMax = r.preMax;
         if (l.activation === 'relu') reluInPlace(y);
@@ -494,8 +498,8 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
       case 'depthwise_conv2d': {
         const Cout = l.outShape[2]!;
         const g = convGeometry(l, n, kerasPadding(l));
-        const bias = l.useBias ? scaleBy(param(l, 'bias'), one) : undefined;
-        const r = exactLinear(x.data, param(l, 'depthwise_kernel'), l.kernel[0] * l.kernel[1], outSize, Cout, (xx, ww, acc) => depthwiseRaw(xx, ww, g, l.multiplier, acc), fx, f, { addShift: bias });
+        const bias = l.useBias ? scaleBy(param(l, 'bias'), arith.one) : undefined;
+        const r = arith.linear(x.data, param(l, 'depthwise_kernel'), l.kernel[0] * l.kernel[1], outSize, Cout, (xx, ww, acc) => depthwiseRaw(xx, ww, g, l.multiplier, acc), { addShift: bias });
         y = r.out;
         preMax = r.preMax;
         if (l.activation === 'relu') reluInPlace(y);
@@ -504,7 +508,7 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
       case 'dense': {
         const dIn = product(l.inShape);
         const bias = l.useBias ? param(l, 'bias') : undefined;
-        const r = exactLinear(x.data, param(l, 'kernel'), dIn, outSize, l.units, (xx, ww, acc) => denseRaw(xx, ww, n, dIn, l.units, acc), fx, f, { addAfter: bias });
+        const r = arith.linear(x.data, param(l, 'kernel'), dIn, outSize, l.units, (xx, ww, acc) => denseRaw(xx, ww, n, dIn, l.units, acc), { addAfter: bias });
         y = r.out;
         preMax = r.preMax;
         if (l.activation === 'relu') reluInPlace(y);
@@ -514,26 +518,26 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
         y = x.data.slice();
         if (l.max === undefined) reluInPlace(y);
         else {
-          const m = roundHalfEven(l.max * one);
+          const m = arith.constant(l.max);
           for (let i = 0; i < y.length; i++) y[i] = y[i]! < m ? (y[i]! > 0 ? y[i]! : 0) : m;
         }
         break;
       }
       case 'avgpool':
       case 'maxpool':
-        y = pool(l.op, x.data, n, l.inShape, l.outShape, l.pool, l.strides, kerasPadding({ ...l, kernel: l.pool }), fx, f);
+        y = pool(l.op, x.data, n, l.inShape, l.outShape, l.pool, l.strides, kerasPadding({ ...l, kernel: l.pool }), arith);
         break;
       case 'global_avgpool':
       case 'global_maxpool': {
         const [h, w] = l.inShape as [number, number, number];
-        y = pool(l.op === 'global_avgpool' ? 'avgpool' : 'maxpool', x.data, n, l.inShape, [1, 1, l.inShape[2]!], [h, w], [h, w], [0, 0], fx, f);
+        y = pool(l.op === 'global_avgpool' ? 'avgpool' : 'maxpool', x.data, n, l.inShape, [1, 1, l.inShape[2]!], [h, w], [h, w], [0, 0], arith);
         break;
       }
       case 'batchnorm': {
         const C = l.inShape[l.inShape.length - 1]!;
         const scale = param(l, 'scale');
         const shift = param(l, 'shift');
-        y = mulTrunc(x.data, (i) => scale[i % C]!, maxAbs(scale), fx, f);
+        y = arith.scale(x.data, (i) => scale[i % C]!, maxAbs(scale));
         preMax = maxAbs(y);
         for (let i = 0; i < y.length; i++) y[i] += shift[i % C]!;
         break;
@@ -575,42 +579,72 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
     last = out;
   }
 
+  return { outputs, last, ranges };
+}
+
+
+interface Tensor {
+  data: Float64Array;
+  /** Per-frame shape. */
+  shape: number[];
+}
+
+/** Splits each party's values into the plan's named tensors. */
+function tensorsByName(plan: InputPlan, values: Map<number, ArrayLike<number>>): Map<string, ArrayLike<number>> {
+  const typed = new Map([...values].map(([k, v]) => [k, v instanceof Float32Array || v instanceof Float64Array ? v : Float64Array.from(v)]));
+  return tensorsOf(plan, typed);
+}
+
+/** Index of the largest value; ties go to the lowest index. */
+function argmaxFirst(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, ArrayLike<number>>, opts: FixedOptions = {}): FixedResult {
+  const { f, k, ringBits } = p.target;
+  if (k > MAX_EMULATED_K) {
+    throw new UserError(`fixed-point emulation supports precision with k <= ${MAX_EMULATED_K}; the pipeline uses precision ${f} ${k}`);
+  }
+  const rounding = opts.rounding ?? 'probabilistic';
+  const seed = opts.seed ?? 1;
+  const fx = new Truncator(rounding, seed);
+  const one = 2 ** f;
+  const limit = 2 ** (k - f - 1);
+  const t = tensorsByName(plan, values);
+  const n = selectedFrames(p);
+  const arith = fixedArithmetic(fx, f);
+  const { frames, x0 } = selectFrames(p, t, arith);
+  // bits: where the value is an integer of its own width, not an sfix (the softmax's sum)
+  const ranges: { name: string; op: string; maxInt: number; bits?: number }[] = [{ name: INPUT, op: 'input', maxInt: maxAbs(x0) }];
+  const forward = forwardLayers(p, n, x0, t, arith);
+  ranges.push(...forward.ranges);
+  const last = forward.last;
+  // the same layers in float64 from the same inputs: how much of the signal each layer keeps
+  const signal = opts.signal === false ? undefined : signalAnalysis(p, forward.outputs, forwardLayers(p, n, selectFrames(p, t, FLOAT).x0, t, FLOAT).outputs, f);
+  forward.outputs.clear();
+
   // ---- per-frame output ----
   const C = p.classes;
   const logitsInt = last.data;
   const logits = Array.from({ length: n }, (_, i) => Array.from(logitsInt.subarray(i * C, (i + 1) * C), (u) => u / one));
   const perFrameInt: number[][] = [];
-  if (p.frameOutput === 'relu_normalized') {
+  const division = divisionOf(p);
+  if (division) {
+    // the program's numerators: the ReLU outputs, or MP-SPDZ's exponentials (approximated)
+    const numerators = p.frameOutput === 'softmax' ? exponentials : (u: ArrayLike<number>) => Array.from(u, (x) => (x > 0 ? x : 0));
     const uniform = roundHalfEven((1 / C) * one);
-    const division = normalisedDivision(p.target);
     let maxTotal = 0;
-    let maxInverse = 0;
     for (let i = 0; i < n; i++) {
-      const r = Array.from(logitsInt.subarray(i * C, (i + 1) * C), (u) => (u > 0 ? u : 0));
-      const total = r.reduce((a, b) => a + b, 0);
-      maxTotal = Math.max(maxTotal, total);
-      let probs: number[];
-      if (division) {
-        probs = normalisedQuotients(r.map(BigInt), BigInt(total), k, f, division, fx).map(Number);
-      } else {
-        // the program computes 1 / total for every frame (and masks it where total is 0)
-        const inverse = fpDiv(BigInt(one), BigInt(total), k, f, ringBits, fx);
-        if (total > 0) maxInverse = Math.max(maxInverse, Math.abs(Number(inverse)));
-        probs = r.map((x) => Number(fx.truncBig(BigInt(x) * inverse, f)));
-      }
-      perFrameInt.push(total > 0 ? probs : r.map(() => uniform));
+      const r = numerators(logitsInt.subarray(i * C, (i + 1) * C), f, k);
+      maxTotal = Math.max(maxTotal, r.reduce((a, b) => a + b, 0));
+      const { quotients, positive } = normalisedQuotients(r.map(BigInt), f, division, fx);
+      // the exact softmax's sum is never 0 (its largest exponential is 2^(k-f-1) / C)
+      perFrameInt.push(positive ? quotients.map(Number) : r.map(() => uniform));
     }
-    ranges.push({ name: 'softmax sum', op: 'relu_normalized', maxInt: maxTotal });
-    if (!division) ranges.push({ name: 'softmax 1/sum', op: 'relu_normalized', maxInt: maxInverse });
-  } else if (p.frameOutput === 'softmax') {
-    // approximation: MP-SPDZ's exp and division are not emulated bit for bit
-    for (let i = 0; i < n; i++) {
-      const u = logits[i]!;
-      const m = Math.max(...u);
-      const e = u.map((x) => Math.exp(x - m));
-      const s = e.reduce((a, b) => a + b, 0);
-      perFrameInt.push(e.map((x) => roundHalfAway((x / s) * one)));
-    }
+    // an integer of sumBits bits, not an sfix: its own limit
+    ranges.push({ name: 'softmax sum', op: `sum, ${division.sumBits} bits`, maxInt: maxTotal, bits: division.sumBits });
   } else {
     for (let i = 0; i < n; i++) perFrameInt.push(Array.from(logitsInt.subarray(i * C, (i + 1) * C)));
   }
@@ -628,18 +662,20 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
   const scaleOut = (xs: number[]) => xs.map((x) => x / one);
   const aggregate = p.aggregation.kind === 'sum' ? scaleOut(aggInt) : aggInt;
 
-  const layers = ranges.map((r) => rangeRow(r.name, r.op, r.maxInt / one, limit));
+  const layers = ranges.map((r) => (r.bits === undefined ? rangeRow(r.name, r.op, r.maxInt / one, limit) : integerRow(r.name, r.op, r.maxInt / one, r.bits, f)));
   const bounds = provenBounds(p, t, f);
-  // a per-frame output is a probability unless it is the logits: at most 1, up to the error of
-  // x * (1/sum) with FPDiv's reciprocal a few units off (at most 8, scaled by x <= the sum)
-  const perFrameBound =
-    p.frameOutput === 'logits' ? bounds.layers.get(p.model.layers[p.model.layers.length - 1]!.name)! : 1 + (16 * (2 + bounds.positiveScoreSum)) / one;
+  // a per-frame output is a probability unless it is the logits: at most 1, up to the
+  // division's error (under 2 iterations + 2 units of 2^-bits, and the last truncation's unit)
+  const perFrameBound = division ? 1 + 2 ** (4 - division.bits) + 2 ** -f : bounds.layers.get(p.model.layers[p.model.layers.length - 1]!.name)!;
+  // MP-SPDZ's shift makes the exponentials sum to at most sfix's limit (and their rounding)
+  const sumBound = p.frameOutput === 'softmax' ? limit + C / one : bounds.positiveScoreSum;
   for (const row of layers) {
-    if (row.name === 'softmax sum') row.proven = bounds.positiveScoreSum;
+    if (row.name === 'softmax sum') row.proven = sumBound;
     else if (row.name === 'aggregate') row.proven = n * perFrameBound;
     else row.proven = bounds.layers.get(row.name);
   }
   const suggestion = suggestPrecision(layers, ringFitOf(p));
+  const proven = layers.filter((l) => l.bits === undefined).map((l) => l.proven);
   return {
     frames,
     logits,
@@ -649,8 +685,25 @@ export function simulateFixed(p: Pipeline, plan: InputPlan, values: Map<number, 
     layers,
     suggestion,
     narrower: suggestion ? undefined : narrowerPrecision(layers, p.target, p.video.range),
+    ...(signal ? { signal: signal.lost ? { ...signal, suggestion: signalPrecision(p, signal.extraBits, proven) } : signal } : {}),
     precision: { f, k, ringBits, rounding, seed },
   };
+}
+
+/**
+ * MP-SPDZ's exponentials for its softmax (ml.exp_for_softmax) on one frame's integer logits:
+ * shifted by the largest logit less ln(2^(k-f-1)) plus ln C (each constant rounded to f bits,
+ * as python's round does), 0 at or below -ln(2^(k-f-1)), else exp rounded to f bits (the
+ * secure polynomial's own error is not emulated).
+ */
+function exponentials(u: ArrayLike<number>, f: number, k: number): number[] {
+  const one = 2 ** f;
+  const limit = Math.log(2 ** (k - f - 1));
+  let max = -Infinity;
+  for (let i = 0; i < u.length; i++) max = Math.max(max, u[i]!);
+  const m = max - roundHalfEven(limit * one) + roundHalfEven(Math.log(u.length) * one);
+  const floor = roundHalfEven(-limit * one);
+  return Array.from(u, (x) => (x - m > floor ? roundHalfEven(Math.exp((x - m) / one) * one) : 0));
 }
 
 function scaleBy(a: Float64Array, s: number): Float64Array {
@@ -672,8 +725,7 @@ function pool(
   size: [number, number],
   strides: [number, number],
   pads: [number, number],
-  fx: Truncator,
-  f: number,
+  arith: Arithmetic,
 ): Float64Array {
   const [H, W, C] = inShape as [number, number, number];
   const [OH, OW] = outShape as [number, number, number];
@@ -685,12 +737,12 @@ function pool(
       const [ya, yb] = windowSpan(oy, strides[0], pads[0], size[0], H);
       const [xa, xb] = windowSpan(ox, strides[1], pads[1], size[1], W);
       // cfix(1 / count): python's round(2^f / count)
-      factors[oy * OW + ox] = roundHalfEven((1 / ((yb - ya) * (xb - xa))) * 2 ** f);
+      factors[oy * OW + ox] = arith.constant(1 / ((yb - ya) * (xb - xa)));
       maxFactor = Math.max(maxFactor, factors[oy * OW + ox]!);
     }
   if (op === 'maxpool') return out;
   // the window sums (exact) times the public constants, one truncation
-  return mulTrunc(out, (i) => factors[Math.floor(i / C) % (OH * OW)]!, maxFactor, fx, f);
+  return arith.scale(out, (i) => factors[Math.floor(i / C) % (OH * OW)]!, maxFactor);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -699,14 +751,25 @@ function pool(
 /** Within this factor of the sfix limit a layer is reported. */
 export const HEADROOM_FACTOR = 4;
 
-export function rangeRow(name: string, op: string, maxAbsValue: number, limit: number): LayerRange {
+export function rangeRow(name: string, op: string, maxAbsValue: number, limit: number, holder = 'sfix'): LayerRange {
   const ratio = maxAbsValue / limit;
   const row: LayerRange = { name, op, maxAbs: maxAbsValue, limit, ratio };
   if (ratio >= 1) {
-    row.warning = `overflow: values reach ${fmt(maxAbsValue)}, beyond the +-${fmt(limit)} sfix holds; the secure program's results are undefined`;
+    row.warning = `overflow: values reach ${fmt(maxAbsValue)}, beyond the +-${fmt(limit)} ${holder} holds; the secure program's results are undefined`;
   } else if (ratio * HEADROOM_FACTOR >= 1) {
     row.warning = `within a factor of ${HEADROOM_FACTOR} of overflow: values reach ${fmt(maxAbsValue)} of +-${fmt(limit)}`;
   }
+  return row;
+}
+
+/**
+ * A value held in an integer of `bits` bits with f fractional ones (the softmax's sum): below
+ * 2^(bits - f). Its bits hold the largest sum of values sfix holds, so it comes near them only
+ * with the logits near theirs (reported there), and beyond them only with logits beyond theirs.
+ */
+export function integerRow(name: string, op: string, maxAbsValue: number, bits: number, f: number): LayerRange {
+  const row: LayerRange = { ...rangeRow(name, op, maxAbsValue, 2 ** (bits - f), `${bits}-bit integer`), bits };
+  if (row.ratio < 1) delete row.warning;
   return row;
 }
 
@@ -720,7 +783,9 @@ function fmt(x: number): string {
  * below 8), else a larger ring. Undefined when the current precision already has the headroom.
  */
 export function suggestPrecision(layers: LayerRange[], target: RingFitTarget): PrecisionSuggestion | undefined {
-  const worst = layers.reduce((a, b) => (b.ratio > a.ratio ? b : a), layers[0]!);
+  // the softmax's sum has bits of its own, which grow with k
+  const sfixRows = layers.filter((l) => l.bits === undefined);
+  const worst = sfixRows.reduce((a, b) => (b.ratio > a.ratio ? b : a), sfixRows[0]!);
   if (!worst || worst.ratio * HEADROOM_FACTOR < 1) return undefined;
   const intBits = Math.max(1, Math.ceil(Math.log2(worst.maxAbs * HEADROOM_FACTOR)));
   const { f, ringBits } = target;
@@ -730,7 +795,9 @@ export function suggestPrecision(layers: LayerRange[], target: RingFitTarget): P
   const rule = target.exactSoftmax ? '2k <= ring bits' : 'k + f < ring bits';
   if (fitsRing({ ...target, k })) return { f, k, ringBits, statement: statement(f, k, ringBits), reason: why };
   // the largest f with k = f + 1 + intBits inside the ring
-  const fitF = target.exactSoftmax ? Math.floor(ringBits / 2) - 1 - intBits : Math.floor((ringBits - 2 - intBits) / 2);
+  let fitF = target.exactSoftmax ? Math.floor(ringBits / 2) - 1 - intBits : Math.floor((ringBits - 2 - intBits) / 2);
+  // the softmax's sum of many classes may need a smaller k still
+  while (fitF >= 8 && !fitsRing({ ...target, f: fitF, k: fitF + 1 + intBits })) fitF--;
   if (fitF >= 8) {
     const fitK = fitF + 1 + intBits;
     return { f: fitF, k: fitK, ringBits, statement: statement(fitF, fitK, ringBits), reason: `${why}; a ${ringBits}-bit ring needs ${rule}, so f drops to ${fitF}` };
@@ -749,7 +816,9 @@ export function suggestPrecision(layers: LayerRange[], target: RingFitTarget): P
  * the same at any k. `proven` says whether the interval bounds of every layer fit k too, i.e.
  * whether k holds for any video in the declared range and not only for the one simulated.
  */
-export function narrowerPrecision(layers: LayerRange[], target: { f: number; k: number }, range: [number, number]): NarrowerPrecision | undefined {
+export function narrowerPrecision(every: LayerRange[], target: { f: number; k: number }, range: [number, number]): NarrowerPrecision | undefined {
+  // the softmax's sum has bits of its own, which follow k
+  const layers = every.filter((l) => l.bits === undefined);
   const worst = layers.reduce((a, b) => (b.maxAbs > a.maxAbs ? b : a), layers[0]!);
   if (!worst) return undefined;
   const intBits = Math.max(1, Math.ceil(Math.log2(worst.maxAbs * HEADROOM_FACTOR)));

@@ -2,8 +2,9 @@
 // reference and the fixed-point emulation, their largest difference, and the range table.
 import { inTargetStatement, type Pipeline } from '../ir/pipeline.js';
 import { formatBoundSuggestions } from '../check/declared-bounds.js';
-import { narrowerPrecision, rangeRow, suggestPrecision, type LayerRange, type NarrowerPrecision, type PrecisionSuggestion } from './fixed-point.js';
+import { integerRow, narrowerPrecision, rangeRow, suggestPrecision, type LayerRange, type NarrowerPrecision, type PrecisionSuggestion } from './fixed-point.js';
 import type { SimulateResult } from './simulate.js';
+import { FEW_UNITS, LOST_BITS, type SignalCheck, type SignalPrecision, type SignalReport } from './signal.js';
 import type { RingFitTarget } from '../ir/ring-fit.js';
 
 const num = (x: number, width = 9) => {
@@ -74,7 +75,54 @@ export function formatSimulation(r: SimulateResult, p: Pipeline, opts: { source:
   } else out.push(`label: fixed ${className(fx.label, opts.names)}`);
   out.push('');
   out.push(formatRanges(r.layers, t, r.suggestion, r.fixed.narrower, p.video.range, formatBoundSuggestions(r.bounds, p)));
+  if (fx.signal) out.push('', formatSignal(fx.signal, t, opts.names));
   return out.join('\n');
+}
+
+/** The signal analysis: significant bits kept per layer, and where the signal is lost an error naming the layer and a checked precision. */
+export function formatSignal(s: SignalReport & { suggestion?: SignalPrecision }, target: { f: number; k: number; declared?: boolean }, names?: string[]): string {
+  const out: string[] = [];
+  const f = target.f;
+  out.push(`signal: what the fixed-point values keep of the float64 values (bits: -log2 of the relative error; scale: log2 of the typical value in units of 2^-${f})`);
+  const w = Math.max(14, ...s.layers.map((l) => l.name.length)) + 2;
+  out.push(`  ${'layer'.padEnd(w)}${'op'.padEnd(18)}${'bits'.padStart(6)}${'scale'.padStart(8)}  ${`within ${FEW_UNITS} units`.padStart(15)}`);
+  for (const l of s.layers) {
+    const bits = l.bits === undefined ? '-' : l.bits.toFixed(1);
+    const scale = l.scaleBits === undefined ? '-' : l.scaleBits.toFixed(1);
+    const mark = s.lost?.layer === l.name ? '  <-- SIGNAL LOST' : '';
+    out.push(`  ${l.name.padEnd(w)}${l.op.padEnd(18)}${bits.padStart(6)}${scale.padStart(8)}  ${`${(l.collapsed * 100).toFixed(0)}%`.padStart(15)}${mark}`);
+  }
+  if (!s.lost) {
+    out.push(`every layer keeps at least ${s.worstBits.toFixed(1)} significant bits (the signal is lost below ${LOST_BITS})`);
+    return out.join('\n');
+  }
+  const row = s.layers.find((l) => l.name === s.lost!.layer)!;
+  out.push(
+    `error: the signal is lost at '${row.name}' (${row.op}): its fixed-point values keep ${row.bits!.toFixed(1)} significant bits of the float ones ` +
+      `(typical value 2^${row.scaleBits!.toFixed(1)} units of 2^-${f}, ${(row.collapsed * 100).toFixed(0)}% of the nonzero values within ${FEW_UNITS} units); ` +
+      `from there on the secure program computes on rounding noise, and its label means nothing`,
+  );
+  // values under one unit of 2^-f in float too: no rounding lost them, the weights shrink them
+  const least = s.layers.reduce((a, b) => ((b.scaleBits ?? Infinity) < (a.scaleBits ?? Infinity) ? b : a), s.layers[0]!);
+  if (least.scaleBits !== undefined && least.scaleBits < 0) {
+    out.push(
+      `note: the float values themselves shrink to 2^${least.scaleBits.toFixed(1)} units of 2^-${f} ('${least.name}'): the weights make the activations vanish ` +
+        '(trained weights rarely do; random ones can), and keeping them takes that many more fractional bits',
+    );
+  }
+  const g = s.suggestion;
+  if (g) out.push(`suggestion: ${inTargetStatement(target, g.statement)} (${g.reason}): ${checkText(g.check, names)}`);
+  return out.join('\n');
+}
+
+function checkText(c: SignalCheck | undefined, names?: string[]): string {
+  if (!c) return 'not re-simulated';
+  if (!c.simulated) return c.note ?? 'not re-simulated';
+  const label = `label ${className(c.label!, names)}${c.labelsAgree === undefined ? '' : c.labelsAgree ? ' (= float)' : ' (float differs)'}`;
+  const tries = c.attempts > 1 ? ` (after ${c.attempts} simulations)` : '';
+  return c.kept
+    ? `re-simulated${tries}: every layer keeps at least ${c.worstBits!.toFixed(1)} significant bits, ${label}`
+    : `re-simulated${tries}: a layer still keeps only ${c.worstBits!.toFixed(1)} significant bits, ${label}; more fractional bits are needed`;
 }
 
 export interface BatchEntry {
@@ -97,6 +145,8 @@ export interface BatchSummary {
   floatAccuracy?: number;
   fixedAccuracy?: number;
   maxDifference: number;
+  /** Videos whose fixed-point values lose the signal in some layer (signal.ts). */
+  signalLost: number;
   layers: LayerRange[];
   suggestion?: PrecisionSuggestion;
   narrower?: NarrowerPrecision;
@@ -109,9 +159,12 @@ export function mergeRanges(
   range: [number, number],
 ): { layers: LayerRange[]; suggestion?: PrecisionSuggestion; narrower?: NarrowerPrecision } {
   if (results.length === 0) return { layers: [] };
-  const limit = 2 ** (target.k - target.f - 1);
-  // the proven bounds depend on the weights and the declared range only: the same for every video
-  const layers = results[0]!.layers.map((row, i) => ({ ...rangeRow(row.name, row.op, Math.max(...results.map((r) => r.layers[i]!.maxAbs)), limit), proven: row.proven }));
+  // the proven bounds depend on the weights and the declared range only: the same for every
+  // video; each row keeps its own limit (sfix's, or the softmax sum's integer's)
+  const layers = results[0]!.layers.map((row, i) => {
+    const most = Math.max(...results.map((r) => r.layers[i]!.maxAbs));
+    return { ...(row.bits === undefined ? rangeRow(row.name, row.op, most, row.limit) : integerRow(row.name, row.op, most, row.bits, target.f)), proven: row.proven };
+  });
   const suggestion = suggestPrecision(layers, target);
   return { layers, suggestion, narrower: suggestion ? undefined : narrowerPrecision(layers, target, range) };
 }
@@ -133,6 +186,7 @@ export function summarise(entries: BatchEntry[], target: RingFitTarget, range: [
     floatAccuracy: labelled.length ? floatCorrect / labelled.length : undefined,
     fixedAccuracy: labelled.length ? fixedCorrect / labelled.length : undefined,
     maxDifference: results.reduce((m, r) => Math.max(m, r.maxDifference), 0),
+    signalLost: results.filter((r) => r.fixed.signal?.lost).length,
     ...mergeRanges(results, target, range),
   };
 }
@@ -161,6 +215,14 @@ export function formatBatch(entries: BatchEntry[], s: BatchSummary, p: Pipeline,
   out.push('');
   out.push(`float and fixed-point labels agree on ${s.agree} of ${s.simulated} simulated videos; largest difference ${s.maxDifference.toExponential(3)}`);
   if (s.failed) out.push(`${s.failed} video${s.failed === 1 ? '' : 's'} could not be simulated (see above)`);
+  const lost = entries.filter((e) => e.result?.fixed.signal?.lost);
+  if (lost.length) {
+    const first = lost[0]!.result!.fixed.signal!.lost!;
+    out.push(
+      `error: the fixed-point values lose the signal on ${lost.length} of ${s.simulated} videos (first ${name(lost[0]!)}: at '${first.layer}', ${first.bits.toFixed(1)} significant bits); ` +
+        'simulate that video alone for the per-layer table and a precision that keeps the signal',
+    );
+  }
   if (s.labelled) {
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     out.push(`accuracy on ${s.labelled} labelled video${s.labelled === 1 ? '' : 's'}: float ${s.floatCorrect}/${s.labelled} (${pct(s.floatAccuracy!)}), fixed ${s.fixedCorrect}/${s.labelled} (${pct(s.fixedAccuracy!)})`);

@@ -18,6 +18,7 @@ export type HelperName =
   | 'reshape_ops'
   | 'merge'
   | 'argmax'
+  | 'softmax_division'
   | 'relu_softmax'
   | 'exact_softmax';
 
@@ -753,66 +754,94 @@ def ppvc_argmax_onehot(columns):
     return tree_reduce(op, [(v, [sint(1, size=n)]) for v in columns])[1]
 `;
 
+const softmaxDivision = `
+def _ppvc_normalised_quotients(r, sum_bits, bits, iterations):
+    """r_j / sum_j r_j for non-negative sfix vectors r_j (one per class, over the frames),
+    however large the sum: it is an sint of sum_bits bits, never an sfix (whose k it may
+    exceed), and the quotients depend only on r_j / sum, not on the scale.
+
+    Norm (library.Norm for a non-negative value, which needs no sign test) finds v, the power
+    of two with c = sum * v in [2^(sum_bits-1), 2^sum_bits), 0 where the sum is 0. Cut to
+    \`bits\` fractional bits, c is z in [1/2, 1) and r_j * v is y_j in [0, z]. Goldschmidt:
+    w = 2.9142 - 2z is within 2^-3.5 of 1/z, e = 1 - z w, and y_j w (1 + e)(1 + e^2)... tends
+    to y_j / z, doubling its correct bits per step. Every product lies below 2^(2 bits + 2),
+    inside the ring for bits <= (ring - 3) / 2.
+
+    :returns: the quotients (sfix vectors; 0 where the sum is 0) and where the sum is not 0
+    """
+    from Compiler.floatingpoint import PreOR
+    n, classes = len(r[0]), len(r)
+    nearest = sfix.round_nearest
+    total = sum((x.v for x in r[1:]), r[0].v)
+    # the sum's bits from the top; suffix ORs mark its highest set bit, and the first is
+    # (sum != 0) itself, so no comparison is needed for the masking
+    suffixes = PreOR(total.bit_decompose(sum_bits, maybe_mixed=True)[::-1])[::-1]
+    top = [suffixes[i] - suffixes[i + 1] for i in range(sum_bits - 1)] + [suffixes[-1]]
+    v = sint.bit_compose(reversed(top))
+    scaled = sint.concat([total] + [x.v for x in r]) * sint.concat([v] * (classes + 1))
+    cut = sum_bits - bits
+    if cut > 0:
+        scaled = scaled.round(sum_bits + 1, cut, nearest=nearest, signed=False)
+    elif cut < 0:
+        scaled = scaled << -cut
+    z = scaled.get_vector(0, n)
+    one = 2**bits
+    product = 2 * bits + 2
+    w = int(2.9142 * one) - 2 * z
+    # z w and every y_j w at once; e = 1 - z w is signed, |e| < 2^-3.5
+    p = (scaled * sint.concat([w] * (classes + 1))).round(product, bits, nearest=nearest, signed=False)
+    e = one - p.get_vector(0, n)
+    y = p.get_vector(n, n * classes)
+    for i in range(iterations):
+        factor = sint.concat([one + e] * classes)
+        if i == iterations - 1:
+            # the last step truncates to sfix's f bits at once
+            y = (y * factor).round(product, 2 * bits - sfix.f, nearest=nearest, signed=False)
+        else:
+            y = (y * factor).round(product, bits, nearest=nearest, signed=False)
+            # e^2 >= 0 whatever e's sign
+            e = (e * e).round(product, bits, nearest=nearest, signed=False)
+    # the bits may be binary shares (maybe_mixed): the mask needs an arithmetic one
+    return [sfix._new(y.get_vector(j * n, n)) for j in range(classes)], sint.conv(suffixes[0])
+`;
+
 const reluSoftmax = `
-def ppvc_relu_normalized_softmax(logits, n, classes, division=None):
+def ppvc_relu_normalized_softmax(logits, n, classes, division):
     """The paper's approximate softmax for every frame at once (Mohassel and Zhang):
     relu(u_i) / sum_j relu(u_j), or 1/C when that sum is 0.
 
     :param logits: sfix vector of n * classes values, frame-major
-    :param division: None for sfix's division (2k ring bits), else the (bits, iterations)
-        of a division on normalised values (_ppvc_normalised_quotients)
+    :param division: (sum_bits, bits, iterations) of _ppvc_normalised_quotients; sum_bits is
+        k - 1 + ceil(log2 classes), what a sum of classes values below sfix's limit needs
     :returns: list of \`classes\` sfix vectors over the n frames
     """
     # class j of every frame, picked from the registers with a stride: no trip through memory,
     # whose reads by index compile.py cannot order after the write ("Order of memory
     # instructions not preserved, errors possible")
     r = [relu(logits.get_vector(j, n, classes)) for j in range(classes)]
-    total = sum(r[1:], r[0])
-    positive = total > 0
+    quotients, positive = _ppvc_normalised_quotients(r, *division)
     uniform = sfix(1.0 / classes).expand_to_vector(n)
-    # quotients are meaningless where total == 0; masked below
-    if division is None:
-        inverse = 1 / total
-        quotients = [x * inverse for x in r]
-    else:
-        quotients = _ppvc_normalised_quotients(r, total, *division)
     return [positive.if_else(q, uniform) for q in quotients]
-
-
-def _ppvc_normalised_quotients(r, total, bits, iterations):
-    """r_j / total for non-negative sfix vectors r_j summing to total, in a ring of fewer
-    than 2 sfix.k bits, where sfix's division (FPDiv, 2k bits and more) does not fit.
-
-    Norm gives c = total * v in [2^(k-1), 2^k), v a power of two, and r_j * v <= c. Cut to
-    \`bits\` fractional bits, c is z in [1/2, 1] and r_j * v is y_j in [0, z]. The reciprocal
-    of z starts from 2.9142 - 2z (within 2^-3.5) and each Newton step w (2 - z w) doubles its
-    correct bits; y_j * w is the quotient. Every product lies below 2^(2 bits + 2), one bit
-    below the ring's top for bits = (ring - 3) / 2.
-    """
-    k, n = sfix.k, len(total)
-    nearest = sfix.round_nearest
-    one = 2**bits
-    c, v = total.v.Norm(k, sfix.f, simplex_flag=True)  # total >= 0: no sign test
-    z = c.round(k + 1, k - bits, nearest=nearest, signed=False)
-    y = sint.concat([(x.v * v).round(k + 1, k - bits, nearest=nearest, signed=False) for x in r])
-    w = int(2.9142 * one) - 2 * z
-    for _ in range(iterations):
-        e = (z * w).round(2 * bits + 2, bits, nearest=nearest, signed=False)
-        w = (w * (2 * one - e)).round(2 * bits + 2, bits, nearest=nearest, signed=False)
-    q = (y * sint.concat([w] * len(r))).round(2 * bits + 2, 2 * bits - sfix.f, nearest=nearest, signed=False)
-    return [sfix._new(q.get_vector(j * n, n)) for j in range(len(r))]
 `;
 
 const exactSoftmax = `
-def ppvc_exact_softmax(logits, n, classes):
-    """MP-SPDZ's softmax (ml.softmax) for every frame.
+def ppvc_exact_softmax(logits, n, classes, division):
+    """Softmax for every frame: MP-SPDZ's exponentials (ml.exp_for_softmax), divided as the
+    ReLU-normalised softmax divides (_ppvc_normalised_quotients).
+
+    ml.softmax divides with sfix, but its shift makes the largest exponential 2^(k-f-1) / C, so
+    the exponentials of C about equal logits sum to sfix's limit 2^(k-f-1) less only the
+    exponential's own error (5e-5 of it at precision 16 31): a sum at the limit reads as
+    negative in the division's sign test. Here the sum is held in k + 1 bits.
 
     :param logits: sfix vector of n * classes values, frame-major
+    :param division: (sum_bits, bits, iterations) of _ppvc_normalised_quotients
     :returns: list of \`classes\` sfix vectors over the n frames
     """
     # registers only, frame by frame (see ppvc_relu_normalized_softmax)
-    probs = [softmax(logits.get_vector(i * classes, classes)) for i in range(n)]
-    return [sfix.concat([p[j] for p in probs]) for j in range(classes)]
+    rows = [exp_for_softmax(logits.get_vector(i * classes, classes))[0] for i in range(n)]
+    r = [sfix.concat([row[j] for row in rows]) for j in range(classes)]
+    return _ppvc_normalised_quotients(r, *division)[0]
 `;
 
 
@@ -830,8 +859,9 @@ export const HELPERS: Record<HelperName, Helper> = {
   reshape_ops: { name: 'reshape_ops', needs: ['ordered', 'windows'], code: reshapeOps },
   merge: { name: 'merge', needs: ['ordered'], code: merge },
   argmax: { name: 'argmax', needs: [], code: argmax },
-  relu_softmax: { name: 'relu_softmax', needs: [], code: reluSoftmax },
-  exact_softmax: { name: 'exact_softmax', needs: [], code: exactSoftmax },
+  softmax_division: { name: 'softmax_division', needs: [], code: softmaxDivision },
+  relu_softmax: { name: 'relu_softmax', needs: ['softmax_division'], code: reluSoftmax },
+  exact_softmax: { name: 'exact_softmax', needs: ['softmax_division'], code: exactSoftmax },
 };
 
 export const HELPER_NAMES = Object.keys(HELPERS) as HelperName[];
