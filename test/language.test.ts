@@ -80,13 +80,19 @@ describe('defaults', () => {
     expect(p.aggregation).toEqual({ kind: 'sum', labelName: 'label' });
     expect(p.reveals).toEqual([{ value: 'label', name: 'label', to: [expect.objectContaining({ name: 'alice', id: 0 })] }]);
   });
-  test('probabilistic truncation under every protocol (native only where -E enables it); nearest on request', () => {
-    const s = checkText(minimal('model m by bob {\n flatten\n dense 3\n}') + 'target mp-spdz { protocol spdz2k }\n');
-    expect(s.pipeline!.target.truncation).toBe('probabilistic');
-    const program = compileExampleText(minimal('model m by bob {\n flatten\n dense 3\n}') + 'target mp-spdz { protocol spdz2k }\n');
-    expect(program).toContain('program.use_trunc_pr = False');
-    const nearest = compileExampleText(minimal('model m by bob {\n flatten\n dense 3\n}') + 'target mp-spdz { trunc nearest }\n');
-    expect(nearest).toContain('sfix.round_nearest = True');
+  test("the protocol's default truncation (docs/security.md), and the pipeline's own when it says", () => {
+    const net = minimal('model m by bob {\n flatten\n dense 3\n}');
+    const truncation = (target: string) => checkText(net + `target mp-spdz { ${target} }\n`).pipeline!.target.truncation;
+    expect(truncation('protocol replicated-ring')).toBe('probabilistic');
+    expect(truncation('protocol rep4-ring')).toBe('probabilistic');
+    expect(truncation('protocol spdz2k')).toBe('probabilistic');
+    expect(truncation('protocol sy-rep-ring')).toBe('nearest');
+    expect(truncation('protocol semi2k')).toBe('nearest');
+    expect(truncation('protocol semi2k  trunc probabilistic')).toBe('probabilistic');
+    expect(truncation('protocol replicated-ring  trunc nearest')).toBe('nearest');
+    // spdz2k: MP-SPDZ's generic probabilistic truncation (its -E does not enable trunc_pr)
+    expect(compileExampleText(net + 'target mp-spdz { protocol spdz2k }\n')).toContain('program.use_trunc_pr = False');
+    expect(compileExampleText(net + 'target mp-spdz { trunc nearest }\n')).toContain('sfix.round_nearest = True');
   });
 });
 

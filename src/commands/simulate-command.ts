@@ -111,7 +111,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         .option('weights', { type: 'string', demandOption: true, describe: "the model owner's input file (selection matrix, then the weights), as export-weights / random-weights write it" })
         .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for another party with inputs (repeatable)' })
         .option('seed', { type: 'number', default: 1, describe: "seed of the probabilistic truncation's coin flips: an integer from 0 to 4294967295" })
-        .option('rounding', { choices: ['probabilistic', 'nearest', 'floor'], describe: "truncation after products (default: the pipeline's: probabilistic, or nearest with 'trunc nearest'); floor for analysis" })
+        .option('rounding', { choices: ['probabilistic', 'nearest', 'floor'], describe: "truncation after products (default: the pipeline's, from its 'trunc' or its protocol's default); floor for analysis" })
         .option('fixed-only', { type: 'boolean', default: false, describe: 'skip the float reference' })
         .option('labels', { type: 'string', describe: "CSV file 'video,label' with the true label of each video (class name or index)" })
         .option('label-rule', { choices: ['prefix'], describe: "'prefix': a video's label is its file name up to the first '-' (e.g. happy-clip.mp4)" })

@@ -193,9 +193,11 @@ export interface Reveal {
 }
 
 /**
- * How a product is scaled back to f fractional bits. `probabilistic` (MP-SPDZ's default, cheap):
- * round down or up at random, in proportion; the protocol's own trunc_pr where MP-SPDZ -E
- * enables it. `nearest`: deterministic rounding to nearest (sfix.round_nearest), dearer.
+ * How a product is scaled back to f fractional bits. `probabilistic` (cheap): round down or up
+ * at random, in proportion; the protocol's own trunc_pr where MP-SPDZ -E enables it; it can leak
+ * a little through opened values (eprint 2024/1127). `nearest`: deterministic rounding to
+ * nearest (sfix.round_nearest), dearer. Without `trunc`, the protocol's default
+ * (`defaultTruncation` in backend/protocols.ts, chosen from measurements: docs/security.md).
  */
 export type Truncation = 'probabilistic' | 'nearest';
 
