@@ -29,7 +29,6 @@ import { join, resolve } from 'node:path';
 import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostic, printable, type Diagnostic as CompilerDiagnostic, type SourceFile } from './diagnostics.js';
 import { buildPipeline, checkSource, commandsSummary } from './compile.js';
 import type { Pipeline } from './ir/pipeline.js';
-import { frameSize } from './ir/pipeline.js';
 import { describeOptimizations } from './passes/optimizations.js';
 import { checkedSeed, pipelineFiles, readText } from './commands/common.js';
 import { buildOptionsFrom, type TargetOverrides } from './commands/target-overrides.js';
@@ -37,7 +36,7 @@ import {
   IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary, randomModelOwnerValues, requireMpSpdz, runLocally,
 } from './commands/stages.js';
 import { refuseInputAsOutput, writeFileAtomic, writeFilesAtomic } from './util/files.js';
-import { seededRandom } from './inputs/random-inputs.js';
+import { randomVideo } from './inputs/random-inputs.js';
 import type { ResultRecord } from './backend/run-pipeline.js';
 import type { SimulateResult, Rounding } from './simulate/simulate.js';
 import type { ImportSummary } from './import/import-command.js';
@@ -234,15 +233,6 @@ export async function randomInputs(source: PipelineSource, options: RandomInputs
     }
     return { video, weights, frames: owner.frames, bounds: owner.bounds };
   });
-}
-
-/** A video of the pipeline's shape, uniform in its declared range, from the inputs' generator (another stream than the weights'). */
-function randomVideo(p: Pipeline, seed: number): Float32Array {
-  const [lo, hi] = p.video.range;
-  const values = new Float32Array(p.video.frames * frameSize(p.video));
-  const rand = seededRandom(seed ^ 0x5eed);
-  for (let i = 0; i < values.length; i++) values[i] = lo + rand() * (hi - lo);
-  return values;
 }
 
 /** How a real video is prepared (`simulate --no-face`, `--length`, `--fps`, …; see `prepare-video`); defaults as the command's. */

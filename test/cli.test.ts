@@ -238,6 +238,24 @@ test('a bound suggestion for a pipeline without a target statement gives the sta
   expect(again.stdout).not.toContain('narrower comparisons');
 });
 
+test("random-weights --video-out: the video owner's file, a random video in the declared range; refused when one party owns both", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppvc-cli-'));
+  const r = run(['random-weights', 'examples/tiny-2pc.ppvc', '-o', join(dir, 'w.txt'), '--video-out', join(dir, 'v.txt')]);
+  expect(r.status).toBe(0);
+  const video = readFileSync(join(dir, 'v.txt'), 'utf8').trim().split('\n').map(Number);
+  expect(run(['build', 'examples/tiny-2pc.ppvc', '-o', join(dir, 'out')]).status).toBe(0);
+  const plan = JSON.parse(readFileSync(join(dir, 'out', 'inputs.json'), 'utf8')) as { parties: { party: number; elements: number }[] };
+  expect(video.length).toBe(plan.parties.find((p) => p.party === 0)!.elements);
+  expect(video.every((v) => v >= 0 && v <= 1)).toBe(true);
+  expect(new Set(video).size).toBeGreaterThan(video.length / 2);
+  expect(r.stdout).toContain(`wrote ${video.length} values for party 0 (a random video in [0, 1]) to ${join(dir, 'v.txt')}`);
+  const both = readFileSync(join(ROOT, 'examples', 'tiny-2pc.ppvc'), 'utf8').replace(/model (\w+) by bob/, 'model $1 by alice').replace('frames by bob', 'frames by alice');
+  writeFileSync(join(dir, 'both.ppvc'), both);
+  const refused = run(['random-weights', join(dir, 'both.ppvc'), '-o', join(dir, 'w2.txt'), '--video-out', join(dir, 'v2.txt')]);
+  expect(refused.status).toBe(1);
+  expect(refused.stderr).toContain('--video-out: alice owns both the video and the model');
+});
+
 // ---- --json: results of every command, and failures as JSON ---------------------------
 
 test('export-weights, random-weights and diagrams give a JSON result with --json', () => {

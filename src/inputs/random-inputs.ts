@@ -1,6 +1,6 @@
 // Seeded synthetic inputs for tests and benchmarks: He-uniform weights (Keras'
 // he_uniform: U(-sqrt(6/fan_in), +sqrt(6/fan_in)), zero biases) and selection matrices.
-import type { Pipeline } from '../ir/pipeline.js';
+import { frameSize, type Pipeline } from '../ir/pipeline.js';
 import type { InputPlan, InputTensor } from '../passes/plan-inputs.js';
 
 /** A small, fast, seedable generator of uint32 values (mulberry32): the same seed gives the same numbers everywhere. */
@@ -82,4 +82,16 @@ export function partyValues(
     out.set(values, t.offset);
   }
   return out;
+}
+
+/**
+ * A video of the pipeline's shape, uniform in its declared range, from another stream of the
+ * generator than the weights' (so that the same seed gives independent video and weights).
+ */
+export function randomVideo(p: Pipeline, seed: number): Float32Array {
+  const [lo, hi] = p.video.range;
+  const values = new Float32Array(p.video.frames * frameSize(p.video));
+  const rand = seededRandom(seed ^ 0x5eed);
+  for (let i = 0; i < values.length; i++) values[i] = lo + rand() * (hi - lo);
+  return values;
 }
