@@ -1,6 +1,7 @@
-// Seeded synthetic inputs for tests and benchmarks: He-uniform weights (Keras'
-// he_uniform: U(-sqrt(6/fan_in), +sqrt(6/fan_in)), zero biases) and selection matrices.
-import { frameSize, type Pipeline } from '../ir/pipeline.js';
+// Seeded synthetic inputs for tests and benchmarks: weights at the scales of a trained model
+// (initTensor below: He-uniform with the right fan-in per layer kind, the output layer LeCun,
+// batch normalisation as identity, zero biases) and selection matrices.
+import { frameSize, type Layer, type Pipeline } from '../ir/pipeline.js';
 import type { InputPlan, InputTensor } from '../passes/plan-inputs.js';
 
 /** A small, fast, seedable generator of uint32 values (mulberry32): the same seed gives the same numbers everywhere. */
@@ -42,17 +43,92 @@ export function selectionMatrix(frames: number, indices: number[]): Float32Array
   return m;
 }
 
+/**
+ * Keras' he_uniform, U(-sqrt(6/fan_in), +sqrt(6/fan_in)), with the fan-in read from the kernel's
+ * shape as a dense or 2D convolution kernel ([in, units], [kh, kw, cin, filters]); zero biases.
+ * Right for those kernels only: a depthwise kernel needs initTensor's per-kind fan-in.
+ */
 export function heUniform(t: InputTensor, rand: () => number): Float32Array {
-  const out = new Float32Array(t.elements);
-  if (t.name.endsWith('.bias')) return out;
-  const fanIn = t.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const limit = Math.sqrt(6 / fanIn);
-  for (let i = 0; i < out.length; i++) out[i] = (rand() * 2 - 1) * limit;
+  if (t.name.endsWith('.bias')) return new Float32Array(t.elements);
+  return uniform(t.elements, Math.sqrt(6 / product(t.shape.slice(0, -1))), rand);
+}
+
+/** n values U(-limit, +limit), one draw each (the draw order is part of the file's determinism). */
+function uniform(n: number, limit: number, rand: () => number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (rand() * 2 - 1) * limit;
   return out;
 }
 
+function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** How one parameter tensor is initialised (`rule` says which rule, for docs and tests). */
+export type TensorInit = { kind: 'uniform'; limit: number; fanIn: number; rule: string } | { kind: 'constant'; value: number; rule: string };
+
 /**
- * Values for every tensor a party provides, in file order: He-uniform parameters, the given
+ * The inputs one output value of a layer sums over, i.e. what its kernel's variance must be
+ * divided by: a 2D convolution sums kh*kw*cin inputs, a depthwise one only kh*kw (each output
+ * channel reads one input channel: counting the channels too made MobileNet's depthwise
+ * weights sqrt(C) too small and its activations vanish), a dense layer all its inputs.
+ */
+export function fanIn(layer: Layer): number {
+  switch (layer.op) {
+    case 'conv2d':
+      return layer.kernel[0] * layer.kernel[1] * layer.inShape[2]!;
+    case 'depthwise_conv2d':
+      return layer.kernel[0] * layer.kernel[1];
+    case 'dense':
+      return product(layer.inShape);
+    default:
+      throw new Error(`${layer.name}: ${layer.op} has no kernel`);
+  }
+}
+
+/**
+ * The output layer: the last layer with a kernel. Its logits feed the softmax (or argmax) and
+ * no ReLU, so it gets LeCun-uniform (variance 1/fan_in) instead of He's 2/fan_in: He's factor 2
+ * makes up for a following ReLU discarding half the variance, which the logits never lose.
+ * Logits then have the mean square of their inputs, of order one, as a trained model's.
+ */
+export function outputLayer(layers: readonly Layer[]): string | undefined {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const op = layers[i]!.op;
+    if (op === 'conv2d' || op === 'depthwise_conv2d' || op === 'dense') return layers[i]!.name;
+  }
+  return undefined;
+}
+
+/**
+ * The rule for one parameter tensor (`<layer>.<param>`): kernels He-uniform with the layer
+ * kind's fan-in (LeCun for the output layer), biases 0, an unfolded batch normalisation as
+ * identity (gamma 1, beta 0, mean 0, variance 1: scale 1, shift 0, the epsilon ignored so that
+ * it is exactly the identity). A batch normalisation folded into a kernel is identity too: the
+ * kernel is drawn as if unfolded and the folded bias is the zero beta.
+ */
+export function initTensor(t: InputTensor, layers: ReadonlyMap<string, Layer>, output?: string): TensorInit {
+  const dot = t.name.lastIndexOf('.');
+  const layer = layers.get(t.name.slice(0, dot));
+  const param = t.name.slice(dot + 1);
+  if (param === 'bias') return { kind: 'constant', value: 0, rule: 'zero bias' };
+  if (param === 'shift') return { kind: 'constant', value: 0, rule: 'batch normalisation as identity (beta 0, mean 0)' };
+  if (param === 'scale') return { kind: 'constant', value: 1, rule: 'batch normalisation as identity (gamma 1, variance 1)' };
+  // a tensor of no known layer (never in a planned file): the old rule, fan-in from the shape
+  const fan = layer ? fanIn(layer) : product(t.shape.slice(0, -1));
+  const lecun = layer !== undefined && layer.name === output;
+  const limit = Math.sqrt((lecun ? 3 : 6) / fan);
+  return { kind: 'uniform', limit, fanIn: fan, rule: lecun ? 'LeCun-uniform (output layer)' : `He-uniform (${layer?.op ?? 'kernel'})` };
+}
+
+/** The values of one parameter tensor by its rule; constants draw nothing from `rand`. */
+export function initValues(init: TensorInit, elements: number, rand: () => number): Float32Array {
+  if (init.kind === 'uniform') return uniform(elements, init.limit, rand);
+  return new Float32Array(elements).fill(init.value);
+}
+
+/**
+ * Values for every tensor a party provides, in file order: parameters by initTensor, the given
  * frame indices as the selection matrix, and (for the video owner) `video` if provided.
  */
 export function partyValues(
@@ -65,6 +141,8 @@ export function partyValues(
   if (!entry) return new Float32Array(0);
   const out = new Float32Array(entry.elements);
   const rand = seededRandom(opts.seed);
+  const layers = new Map(pipeline.model.layers.map((l) => [l.name, l]));
+  const output = outputLayer(pipeline.model.layers);
   for (const t of entry.tensors) {
     let values: Float32Array;
     if (t.role === 'video') {
@@ -77,7 +155,7 @@ export function partyValues(
       const n = t.shape[0]!;
       const frames = opts.frames ?? evenlySpaced(pipeline.video.frames, n);
       values = selectionMatrix(pipeline.video.frames, frames);
-    } else values = heUniform(t, rand);
+    } else values = initValues(initTensor(t, layers, output), t.elements, rand);
     if (values.length !== t.elements) throw new Error(`${t.name}: ${values.length} values for ${t.elements} elements`);
     out.set(values, t.offset);
   }
