@@ -257,7 +257,7 @@ async function main(argv: string[]): Promise<void> {
     .command(deployCommand)
     .command(
       'random-weights <file>',
-      "write a model owner's input file with He-uniform random weights (fixed seed) and a frame selection, for tests and benchmarks",
+      "write a model owner's input file with random weights at a trained model's scales (He-uniform per layer kind, LeCun for the output layer, batch normalisation as identity; fixed seed) and a frame selection, for tests and benchmarks",
       (y) =>
         y
           .positional('file', { type: 'string', demandOption: true })
