@@ -33,7 +33,7 @@ import { describeOptimizations } from './passes/optimizations.js';
 import { checkedSeed, pipelineFiles, readText } from './commands/common.js';
 import { buildOptionsFrom, type TargetOverrides } from './commands/target-overrides.js';
 import {
-  IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary, randomModelOwnerValues, requireMpSpdz, runLocally,
+  IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary, randomModelOwnerValues, runLocally,
 } from './commands/stages.js';
 import { refuseInputAsOutput, writeFileAtomic, writeFilesAtomic } from './util/files.js';
 import { randomVideo } from './inputs/random-inputs.js';
@@ -311,6 +311,11 @@ export interface RunApiOptions extends PipelineOptions {
   results?: string;
   /** Progress lines (compiling, running), as the command prints them on stderr. */
   onProgress?: (message: string) => void;
+  /**
+   * Start the parties even when the check in the clear refuses the run (`--ignore-precheck`):
+   * its finding is then among the result's warnings, and in `record.precheck`.
+   */
+  ignorePrecheck?: boolean;
 }
 
 /**
@@ -320,9 +325,8 @@ export interface RunApiOptions extends PipelineOptions {
  */
 export async function run(source: PipelineSource, options: RunApiOptions = {}): Promise<Result<{ record: ResultRecord; label?: string }>> {
   return attempt(async (warnings) => {
-    // in the command's order: options, then MP-SPDZ, then the pipeline
+    // in the command's order: options, the pipeline, the inputs and the check in the clear, then MP-SPDZ
     const timeoutSeconds = checkedTimeout(options.timeoutSeconds ?? 3600);
-    await requireMpSpdz(options.mpSpdz);
     const p = checkedPipeline(source, options, warnings);
     const scratch = mkdtempSync(join(tmpdir(), 'ppvc-api-inputs-'));
     try {
@@ -330,7 +334,16 @@ export async function run(source: PipelineSource, options: RunApiOptions = {}): 
       const model = await inputFile(options.weights, join(scratch, 'weights.txt'));
       const specs = Object.entries(options.inputs ?? {}).map(([party, path]) => `${party}=${path}`);
       const files = partyInputFiles(p, { video, model, specs });
-      const record = await runLocally(p, files, { mpSpdz: options.mpSpdz, out: options.outDir, patchMpSpdz: options.patchMpSpdz, timeoutSeconds, resultsFile: options.results, onProgress: options.onProgress });
+      const record = await runLocally(p, files, {
+        mpSpdz: options.mpSpdz,
+        out: options.outDir,
+        patchMpSpdz: options.patchMpSpdz,
+        timeoutSeconds,
+        resultsFile: options.results,
+        onProgress: options.onProgress,
+        ignorePrecheck: options.ignorePrecheck,
+        onWarning: (message) => warnings.push(fromCompiler({ severity: 'warning', message })),
+      });
       return { record, label: record.label };
     } finally {
       rmSync(scratch, { recursive: true, force: true });

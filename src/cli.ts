@@ -18,7 +18,7 @@ import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
 import { checkedPipeline, checkedSeed, pipelineFiles, readText } from './commands/common.js';
 import { buildOptionsFrom, type TargetOverrides } from './commands/target-overrides.js';
-import { IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary as summary, randomModelOwnerValues, requireMpSpdz, runLocally } from './commands/stages.js';
+import { IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary as summary, randomModelOwnerValues, runLocally } from './commands/stages.js';
 import { fmtCommand } from './commands/fmt-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
@@ -173,11 +173,16 @@ async function main(argv: string[]): Promise<void> {
           .option('patch-mp-spdz', { type: 'boolean', default: false, describe: "add the program's helpers to that tree's Compiler/ml.py if missing (modifies the tree)" })
           .option('results', { type: 'string', describe: 'append the result record (JSON line) to this file' })
           .option('timeout', { type: 'number', default: 3600, describe: 'seconds before the parties are stopped' })
+          .option('ignore-precheck', {
+            type: 'boolean',
+            default: false,
+            describe: 'start the parties even when the check in the clear (float against the fixed-point emulation) finds an overflow, a lost signal or another label; its finding is printed as a warning',
+          })
           .options(styleOptions),
       async (a) => {
-        // option errors first: they need nothing installed
+        // option errors first: they need nothing installed; MP-SPDZ is looked for after the
+        // check in the clear, which needs none (runLocally)
         checkedTimeout(a.timeout as number);
-        await requireMpSpdz(a['mp-spdz'] as string | undefined);
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
         const files = partyInputFiles(r.pipeline, { video: a['video-input'] as string | undefined, model: a['model-input'] as string | undefined, specs: a.input as string[] | undefined });
@@ -189,6 +194,8 @@ async function main(argv: string[]): Promise<void> {
           timeoutSeconds: a.timeout as number,
           resultsFile: a.results as string | undefined,
           onProgress: a.json ? undefined : (msg) => process.stderr.write(`${msg}\n`),
+          ignorePrecheck: a['ignore-precheck'] as boolean,
+          onWarning: (msg) => process.stderr.write(`warning: ${msg}\n`),
         });
         process.stdout.write(a.json ? JSON.stringify(record, null, 2) + '\n' : formatRecord(record) + '\n');
       },

@@ -17,6 +17,7 @@ import { type MpSpdz, checkPatchApplied, placeProgram, runCompile, type CompileR
 import { basePortFromEnvironment, runLocal, type RunResult } from './local-run.js';
 import { appendLine, checkAppendable, writeFileAtomic } from '../util/files.js';
 import { describeOptimizations } from '../passes/optimizations.js';
+import type { Precheck } from '../commands/precheck.js';
 
 export interface ResultRecord {
   pipeline: string;
@@ -31,6 +32,8 @@ export interface ResultRecord {
   timers: { timer: number; name: string; seconds: number; mb: number; rounds: number }[];
   compile: { seconds: number; cached: boolean; vmRounds?: number; expectedOnlineMB?: number; expectedOfflineMB?: number; command: string; unexpectedWarnings?: string[] };
   mpSpdz: { root: string; version: string; commit?: string };
+  /** The check in the clear before the parties started (commands/precheck.ts). */
+  precheck?: Precheck;
   date: string;
 }
 
@@ -173,6 +176,7 @@ export async function runPipeline(
     patchPath?: string;
     /** The inputs as preflight() read and checked them (else `files` are read here). */
     inputs?: Map<number, Float32Array>;
+    precheck?: Precheck;
   },
 ): Promise<ResultRecord> {
   const profile = PROTOCOLS[a.pipeline.target.protocol];
@@ -208,6 +212,7 @@ export async function runPipeline(
       ...(compiled.report?.unexpectedWarnings?.length ? { unexpectedWarnings: compiled.report.unexpectedWarnings } : {}),
     },
     mpSpdz: { root: mp.root, version: mp.version, ...(mp.commit ? { commit: mp.commit } : {}) },
+    ...(opts.precheck ? { precheck: opts.precheck } : {}),
     date: new Date().toISOString(),
   };
   if (opts.resultsFile) appendRecord(opts.resultsFile, record, opts.onProgress);

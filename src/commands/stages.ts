@@ -101,16 +101,22 @@ export interface LocalRunOptions {
   /** Append the result record here (`--results`). */
   resultsFile?: string;
   onProgress?: (msg: string) => void;
+  /** Run even when the check in the clear refuses (`--ignore-precheck`); its finding becomes a warning. */
+  ignorePrecheck?: boolean;
+  onWarning?: (msg: string) => void;
 }
 
 /**
- * `run --local` on a checked pipeline: every input file checked before anything is written,
- * then the build's files, the compile if out of date, and every party on this machine.
+ * `run --local` on a checked pipeline: every input file checked and the pipeline simulated in
+ * the clear on them (precheck.ts) before MP-SPDZ is looked for (the answer needs none), then
+ * the build's files, the compile if out of date, and every party on this machine.
  */
 export async function runLocally(p: Pipeline, files: Map<number, string>, o: LocalRunOptions): Promise<ResultRecord> {
+  const artifacts = buildPipeline(p);
+  const { precheckRun } = await import('./precheck.js');
+  const precheck = await precheckRun(artifacts, files, { ignore: o.ignorePrecheck, onProgress: o.onProgress, onWarning: o.onWarning });
   const { locateMpSpdz, applyPatch, missingHelpersIn } = await import('../backend/mp-spdz.js');
   const mp = locateMpSpdz(await requireMpSpdz(o.mpSpdz, p));
-  const artifacts = buildPipeline(p);
   const outDir = resolve(o.out ?? join('out', p.name));
   const { runPipeline, preflight } = await import('../backend/run-pipeline.js');
   const inputs = preflight(mp, artifacts, files); // the party binary and every input file, before anything is written
@@ -125,6 +131,7 @@ export async function runLocally(p: Pipeline, files: Map<number, string>, o: Loc
     timeoutSeconds: o.timeoutSeconds,
     resultsFile: o.resultsFile,
     onProgress: o.onProgress,
+    precheck,
   });
 }
 

@@ -115,7 +115,7 @@ export function formatSignal(s: SignalReport & { suggestion?: SignalPrecision },
   return out.join('\n');
 }
 
-function checkText(c: SignalCheck | undefined, names?: string[]): string {
+export function checkText(c: SignalCheck | undefined, names?: string[]): string {
   if (!c) return 'not re-simulated';
   if (!c.simulated) return c.note ?? 'not re-simulated';
   const label = `label ${className(c.label!, names)}${c.labelsAgree === undefined ? '' : c.labelsAgree ? ' (= float)' : ' (float differs)'}`;
