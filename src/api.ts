@@ -33,7 +33,7 @@ import { describeOptimizations } from './passes/optimizations.js';
 import { checkedSeed, pipelineFiles, readText } from './commands/common.js';
 import { buildOptionsFrom, type TargetOverrides } from './commands/target-overrides.js';
 import {
-  IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary, randomModelOwnerValues, runLocally,
+  IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary, randomModelOwnerValues, requireMpSpdz, runLocally,
 } from './commands/stages.js';
 import { refuseInputAsOutput, writeFileAtomic, writeFilesAtomic } from './util/files.js';
 import { randomVideo } from './inputs/random-inputs.js';
@@ -325,8 +325,9 @@ export interface RunApiOptions extends PipelineOptions {
  */
 export async function run(source: PipelineSource, options: RunApiOptions = {}): Promise<Result<{ record: ResultRecord; label?: string }>> {
   return attempt(async (warnings) => {
-    // in the command's order: options, the pipeline, the inputs and the check in the clear, then MP-SPDZ
+    // in the command's order: options, MP-SPDZ configured, the pipeline, the inputs and the check in the clear
     const timeoutSeconds = checkedTimeout(options.timeoutSeconds ?? 3600);
+    await requireMpSpdz(options.mpSpdz);
     const p = checkedPipeline(source, options, warnings);
     const scratch = mkdtempSync(join(tmpdir(), 'ppvc-api-inputs-'));
     try {

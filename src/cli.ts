@@ -18,7 +18,7 @@ import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
 import { checkedPipeline, checkedSeed, pipelineFiles, readText } from './commands/common.js';
 import { buildOptionsFrom, type TargetOverrides } from './commands/target-overrides.js';
-import { IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary as summary, randomModelOwnerValues, runLocally } from './commands/stages.js';
+import { IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary as summary, randomModelOwnerValues, requireMpSpdz, runLocally } from './commands/stages.js';
 import { fmtCommand } from './commands/fmt-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { simulateCommand } from './commands/simulate-command.js';
@@ -180,9 +180,10 @@ async function main(argv: string[]): Promise<void> {
           })
           .options(styleOptions),
       async (a) => {
-        // option errors first: they need nothing installed; MP-SPDZ is looked for after the
-        // check in the clear, which needs none (runLocally)
+        // option errors first: they need nothing installed; then whether MP-SPDZ is configured
+        // at all (at once, before the seconds of the check in the clear)
         checkedTimeout(a.timeout as number);
+        await requireMpSpdz(a['mp-spdz'] as string | undefined);
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
         if (!r) return;
         const files = partyInputFiles(r.pipeline, { video: a['video-input'] as string | undefined, model: a['model-input'] as string | undefined, specs: a.input as string[] | undefined });

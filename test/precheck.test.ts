@@ -1,26 +1,44 @@
 // `run --local` simulates in the clear before any party starts (src/commands/precheck.ts): a
 // precision that overflows a layer or loses the signal is refused (exit 1) naming the layer and
-// a precision that fits, before MP-SPDZ is even looked for; --ignore-precheck (the API's
+// a precision that fits, before anything is written or compiled; --ignore-precheck (the API's
 // `ignorePrecheck`) runs anyway with the finding as a warning; a run that passes prints the
-// check's line and records it. The refusals need no MP-SPDZ; the run anyway needs it and skips,
-// saying so, without it.
+// check's line and records it. The refusals need no MP-SPDZ build (a fake tree with the party
+// binary's name passes the checks that come first); the run anyway needs one and skips, saying
+// so, without it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, describeUnless, mpSpdzHome, noMpSpdzReason } from './helpers.js';
-import { run } from '../src/api.js';
+import { run, type Failure, type Result } from '../src/api.js';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'ppvc-precheck-'));
-/** No MP-SPDZ at all: an empty cache and no MP_SPDZ_HOME. */
-const NONE = { MP_SPDZ_HOME: '', PPVC_DSL_CACHE: join(dir, 'no-cache') };
+/**
+ * A fake MP-SPDZ tree: what run looks at before the check in the clear (the tree, its version,
+ * the party binary's name) and nothing that could compile or run a program.
+ */
+const FAKE = join(dir, 'fake-mp-spdz');
+mkdirSync(join(FAKE, 'Compiler'), { recursive: true });
+writeFileSync(join(FAKE, 'compile.py'), 'raise SystemExit("fake compile.py: the test expected no compile")\n');
+writeFileSync(join(FAKE, 'Compiler', 'ml.py'), '# upstream\n');
+writeFileSync(join(FAKE, 'CHANGELOG.md'), '## 0.4.2 (Dec 24, 2025)\n');
+writeFileSync(join(FAKE, 'replicated-ring-party.x'), '');
+const NONE = { MP_SPDZ_HOME: FAKE, PPVC_DSL_CACHE: join(dir, 'no-cache') };
+/** Past the check, the fake tree stops the run: its ml.py lacks the helpers. */
+const PAST_CHECK = /Compiler\/ml.py lacks the helpers this program needs/;
 const emotion = readFileSync(join(ROOT, 'examples', 'emotion.ppvc'), 'utf8');
 /** The emotion example at another precision (its name too: the MP-SPDZ tree keeps one program per name). */
 function emotionAt(precision: string, name: string): string {
   const path = join(dir, `${name}.ppvc`);
   writeFileSync(path, emotion.replace('precision 16 31', `precision ${precision}`).replace(/^pipeline \w+/m, `pipeline ${name}`));
   return path;
+}
+
+/** The failure of an API result; a success fails the test. */
+function failed<T extends object>(r: Result<T>): Failure {
+  if (r.ok) throw new Error('expected a failure, got a success');
+  return r;
 }
 
 function cli(args: string[], env: Record<string, string> = {}) {
@@ -36,7 +54,7 @@ beforeAll(() => {
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('the check in the clear before any party starts (no MP-SPDZ needed)', () => {
+describe('the check in the clear before any party starts (no MP-SPDZ build needed)', () => {
   test('a pipeline that overflows is refused, naming the layer and a precision that fits', () => {
     // 3 integer bits: the aggregate of 7 frames' probabilities reaches about 4.5
     const r = cli(['run', emotionAt('16 19', 'pc_over'), ...inputs, '-o', join(dir, 'out-over')], NONE);
@@ -44,8 +62,8 @@ describe('the check in the clear before any party starts (no MP-SPDZ needed)', (
     expect(r.stderr).toContain("error: refused before any party started: the check in the clear found an overflow at 'aggregate' (sum)");
     expect(r.stderr).toContain('suggestion: precision 16 22 in the target statement');
     expect(r.stderr).toContain('--ignore-precheck');
-    // refused before MP-SPDZ is looked for and before anything is written
-    expect(r.stderr).not.toContain('needs MP-SPDZ');
+    // refused before anything is written or compiled
+    expect(r.stderr).not.toContain('fake compile.py');
     expect(existsSync(join(dir, 'out-over'))).toBe(false);
   }, 120_000);
 
@@ -54,36 +72,32 @@ describe('the check in the clear before any party starts (no MP-SPDZ needed)', (
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/the check in the clear found the signal lost at '\w+': its fixed-point values keep \d\.\d significant bits/);
     expect(r.stderr).toMatch(/suggestion: precision \d+ \d+ in the target statement .*: re-simulated: every layer keeps at least/);
-    expect(r.stderr).not.toContain('needs MP-SPDZ');
+    expect(existsSync(join(dir, 'out-lost'))).toBe(false);
   }, 120_000);
 
-  test('a pipeline that passes prints the check line, then looks for MP-SPDZ', () => {
+  test('a pipeline that passes prints the check line, then goes on to compile', () => {
     const r = cli(['run', join(ROOT, 'examples', 'emotion.ppvc'), ...inputs, '-o', join(dir, 'out-ok')], NONE);
     expect(r.stderr).toMatch(/^checked in the clear first: float and fixed-point label \d, every layer in range and keeping at least \d+\.\d significant bits \(\d+\.\d s\)$/m);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('run needs MP-SPDZ: none configured');
+    expect(r.stderr).toMatch(PAST_CHECK);
   }, 120_000);
 
-  test('--ignore-precheck goes on to MP-SPDZ, warning of what the check found', () => {
+  test('--ignore-precheck goes on to compile, warning of what the check found', () => {
     const r = cli(['run', emotionAt('16 19', 'pc_over'), ...inputs, '-o', join(dir, 'out-over'), '--ignore-precheck'], NONE);
     expect(r.stderr).toContain("warning: --ignore-precheck: running although the check in the clear found an overflow at 'aggregate' (sum)");
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('run needs MP-SPDZ: none configured');
+    expect(r.stderr).toMatch(PAST_CHECK);
   }, 120_000);
 
   test('the typed API refuses as the command does; ignorePrecheck goes on with the finding as a warning', async () => {
     const path = emotionAt('16 19', 'pc_over');
-    const o = { video: join(dir, 'alice.txt'), weights: join(dir, 'bob.txt'), mpSpdz: join(dir, 'no-mp-spdz') };
-    const refused = await run(path, o);
-    expect(refused.ok).toBe(false);
-    if (refused.ok) return;
+    const o = { video: join(dir, 'alice.txt'), weights: join(dir, 'bob.txt'), mpSpdz: FAKE };
+    const refused = failed(await run(path, o));
     expect(refused.exitStatus).toBe(1);
     expect(refused.errors[0]!.message).toContain("overflow at 'aggregate'");
     expect(refused.errors[0]!.hints.join('\n')).toContain('precision 16 22');
-    const anyway = await run(path, { ...o, ignorePrecheck: true });
-    expect(anyway.ok).toBe(false);
-    if (anyway.ok) return;
-    expect(anyway.exitStatus).toBe(2); // on to MP-SPDZ, which is not there
+    const anyway = failed(await run(path, { ...o, ignorePrecheck: true }));
+    expect(anyway.exitStatus).toBe(2); // on to compile, which the fake tree stops
     expect(anyway.warnings.map((w) => w.message).join('\n')).toContain("--ignore-precheck: running although the check in the clear found an overflow at 'aggregate'");
   }, 120_000);
 });

@@ -17,7 +17,7 @@ import { type MpSpdz, checkPatchApplied, placeProgram, runCompile, type CompileR
 import { basePortFromEnvironment, runLocal, type RunResult } from './local-run.js';
 import { appendLine, checkAppendable, writeFileAtomic } from '../util/files.js';
 import { describeOptimizations } from '../passes/optimizations.js';
-import type { Precheck } from '../commands/precheck.js';
+import type { Precheck } from '../simulate/precheck-record.js';
 
 export interface ResultRecord {
   pipeline: string;

@@ -9,23 +9,9 @@ import type { BuildArtifacts } from '../compile.js';
 import { PROTOCOLS } from '../backend/protocols.js';
 import { readValues64 } from '../inputs/read-values.js';
 import type { SimulateResult } from '../simulate/simulate.js';
+import type { Precheck } from '../simulate/precheck-record.js';
 
-/** What the check found, for the result record (`precheck` in `run --json` and `--results`). */
-export interface Precheck {
-  /** The fixed-point emulation's label (what the secure run should reveal), and float's. */
-  label: number;
-  floatLabel: number;
-  /** The fewest significant bits any layer keeps (signal.ts). */
-  worstBits?: number;
-  /** Float's top class minus its second, on the aggregate; and the emulation's largest error there. */
-  margin: number;
-  error: number;
-  /** Absent when all is well; `near-tie` is a warning only. */
-  finding?: { kind: 'overflow' | 'signal-lost' | 'label' | 'near-tie'; layer?: string; message: string; precision?: string };
-  /** The run went on despite a refusing finding (`--ignore-precheck`). */
-  ignored?: boolean;
-  seconds: number;
-}
+export type { Precheck };
 
 /** The seed of the emulation's coin flips: simulate's default, so `simulate` shows the same tables. */
 const SEED = 1;
@@ -47,8 +33,6 @@ export interface PrecheckOptions {
 export async function precheckRun(a: BuildArtifacts, files: Map<number, string>, o: PrecheckOptions): Promise<Precheck> {
   const p = a.pipeline;
   const started = performance.now();
-  const { readInputs } = await import('../backend/run-pipeline.js');
-  readInputs(a, files); // every file checked (counts, numbers, declared bounds) with run's own errors
   const { simulate } = await import('../simulate/simulate.js');
   const r = await simulate(p, a.inputs, exactValues(a, files), { seed: SEED, rounding: rounding(p) });
   const check = await judge(p, a, files, r);

@@ -107,19 +107,20 @@ export interface LocalRunOptions {
 }
 
 /**
- * `run --local` on a checked pipeline: every input file checked and the pipeline simulated in
- * the clear on them (precheck.ts) before MP-SPDZ is looked for (the answer needs none), then
- * the build's files, the compile if out of date, and every party on this machine.
+ * `run --local` on a checked pipeline: the MP-SPDZ tree, its party binary and every input file
+ * checked first (at once), then the pipeline simulated in the clear on those inputs
+ * (precheck.ts: seconds), then the build's files, the compile if out of date, and every party
+ * on this machine. Nothing is written before the check in the clear has passed.
  */
 export async function runLocally(p: Pipeline, files: Map<number, string>, o: LocalRunOptions): Promise<ResultRecord> {
   const artifacts = buildPipeline(p);
-  const { precheckRun } = await import('./precheck.js');
-  const precheck = await precheckRun(artifacts, files, { ignore: o.ignorePrecheck, onProgress: o.onProgress, onWarning: o.onWarning });
   const { locateMpSpdz, applyPatch, missingHelpersIn } = await import('../backend/mp-spdz.js');
   const mp = locateMpSpdz(await requireMpSpdz(o.mpSpdz, p));
   const outDir = resolve(o.out ?? join('out', p.name));
   const { runPipeline, preflight } = await import('../backend/run-pipeline.js');
   const inputs = preflight(mp, artifacts, files); // the party binary and every input file, before anything is written
+  const { precheckRun } = await import('./precheck.js');
+  const precheck = await precheckRun(artifacts, files, { ignore: o.ignorePrecheck, onProgress: o.onProgress, onWarning: o.onWarning });
   const read = [...pipelineFiles(p), ...files.values()];
   refuseInputAsOutput(Object.keys(artifacts.files).map((f) => join(outDir, f)), o.out ?? outDir, read);
   if (o.resultsFile) refuseInputAsOutput(o.resultsFile, o.resultsFile, read, '--results');
