@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The ppvc-dsl command line. Every failure ends in a message and an exit status (1: the
 // user's input, 2: the environment or the tool), never a stack trace (PPVC_DEBUG=1 shows one).
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostics, printable } from './diagnostics.js';
@@ -16,6 +16,7 @@ import { formatShape } from './ir/shapes.js';
 import { disclosureOf, formatDisclosure } from './audit/disclosure.js';
 import { VERSION } from './version.js';
 import { deployCommand } from './commands/deploy-command.js';
+import { calibrate, calibrationOption, calibrationRequest, formatCalibration } from './commands/calibration.js';
 import { checkedPipeline, checkedSeed, pipelineFiles, readText } from './commands/common.js';
 import { buildOptionsFrom, type TargetOverrides } from './commands/target-overrides.js';
 import { IMPORT_DEFAULTS, auditedArtifacts, checkedTimeout, importModelText, partyInputFiles, pipelineSummary as summary, randomModelOwnerValues, requireMpSpdz, runLocally } from './commands/stages.js';
@@ -239,27 +240,32 @@ async function main(argv: string[]): Promise<void> {
           .option('model', { type: 'string', describe: "the model file with weights (default: the pipeline's `from` file)" })
           .option('frames', { type: 'string', default: 'even', describe: "selection matrix rows: 'even', 'every:K' or a list '0,15,30'" })
           .option('protocol', protocolOption)
+          .option('calibration', calibrationOption)
           .option('out', { alias: 'o', type: 'string', demandOption: true }),
       async (a) => {
+        const calibration = calibrationRequest(a.calibration);
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
         if (!r) return;
         const { modelOwnerFile } = await import('./import/import-command.js');
         const values = modelOwnerFile(r.pipeline, { model: a.model as string | undefined, frames: a.frames as string });
         // NaN or out-of-range weights make a file that run and MP-SPDZ reject: refuse to write it
         const { validatePartyInput } = await import('./inputs/validate.js');
-        const inputs = buildPipeline(r.pipeline).inputs;
+        const artifacts = buildPipeline(r.pipeline);
+        const inputs = artifacts.inputs;
         validatePartyInput(values.source, inputs.parties.find((x) => x.party === values.party)!, values.values, r.pipeline.target);
         const suggestions = checkAndSuggestBounds(r.pipeline, inputs, new Map([[values.party, values.values]]), values.source);
         const { formatValues } = await import('./inputs/text-format.js');
         const { writeFileAtomic } = await import('./util/files.js');
         refuseInputAsOutput(a.out as string, a.out as string, [...pipelineFiles(r.pipeline), ...values.files]);
         writeFileAtomic(a.out as string, formatValues(values.values));
+        const calibrated = calibration && (await calibrate(artifacts, values.values, { videos: calibration, weightsSource: basename(values.source) }));
         if (a.json) {
-          writeJson({ ok: true, out: resolve(a.out as string), values: values.values.length, party: values.party, model: values.source, bounds: suggestions, diagnostics: r.diagnostics.map(diagnosticToJson) });
+          writeJson({ ok: true, out: resolve(a.out as string), values: values.values.length, party: values.party, model: values.source, bounds: suggestions, calibration: calibrated, diagnostics: r.diagnostics.map(diagnosticToJson) });
           return;
         }
         process.stdout.write(`wrote ${values.values.length} values for party ${values.party} to ${a.out}\n`);
         printBoundSuggestions(suggestions, r.pipeline);
+        if (calibrated) printCalibration(calibrated);
       },
     )
     .command(deployCommand)
@@ -273,9 +279,11 @@ async function main(argv: string[]): Promise<void> {
           .option('frames', { type: 'string', default: 'even', describe: "selection: 'even' (evenly spaced), 'every:K' (every K-th from 0), or a list '0,15,30'" })
           .option('protocol', protocolOption)
           .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output file' })
+          .option('calibration', calibrationOption)
           .option('video-out', { type: 'string', describe: "also write the video owner's input file: a random video in the pipeline's declared range (from the same seed), for a first run without a clip" }),
       async (a) => {
         const seed = checkedSeed(a.seed);
+        const calibration = calibrationRequest(a.calibration);
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
         if (!r) return;
         const p = r.pipeline;
@@ -283,21 +291,24 @@ async function main(argv: string[]): Promise<void> {
         if (videoOut !== undefined && p.video.owner.id === p.model.owner.id) {
           throw new UserError(`--video-out: ${p.video.owner.name} owns both the video and the model, so ${a.out} already holds a random video (before the weights)`);
         }
-        const { party, values, frames, bounds: suggestions } = await randomModelOwnerValues(p, buildPipeline(p).inputs, seed, a.frames as string);
+        const artifacts = buildPipeline(p);
+        const { party, values, frames, bounds: suggestions } = await randomModelOwnerValues(p, artifacts.inputs, seed, a.frames as string);
         const { formatValues } = await import('./inputs/text-format.js');
         const { writeFileAtomic } = await import('./util/files.js');
         for (const out of [a.out as string, ...(videoOut !== undefined ? [videoOut] : [])]) refuseInputAsOutput(out, out, pipelineFiles(p));
         writeFileAtomic(a.out as string, formatValues(values));
         const video = videoOut !== undefined ? randomVideo(p, seed) : undefined;
         if (video) writeFileAtomic(videoOut!, formatValues(video));
+        const calibrated = calibration && (await calibrate(artifacts, values, { videos: calibration, weightsSource: `random weights (seed ${seed})` }));
         if (a.json) {
           const videoJson = video ? { videoOut: resolve(videoOut!), videoValues: video.length } : {};
-          writeJson({ ok: true, out: resolve(a.out as string), values: values.length, party, seed, frames, bounds: suggestions, ...videoJson, diagnostics: r.diagnostics.map(diagnosticToJson) });
+          writeJson({ ok: true, out: resolve(a.out as string), values: values.length, party, seed, frames, bounds: suggestions, ...videoJson, calibration: calibrated, diagnostics: r.diagnostics.map(diagnosticToJson) });
           return;
         }
         process.stdout.write(`wrote ${values.length} values for party ${party} to ${a.out}\n`);
         if (video) process.stdout.write(`wrote ${video.length} values for party ${p.video.owner.id} (a random video in [${p.video.range.join(', ')}]) to ${videoOut}\n`);
         printBoundSuggestions(suggestions, p);
+        if (calibrated) printCalibration(calibrated);
       },
     )
     .command(
@@ -409,6 +420,13 @@ main(hideBin(process.argv)).catch((e: unknown) => {
 });
 
 /** After writing a model owner's file: the bounds its weights prove, as `simulate` words them (nothing when none would narrow). */
+/** The calibration's lines on stdout; a precision that does not give float's label also as a warning on stderr. */
+function printCalibration(r: Parameters<typeof formatCalibration>[0]): void {
+  const lines = formatCalibration(r);
+  process.stdout.write(lines.join('\n') + '\n');
+  if ('verdict' in r && r.verdict === 'refused') process.stderr.write(`warning: the pipeline's precision does not give float's label on the calibration videos (above); run --local would refuse such inputs\n`);
+}
+
 function printBoundSuggestions(suggestions: BoundSuggestion[], p: Pipeline): void {
   const line = formatBoundSuggestions(suggestions, p);
   if (line) process.stdout.write(`${line}\n`);
