@@ -15,7 +15,7 @@ import { didYouMean } from '../util/suggest.js';
 import { checkLayers } from './layers.js';
 import { checkBoundDeclarations } from './bounds.js';
 import { loadModelFile } from '../import/model-file.js';
-import { productBits } from '../ir/ring-fit.js';
+import { productBits, softmaxSumBits } from '../ir/ring-fit.js';
 
 export interface CheckResult {
   pipeline?: Pipeline;
@@ -257,7 +257,7 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, overrides: T
   if (of('reveal').length === 0 && video) reveals.push({ value: 'label', name: aggregation.labelName, to: [video.owner] });
 
   // ---- target ----
-  const target = checkTarget(single('target', "'target' block", false), parties, frameOutput, diags, overrides);
+  const target = checkTarget(single('target', "'target' block", false), parties, { frameOutput, classes: model?.outputShape[0] }, diags, overrides);
   if (target && model) checkBoundDeclarations(target, model, diags);
 
   if (diags.some((d) => d.severity === 'error') || !video || !selection || !model || !target) return { diagnostics: diags };
@@ -289,10 +289,11 @@ const missingHelp: Partial<Record<A.Statement['kind'], string>> = {
 function checkTarget(
   t: A.TargetStatement | undefined,
   parties: Map<string, Party>,
-  frameOutput: FrameOutput,
+  output: { frameOutput: FrameOutput; classes: number | undefined },
   diags: Diagnostic[],
   overrides: TargetSettings,
 ): Target | undefined {
+  const { frameOutput, classes } = output;
   const err = (span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}) => diags.push(errorAt(span, msg, extra));
   let protocol: ProtocolName = 'replicated-ring';
   let ringBits = 64;
@@ -343,6 +344,16 @@ function checkTarget(
     err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring for 'softmax exact': MP-SPDZ's softmax needs 2k <= ring bits`, {
       expected: `k <= ${Math.floor(ringBits / 2)}, a larger ring, or 'softmax relu_normalized'`,
       found: `k = ${k}, 2k = ${2 * k}`,
+      ...overridden,
+    });
+  } else if (frameOutput !== 'logits' && classes !== undefined && softmaxSumBits({ k, classes, exactSoftmax: frameOutput === 'softmax' }) + 1 >= ringBits) {
+    // the per-frame softmax sums its C values as an integer of softmaxSumBits, which Norm
+    // scales with one bit more: beyond the ring, the sum would wrap (ir/ring-fit.ts)
+    const sumBits = softmaxSumBits({ k, classes, exactSoftmax: frameOutput === 'softmax' });
+    const fitK = ringBits - 2 - (sumBits - k);
+    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring for the softmax of ${classes} classes: a frame's sum needs ${sumBits} bits and its normalisation one more`, {
+      expected: fitK > f ? `k <= ${fitK} (precision ${f} ${fitK}), or a larger ring` : 'a larger ring',
+      found: `${sumBits} + 1 bits in a ${ringBits}-bit ring`,
       ...overridden,
     });
   }
