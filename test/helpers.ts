@@ -86,3 +86,20 @@ export function describeUnless(reason: string | undefined): typeof describe {
 export function sharedAvailable(): boolean {
   return existsSync(join(SHARED, 'seed', 'sample_video.txt'));
 }
+
+/** A layer object of a generated program: `name = ml.Class(args)  # comment`. */
+export interface LayerStatement {
+  name: string;
+  cls: string;
+  args: string;
+  comment: string;
+}
+
+/**
+ * The layer objects a generated program constructs, in order. The constructor's arguments end
+ * at the line that closes it (Ruff puts a multi-line call's `)` on a line of its own, every
+ * argument line ending in a comma).
+ */
+export function layerStatements(program: string): LayerStatement[] {
+  return [...program.matchAll(/^(\w+) = (ml\.\w+)\(([^]*?)\)(?:  # (.*))?$/gm)].map((m) => ({ name: m[1]!, cls: m[2]!, args: m[3]!.replace(/\s+/g, ' ').trim(), comment: m[4] ?? '' }));
+}
