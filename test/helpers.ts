@@ -96,10 +96,11 @@ export interface LayerStatement {
 }
 
 /**
- * The layer objects a generated program constructs, in order. The constructor's arguments end
- * at the line that closes it (Ruff puts a multi-line call's `)` on a line of its own, every
- * argument line ending in a comma).
+ * The layer objects a generated program constructs, in order: the constructions before the list
+ * `layers = [`. The constructor's arguments end at the line that closes it (Ruff puts a
+ * multi-line call's `)` on a line of its own, every argument line ending in a comma).
  */
 export function layerStatements(program: string): LayerStatement[] {
-  return [...program.matchAll(/^(\w+) = (ml\.\w+)\(([^]*?)\)(?:  # (.*))?$/gm)].map((m) => ({ name: m[1]!, cls: m[2]!, args: m[3]!.replace(/\s+/g, ' ').trim(), comment: m[4] ?? '' }));
+  const end = program.search(/^layers = \[/m);
+  return [...program.slice(0, end < 0 ? 0 : end).matchAll(/^(\w+) = (ml\.\w+)\(([^]*?)\)(?:  # (.*))?$/gm)].map((m) => ({ name: m[1]!, cls: m[2]!, args: m[3]!.replace(/\s+/g, ' ').trim(), comment: m[4] ?? '' }));
 }
