@@ -193,8 +193,8 @@ const isReserved = (name: string) => RESERVED_NAMES.has(name);
  *    cannot hold in ASCII becomes one `_`, none at either end (`a-b` -> `a_b`, `层1` -> `1`):
  *    Python accepts unicode identifiers but normalises them (NFKC), so two distinct unicode
  *    names could be one variable;
- *  - nothing left: the layer's kind (`conv2d`); a leading digit, or a leading `__` (Python's
- *    own names such as `__builtins__`): `layer_` before it;
+ *  - nothing left but underscores: the layer's kind (`conv2d`); a leading digit, or a leading
+ *    `__` (Python's own names such as `__builtins__`): `layer_` before it;
  *  - a keyword, builtin, MP-SPDZ global or a name the program uses: `_layer` after it
  *    (`class` -> `class_layer`, `sint` -> `sint_layer`, `input` -> `input_layer`).
  */
@@ -207,7 +207,7 @@ export function pythonName(from: string, kind: string): string {
     .split(/[^A-Za-z0-9_]+/)
     .filter((part) => part !== '')
     .join('_');
-  if (id === '') id = kind;
+  if (/^_*$/.test(id)) id = kind;
   if (/^[0-9]/.test(id) || id.startsWith('__')) id = `layer_${id}`;
   while (isReserved(id)) id = `${id}_layer`;
   return id;
