@@ -41,6 +41,11 @@ interface StageContext {
   helpers: Set<HelperName>;
 }
 
+/**
+ * The program for `p`, whose CNN is the lowered `layers`. Each layer object's Python variable
+ * is chosen once, here (python-names.ts), as the stages after the first refer to the objects
+ * that hold the frames and the logits by name.
+ */
 export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, opt: OptimizationSet): EmittedProgram {
   const seed = !opt['batch-frames'];
   const names = layerVariables(layers);
@@ -54,7 +59,9 @@ export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, 
       ...layerSection({ layers, names, batch: seed ? 1 : selectedFrames(p), target: p.target, opt, owner: inputParty(p, p.model.owner.id), helpers }),
     ]),
     ...stage(STAGE_TIMERS.selection, 'Stage 2: frame selection', frameSelection(c)),
-    ...(seed ? cnnFrameByFrame(c, !Object.values(opt).some((on) => on)) : stage(STAGE_TIMERS.cnn, 'Stage 3: the CNN on all selected frames as one batch', cnnBatched(c))),
+    ...(seed
+      ? stage(STAGE_TIMERS.cnn, `Stage 3: the CNN, one frame after another (${Object.values(opt).some((on) => on) ? 'batch-frames off' : 'seed style'})`, cnnFrameByFrame(c))
+      : stage(STAGE_TIMERS.cnn, 'Stage 3: the CNN on all selected frames as one batch', cnnBatched(c))),
     ...stage(STAGE_TIMERS.frameOutput, 'Stage 4: per-frame output', frameOutput(c)),
     ...stage(STAGE_TIMERS.aggregation, 'Stage 5: label aggregation', aggregation(c)),
     ...reveals(p),
@@ -111,11 +118,9 @@ function cnnBatched(c: StageContext): string[] {
  * layer object and its logits out of the last. The copies use the loop index as an address
  * in a register, which MP-SPDZ would otherwise reorder against the layers' memory accesses.
  */
-function cnnFrameByFrame(c: StageContext, seedStyle: boolean): string[] {
+function cnnFrameByFrame(c: StageContext): string[] {
   c.helpers.add('ordered');
   return [
-    `# ---- Stage 3: the CNN, one frame after another (${seedStyle ? 'seed style' : 'batch-frames off'}) ----`,
-    `start_timer(${STAGE_TIMERS.cnn})`,
     'cnn = ml.Optimizer(layers, time_layers=True)',
     'per_frame = sfix.Matrix(SELECTED, CLASSES)',
     '',
@@ -131,8 +136,6 @@ function cnnFrameByFrame(c: StageContext, seedStyle: boolean): string[] {
     '',
     '',
     'logits = per_frame.get_vector()  # SELECTED x CLASSES, frame-major',
-    `stop_timer(${STAGE_TIMERS.cnn})`,
-    '',
   ];
 }
 
