@@ -108,3 +108,21 @@ export function writeTiePipeline(dir: string): { ppvc: string; video: string; cl
   writeFileSync(paths.good, [1, 0, 0, 1, 0.25, 0.75, 0, 0].join('\n') + '\n');
   return paths;
 }
+
+/** A layer object of a generated program: `name = ml.Class(args)  # comment`. */
+export interface LayerStatement {
+  name: string;
+  cls: string;
+  args: string;
+  comment: string;
+}
+
+/**
+ * The layer objects a generated program constructs, in order: the constructions before the list
+ * `layers = [`. The constructor's arguments end at the line that closes it (Ruff puts a
+ * multi-line call's `)` on a line of its own, every argument line ending in a comma).
+ */
+export function layerStatements(program: string): LayerStatement[] {
+  const end = program.search(/^layers = \[/m);
+  return [...program.slice(0, end < 0 ? 0 : end).matchAll(/^(\w+) = (ml\.\w+)\(([^]*?)\)(?:  # (.*))?$/gm)].map((m) => ({ name: m[1]!, cls: m[2]!, args: m[3]!.replace(/\s+/g, ' ').trim(), comment: m[4] ?? '' }));
+}
