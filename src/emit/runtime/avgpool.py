@@ -99,10 +99,11 @@ class PpvcAvgPool2d(NoVariableLayer):
     def _counts(self):
         _, H, W, _ = self.X.sizes
         _, OH, OW, _ = self.Y.sizes
-
-        def covered(out, size, k, s, pad):
-            return [min(o * s - pad + k, size) - max(o * s - pad, 0) for o in range(out)]
-
-        rows = covered(OH, H, self.pool[0], self.strides[0], self.pads[0])
-        cols = covered(OW, W, self.pool[1], self.strides[1], self.pads[1])
+        rows = _ppvc_covered(OH, H, self.pool[0], self.strides[0], self.pads[0])
+        cols = _ppvc_covered(OW, W, self.pool[1], self.strides[1], self.pads[1])
         return [r * c for r in rows for c in cols]
+
+
+def _ppvc_covered(outputs, size, k, s, pad):
+    """For each output along one axis, how many real inputs (not padding) its window covers."""
+    return [min(o * s - pad + k, size) - max(o * s - pad, 0) for o in range(outputs)]

@@ -1,3 +1,10 @@
+# w = _PPVC_GOLDSCHMIDT_SEED - 2z is within 2^-3.5 of 1/z for every z in [1/2, 1):
+# Goldschmidt's first approximation. src/ir/ring-fit.ts counts the iterations from that
+# bound and holds the same number (GOLDSCHMIDT_SEED); test/runtime-python.test.ts checks that
+# they agree.
+_PPVC_GOLDSCHMIDT_SEED = 2.9142
+
+
 def _ppvc_normalised_quotients(r, sum_bits, bits, iterations):
     """r_j / sum_j r_j for non-negative sfix vectors r_j (one per class, over the frames),
     however large the sum: it is an sint of sum_bits bits, never an sfix (whose k it may
@@ -6,9 +13,9 @@ def _ppvc_normalised_quotients(r, sum_bits, bits, iterations):
     Norm (library.Norm for a non-negative value, which needs no sign test) finds v, the power
     of two with c = sum * v in [2^(sum_bits-1), 2^sum_bits), 0 where the sum is 0. Cut to
     `bits` fractional bits, c is z in [1/2, 1) and r_j * v is y_j in [0, z]. Goldschmidt:
-    w = 2.9142 - 2z is within 2^-3.5 of 1/z, e = 1 - z w, and y_j w (1 + e)(1 + e^2)... tends
-    to y_j / z, doubling its correct bits per step. Every product lies below 2^(2 bits + 2),
-    inside the ring for bits <= (ring - 3) / 2.
+    w = _PPVC_GOLDSCHMIDT_SEED - 2z is within 2^-3.5 of 1/z, e = 1 - z w, and
+    y_j w (1 + e)(1 + e^2)... tends to y_j / z, doubling its correct bits per step. Every
+    product lies below 2^(2 bits + 2), inside the ring for bits <= (ring - 3) / 2.
 
     :returns: the quotients (sfix vectors; 0 where the sum is 0) and where the sum is not 0
     """
@@ -31,7 +38,7 @@ def _ppvc_normalised_quotients(r, sum_bits, bits, iterations):
     z = scaled.get_vector(0, n)
     one = 2**bits
     product = 2 * bits + 2
-    w = int(2.9142 * one) - 2 * z
+    w = int(_PPVC_GOLDSCHMIDT_SEED * one) - 2 * z
     # z w and every y_j w at once; e = 1 - z w is signed, |e| < 2^-3.5
     p = (scaled * sint.concat([w] * (classes + 1))).round(
         product, bits, nearest=nearest, signed=False

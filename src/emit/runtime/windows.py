@@ -35,18 +35,8 @@ def _ppvc_window_values_unordered(sources, out_shape, pool, strides, pads, fill)
         for dj in range(pool[1]):
             h0, w0 = di - pads[0], dj - pads[1]
             # output rows/columns whose window position (di, dj) lies inside the input
-            r0 = 0
-            while r0 * strides[0] + h0 < 0:
-                r0 += 1
-            r1 = OH
-            while r1 > r0 and (r1 - 1) * strides[0] + h0 >= H:
-                r1 -= 1
-            c0 = 0
-            while c0 * strides[1] + w0 < 0:
-                c0 += 1
-            c1 = OW
-            while c1 > c0 and (c1 - 1) * strides[1] + w0 >= W:
-                c1 -= 1
+            r0, r1 = _ppvc_inside(OH, H, strides[0], h0)
+            c0, c1 = _ppvc_inside(OW, W, strides[1], w0)
             if (r0, r1, c0, c1) == (0, OH, 0, OW):
                 where = X.address + (h0 * W + w0) * C
                 index = _ppvc_index(
@@ -87,6 +77,19 @@ def _ppvc_window_values_unordered(sources, out_shape, pool, strides, pads, fill)
     return res
 
 
+def _ppvc_inside(outputs, size, stride, offset):
+    """[first, last): the outputs o whose input position o * stride + offset lies in
+    [0, size), for a window position `offset` from each window's start (negative in the
+    padding)."""
+    first = 0
+    while first * stride + offset < 0:
+        first += 1
+    last = outputs
+    while last > first and (last - 1) * stride + offset >= size:
+        last -= 1
+    return first, last
+
+
 def _ppvc_positive(x, extra, k=None):
     """(x > 0) as 0/1 sint, for sint x with `extra` more fractional bits than sfix.f, in one vector.
     `k` is the values' sfix k (default sfix.k; fewer where a declared bound allows).
@@ -105,7 +108,7 @@ def _ppvc_positive(x, extra, k=None):
         return x.greater_than(0, k)
     columns = x.split_to_n_summands(k, n)[extra:]
     summands = _bitint.wallace_tree_without_finish(columns, False)
-    carry = CarryOutRawLE(*reversed(list(s[:-1] for s in summands)))
+    carry = CarryOutRawLE(*reversed([s[:-1] for s in summands]))
     negative = carry ^ summands[0][-1] ^ summands[1][-1]
     return 1 - sint.conv(negative)
 

@@ -47,8 +47,8 @@ def _ppvc_denominator(fractions):
 def _ppvc_combine(coefficients, vectors):
     """sum_i c_i v_i for integer c_i: local on shares."""
     total = None
-    for c, v in zip(coefficients, vectors):
-        c = int(c)
+    for coefficient, v in zip(coefficients, vectors):
+        c = int(coefficient)
         if c == 0:
             continue
         term = v if c == 1 else -v if c == -1 else v * c
