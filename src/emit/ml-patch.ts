@@ -18,7 +18,7 @@ const TAIL_LINE = 4936;
  * run), the helpers are there; otherwise apply it (and fail loudly if that fails).
  */
 export const APPLY_COMMAND =
-  'patch -d "$MP_SPDZ_HOME" -p1 -R -s -f --dry-run < ml.py.patch >/dev/null || patch -d "$MP_SPDZ_HOME" -p1 -N -r - < ml.py.patch';
+  'patch -d "$MP_SPDZ_HOME" -p1 -R -s -f --dry-run < ml.py.patch >/dev/null || patch -d "$MP_SPDZ_HOME" -p1 -N -r - --no-backup-if-mismatch < ml.py.patch';
 
 export function renderMlPatch(wanted: Iterable<HelperName>): string {
   const blocks = helperBlocks(wanted);

@@ -26,12 +26,8 @@ def defines(tree):
 
 
 def global_reads(table):
-    """Names read as globals anywhere in the block (module level or inside any scope)."""
-    names = set()
-    for symbol in table.get_symbols():
-        if symbol.is_referenced() and (symbol.is_global() or table.get_type() == "module"):
-            if not symbol.is_assigned() or table.get_type() != "module":
-                names.add(symbol.get_name())
+    """Names read as globals anywhere in the block: at module level, or free in any scope."""
+    names = {s.get_name() for s in table.get_symbols() if s.is_referenced() and s.is_global()}
     for child in table.get_children():
         names |= global_reads(child)
     return names
