@@ -35,6 +35,14 @@ test('the runtime directory holds exactly one .py file per helper block', () => 
   expect(files).toEqual(HELPER_NAMES.map((n) => `${n}.py`).sort());
 });
 
+test('the package ships every block beside the compiled module that reads it (npm pack, after npm run build)', () => {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  const files = new Set((JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+  expect(HELPER_NAMES.filter((n) => !files.has(`dist/emit/runtime/${n}.py`))).toEqual([]);
+  expect(files.has('dist/emit/runtime/helpers.js')).toBe(true);
+});
+
 describe('dependencies between blocks, derived from the code', () => {
   test('what python-names.ts reads: comments, strings and attributes are not uses', () => {
     const names = blockNames(
