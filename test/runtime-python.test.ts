@@ -3,16 +3,17 @@
 // them, the pure parts unit-tested with pytest (test/python), and what the Python shares with
 // the TypeScript side (the Goldschmidt seed) compared by computing both.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PositionEncoding, Workspace, type Diagnostic } from '@astral-sh/ruff-wasm-nodejs';
 import { HELPERS, HELPER_NAMES } from '../src/emit/runtime/helpers.js';
 import { blockLines, helperBlocks } from '../src/emit/helper-blocks.js';
 import { blockNames } from '../src/emit/runtime/python-names.js';
 import { GOLDSCHMIDT_SEED, GOLDSCHMIDT_SEED_ERROR_BITS } from '../src/ir/ring-fit.js';
-import { ROOT, describeUnless } from './helpers.js';
+import { ROOT, SHARED, describeUnless } from './helpers.js';
 
 const RUNTIME = join(ROOT, 'src', 'emit', 'runtime');
+const MP_SPDZ_SOURCE = join(SHARED, 'mp-spdz', 'src');
 const PY_TESTS = join(ROOT, 'test', 'python');
 // tomllib (Ruff's settings) is Python 3.11's
 const noPython = spawnSync('python3', ['-c', 'import tomllib']).status === 0 ? undefined : 'no python3 with tomllib (3.11 or later) on PATH';
@@ -101,6 +102,34 @@ describeUnless(noPython)('Ruff: lint and format check of every block', () => {
     expect(findings).toEqual([]);
   });
 });
+
+// ruff.toml's builtins are the names the blocks take from ml.py: check them against the real one
+describeUnless(noPython ?? (existsSync(join(MP_SPDZ_SOURCE, 'Compiler', 'ml.py')) ? undefined : `no MP-SPDZ source at ${MP_SPDZ_SOURCE}`))(
+  "against MP-SPDZ master's Compiler/ml.py (../shared/mp-spdz/src)",
+  () => {
+    const found = noPython
+      ? { missing: [], shadowed: [], builtins: 0 }
+      : pythonJson<{ missing: string[]; shadowed: string[]; builtins: number }>(
+          [
+            'import ast, json, pathlib, sys, tomllib',
+            `sys.path.insert(0, ${JSON.stringify(MP_SPDZ_SOURCE)})`,
+            'import runtime_names',
+            'import Compiler.ml as ml',
+            `names = tomllib.load(open(${JSON.stringify(join(RUNTIME, 'ruff.toml'))}, "rb"))["builtins"]`,
+            'top = runtime_names.defines(ast.parse(pathlib.Path(ml.__file__).read_text()))',
+            `ours = [d for p in pathlib.Path(${JSON.stringify(RUNTIME)}).glob("*.py") for d in runtime_names.block_names(p)["defines"]]`,
+            'print(json.dumps({"missing": [n for n in names if not hasattr(ml, n)], "shadowed": sorted(d for d in ours if d in top or hasattr(ml, d)), "builtins": len(names)}))',
+          ].join('\n'),
+        );
+    test("every name the blocks take from ml.py's globals is one of them", () => {
+      expect(found.builtins).toBeGreaterThan(10);
+      expect(found.missing).toEqual([]);
+    });
+    test('no block redefines a name of ml.py', () => {
+      expect(found.shadowed).toEqual([]);
+    });
+  },
+);
 
 describeUnless(noPython)('pytest: the pure parts of the runtime (test/python)', () => {
   test('python3 -m pytest test/python passes, with tests collected', () => {
