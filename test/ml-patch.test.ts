@@ -21,7 +21,7 @@ function mlPy042(): string {
 
 const MASTER = join(SHARED, 'mp-spdz', 'src', 'Compiler', 'ml.py');
 
-let dirs: string[] = [];
+const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** A directory holding ml.py.patch and an MP-SPDZ-like tree (tree/Compiler/ml.py). */
