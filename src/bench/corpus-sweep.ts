@@ -45,7 +45,10 @@ export async function sweepModel(modelFile: string, o: SweepOptions): Promise<Sw
   const name = basename(modelFile).replace(/\.(json|h5|keras)$/, '');
   const imported = await importModel(modelFile, { frames: o.frames ?? 2, select: o.select ?? 1 });
   if (!imported.ok) throw new Error(`${name}: not importable: ${firstError(imported)}`);
-  const { text, summary } = imported;
+  // the pipeline named after the file, not the model (a dozen Keras models are all 'sequential'):
+  // MP-SPDZ keeps one program per name in its tree, which other runs may share
+  const text = imported.text.replace(/^pipeline \w+/m, `pipeline sweep_${name.replace(/\W+/g, '_')}`);
+  const { summary } = imported;
   mkdirSync(o.workDir, { recursive: true });
   const source = { path: join(o.workDir, `${name}.ppvc`), text };
   writeFileSync(source.path, text);
