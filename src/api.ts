@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostic, printable, type Diagnostic as CompilerDiagnostic, type SourceFile } from './diagnostics.js';
 import { buildPipeline, checkSource, commandsSummary } from './compile.js';
 import type { Pipeline } from './ir/pipeline.js';
-import { describeOptimizations } from './passes/optimizations.js';
+import { describeOptimizations } from './target/optimizations.js';
 import { checkedSeed, pipelineFiles, readText } from './commands/common.js';
 import { buildOptionsFrom, type TargetOverrides } from './commands/target-overrides.js';
 import {
@@ -49,12 +49,12 @@ export type { SimulateResult, Rounding, LayerRange, PrecisionSuggestion, FixedRe
 export type { ReferenceResult } from './reference/evaluate.js';
 export type { ImportSummary } from './import/import-command.js';
 export type { BoundSuggestion } from './check/declared-bounds.js';
-export type { ProtocolName } from './backend/protocols.js';
-export type { OptimizationName, OptimizationSet } from './passes/optimizations.js';
+export type { ProtocolName } from './target/protocols.js';
+export type { OptimizationName, OptimizationSet } from './target/optimizations.js';
 /** The MPC protocols a pipeline can target (`protocol` option), and `emulate` (MP-SPDZ's emulate.x, in the clear). */
-export { PROTOCOL_NAMES } from './backend/protocols.js';
+export { PROTOCOL_NAMES } from './target/protocols.js';
 /** The optimisations `opt` switches on or off (`--opt`). */
-export { OPTIMIZATION_NAMES } from './passes/optimizations.js';
+export { OPTIMIZATION_NAMES } from './target/optimizations.js';
 
 /** One problem, as the command line reports it. */
 export interface Diagnostic {

@@ -8,12 +8,12 @@ import { boundBits } from './check/bounds.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount, selectedFrames } from './ir/pipeline.js';
 import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, narrowComparisons, reluIntoAvgpool, skipUnread, truncAfterPool, type InputPlan, type MpcLayer } from './passes/index.js';
-import { resolveOptimizations, type OptimizationSet } from './passes/optimizations.js';
+import { resolveOptimizations, type OptimizationSet } from './target/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
 import { compileCommand, localRunCommand, partyCommands } from './emit/commands.js';
 import type { HelperName } from './emit/runtime/helpers.js';
-import { PROTOCOLS, type ProtocolName } from './backend/protocols.js';
+import { PROTOCOLS, type ProtocolName } from './target/protocols.js';
 import { shellQuote } from './util/shell.js';
 import { join } from 'node:path';
 
@@ -34,7 +34,7 @@ export interface BuildOptions {
   /** `seed` emits the paper's frame-by-frame approach, the baseline of measurements: every
    * optimisation off. */
   style?: EmitStyle;
-  /** Optimisations switched on or off on top of the style's (`--opt`; passes/optimizations.ts). */
+  /** Optimisations switched on or off on top of the style's (`--opt`; target/optimizations.ts). */
   optimizations?: Partial<OptimizationSet>;
   /** Build even if the memory estimate exceeds this machine (check/resources.ts). */
   force?: boolean;

@@ -15,7 +15,7 @@ import yargs from 'yargs';
 import { describeUnless, mpSpdzHome, noMpSpdzReason, source } from './helpers.js';
 import { buildPipeline, checkSource } from '../src/compile.js';
 import { UserError } from '../src/diagnostics.js';
-import { PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
+import { PROTOCOLS, type ProtocolName } from '../src/target/protocols.js';
 import { deployBundle, deployPartyCommand, parseHostEntry, parseHostsFile, writeBundle, type DeployManifest } from '../src/backend/deploy.js';
 import { deployCommand } from '../src/commands/deploy-command.js';
 import { parseRunLogs } from '../src/backend/local-run.js';

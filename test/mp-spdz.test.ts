@@ -11,7 +11,7 @@ import { SHARED, describeUnless, mpSpdzHome, noMpSpdzReason, sharedAvailable, so
 import { expectWithinBudget, type Costs } from './costs.js';
 import { buildPipeline, checkSource } from '../src/compile.js';
 import type { SourceFile } from '../src/diagnostics.js';
-import { PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
+import { PROTOCOLS, type ProtocolName } from '../src/target/protocols.js';
 import { applyPatch, checkPatchApplied, locateMpSpdz, placeProgram, runCompile } from '../src/backend/mp-spdz.js';
 import { ensureCertificates, randomBasePort, runLocal } from '../src/backend/local-run.js';
 import { compileIfStale } from '../src/backend/run-pipeline.js';
@@ -20,7 +20,7 @@ import { formatValues, readValues } from '../src/inputs/text-format.js';
 import { evaluateReference } from '../src/reference/evaluate.js';
 import { execa } from 'execa';
 import { seededRandom } from '../src/inputs/random-inputs.js';
-import { OPTIMIZATION_NAMES, defaultOptimizations, type OptimizationSet } from '../src/passes/optimizations.js';
+import { OPTIMIZATION_NAMES, defaultOptimizations, type OptimizationSet } from '../src/target/optimizations.js';
 import { suggestBounds } from '../src/check/declared-bounds.js';
 import { provenBounds } from '../src/simulate/interval-bounds.js';
 import { tensorsOf } from '../src/passes/plan-inputs.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ROOT, source } from './helpers.js';
 import { buildPipeline, checkSource, programLayers, type BuildOptions } from '../src/compile.js';
 import { estimateMemory } from '../src/check/resources.js';
-import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
+import { PROTOCOL_NAMES } from '../src/target/protocols.js';
 import {
   OPTIMIZATION_NAMES,
   defaultOptimizations,
@@ -14,7 +14,7 @@ import {
   parseOptimizationSwitches,
   resolveOptimizations,
   type OptimizationSet,
-} from '../src/passes/optimizations.js';
+} from '../src/target/optimizations.js';
 import type { SourceFile } from '../src/diagnostics.js';
 import { reluAfterMaxpool } from '../src/passes/relu-after-maxpool.js';
 import { reluIntoAvgpool } from '../src/passes/relu-into-avgpool.js';

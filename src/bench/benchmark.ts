@@ -5,7 +5,7 @@ import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkSource, buildPipeline } from '../compile.js';
 import { checkAndSuggestBounds } from '../check/declared-bounds.js';
-import { PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
+import { PROTOCOLS, type ProtocolName } from '../target/protocols.js';
 import { locateMpSpdz, applyPatch, missingHelpersIn } from '../backend/mp-spdz.js';
 import { findCachedBuild } from '../backend/mp-spdz-cache.js';
 import { runPipeline, type ResultRecord } from '../backend/run-pipeline.js';
@@ -15,7 +15,7 @@ import { formatValues, readValues } from '../inputs/text-format.js';
 import { evaluateReference } from '../reference/evaluate.js';
 import { writeFileAtomic } from '../util/files.js';
 import type { EmitStyle } from '../emit/mpc-program.js';
-import { OPTIMIZATION_NAMES, defaultOptimizations, parseOptimizationSwitches, type OptimizationSet } from '../passes/optimizations.js';
+import { OPTIMIZATION_NAMES, defaultOptimizations, parseOptimizationSwitches, type OptimizationSet } from '../target/optimizations.js';
 import { startRelay, type Relay } from './delay-relay.js';
 import { fitsRing, ringFitOf } from '../ir/ring-fit.js';
 

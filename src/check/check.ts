@@ -7,8 +7,8 @@ import type {
 } from '../ir/pipeline.js';
 import { formatShape } from '../ir/shapes.js';
 import { layerParams, product } from '../ir/pipeline.js';
-import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
-import { defaultOptimizations } from '../passes/optimizations.js';
+import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../target/protocols.js';
+import { defaultOptimizations } from '../target/optimizations.js';
 import { ArgReader } from './args.js';
 import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
 import { didYouMean } from '../util/suggest.js';

@@ -5,7 +5,7 @@ import { totalmem } from 'node:os';
 import { type Diagnostic, errorAt } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { frameSize, modelParams, product, selectedFrames } from '../ir/pipeline.js';
-import type { ProtocolName } from '../backend/protocols.js';
+import type { ProtocolName } from '../target/protocols.js';
 import type { MpcLayer } from '../passes/lower-layers.js';
 
 /** Bytes one secret value takes in one party's memory (shares, and MACs where the protocol has them). */

@@ -8,8 +8,8 @@ import { UserError } from '../diagnostics.js';
 import { buildPipeline } from '../compile.js';
 import { checkedPipeline, pipelineFiles, readText, styleFrom } from './common.js';
 import { refuseInputAsOutput } from '../util/files.js';
-import { OPTIMIZATION_NAMES } from '../passes/optimizations.js';
-import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
+import { OPTIMIZATION_NAMES } from '../target/optimizations.js';
+import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../target/protocols.js';
 import { DEFAULT_PORT_BASE, type DeployManifest, deployBundle, parseHostsFile, readDeployInputs, writeBundle } from '../backend/deploy.js';
 
 export interface DeployArgs {

@@ -10,7 +10,7 @@ import { basename, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
 import { buildPipeline } from '../compile.js';
-import { PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
+import { PROTOCOL_NAMES, type ProtocolName } from '../target/protocols.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
 import type { SimulateResult } from '../simulate/simulate.js';

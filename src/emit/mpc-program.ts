@@ -2,12 +2,12 @@
 // protocol, each commented and timed, formatted with Ruff, byte-for-byte deterministic.
 import type { Pipeline } from '../ir/pipeline.js';
 import { selectedFrames } from '../ir/pipeline.js';
-import { PROTOCOLS } from '../backend/protocols.js';
+import { PROTOCOLS } from '../target/protocols.js';
 import type { MpcLayer } from '../passes/lower-layers.js';
 import { inputParty, type InputPlan } from '../passes/plan-inputs.js';
 import type { HelperName } from './runtime/helpers.js';
 import { formatPython } from './python-format.js';
-import { describeOptimizations, type OptimizationSet } from '../passes/optimizations.js';
+import { describeOptimizations, type OptimizationSet } from '../target/optimizations.js';
 import { winogradTile } from '../passes/winograd.js';
 import { compileCommand, expectedCompileWarnings } from './commands.js';
 import { VERSION } from '../version.js';

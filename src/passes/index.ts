@@ -20,4 +20,3 @@ export { reluIntoAvgpool } from './relu-into-avgpool.js';
 export { truncAfterPool } from './trunc-after-pool.js';
 export { narrowComparisons } from './narrow-comparisons.js';
 export { inputParty, planInputs, type InputPlan, type InputTensor, type PartyInputs } from './plan-inputs.js';
-export { OPTIMIZATIONS, OPTIMIZATION_NAMES, defaultOptimizations, describeOptimizations, parseOptimizationSwitches, resolveOptimizations, seedOptimizations, type OptimizationName, type OptimizationSet } from './optimizations.js';

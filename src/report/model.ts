@@ -6,7 +6,7 @@
 import { UserError } from '../diagnostics.js';
 import type { ResultRecord } from '../backend/run-pipeline.js';
 import { LAYER_TIMER_BASE, STAGE_TIMERS } from '../emit/mpc-program.js';
-import { PROTOCOL_NAMES } from '../backend/protocols.js';
+import { PROTOCOL_NAMES } from '../target/protocols.js';
 
 export interface Metrics {
   seconds: number;

@@ -1,7 +1,7 @@
 // The optimisations ppvc-dsl applies to a program, each one switchable (`--opt`), with
 // per-protocol defaults chosen from measurements (README, "Performance"). `--style seed`
 // turns every one of them off: the paper's hand-written approach, the measurements' baseline.
-import type { ProtocolName } from '../backend/protocols.js';
+import type { ProtocolName } from './protocols.js';
 
 export const OPTIMIZATIONS = {
   'batch-frames': 'all selected frames go through the CNN as one batch (off: one frame after another)',
