@@ -11,7 +11,7 @@ import { OPTIMIZATION_NAMES } from './target/optimizations.js';
 import { PROTOCOL_NAMES, type ProtocolName } from './target/protocols.js';
 import { refuseInputAsOutput, writeFilesAtomic } from './util/files.js';
 import type { Pipeline } from './ir/pipeline.js';
-import { checkAndSuggestBounds, formatBoundSuggestions, type BoundSuggestion } from './check/declared-bounds.js';
+import { checkAndSuggestBounds, formatBoundSuggestions, type BoundSuggestion } from './simulate/declared-bounds.js';
 import { formatShape } from './ir/shapes.js';
 import { disclosureOf, formatDisclosure } from './audit/disclosure.js';
 import { VERSION } from './version.js';

@@ -2,12 +2,13 @@
 // Pure (no file system writes): the CLI and the tests call this.
 import { type Diagnostic, type SourceFile, hasErrors, warningAt } from './diagnostics.js';
 import { parseSource } from './syntax/parse.js';
+import { resolveModelFile } from './import/model-file.js';
 import { checkPipeline } from './check/check.js';
-import { checkResources } from './check/resources.js';
-import { boundBits } from './check/bounds.js';
+import { checkResources } from './passes/resources.js';
+import { boundBits } from './ir/ring-fit.js';
 import type { Pipeline } from './ir/pipeline.js';
-import { parameterCount, selectedFrames } from './ir/pipeline.js';
-import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, narrowComparisons, reluIntoAvgpool, skipUnread, truncAfterPool, type InputPlan, type MpcLayer } from './passes/index.js';
+import { parameterCount } from './ir/pipeline.js';
+import { foldBatchnorm, planInputs, programLayers, usedBounds, type InputPlan, type MpcLayer } from './passes/index.js';
 import { resolveOptimizations, type OptimizationSet } from './target/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import { renderMlPatch } from './emit/ml-patch.js';
@@ -36,7 +37,7 @@ export interface BuildOptions {
   style?: EmitStyle;
   /** Optimisations switched on or off on top of the style's (`--opt`; target/optimizations.ts). */
   optimizations?: Partial<OptimizationSet>;
-  /** Build even if the memory estimate exceeds this machine (check/resources.ts). */
+  /** Build even if the memory estimate exceeds this machine (passes/resources.ts). */
   force?: boolean;
 }
 
@@ -57,7 +58,9 @@ export interface BuildArtifacts {
 export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOutcome {
   const parsed = parseSource(file);
   if (!parsed.ast) return { diagnostics: parsed.diagnostics };
-  const checked = checkPipeline(file, parsed.ast, { protocol: opts.protocol, ringBits: opts.ring, precision: opts.precision });
+  // the resolve step: a model file is read here, so that the check reads no files
+  const modelFile = resolveModelFile(file, parsed.ast);
+  const checked = checkPipeline(file, parsed.ast, { protocol: opts.protocol, ringBits: opts.ring, precision: opts.precision }, modelFile);
   if (checked.pipeline) {
     if (opts.budget !== undefined) checked.pipeline.target.budget = opts.budget;
     // passes on the IR itself (see passes/index.ts): what inputs.json, the reference and the
@@ -83,29 +86,6 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
     if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
   }
   return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
-}
-
-/** The program's layer objects: the IR lowered, then the passes on the lowered graph that the optimisations switch on. */
-export function programLayers(pipeline: Pipeline): MpcLayer[] {
-  const optimizations = pipeline.target.optimizations;
-  const lowered = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: optimizations['vector-layers'] });
-  const commuted = optimizations['relu-maxpool'] ? reluAfterMaxpool(lowered) : lowered;
-  const trimmed = optimizations['skip-unread'] ? skipUnread(commuted) : commuted;
-  // after skip-unread, which shrinks a ReLU and its pooling as separate layers
-  const fused = optimizations['relu-avgpool'] ? reluIntoAvgpool(trimmed) : trimmed;
-  const batch = optimizations['batch-frames'] ? selectedFrames(pipeline) : 1;
-  const raw = optimizations['trunc-after-pool'] ? truncAfterPool(fused, pipeline.target, batch) : fused;
-  return optimizations['narrow-compare'] ? narrowComparisons(raw, pipeline.model.layers, pipeline.target).layers : raw;
-}
-
-/**
- * The declared bounds that narrow a comparison of the program (none with narrow-compare off):
- * the ones the weights must keep. `layers`: the program's (narrowing them again changes nothing).
- */
-export function usedBounds(p: Pipeline, layers: MpcLayer[] = programLayers(p)): Set<string> {
-  const t = p.target;
-  if (t.bounds.length === 0 || !t.optimizations['narrow-compare']) return new Set();
-  return narrowComparisons(layers, p.model.layers, t).used;
 }
 
 /** A warning for each declared bound that narrows no comparison of the program, saying why. */

@@ -21,7 +21,7 @@ import { evaluateReference } from '../src/reference/evaluate.js';
 import { execa } from 'execa';
 import { seededRandom } from '../src/inputs/random-inputs.js';
 import { OPTIMIZATION_NAMES, defaultOptimizations, type OptimizationSet } from '../src/target/optimizations.js';
-import { suggestBounds } from '../src/check/declared-bounds.js';
+import { suggestBounds } from '../src/simulate/declared-bounds.js';
 import { provenBounds } from '../src/simulate/interval-bounds.js';
 import { tensorsOf } from '../src/passes/plan-inputs.js';
 import { simulateFixed } from '../src/simulate/fixed-point.js';

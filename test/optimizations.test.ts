@@ -4,8 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, source } from './helpers.js';
-import { buildPipeline, checkSource, programLayers, type BuildOptions } from '../src/compile.js';
-import { estimateMemory } from '../src/check/resources.js';
+import { buildPipeline, checkSource, type BuildOptions } from '../src/compile.js';
+import { programLayers } from '../src/passes/program-layers.js';
+import { estimateMemory } from '../src/passes/resources.js';
 import { PROTOCOL_NAMES } from '../src/target/protocols.js';
 import {
   OPTIMIZATION_NAMES,

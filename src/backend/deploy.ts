@@ -19,7 +19,7 @@ import { helperBlocks } from '../emit/ml-patch.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
 import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
 import { PROTOCOLS, PROTOCOL_NAMES } from '../target/protocols.js';
-import { assertBoundsHold } from '../check/declared-bounds.js';
+import { assertBoundsHold } from '../simulate/declared-bounds.js';
 import { cannotWrite, ensureDir, writeFileAtomic } from '../util/files.js';
 import { DEFAULT_CONNECT_TIMEOUT, RENDEZVOUS_PY } from './rendezvous.js';
 

@@ -12,7 +12,7 @@ import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.j
 import { PROTOCOLS } from '../target/protocols.js';
 import type { PartyInputs } from '../passes/plan-inputs.js';
 import type { Pipeline } from '../ir/pipeline.js';
-import { assertBoundsHold } from '../check/declared-bounds.js';
+import { assertBoundsHold } from '../simulate/declared-bounds.js';
 import { type MpSpdz, checkPatchApplied, placeProgram, runCompile, type CompileReport } from './mp-spdz.js';
 import { basePortFromEnvironment, runLocal, type RunResult } from './local-run.js';
 import { appendLine, checkAppendable, writeFileAtomic } from '../util/files.js';

@@ -4,7 +4,7 @@
 import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkSource, buildPipeline } from '../compile.js';
-import { checkAndSuggestBounds } from '../check/declared-bounds.js';
+import { checkAndSuggestBounds } from '../simulate/declared-bounds.js';
 import { PROTOCOLS, type ProtocolName } from '../target/protocols.js';
 import { locateMpSpdz, applyPatch, missingHelpersIn } from '../backend/mp-spdz.js';
 import { findCachedBuild } from '../backend/mp-spdz-cache.js';

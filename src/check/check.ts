@@ -3,7 +3,7 @@
 import { type Diagnostic, type SourceFile, type Span, errorAt, warningAt } from '../diagnostics.js';
 import type * as A from '../syntax/ast.js';
 import type {
-  Aggregation, FrameOutput, FrameSelection, Layer, Model, Party, Pipeline, Reveal, Target, Truncation, ValueBound, VideoInput,
+  Aggregation, FrameOutput, FrameSelection, Layer, Model, Party, Pipeline, Reveal, Shape, Target, Truncation, ValueBound, VideoInput,
 } from '../ir/pipeline.js';
 import { formatShape } from '../ir/shapes.js';
 import { layerParams, product } from '../ir/pipeline.js';
@@ -14,7 +14,6 @@ import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js'
 import { didYouMean } from '../util/suggest.js';
 import { checkLayers } from './layers.js';
 import { checkBoundDeclarations } from './bounds.js';
-import { loadModelFile } from '../import/model-file.js';
 import { productBits } from '../ir/ring-fit.js';
 
 export interface CheckResult {
@@ -40,7 +39,11 @@ export interface TargetSettings {
   precision?: { f: number; k: number };
 }
 
-export function checkPipeline(file: SourceFile, ast: A.PipelineAst, overrides: TargetSettings = {}): CheckResult {
+/**
+ * `modelFile`: the layers of the model file the pipeline names, read before the check
+ * (import/model-file.ts resolveModelFile); check/ reads no files.
+ */
+export function checkPipeline(file: SourceFile, ast: A.PipelineAst, overrides: TargetSettings = {}, modelFile?: A.ModelFileLayers): CheckResult {
   const diags: Diagnostic[] = [];
   const err = (span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}) => diags.push(errorAt(span, msg, extra));
 
@@ -171,7 +174,7 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, overrides: T
       else if (inputShape) layers = checkLayers(m.layers, inputShape, diags);
     } else if (m.file && inputShape) {
       source = { kind: 'file', path: m.file.path };
-      layers = loadModelFile(file, m.file.path, m.file.span, m.file.options, inputShape, diags);
+      layers = modelFileLayers(m.file, modelFile, inputShape, diags);
     }
     const layersOk = diags.filter((d) => d.severity === 'error').length === errorsBefore;
     if (layers && layers.length > 0 && layersOk && owner && inputShape) {
@@ -277,6 +280,31 @@ export function checkPipeline(file: SourceFile, ast: A.PipelineAst, overrides: T
       target,
     },
   };
+}
+
+/** The model file's layers checked as if written inline, once its frame size matches the video's. */
+function modelFileLayers(
+  named: NonNullable<A.ModelStatement['file']>,
+  resolved: A.ModelFileLayers | undefined,
+  inputShape: Shape,
+  diags: Diagnostic[],
+): Layer[] | undefined {
+  for (const a of named.options) diags.push(errorAt(a.span, `unexpected argument '${a.text}' after the model file`, { expected: 'end of line' }));
+  if (!resolved) throw new Error(`internal: the model file '${named.path}' was not read before the check (import/model-file.ts resolveModelFile)`);
+  diags.push(...resolved.diagnostics);
+  if (!resolved.layers) return undefined;
+  const fileShape = resolved.layers.inputShape;
+  if (formatShape(fileShape) !== formatShape(inputShape)) {
+    diags.push(
+      errorAt(named.span, `the model in '${named.path}' takes ${formatShape(fileShape)} frames, but the video's frames are ${formatShape(inputShape)}`, {
+        expected: formatShape(fileShape),
+        found: formatShape(inputShape),
+        hints: ['change the video statement to the model\'s frame size (prepare-video resizes frames)'],
+      }),
+    );
+    return undefined;
+  }
+  return checkLayers(resolved.layers.statements, inputShape, diags);
 }
 
 const missingHelp: Partial<Record<A.Statement['kind'], string>> = {

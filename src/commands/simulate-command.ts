@@ -19,7 +19,7 @@ import { assembleInputs, folderEntries, loadVideoValues, type VideoPreparation }
 import { readValues64 } from '../inputs/read-values.js';
 import { missingPathMessage } from '../util/files.js';
 import { refuseFileWithoutInput } from '../inputs/validate.js';
-import { assertBoundsHold } from '../check/declared-bounds.js';
+import { assertBoundsHold } from '../simulate/declared-bounds.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';

@@ -9,7 +9,7 @@ import { refuseInputAsOutput, writeFilesAtomic } from '../util/files.js';
 import type { ResultRecord } from '../backend/run-pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
 import { MAX_DIMENSION } from '../check/check.js';
-import { checkAndSuggestBounds } from '../check/declared-bounds.js';
+import { checkAndSuggestBounds } from '../simulate/declared-bounds.js';
 import { pipelineFiles } from './common.js';
 
 /** What `check --json` reports of a checked pipeline. */

@@ -227,7 +227,7 @@ export function inTargetStatement(t: Pick<Target, 'declared'>, options: string):
  * A declared bound on one layer's values, for any video in the declared range: the
  * comparisons that test those values (ReLU, max pooling) then work on the bits it needs
  * instead of precision's k (passes/narrow-comparisons.ts). The model owner's weights are
- * checked against it (check/declared-bounds.ts) before an input file is written or a run starts.
+ * checked against it (simulate/declared-bounds.ts) before an input file is written or a run starts.
  */
 export interface ValueBound {
   layer: string;

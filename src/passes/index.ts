@@ -19,4 +19,5 @@ export { skipUnread } from './skip-unread.js';
 export { reluIntoAvgpool } from './relu-into-avgpool.js';
 export { truncAfterPool } from './trunc-after-pool.js';
 export { narrowComparisons } from './narrow-comparisons.js';
+export { programLayers, usedBounds } from './program-layers.js';
 export { inputParty, planInputs, type InputPlan, type InputTensor, type PartyInputs } from './plan-inputs.js';
