@@ -39,7 +39,7 @@ import { refuseInputAsOutput, writeFileAtomic, writeFilesAtomic } from './util/f
 import { randomVideo } from './inputs/random-inputs.js';
 import type { ResultRecord } from './backend/run-pipeline.js';
 import type { SimulateResult, Rounding } from './simulate/simulate.js';
-import type { ImportSummary } from './import/import-command.js';
+import type { ImportSummary } from './commands/model-import.js';
 import type { BoundSuggestion } from './simulate/declared-bounds.js';
 import type { VideoPreparation } from './simulate/inputs.js';
 
@@ -47,7 +47,7 @@ export type { TargetOverrides } from './commands/target-overrides.js';
 export type { ResultRecord } from './backend/run-pipeline.js';
 export type { SimulateResult, Rounding, LayerRange, PrecisionSuggestion, FixedResult } from './simulate/simulate.js';
 export type { ReferenceResult } from './reference/evaluate.js';
-export type { ImportSummary } from './import/import-command.js';
+export type { ImportSummary } from './commands/model-import.js';
 export type { BoundSuggestion } from './simulate/declared-bounds.js';
 export type { ProtocolName } from './target/protocols.js';
 export type { OptimizationName, OptimizationSet } from './target/optimizations.js';

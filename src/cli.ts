@@ -243,7 +243,7 @@ async function main(argv: string[]): Promise<void> {
       async (a) => {
         const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
         if (!r) return;
-        const { modelOwnerFile } = await import('./import/import-command.js');
+        const { modelOwnerFile } = await import('./commands/model-import.js');
         const values = modelOwnerFile(r.pipeline, { model: a.model as string | undefined, frames: a.frames as string });
         // NaN or out-of-range weights make a file that run and MP-SPDZ reject: refuse to write it
         const { validatePartyInput } = await import('./inputs/validate.js');
@@ -310,8 +310,8 @@ async function main(argv: string[]): Promise<void> {
           .options(styleOptions),
       async (a) => {
         // the .mpc with the ml.py.patch beside it, against its header; a .ppvc's generated
-        // program and helper code, against its reveal statements (src/audit/audit-command.ts)
-        const { auditMpcFile, auditBuild, auditJson, formatAudit } = await import('./audit/audit-command.js');
+        // program and helper code, against its reveal statements (src/commands/audit-command.ts)
+        const { auditMpcFile, auditBuild, auditJson, formatAudit } = await import('./commands/audit-command.js');
         const path = a.file as string;
         let result: ReturnType<typeof auditMpcFile>;
         if (path.endsWith('.mpc')) result = auditMpcFile(path, readText(path, 'a .ppvc or .mpc file').text);

@@ -8,12 +8,12 @@ import { checkResources } from './passes/resources.js';
 import { boundBits } from './ir/ring-fit.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
-import { foldBatchnorm, planInputs, programLayers, usedBounds, type InputPlan, type MpcLayer } from './passes/index.js';
+import { foldBatchnorm, planInputs, programLayers, usedBounds, type MpcLayer } from './passes/index.js';
 import { resolveOptimizations, type OptimizationSet } from './target/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
+import type { BuildArtifacts } from './emit/artifacts.js';
 import { renderMlPatch } from './emit/ml-patch.js';
 import { compileCommand, localRunCommand, partyCommands } from './emit/commands.js';
-import type { HelperName } from './emit/runtime/helpers.js';
 import { PROTOCOLS, type ProtocolName } from './target/protocols.js';
 import { shellQuote } from './util/shell.js';
 import { join } from 'node:path';
@@ -41,19 +41,7 @@ export interface BuildOptions {
   force?: boolean;
 }
 
-export interface BuildArtifacts {
-  pipeline: Pipeline;
-  inputs: InputPlan;
-  program: string;
-  helpers: HelperName[];
-  mlPatch: string;
-  style: EmitStyle;
-  optimizations: OptimizationSet;
-  /** The source layer of each MP-SPDZ layer object, in order (timer 100 + i). */
-  layerNames: string[];
-  /** File name -> content, as `build` writes them. */
-  files: Record<string, string>;
-}
+export type { BuildArtifacts } from './emit/artifacts.js';
 
 export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOutcome {
   const parsed = parseSource(file);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError, errorAt } from '../diagnostics.js';
-import type { BuildArtifacts } from '../compile.js';
+import type { BuildArtifacts } from '../emit/artifacts.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { compileCommand } from '../emit/commands.js';
 import { helperBlocks } from '../emit/ml-patch.js';

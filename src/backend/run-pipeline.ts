@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError, UserError } from '../diagnostics.js';
-import type { BuildArtifacts } from '../compile.js';
+import type { BuildArtifacts } from '../emit/artifacts.js';
 import { compileCommand } from '../emit/commands.js';
 import { LAYER_TIMER_BASE, STAGE_TIMERS } from '../emit/mpc-program.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
