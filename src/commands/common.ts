@@ -7,6 +7,9 @@ import type { Pipeline } from '../ir/pipeline.js';
 import { checkedBudget } from './target-overrides.js';
 import { missingPathMessage, readRegularFile, withoutBom } from '../util/files.js';
 import { resolveModelPath } from '../import/model-file.js';
+import type { ProtocolName } from '../target/protocols.js';
+import { formatBoundSuggestions, type BoundSuggestion } from '../simulate/declared-bounds.js';
+import { buildOptionsFrom, type TargetOverrides } from './target-overrides.js';
 
 /** The files a checked pipeline was read from: the .ppvc and its model file, if any. */
 export function pipelineFiles(p: Pipeline): string[] {
@@ -52,6 +55,21 @@ export function checkedPipeline(path: string, json: boolean, opts: BuildOptions 
 export function checkedSeed(seed: unknown): number {
   if (typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff) return seed;
   throw new UserError(`--seed ${String(seed)}: expected an integer from 0 to 4294967295`);
+}
+
+/** A pipeline checked with the command line's overrides (--protocol, --budget, --style, --opt). */
+export function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: number, a?: { readonly [option: string]: unknown }) {
+  return checkedPipeline(path, json, buildOptionsFrom({ protocol, budget, style: a?.style as TargetOverrides['style'], opt: a?.opt as string | undefined }));
+}
+
+export function writeJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** After writing a model owner's file: the bounds its weights prove, as `simulate` words them (nothing when none would narrow). */
+export function printBoundSuggestions(suggestions: BoundSuggestion[], p: Pipeline): void {
+  const line = formatBoundSuggestions(suggestions, p);
+  if (line) process.stdout.write(`${line}\n`);
 }
 
 // --style and --opt: with the other overrides (the API's too) in target-overrides.ts
