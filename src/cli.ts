@@ -5,6 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostics, printable } from './diagnostics.js';
 import { VERSION } from './version.js';
+import { withCommands } from './commands/option-values.js';
 import { writeJson } from './commands/common.js';
 import { checkCommand } from './commands/check-command.js';
 import { buildCommand } from './commands/build-command.js';
@@ -21,10 +22,23 @@ import { simulateCommand } from './commands/simulate-command.js';
 import { prepareVideoCommand } from './commands/prepare-video-command.js';
 import { setupMpSpdzCommand } from './commands/setup-mp-spdz-command.js';
 
-/** Positionals, which the empty-value check leaves to the commands (a missing file is their message). */
-const POSITIONALS = new Set(['file', 'files', 'model', 'video', 'results']);
-/** Options that take one value: yargs turns a repeated one into an array. */
-const SINGLE_VALUED = new Set(['range', 'source', 'protocols', 'ring', 'jobs', 'protocol', 'out', 'mp-spdz', 'video-input', 'model-input', 'frames', 'seed', 'style', 'opt', 'budget', 'model', 'timeout', 'select', 'hosts']);
+/** Every command, in the order --help lists them. */
+const COMMANDS = [
+  checkCommand,
+  buildCommand,
+  runCommand,
+  importCommand,
+  exportWeightsCommand,
+  deployCommand,
+  randomWeightsCommand,
+  auditCommand,
+  diagramsCommand,
+  fmtCommand,
+  reportCommand,
+  simulateCommand,
+  prepareVideoCommand,
+  setupMpSpdzCommand,
+] as const;
 
 /** `--range -1,1`: yargs takes a value starting with '-' for an option; joined as `--range=-1,1` it is the value. */
 function negativeValues(argv: string[]): string[] {
@@ -37,7 +51,7 @@ function negativeValues(argv: string[]): string[] {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const cli: Argv = yargs(negativeValues(argv))
+  const cli: Argv = withCommands(yargs(negativeValues(argv)), COMMANDS)
     .scriptName('ppvc-dsl')
     .usage('$0 <command> [options]\n\nCompile privacy-preserving video classification pipelines (.ppvc) to MP-SPDZ programs.')
     .version(VERSION)
@@ -45,31 +59,6 @@ async function main(argv: string[]): Promise<void> {
     .demandCommand(1, 'name a command; see --help')
     .option('json', { type: 'boolean', describe: 'machine-readable output', default: false })
     .option('force', { type: 'boolean', describe: 'build even when the memory estimate exceeds this machine', default: false })
-    .command(checkCommand)
-    .command(buildCommand)
-    .command(runCommand)
-    .command(importCommand)
-    .command(exportWeightsCommand)
-    .command(deployCommand)
-    .command(randomWeightsCommand)
-    .command(auditCommand)
-    .command(diagramsCommand)
-    .command(fmtCommand)
-    .command(reportCommand)
-    .command(simulateCommand)
-    .command(prepareVideoCommand)
-    .command(setupMpSpdzCommand)
-    .middleware((argv) => {
-      // a repeated option becomes an array in yargs: say so instead of failing later
-      for (const [k, v] of Object.entries(argv)) {
-        if (Array.isArray(v) && SINGLE_VALUED.has(k)) throw new UserError(`--${k} is given more than once`);
-        // `-o` at the end of the line is '' (which resolves to the working directory); `--seed abc` is NaN
-        if (k.length > 1 && !/[A-Z]/.test(k) && !POSITIONALS.has(k)) {
-          if (v === '') throw new UserError(`--${k} needs a value (it is empty)`);
-          if (typeof v === 'number' && !Number.isFinite(v)) throw new UserError(`--${k}: expected a number`);
-        }
-      }
-    }, true)
     .fail((msg, err) => {
       if (err) throw err;
       throw new UserError(msg);

@@ -62,7 +62,7 @@ export interface DeployManifest {
   compile: string;
   programSha256: string;
   mlPatchSha256?: string;
-  /** Every file of the bundle (relative paths), for --force to replace an earlier one. */
+  /** Every file of the bundle (relative paths), for --replace to replace an earlier one. */
   files: string[];
 }
 
@@ -269,17 +269,17 @@ function isEmptyDir(dir: string): boolean {
 
 /**
  * Writes a bundle into `dir`. A new or empty `dir` receives the whole bundle at once (written
- * next to it, then renamed into place); a non-empty one is refused unless `force`, which
+ * next to it, then renamed into place); a non-empty one is refused unless `replace`, which
  * replaces the files one by one (each atomically) and removes the files of an earlier
  * deployment there (its deploy.json lists them) that this one lacks. Returns the paths written.
  */
-export function writeBundle(dir: string, files: Record<string, string>, opts: { force?: boolean } = {}): string[] {
+export function writeBundle(dir: string, files: Record<string, string>, opts: { replace?: boolean } = {}): string[] {
   const target = resolve(dir);
   if (existsSync(target) && !statSync(target).isDirectory()) throw new UserError(`${dir}: exists and is not a directory`);
   const fresh = !existsSync(target) || isEmptyDir(target);
-  if (!fresh && !opts.force) {
+  if (!fresh && !opts.replace) {
     throw new UserError(
-      errorAt(undefined, `${dir} is not empty`, { hints: ['choose a new directory with -o, or pass --force to replace the deployment files there'] }),
+      errorAt(undefined, `${dir} is not empty`, { hints: ['choose a new directory with -o, or pass --replace to replace the deployment files there (--force, as on every command, only builds past the memory estimate)'] }),
     );
   }
   const names = Object.keys(files).sort();

@@ -1,7 +1,6 @@
 // `ppvc-dsl audit FILE`: every opening and input of a generated program (commands/audit-result.ts).
-// Registered in cli.ts.
+// Registered in cli.ts (COMMANDS).
 import { buildPipeline } from '../compile.js';
-import type { ProtocolName } from '../target/protocols.js';
 import { checked, readText } from './common.js';
 import { protocolOption, styleOptions, type Command } from './options.js';
 
@@ -21,7 +20,7 @@ export const auditCommand: Command = {
     let result: ReturnType<typeof auditMpcFile>;
     if (path.endsWith('.mpc')) result = auditMpcFile(path, readText(path, 'a .ppvc or .mpc file').text);
     else {
-      const r = checked(path, a.json as boolean, a.protocol as ProtocolName | undefined, undefined, a);
+      const r = checked(a, path);
       if (!r) return;
       result = auditBuild(path, buildPipeline(r.pipeline));
     }

@@ -1,9 +1,8 @@
 // `ppvc-dsl build FILE`: the program, ml.py.patch, inputs.json and commands.json written (audited
 // first); compiled in MP-SPDZ when one is configured; the commands to run it printed.
-// Registered in cli.ts.
+// Registered in cli.ts (COMMANDS).
 import { join, resolve } from 'node:path';
 import { commandsSummary, inputsStep, setupSteps } from '../compile.js';
-import type { ProtocolName } from '../target/protocols.js';
 import { refuseInputAsOutput, writeFilesAtomic } from '../util/files.js';
 import { checked, pipelineFiles } from './common.js';
 import { auditedArtifacts } from './stages.js';
@@ -22,7 +21,7 @@ export const buildCommand: Command = {
       .option('allow-undeclared-reveals', { type: 'boolean', default: false, describe: 'write a program even if its audit finds openings the pipeline does not declare (marked as leaking)' })
       .options(styleOptions),
   handler: async (a) => {
-    const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
+    const r = checked(a);
     if (!r) return;
     // audited: the generated program and helper code themselves, so a generator bug cannot hide a reveal
     const artifacts = await auditedArtifacts(r.pipeline, a['allow-undeclared-reveals'] as boolean);

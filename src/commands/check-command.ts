@@ -1,7 +1,6 @@
 // `ppvc-dsl check FILE`: the pipeline checked, its layers and what it discloses to whom.
-// Registered in cli.ts.
+// Registered in cli.ts (COMMANDS).
 import { diagnosticToJson } from '../diagnostics.js';
-import type { ProtocolName } from '../target/protocols.js';
 import { formatShape } from '../ir/shapes.js';
 import { disclosureOf, formatDisclosure } from '../audit/disclosure.js';
 import { checked } from './common.js';
@@ -13,7 +12,7 @@ export const checkCommand: Command = {
   describe: 'parse and check a pipeline; report every error with its location',
   builder: (y) => y.positional('file', { type: 'string', demandOption: true }).option('protocol', protocolOption),
   handler: (a) => {
-    const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
+    const r = checked(a);
     if (!r) return;
     const p = r.pipeline;
     if (a.json) {

@@ -35,7 +35,7 @@ export function reportDiagnostics(diags: Diagnostic[], json: boolean): void {
 /** A .ppvc file checked; undefined after errors (reported, exit status 1 set). */
 export function checkedPipeline(path: string, json: boolean, opts: BuildOptions = {}): { pipeline: Pipeline; diagnostics: Diagnostic[] } | undefined {
   checkedBudget(opts.budget);
-  const outcome = checkSource(readText(path), { ...opts, force: opts.force ?? process.argv.includes('--force') });
+  const outcome = checkSource(readText(path), opts);
   reportDiagnostics(outcome.diagnostics, json);
   if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
     if (json) {
@@ -57,9 +57,13 @@ export function checkedSeed(seed: unknown): number {
   throw new UserError(`--seed ${String(seed)}: expected an integer from 0 to 4294967295`);
 }
 
-/** A pipeline checked with the command line's overrides (--protocol, --budget, --style, --opt). */
-export function checked(path: string, json: boolean, protocol?: ProtocolName, budget?: number, a?: { readonly [option: string]: unknown }) {
-  return checkedPipeline(path, json, buildOptionsFrom({ protocol, budget, style: a?.style as TargetOverrides['style'], opt: a?.opt as string | undefined }));
+/**
+ * The pipeline a command names (`path`, else its FILE), checked with the command line's
+ * overrides: --protocol, --budget, --style, --opt where the command takes them, and --force.
+ */
+export function checked(a: { readonly [option: string]: unknown }, path = a.file as string) {
+  const overrides = { protocol: a.protocol as ProtocolName | undefined, budget: a.budget as number | undefined, style: a.style as TargetOverrides['style'], opt: a.opt as string | undefined, force: Boolean(a.force) };
+  return checkedPipeline(path, Boolean(a.json), buildOptionsFrom(overrides));
 }
 
 export function writeJson(value: unknown): void {

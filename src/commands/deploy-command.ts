@@ -1,6 +1,6 @@
 // `ppvc-dsl deploy <file> --hosts HOSTS -o DIR`: one directory per party with exactly what
 // that party needs to run the pipeline on its own machine (see src/backend/deploy.ts).
-// Registered in cli.ts with `.command(deployCommand)`; errors are thrown as UserError (exit 1)
+// Registered in cli.ts (COMMANDS); errors are thrown as UserError (exit 1)
 // or EnvironmentError (exit 2) for cli.ts's handler, like the other commands.
 import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -16,7 +16,8 @@ export interface DeployArgs {
   file: string;
   hosts: string;
   out?: string;
-  force: boolean;
+  replace: boolean;
+  force?: boolean;
   protocol?: string;
   port: number;
   'video-input'?: string;
@@ -36,7 +37,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .positional('file', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline' })
       .option('hosts', { type: 'string', demandOption: true, describe: "file with one host per party in party order: IP or name, optional :port; '#' comments" })
       .option('out', { alias: 'o', type: 'string', describe: 'output directory (default: out/<pipeline name>-deploy); must be new or empty' })
-      .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty output directory, replacing an earlier deployment there' })
+      .option('replace', { type: 'boolean', default: false, describe: 'write into a non-empty output directory, replacing an earlier deployment there' })
       .option('protocol', { describe: "MPC protocol (overrides the pipeline's target)", choices: PROTOCOL_NAMES, type: 'string' })
       .option('port', { type: 'number', default: DEFAULT_PORT_BASE, describe: 'port base (-pn): party i listens on PORT+i unless its hosts line names a port' })
       .option('video-input', { type: 'string', describe: "the video owner's input file (goes into that party's directory only)" })
@@ -47,10 +48,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .option('budget', { type: 'number', describe: "compile.py's optimisation budget -b (default: the pipeline's, else the protocol's)" }) as unknown as Argv<DeployArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);
-    for (const k of ['hosts', 'out', 'protocol', 'port', 'video-input', 'model-input', 'style', 'opt', 'budget'] as const) {
-      if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
-    }
-    const checked = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget, ...styleFrom(a) });
+    const checked = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget, force: a.force, ...styleFrom(a) });
     if (!checked) return;
     const p = checked.pipeline;
     const hosts = parseHostsFile(readText(a.hosts, 'a hosts file').text, a.hosts);
@@ -72,7 +70,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
     const bundle = deployBundle(artifacts, hosts, { portBase: a.port, inputs, hostsSource: a.hosts });
     const outDir = resolve(a.out ?? join('out', `${p.name}-deploy`));
     refuseInputAsOutput(Object.keys(bundle).map((f) => join(outDir, f)), a.out ?? outDir, [...pipelineFiles(p), a.hosts, ...files.values()]);
-    const written = writeBundle(outDir, bundle, { force: a.force });
+    const written = writeBundle(outDir, bundle, { replace: a.replace });
     const manifest = JSON.parse(bundle['deploy.json']!) as DeployManifest;
     if (json) {
       process.stdout.write(JSON.stringify({ ok: true, outDir, written, ...manifest }, null, 2) + '\n');

@@ -1,5 +1,5 @@
 // `ppvc-dsl diagrams`: the grammar as HTML syntax diagrams.
-// Registered in cli.ts.
+// Registered in cli.ts (COMMANDS).
 import { resolve } from 'node:path';
 import { writeJson } from './common.js';
 import type { Command } from './options.js';

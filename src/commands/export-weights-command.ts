@@ -1,10 +1,9 @@
 // `ppvc-dsl export-weights FILE -o OUT`: the model owner's input file from the model file's
 // weights, validated and checked against the declared bounds before it is written.
-// Registered in cli.ts.
+// Registered in cli.ts (COMMANDS).
 import { resolve } from 'node:path';
 import { diagnosticToJson } from '../diagnostics.js';
 import { buildPipeline } from '../compile.js';
-import type { ProtocolName } from '../target/protocols.js';
 import { refuseInputAsOutput } from '../util/files.js';
 import { checkAndSuggestBounds } from '../simulate/declared-bounds.js';
 import { checked, pipelineFiles, printBoundSuggestions, writeJson } from './common.js';
@@ -21,7 +20,7 @@ export const exportWeightsCommand: Command = {
       .option('protocol', protocolOption)
       .option('out', { alias: 'o', type: 'string', demandOption: true }),
   handler: async (a) => {
-    const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
+    const r = checked(a);
     if (!r) return;
     const { modelOwnerFile } = await import('./model-import.js');
     const values = modelOwnerFile(r.pipeline, { model: a.model as string | undefined, frames: a.frames as string });

@@ -1,5 +1,5 @@
 // `ppvc-dsl import MODEL`: a Keras or TF.js model file as a checked pipeline (commands/model-import.ts).
-// Registered in cli.ts.
+// Registered in cli.ts (COMMANDS).
 import { refuseInputAsOutput } from '../util/files.js';
 import { IMPORT_DEFAULTS, importModelText } from './stages.js';
 import type { Command } from './options.js';

@@ -1,11 +1,10 @@
 // `ppvc-dsl random-weights FILE -o OUT`: a model owner's input file with random weights at a
 // trained model's scales (inputs/random-inputs.ts), and with --video-out a random video.
-// Registered in cli.ts.
+// Registered in cli.ts (COMMANDS).
 import { resolve } from 'node:path';
 import { UserError, diagnosticToJson } from '../diagnostics.js';
 import { randomVideo } from '../inputs/random-inputs.js';
 import { buildPipeline } from '../compile.js';
-import type { ProtocolName } from '../target/protocols.js';
 import { refuseInputAsOutput } from '../util/files.js';
 import { checked, checkedSeed, pipelineFiles, printBoundSuggestions, writeJson } from './common.js';
 import { randomModelOwnerValues } from './stages.js';
@@ -24,7 +23,7 @@ export const randomWeightsCommand: Command = {
       .option('video-out', { type: 'string', describe: "also write the video owner's input file: a random video in the pipeline's declared range (from the same seed), for a first run without a clip" }),
   handler: async (a) => {
     const seed = checkedSeed(a.seed);
-    const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined);
+    const r = checked(a);
     if (!r) return;
     const p = r.pipeline;
     const videoOut = a['video-out'] as string | undefined;

@@ -1,7 +1,6 @@
 // `ppvc-dsl run FILE`: build, compile if out of date and run every party on this machine
 // (commands/stages.ts runLocally); the result record printed.
-// Registered in cli.ts.
-import type { ProtocolName } from '../target/protocols.js';
+// Registered in cli.ts (COMMANDS).
 import { checked } from './common.js';
 import { checkedTimeout, partyInputFiles, requireMpSpdz, runLocally } from './stages.js';
 import { protocolOption, styleOptions, type Command } from './options.js';
@@ -33,7 +32,7 @@ export const runCommand: Command = {
     // at all (at once, before the seconds of the check in the clear)
     checkedTimeout(a.timeout as number);
     await requireMpSpdz(a['mp-spdz'] as string | undefined);
-    const r = checked(a.file as string, a.json as boolean, a.protocol as ProtocolName | undefined, a.budget as number | undefined, a);
+    const r = checked(a);
     if (!r) return;
     const files = partyInputFiles(r.pipeline, { video: a['video-input'] as string | undefined, model: a['model-input'] as string | undefined, specs: a.input as string[] | undefined });
     const { formatRecord } = await import('../backend/run-pipeline.js');

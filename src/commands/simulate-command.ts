@@ -3,7 +3,7 @@
 // their per-frame outputs, aggregates, labels, largest difference and a per-layer range table.
 // V is an MP-SPDZ input file, a real video (prepared as `prepare-video` does), or a folder of
 // videos (batch: per-video labels, float/fixed agreement, accuracy against --labels or
-// --label-rule). Registered in cli.ts with `.command(simulateCommand)`; errors are UserError
+// --label-rule). Registered in cli.ts (COMMANDS); errors are UserError
 // (exit 1) or EnvironmentError (exit 2) for cli.ts's handler.
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -40,6 +40,7 @@ export interface SimulateArgs extends VideoPreparationArgs {
   classes?: string;
   protocol?: string;
   json?: boolean;
+  force?: boolean;
 }
 
 
@@ -121,13 +122,10 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     ) as unknown as Argv<SimulateArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);
-    for (const k of ['video', 'weights', 'seed', 'rounding', 'labels', 'label-rule', 'classes', 'protocol'] as const) {
-      if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
-    }
     if (a.labels && a['label-rule']) throw new UserError('give either --labels or --label-rule, not both');
     checkedSeed(a.seed);
     const prep = videoPreparationOf(a);
-    const p = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined })?.pipeline;
+    const p = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, force: Boolean(a.force) })?.pipeline;
     if (!p) return;
     const plan = buildPipeline(p).inputs;
     const names = parseClasses(a.classes, p.classes);
