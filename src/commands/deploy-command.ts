@@ -8,8 +8,8 @@ import { UserError } from '../diagnostics.js';
 import { buildPipeline } from '../compile.js';
 import { checkedPipeline, pipelineFiles, readText, styleFrom } from './common.js';
 import { refuseInputAsOutput } from '../util/files.js';
-import { OPTIMIZATION_NAMES } from '../target/optimizations.js';
-import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../target/protocols.js';
+import { PROTOCOLS, type ProtocolName } from '../target/protocols.js';
+import { protocolOption, styleOptions } from './options.js';
 import { DEFAULT_PORT_BASE, type DeployManifest, deployBundle, parseHostsFile, readDeployInputs, writeBundle } from '../backend/deploy.js';
 
 export interface DeployArgs {
@@ -38,14 +38,12 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .option('hosts', { type: 'string', demandOption: true, describe: "file with one host per party in party order: IP or name, optional :port; '#' comments" })
       .option('out', { alias: 'o', type: 'string', describe: 'output directory (default: out/<pipeline name>-deploy); must be new or empty' })
       .option('replace', { type: 'boolean', default: false, describe: 'write into a non-empty output directory, replacing an earlier deployment there' })
-      .option('protocol', { describe: "MPC protocol (overrides the pipeline's target)", choices: PROTOCOL_NAMES, type: 'string' })
+      .option('protocol', protocolOption)
       .option('port', { type: 'number', default: DEFAULT_PORT_BASE, describe: 'port base (-pn): party i listens on PORT+i unless its hosts line names a port' })
       .option('video-input', { type: 'string', describe: "the video owner's input file (goes into that party's directory only)" })
       .option('model-input', { type: 'string', describe: "the model owner's input file (selection matrix, then weights; that party's directory only)" })
       .option('input', { type: 'array', string: true, describe: "PARTY=FILE for any party (repeatable); each goes into that party's directory only" })
-      .option('style', { choices: ['optimized', 'seed'] as const, default: 'optimized' as const, describe: "program style: 'seed' reproduces the paper's frame-by-frame program" })
-      .option('opt', { type: 'string', describe: `switch optimisations on or off on top of the style: comma-separated, no- for off (${OPTIMIZATION_NAMES.join(', ')}); default: the protocol's` })
-      .option('budget', { type: 'number', describe: "compile.py's optimisation budget -b (default: the pipeline's, else the protocol's)" }) as unknown as Argv<DeployArgs>,
+      .options(styleOptions) as unknown as Argv<DeployArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);
     const checked = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget, force: a.force, ...styleFrom(a) });

@@ -10,7 +10,7 @@ import { basename, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
 import { buildPipeline } from '../compile.js';
-import { PROTOCOL_NAMES, type ProtocolName } from '../target/protocols.js';
+import { type ProtocolName } from '../target/protocols.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
 import type { SimulateResult } from '../simulate/simulate.js';
@@ -25,6 +25,7 @@ import { className, formatBatch, formatSimulation, summarise, type BatchEntry } 
 import type { FaceDetector } from '../video/index.js';
 import { checkedPipeline, checkedSeed } from './common.js';
 import { ringFitOf } from '../ir/ring-fit.js';
+import { protocolOption } from './options.js';
 import { framesSpan, videoPreparationOf, videoPreparationOptions, type VideoPreparationArgs } from './video-options.js';
 
 export interface SimulateArgs extends VideoPreparationArgs {
@@ -117,7 +118,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         .option('labels', { type: 'string', describe: "CSV file 'video,label' with the true label of each video (class name or index)" })
         .option('label-rule', { choices: ['prefix'], describe: "'prefix': a video's label is its file name up to the first '-' (e.g. happy-clip.mp4)" })
         .option('classes', { type: 'string', describe: 'class names in class order, comma separated (e.g. angry,disgust,fear,happy,sad,surprise,neutral)' })
-        .option('protocol', { describe: "MPC protocol (overrides the pipeline's target)", choices: PROTOCOL_NAMES, type: 'string' }),
+        .option('protocol', protocolOption),
       'videos: ',
     ) as unknown as Argv<SimulateArgs>,
   handler: async (a) => {
