@@ -8,8 +8,8 @@ import { checkResources } from './passes/resources.js';
 import { boundBits } from './ir/ring-fit.js';
 import type { Pipeline } from './ir/pipeline.js';
 import { parameterCount } from './ir/pipeline.js';
-import { foldBatchnorm, planInputs, programLayers, usedBounds, type MpcLayer } from './passes/index.js';
-import { resolveOptimizations, type OptimizationSet } from './target/optimizations.js';
+import { irPasses, planInputs, programLayers, usedBounds, type MpcLayer } from './passes/index.js';
+import { optimizationWarnings, type OptimizationSet } from './target/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
 import type { BuildArtifacts } from './emit/artifacts.js';
 import { renderMlPatch } from './emit/ml-patch.js';
@@ -48,32 +48,19 @@ export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOut
   if (!parsed.ast) return { diagnostics: parsed.diagnostics };
   // the resolve step: a model file is read here, so that the check reads no files
   const modelFile = resolveModelFile(file, parsed.ast);
-  const checked = checkPipeline(file, parsed.ast, { protocol: opts.protocol, ringBits: opts.ring, precision: opts.precision }, modelFile);
-  if (checked.pipeline) {
-    if (opts.budget !== undefined) checked.pipeline.target.budget = opts.budget;
-    // passes on the IR itself (see passes/index.ts): what inputs.json, the reference and the
-    // program all see
-    const optimizations = resolveOptimizations(checked.pipeline.target.protocol, opts.style, opts.optimizations);
-    checked.pipeline.target.optimizations = optimizations;
-    if (optimizations['fold-batchnorm']) checked.pipeline.model.layers = foldBatchnorm(checked.pipeline.model.layers);
-    const protocol = PROTOCOLS[checked.pipeline.target.protocol];
-    if (optimizations['relu-avgpool'] && protocol.dotProduct === 'per-term') {
-      checked.diagnostics.push(
-        warningAt(
-          undefined,
-          `--opt relu-avgpool under ${protocol.name} costs more, not less: a dot product there costs a triple per term, so overlapping pooling windows need more secret products than the ReLU's own`,
-        ),
-      );
-    }
-    if (optimizations['trunc-after-pool'] && !optimizations['relu-avgpool']) {
-      checked.diagnostics.push(warningAt(undefined, '--opt trunc-after-pool does nothing without relu-avgpool: it defers the truncation of a convolution into the ReLU + average pooling that relu-avgpool fuses'));
-    }
-    const layers = programLayers(checked.pipeline);
-    checked.diagnostics.push(...unusedBounds(checked.pipeline, layers));
-    const tooBig = checkResources(checked.pipeline, layers, opts.force ?? false);
-    if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
-  }
-  return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
+  const { protocol, ring: ringBits, precision, budget, style, optimizations } = opts;
+  const checked = checkPipeline(file, parsed.ast, { protocol, ringBits, precision, budget, style, optimizations }, modelFile);
+  if (!checked.pipeline) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
+  // the passes on the IR itself (passes/index.ts): what inputs.json, the reference and the
+  // program all see; a new pipeline, the checked one is left as it was
+  const pipeline = irPasses(checked.pipeline);
+  const diagnostics = [...parsed.diagnostics, ...checked.diagnostics, ...optimizationWarnings(pipeline.target).map((w) => warningAt(undefined, w))];
+  // the program's layer graph, computed once for the pipeline (passes/program-layers.ts)
+  const layers = programLayers(pipeline);
+  diagnostics.push(...unusedBounds(pipeline, layers));
+  const tooBig = checkResources(pipeline, layers, opts.force ?? false);
+  if (tooBig.length > 0) return { diagnostics: [...diagnostics, ...tooBig] };
+  return { pipeline, diagnostics };
 }
 
 /** A warning for each declared bound that narrows no comparison of the program, saying why. */

@@ -76,12 +76,10 @@ async function main(): Promise<void> {
       const { style, optimizations, precision } = parseStyleSpec(spec);
       const checked = checkSource({ path: pipelinePath, text: readFileSync(pipelinePath, 'utf8') }, { protocol, style, optimizations });
       if (!checked.pipeline) throw new Error(checked.diagnostics.map((d) => d.message).join('; '));
-      if (precision) {
-        // @RING/F/K: this row's ring and precision instead of the pipeline's
-        if (!fitsRing({ ...ringFitOf(checked.pipeline), ...precision })) throw new Error(`--styles: '${spec}': precision ${precision.f} ${precision.k} does not fit a ${precision.ringBits}-bit ring`);
-        Object.assign(checked.pipeline.target, precision);
-      }
-      let a = buildPipeline(checked.pipeline);
+      // @RING/F/K: this row's ring and precision instead of the pipeline's (a new pipeline: a
+      // checked one is not changed, its layer graph is computed once)
+      if (precision && !fitsRing({ ...ringFitOf(checked.pipeline), ...precision })) throw new Error(`--styles: '${spec}': precision ${precision.f} ${precision.k} does not fit a ${precision.ringBits}-bit ring`);
+      let a = buildPipeline(precision ? { ...checked.pipeline, target: { ...checked.pipeline.target, ...precision } } : checked.pipeline);
       const p = a.pipeline;
       // the seed video when it is there (CI has ../shared), else a seeded random one
       const video = existsSync(videoPath) && p.video.frames * p.video.height * p.video.width * p.video.channels === 97 * 48 * 48 ? readValues(videoPath) : undefined;
@@ -100,8 +98,8 @@ async function main(): Promise<void> {
       let label = spec;
       if (suggestedBounds && p.target.optimizations['narrow-compare']) {
         const added = checkAndSuggestBounds(p, a.inputs, values, 'the benchmark\'s weights');
-        p.target.bounds = [...p.target.bounds, ...added.map((b) => ({ layer: b.layer, value: b.bound }))];
-        a = buildPipeline(p);
+        const bounded = { ...p, target: { ...p.target, bounds: [...p.target.bounds, ...added.map((b) => ({ layer: b.layer, value: b.bound }))] } };
+        a = buildPipeline(bounded);
         label = `${spec}${spec.includes(':') ? '+' : ':'}bounds(${added.map((b) => `${b.layer} ${b.bound}`).join(', ')})`;
       }
       if (missingHelpersIn(mp, a.helpers).length > 0) await applyPatch(mp, a.helpers);

@@ -8,7 +8,7 @@ import type {
 import { formatShape } from '../ir/shapes.js';
 import { layerParams, product } from '../ir/pipeline.js';
 import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../target/protocols.js';
-import { defaultOptimizations } from '../target/optimizations.js';
+import { resolveOptimizations, type OptimizationSet } from '../target/optimizations.js';
 import { ArgReader } from './args.js';
 import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
 import { didYouMean } from '../util/suggest.js';
@@ -37,6 +37,11 @@ export interface TargetSettings {
   protocol?: ProtocolName;
   ringBits?: number;
   precision?: { f: number; k: number };
+  /** compile.py's budget instead of the statement's `budget N`. */
+  budget?: number;
+  /** The optimisations: the style's (`seed`: none), with these switched on or off (`--opt`). */
+  style?: 'seed' | 'optimized';
+  optimizations?: Partial<OptimizationSet>;
 }
 
 /**
@@ -351,6 +356,7 @@ function checkTarget(
     spanOf = { ...spanOf, ring: at('ring'), trunc: at('trunc'), protocol: at('protocol') };
   }
   if (overrides.protocol) protocol = overrides.protocol;
+  if (overrides.budget !== undefined) budget = overrides.budget;
   // an overridden value is not in the file: its messages point at the whole target statement (if any) and say so
   if (overrides.ringBits !== undefined) [ringBits, spanOf.ring] = [overrides.ringBits, t?.span];
   if (overrides.precision) [f, k, spanOf.precision] = [overrides.precision.f, overrides.precision.k, t?.span];
@@ -402,7 +408,7 @@ function checkTarget(
     truncation: truncation ?? profile.defaultTruncation,
     budget,
     bounds,
-    optimizations: defaultOptimizations(protocol),
+    optimizations: resolveOptimizations(protocol, overrides.style, overrides.optimizations),
     declared: t !== undefined,
   };
 }

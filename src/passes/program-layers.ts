@@ -10,8 +10,21 @@ import { reluIntoAvgpool } from './relu-into-avgpool.js';
 import { truncAfterPool } from './trunc-after-pool.js';
 import { narrowComparisons } from './narrow-comparisons.js';
 
+/**
+ * The layer graphs computed so far, by pipeline. The driver returns a pipeline it no longer
+ * changes (compile.ts checkSource), so the memory estimate, the bound checks and the emitter
+ * share one lowering; a caller that changes a pipeline makes a new object (bench/benchmark.ts).
+ */
+const computed = new WeakMap<Pipeline, MpcLayer[]>();
+
 /** The program's layer objects: the IR lowered, then the passes on the lowered graph that the optimisations switch on. */
 export function programLayers(pipeline: Pipeline): MpcLayer[] {
+  let layers = computed.get(pipeline);
+  if (!layers) computed.set(pipeline, (layers = lowerProgram(pipeline)));
+  return layers;
+}
+
+function lowerProgram(pipeline: Pipeline): MpcLayer[] {
   const optimizations = pipeline.target.optimizations;
   const lowered = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: optimizations['vector-layers'] });
   const commuted = optimizations['relu-maxpool'] ? reluAfterMaxpool(lowered) : lowered;
