@@ -362,6 +362,7 @@ function topReadme(a: BuildArtifacts, parties: DeployedParty[]): string {
   return lines.join('\n');
 }
 
+// Long: one party's README, step by step in the order the party follows it: a text template.
 function partyReadme(a: BuildArtifacts, me: DeployedParty, parties: DeployedParty[], portBase: number): string {
   const p = a.pipeline;
   const profile = PROTOCOLS[p.target.protocol];

@@ -39,6 +39,8 @@ interface Row {
   note?: string;
 }
 
+// Long: the benchmark script itself, protocol by protocol and style by style: build, inputs,
+// run, record; a script's sequence rather than a function other code calls.
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   // a tree built for a 32-bit ring runs 64-bit programs too: it serves every row

@@ -43,6 +43,7 @@ const pyPad = (p: 'valid' | 'same') => (p === 'same' ? '"SAME"' : '"VALID"');
  */
 export type EmitStyle = 'optimized' | 'seed';
 
+// Long: the program text in the order MP-SPDZ reads it; splitting it is another part of issue 20.
 export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, opt: OptimizationSet): EmittedProgram {
   // frames one after another (the seed's approach) unless batched
   const seed = !opt['batch-frames'];

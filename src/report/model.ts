@@ -137,6 +137,7 @@ export function buildReports(records: ResultRecord[]): PipelineReport[] {
   return [...byPipeline.entries()].map(([pipeline, recs]) => buildReport(pipeline, recs));
 }
 
+// Long: about 100 lines: the records of one pipeline grouped, then each table of the report in turn.
 function buildReport(pipeline: string, recs: ResultRecord[]): PipelineReport {
   const notes: string[] = [];
   const anyActivation = recs.some((r) => r.timers.some((t) => t.timer >= LAYER_TIMER_BASE && / \(activation\)$/.test(t.name)));
