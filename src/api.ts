@@ -224,8 +224,10 @@ export async function randomInputs(source: PipelineSource, options: RandomInputs
     const plan = buildPipeline(p).inputs;
     const owner = await randomModelOwnerValues(p, plan, seed, options.frames ?? 'even');
     const video = randomVideo(p, seed);
-    // one party owning both: its file starts with the video (assembleInputs' layout), the weights follow
-    const weights = p.video.owner.id === p.model.owner.id ? owner.values.slice(video.length) : owner.values;
+    // one party providing both (one owner, or emulate's single process): its file starts with
+    // the video (assembleInputs' layout), the weights follow
+    const { inputParty } = await import('./passes/plan-inputs.js');
+    const weights = inputParty(p, p.video.owner.id) === inputParty(p, p.model.owner.id) ? owner.values.slice(video.length) : owner.values;
     if (options.weightsOut !== undefined) {
       const { formatValues } = await import('./inputs/text-format.js');
       refuseInputAsOutput(options.weightsOut, options.weightsOut, pipelineFiles(p));

@@ -148,6 +148,13 @@ describe('randomInputs and simulate', () => {
     expect(Math.max(...r.video)).toBeLessThan(1);
   });
 
+  test("under emulate (one process reads every input) the weights leave the video out, as under the pipeline's own protocol", async () => {
+    const own = succeeded(await randomInputs('examples/small-maxpool.ppvc', { seed: 3 }));
+    const emulate = succeeded(await randomInputs('examples/small-maxpool.ppvc', { seed: 3, protocol: 'emulate' }));
+    expect(emulate.weights.length).toBe(own.weights.length);
+    expect(emulate.video).toEqual(own.video);
+  });
+
   test('simulate: float and fixed point agree; the precision override is the one emulated; as simulate --json', async () => {
     const inputs = succeeded(await randomInputs('examples/small-maxpool.ppvc', { seed: 3 }));
     const r = succeeded(await simulate('examples/small-maxpool.ppvc', { video: inputs.video, weights: inputs.weights }));

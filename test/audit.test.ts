@@ -238,7 +238,12 @@ test('emotion: one open, label, to alice (party 0)', () => {
     ['selection', 1],
   ]);
   expect(report.inputs.length).toBeGreaterThan(2);
-  for (const i of report.inputs.slice(2)) expect(i).toMatchObject({ party: 1, what: expect.stringMatching(/^layer/) });
+  // each tensor read into a named layer object, whose class the audit resolves
+  for (const i of report.inputs.slice(2)) expect(i).toMatchObject({ party: 1, what: expect.stringMatching(/^\w+\.(weights|bias|W|b)$/), type: expect.stringMatching(/^ml\.[A-Z]\w+$/) });
+  expect(report.inputs.slice(2, 4)).toMatchObject([
+    { what: 'conv2d_1.weights', type: 'ml.PpvcConv2d' },
+    { what: 'conv2d_1.bias', type: 'ml.PpvcConv2d' },
+  ]);
 });
 
 // The label's name appears in the program's print. Named like an MP-SPDZ function, it must

@@ -1,5 +1,5 @@
 // Shared test helpers: compiling example files and locating MP-SPDZ / the shared corpus.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildPipeline, checkSource, compileSource } from '../src/compile.js';
 import type { SourceFile } from '../src/diagnostics.js';
@@ -85,4 +85,44 @@ export function describeUnless(reason: string | undefined): typeof describe {
 
 export function sharedAvailable(): boolean {
   return existsSync(join(SHARED, 'seed', 'sample_video.txt'));
+}
+
+/**
+ * A two-class pipeline at 8 fractional bits whose float label (1) its fixed point cannot give
+ * (run's check in the clear and the model owner's calibration must refuse it): both frames are 1,
+ * and the `close` weights' logits 0.5 -/+ 0.45u (u = 2^-8) round to one value, so the fixed point
+ * ties and argmax takes class 0, while each class is off by 0.45u only, less than float's margin
+ * 0.9u per frame (not a near tie). The `good` weights separate the classes by far more than u.
+ * Written into `dir`; returns the paths.
+ */
+export function writeTiePipeline(dir: string): { ppvc: string; video: string; close: string; good: string } {
+  const lines = ['pipeline tie', 'party alice = 0', 'party bob = 1', 'video v: [2, 1, 1, 1] from alice range [0, 1]', 'select 2 frames by bob'];
+  lines.push('model m by bob {', '  flatten', '  dense 2', '}', 'classify each frame with m, softmax relu_normalized', 'label = argmax(sum)', 'reveal label to alice');
+  lines.push('target mp-spdz { protocol replicated-ring precision 8 20 trunc nearest }', '');
+  const paths = { ppvc: join(dir, 'tie.ppvc'), video: join(dir, 'ones.txt'), close: join(dir, 'close.txt'), good: join(dir, 'good.txt') };
+  writeFileSync(paths.ppvc, lines.join('\n'));
+  writeFileSync(paths.video, '1\n1\n');
+  const u = 2 ** -8;
+  // the model owner's file: the selection matrix (frames 0 and 1), the kernel [1, 2], the bias
+  writeFileSync(paths.close, [1, 0, 0, 1, 0.5 - 0.45 * u, 0.5 + 0.45 * u, 0, 0].join('\n') + '\n');
+  writeFileSync(paths.good, [1, 0, 0, 1, 0.25, 0.75, 0, 0].join('\n') + '\n');
+  return paths;
+}
+
+/** A layer object of a generated program: `name = ml.Class(args)  # comment`. */
+export interface LayerStatement {
+  name: string;
+  cls: string;
+  args: string;
+  comment: string;
+}
+
+/**
+ * The layer objects a generated program constructs, in order: the constructions before the list
+ * `layers = [`. The constructor's arguments end at the line that closes it (Ruff puts a
+ * multi-line call's `)` on a line of its own, every argument line ending in a comma).
+ */
+export function layerStatements(program: string): LayerStatement[] {
+  const end = program.search(/^layers = \[/m);
+  return [...program.slice(0, end < 0 ? 0 : end).matchAll(/^(\w+) = (ml\.\w+)\(([^]*?)\)(?:  # (.*))?$/gm)].map((m) => ({ name: m[1]!, cls: m[2]!, args: m[3]!.replace(/\s+/g, ' ').trim(), comment: m[4] ?? '' }));
 }

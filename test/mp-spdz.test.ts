@@ -25,6 +25,7 @@ import { suggestBounds } from '../src/simulate/declared-bounds.js';
 import { provenBounds } from '../src/simulate/interval-bounds.js';
 import { tensorsOf } from '../src/passes/plan-inputs.js';
 import { simulateFixed } from '../src/simulate/fixed-point.js';
+import { RESERVED_NAMES } from '../src/emit/python-names.js';
 
 const home = mpSpdzHome();
 const home32 = mpSpdzHome(32);
@@ -206,6 +207,36 @@ describeMp('MP-SPDZ end to end', () => {
       }
     });
   }
+  // layer objects named like Python keywords, builtins, MP-SPDZ's globals and the program's own
+  // variables (src/emit/python-names.ts), from the pipeline and from an imported Keras model
+  const hostile = source('test/fixtures/python-names.ppvc');
+  const hostileKeras: SourceFile = { path: 'test/fixtures/python-names-keras.ppvc', text: hostile.text.replace(/model m by bob \{[^}]*\}/, 'model m by bob from "python-names-model.json"') };
+  test.each([
+    ['test/fixtures/python-names.ppvc', hostile],
+    ['test/fixtures/python-names-model.json', hostileKeras],
+  ] as const)('%s (layers named class, sint, layers, __builtins__, ...) under replicated-ring: secure label = reference label, frame by frame too', async (_title, file) => {
+    for (const [seed, optimizations] of [[21, {}], [22, { 'batch-frames': false }]] as const) {
+      const { run, reference } = await secureVersusReference(file, 'replicated-ring', seed, undefined, optimizations);
+      expect(run.outputs['label']).toBe(String(reference.label));
+    }
+  });
+
+  test("python-names reserves every global MP-SPDZ's compile.py gives a program", async () => {
+    // Compiler/compilerLib.py build_vars, run in this tree
+    const script = [
+      'from Compiler import compilerLib',
+      'c = compilerLib.Compiler(custom_args=["x"])',
+      'c.parse_args()',
+      'c.prog = None  # build_vars only stores it',
+      'c.build_vars()',
+      'print(" ".join(sorted(c.VARS)))',
+    ].join('\n');
+    const r = await execa('python3', ['-c', script], { cwd: home! });
+    const globals = r.stdout.trim().split(/\s+/);
+    expect(globals.length).toBeGreaterThan(500);
+    expect(globals.filter((g) => !RESERVED_NAMES.has(g))).toEqual([]);
+  });
+
   // residual.ppvc has every layer kind but no ReLU before a max pooling; small-maxpool.ppvc has
   const flips = OPTIMIZATION_NAMES.flatMap((name) => ['examples/residual.ppvc', 'examples/small-maxpool.ppvc'].map((example) => [example, name]));
   test.each(flips)('%s under replicated-ring with %s flipped alone: secure label = reference label', async (example, name) => {

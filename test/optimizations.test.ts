@@ -3,7 +3,7 @@
 // label is checked with MP-SPDZ (test/mp-spdz.test.ts) and by the simulation (simulate.test.ts).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, source } from './helpers.js';
+import { ROOT, layerStatements, source } from './helpers.js';
 import { buildPipeline, checkSource, type BuildOptions } from '../src/compile.js';
 import { programLayers } from '../src/passes/program-layers.js';
 import { irPasses } from '../src/passes/ir-passes.js';
@@ -106,11 +106,11 @@ describe('optimisation switches', () => {
   test('relu-maxpool: a ReLU read only by a max pooling runs after it, on the pooled values', () => {
     const on = program('examples/small-maxpool.ppvc').program;
     // conv2d_1 -> relu -> maxpool 2x2: the ReLU compares 3x8x8x4 values instead of 3x16x16x4
-    expect(on).toMatch(/ml\.PpvcMaxPool2d\(\[3, 16, 16, 4\], \(2, 2\), \(2, 2\), "VALID"\),  # maxpool_1\n\s*ml\.PpvcRelu\(\[3, 8, 8, 4\]\),  # conv2d_1 \(activation\), moved after maxpool_1/);
+    expect(on).toContain('maxpool_1 = ml.PpvcMaxPool2d([3, 16, 16, 4], (2, 2), (2, 2), "VALID")\nconv2d_1_relu = ml.PpvcRelu([3, 8, 8, 4])  # conv2d_1 (activation), moved after maxpool_1\n');
     // a stride-1 SAME pooling outputs as many values as it reads: left alone
-    expect(on).toMatch(/ml\.PpvcRelu\(\[3, 6, 6, 8\]\),  # conv2d_2 \(activation\)\n\s*ml\.PpvcMaxPool2d\(\[3, 6, 6, 8\], \(2, 2\), \(1, 1\), "SAME"\),  # maxpool_2/);
+    expect(on).toContain('conv2d_2_relu = ml.PpvcRelu([3, 6, 6, 8])  # conv2d_2 (activation)\nmaxpool_2 = ml.PpvcMaxPool2d([3, 6, 6, 8], (2, 2), (1, 1), "SAME")\n');
     const off = program('examples/small-maxpool.ppvc', { optimizations: { 'relu-maxpool': false } }).program;
-    expect(off).toMatch(/ml\.PpvcRelu\(\[3, 16, 16, 4\]\),  # conv2d_1 \(activation\)\n\s*ml\.PpvcMaxPool2d\(\[3, 16, 16, 4\]/);
+    expect(off).toContain('conv2d_1_relu = ml.PpvcRelu([3, 16, 16, 4])  # conv2d_1 (activation)\nmaxpool_1 = ml.PpvcMaxPool2d([3, 16, 16, 4]');
     // the parameters are read by the same objects either way
     const reads = (p: string) => p.split('\n').filter((l) => l.includes('.input_from(1'));
     expect(reads(on)).toEqual(reads(off));
@@ -136,29 +136,34 @@ describe('optimisation switches', () => {
     const off = program(fixture).program;
     expect(off).not.toContain('relu=True');
     const on = program(fixture, { optimizations: { 'relu-avgpool': true } });
-    const fused = [...on.program.matchAll(/ml\.PpvcAvgPool2d\(\s*(\[[^\]]*\]), [^\n]*relu=True\s*\),  # ([^\n]*)/g)].map((m) => [m[1], m[2]]);
+    // each fused pooling is named after the pooling, the comment says what it holds
+    const fused = layerStatements(on.program)
+      .filter((l) => l.cls === 'ml.PpvcAvgPool2d' && l.args.includes('relu=True'))
+      .map((l) => [l.name, l.args.replace(/\].*$/, ']'), l.comment]);
     expect(fused).toEqual([
-      ['[3, 23, 23, 6]', 'conv2d_1 (activation) + avgpool_1 (ReLU computes 23x23 of 24x24: the rest is never read; ReLU fused in: window sums as dot products)'],
-      ['[3, 11, 11, 8]', 'conv2d_2 (activation) + avgpool_2 (ReLU fused in: window sums as dot products)'],
-      ['[3, 10, 10, 8]', 'relu_1, moved after maxpool_1 + avgpool_3 (ReLU fused in: window sums as dot products)'],
-      ['[3, 3, 3, 8]', 'd (activation) + global_avgpool_1 (ReLU fused in: window sums as dot products)'],
+      ['avgpool_1', '[3, 23, 23, 6]', 'conv2d_1 (activation) + avgpool_1 (ReLU computes 23x23 of 24x24: the rest is never read; ReLU fused in: window sums as dot products)'],
+      ['avgpool_2', '[3, 11, 11, 8]', 'conv2d_2 (activation) + avgpool_2 (ReLU fused in: window sums as dot products)'],
+      ['avgpool_3', '[3, 10, 10, 8]', 'relu_1, moved after maxpool_1 + avgpool_3 (ReLU fused in: window sums as dot products)'],
+      ['global_avgpool_1', '[3, 3, 3, 8]', 'd (activation) + global_avgpool_1 (ReLU fused in: window sums as dot products)'],
     ]);
     // the ReLU read by a max pooling too, and the ReLU6, stay layers of their own
-    expect(on.program).toContain('ml.PpvcRelu([3, 5, 5, 8]),  # b_relu');
-    expect(on.program).toContain('ml.PpvcRelu([3, 3, 3, 8], max_value=6),  # c_relu');
+    expect(on.program).toContain('\nb_relu = ml.PpvcRelu([3, 5, 5, 8])\n');
+    expect(on.program).toContain('\nc_relu = ml.PpvcRelu([3, 3, 3, 8], max_value=6)\n');
     expect(on.program.match(/ml\.PpvcRelu\(/g)).toHaveLength(2);
     expect(off.match(/ml\.PpvcRelu\(/g)).toHaveLength(6);
     expect(on.mlPatch).toContain('self.positive = MultiArray(input_shape, sint)');
     // the graph edges follow the renumbering, and each parameter is read by the layer object
     // that came from the same source layer
-    expect(on.program).toContain('layers[11].inputs = [layers[9]]  # b_side reads b_relu');
+    expect(on.program).toContain('\nb_side.inputs = [b_relu]\n');
     const readers = (a: typeof on) => {
-      const names = a.layerNames;
+      // each variable's layer, by its position in the list ml.Optimizer runs
+      const list = /^layers = \[\n([^\]]*)\]$/m.exec(a.program)![1]!;
+      const position = new Map([...list.matchAll(/^ {4}(\w+),/gm)].map((m, i) => [m[1]!, i]));
       return a.program
         .split('\n')
-        .map((l) => /^layers\[(\d+)\]\.(\w+)\.input_from\(1, budget=INPUT_BUDGET\)  # (.*)$/.exec(l))
+        .map((l) => /^(\w+)\.(\w+)\.input_from\(1, budget=INPUT_BUDGET\)  # (.*)$/.exec(l))
         .filter((m) => m !== null)
-        .map((m) => [names[Number(m[1])], m[2], m[3]]);
+        .map((m) => [a.layerNames[position.get(m[1]!)!], m[2], m[3]]);
     };
     const offBuild = program(fixture);
     expect(readers(on)).toEqual(readers(offBuild));
@@ -199,18 +204,22 @@ describe('optimisation switches', () => {
     expect(fused.program).not.toContain('raw');
     // conv2d_1, conv2d_2 and d feed fused poolings; the ReLU moved after the max pooling does not
     // read a convolution, and b and c feed ReLUs that stay
-    const rawConvs = [...on.program.matchAll(/ml\.Ppvc(?:Winograd)?Conv2d\([^#]*raw=True[^#]*#\s*(\w+)/g)].map((m) => m[1]);
+    const rawConvs = layerStatements(on.program)
+      .filter((l) => /^ml\.Ppvc(Winograd)?Conv2d$/.test(l.cls) && l.args.includes('raw=True'))
+      .map((l) => l.name);
+    expect(layerStatements(on.program)).toHaveLength(on.layerNames.length);
     expect(rawConvs).toEqual(['conv2d_1', 'conv2d_2', 'd']);
     expect(on.program.match(/relu=True, raw=True/g)).toHaveLength(3);
     expect(on.program).toContain(
-      "# poolings that truncate a convolution's untruncated outputs: its extra fractional bits\nlayers[2].raw_bits = layers[1].raw_bits\nlayers[4].raw_bits = layers[3].raw_bits\nlayers[17].raw_bits = layers[16].raw_bits\n",
+      "# poolings that truncate a convolution's untruncated outputs: its extra fractional bits\navgpool_1.raw_bits = conv2d_1.raw_bits\navgpool_2.raw_bits = conv2d_2.raw_bits\nglobal_avgpool_1.raw_bits = d.raw_bits\n",
     );
     expect(on.layerNames).toEqual(fused.layerNames);
     expect(on.mlPatch).toContain('def _ppvc_positive(x, extra, k=None):');
     // with stock layers otherwise, an untruncated convolution is still ppvc-dsl's
     const stock = program(fixture, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true, 'vector-layers': false, winograd: false } });
-    expect(stock.program).not.toMatch(/ml\.FixConv2d\([^#]*raw=True/);
-    expect(stock.program.match(/ml\.PpvcConv2d\([^#]*raw=True/g)).toHaveLength(3);
+    const stockConvs = layerStatements(stock.program).filter((l) => l.cls === 'ml.FixConv2d' || l.cls === 'ml.PpvcConv2d');
+    expect(stockConvs.filter((l) => l.cls === 'ml.FixConv2d' && l.args.includes('raw=True'))).toEqual([]);
+    expect(stockConvs.filter((l) => l.cls === 'ml.PpvcConv2d' && l.args.includes('raw=True'))).toHaveLength(3);
     // raw window sums must fit the ring: k + f (+ Winograd's extra weight bits) + bits of the
     // window size below 64, else the convolution keeps its truncation
     const wide = (precision: string, optimizations: Partial<OptimizationSet>) =>

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, describeUnless, mpSpdzHome, noMpSpdzReason } from './helpers.js';
+import { ROOT, describeUnless, mpSpdzHome, noMpSpdzReason, writeTiePipeline } from './helpers.js';
 import { run, type Failure, type Result } from '../src/api.js';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -80,6 +80,18 @@ describe('the check in the clear before any party starts (no MP-SPDZ build neede
     expect(r.stderr).toMatch(/^checked in the clear first: float and fixed-point label \d, every layer in range and keeping at least \d+\.\d significant bits \(\d+\.\d s\)$/m);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(PAST_CHECK);
+  }, 120_000);
+
+  test('a label that differs by more than the emulation error is refused, with a precision re-simulated to float\'s label', () => {
+    // float says class 1, the fixed point ties and argmax takes class 0 (writeTiePipeline)
+    const tie = writeTiePipeline(dir);
+    const r = cli(['run', tie.ppvc, '--video-input', tie.video, '--model-input', tie.close, '-o', join(dir, 'out-tie')], NONE);
+    expect(r.stderr).toContain('error: refused before any party started: the check in the clear found float label 1, fixed-point label 0');
+    expect(r.stderr).toMatch(/float's top two classes differ by 7\.03e-3, more than the emulation's error 3\.52e-3 on any class/);
+    expect(r.stderr).toContain('suggestion: precision 9 21 in the target statement (1 more fractional bits');
+    expect(r.stderr).toContain('re-simulated, label 1 (= float)');
+    expect(r.status).toBe(1);
+    expect(existsSync(join(dir, 'out-tie'))).toBe(false);
   }, 120_000);
 
   test('--ignore-precheck goes on to compile, warning of what the check found', () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, pipelineOf } from './helpers.js';
-import { fanIn, heUniform, initTensor, outputLayer, partyValues, seededRandom } from '../src/inputs/random-inputs.js';
+import { fanIn, heUniform, initTensor, outputLayer, partyValues, residualBranchScales, seededRandom } from '../src/inputs/random-inputs.js';
 import type { InputPlan } from '../src/passes/plan-inputs.js';
 import { simulate } from '../src/simulate/simulate.js';
 import type { Pipeline } from '../src/ir/pipeline.js';
@@ -177,4 +177,47 @@ describe('activations of order one through a deep network', () => {
     const rms = await layerRms(p, plan, oldRule(plan));
     expect(rms.get(last)).toBeLessThan(1e-6);
   }, 60_000);
+});
+
+/** A ResNet-style body: a stem, then `blocks` blocks x + bn(conv(relu(bn(conv(x))))), a ReLU after each sum; a projection (1x1 conv + bn) shortcut on the first. */
+function resnetLike(blocks: number, channels: number): string {
+  const lines = [`  stem: conv2d ${channels} kernel 3x3 same nobias`, '  stem_bn: batchnorm', '  t0: relu'];
+  for (let i = 1; i <= blocks; i++) {
+    const shortcut = i === 1 ? 'proj_bn' : `t${i - 1}`;
+    if (i === 1) lines.push(`  proj: conv2d ${channels} kernel 1x1 nobias from t0`, '  proj_bn: batchnorm');
+    lines.push(`  a${i}: conv2d ${channels} kernel 3x3 same nobias from t${i - 1}`, `  a${i}_bn: batchnorm`, '  relu');
+    lines.push(`  b${i}: conv2d ${channels} kernel 3x3 same nobias`, `  b${i}_bn: batchnorm`);
+    lines.push(`  s${i}: add b${i}_bn, ${shortcut}`, `  t${i}: relu`);
+  }
+  lines.push('  global_avgpool', '  dense 10');
+  return lines.join('\n');
+}
+
+describe('residual branches scaled down (Fixup)', () => {
+  const blocks = 16;
+  const { p, plan } = pipelineOf(pipeline(resnetLike(blocks, 16), 8));
+
+  test("each branch's last scaled layer gets 1/sqrt(L) (L sums), the trunk and the projection shortcut none", () => {
+    const scales = residualBranchScales(p.model.layers);
+    // the pipeline's layers after the passes: a batchnorm after a linear conv2d is folded into it
+    const ends = [...scales.keys()].sort();
+    expect(ends).toHaveLength(blocks);
+    for (const f of scales.values()) expect(f).toBeCloseTo(1 / Math.sqrt(blocks), 12);
+    for (const end of ends) expect(end).toMatch(/^b\d+(_bn)?$/);
+    expect(scales.has('proj') || scales.has('proj_bn')).toBe(false);
+    const t = bobTensors(p, plan);
+    const b3 = t.get('b3_bn.scale') ?? t.get('b3.kernel')!;
+    const a3 = t.get('a3_bn.scale') ?? t.get('a3.kernel')!;
+    expect(maxAbs(b3) / maxAbs(a3)).toBeLessThan(0.3); // 1/4 of the unscaled draw, up to the draws' spread
+  });
+
+  test('a network without sums has no scaled branch', () => {
+    expect(residualBranchScales(pipelineOf(pipeline(mobilenetLike(2, 8), 8)).p.model.layers).size).toBe(0);
+  });
+
+  test('the logits keep an rms of order one through 16 residual blocks (unscaled, each sum doubles the variance)', async () => {
+    const rms = await layerRms(p, plan, partyValues(plan, p, 1, { seed: 1 }));
+    expect(rms.get('dense_1')).toBeGreaterThan(0.05);
+    expect(rms.get('dense_1')).toBeLessThan(10);
+  }, 120_000);
 });

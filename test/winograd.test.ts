@@ -3,8 +3,8 @@
 // where the direct convolution is cheaper. That the tiles compute the convolution is checked
 // with MP-SPDZ (test/mp-spdz.test.ts, "Winograd convolution").
 import { spawnSync } from 'node:child_process';
-import { source, testUnless } from './helpers.js';
-import { HELPERS } from '../src/emit/runtime/helpers.js';
+import { join } from 'node:path';
+import { ROOT, source, testUnless } from './helpers.js';
 import { checkSource, type BuildOptions } from '../src/compile.js';
 import type { Target } from '../src/ir/pipeline.js';
 import { directCost, exactTransform, extraBits, toNumber, winogradCost, winogradTile, winogradTransforms, type Rational, type WinogradConv } from '../src/passes/winograd.js';
@@ -139,14 +139,19 @@ describe('Winograd tiles', () => {
 describe('Winograd transforms: ml.py helper = TypeScript', () => {
   const python = spawnSync('python3', ['--version']).status === 0;
   testUnless(python ? undefined : 'no python3 on PATH')('_ppvc_winograd_transforms builds the same A^T, G, B^T for every F(m, r) with up to 6 points', () => {
-    const code = HELPERS.winograd.code;
-    const fn = code.slice(code.indexOf('def _ppvc_winograd_transforms'), code.indexOf('def _ppvc_combine'));
     const configs: [number, number][] = [];
     for (let r = 1; r <= 5; r++) for (let m = 1; m + r - 1 <= 6; m++) configs.push([m, r]);
-    const script = `import math\n${fn}\nimport json\nprint(json.dumps([[[[str(x) for x in row] for row in t] for t in _ppvc_winograd_transforms(m, r)] for m, r in ${JSON.stringify(configs)}]))\n`;
-    const out = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+    // winograd.py as ml.py holds it, with the blocks it needs (test/python/runtime.py)
+    const script = [
+      'import json',
+      'from runtime import load',
+      'transforms = load("ordered", "windows", "conv", "winograd")["_ppvc_winograd_transforms"]',
+      `print(json.dumps([[[[str(x) for x in row] for row in t] for t in transforms(m, r)] for m, r in ${JSON.stringify(configs)}]))`,
+    ].join('\n');
+    const out = spawnSync('python3', ['-c', script], { encoding: 'utf8', cwd: join(ROOT, 'test', 'python'), env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     expect(out.stderr).toBe('');
     const fromPython = JSON.parse(out.stdout) as string[][][][];
+    expect(fromPython).toHaveLength(configs.length);
     const str = (x: Rational) => (x.d === 1 ? String(x.n) : `${x.n}/${x.d}`);
     configs.forEach(([m, r], i) => {
       const { at, g, bt } = winogradTransforms(m, r);

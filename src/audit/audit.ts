@@ -340,7 +340,7 @@ function describeInput(
     const target = assignedName(p, first);
     return { party: who, type: receiver || 'unknown', what: target ?? p.text(first, p.match[call]!) };
   }
-  // `video.input_from(0)`, `layers[0].input_from(1)`, `for layer in layers: layer.input_from(1)`
+  // `video.input_from(0)`, `conv2d_1.weights.input_from(1)`, `layers[0].input_from(1)`, `for layer in layers: layer.input_from(1)`
   const base = p.toks[first]!;
   const b = base.kind === 'name' ? p.binding(base.text, first) : undefined;
   if (b?.kind === 'loop') {

@@ -38,6 +38,8 @@ export interface DeployOptions {
   inputs?: ReadonlyMap<number, string>;
   /** Where the hosts came from, for messages (default 'hosts'). */
   hostsSource?: string;
+  /** Party id -> further files (name -> text) for that party's directory only, e.g. the model owner's calibration record. */
+  privateFiles?: ReadonlyMap<number, Record<string, string>>;
 }
 
 /** One party of a deployment, as deploy.json and the command's output describe it. */
@@ -219,6 +221,7 @@ export function deployBundle(a: BuildArtifacts, hosts: string[], opts: DeployOpt
     files[`${d}/inputs.json`] = inputsJson;
     const own = inputs.get(party.party);
     if (own !== undefined) files[`${d}/Input-P${party.party}-0`] = own;
+    for (const [name, text] of Object.entries(opts.privateFiles?.get(party.party) ?? {})) files[`${d}/${name}`] = text;
   }
   files['README.txt'] = topReadme(a, parties);
   const manifest: DeployManifest = {
@@ -259,7 +262,8 @@ export function readDeployInputs(a: BuildArtifacts, files: ReadonlyMap<number, s
 export function fileMode(relative: string): number {
   const name = basename(relative);
   if (name.endsWith('.sh')) return 0o755;
-  if (/^Input-P\d+-\d+$/.test(name)) return 0o600;
+  // private inputs, and what the model owner's weights did on its calibration videos
+  if (/^Input-P\d+-\d+$/.test(name) || name === 'calibration.json') return 0o600;
   return 0o644;
 }
 

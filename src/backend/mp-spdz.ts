@@ -1,7 +1,6 @@
 // Drives a user's MP-SPDZ installation (never part of this repository): finds it, checks
 // its version and the ml.py helpers, places the program and runs compile.py.
-import { existsSync, readFileSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../diagnostics.js';
@@ -9,8 +8,9 @@ import type { Pipeline } from '../ir/pipeline.js';
 import { PROTOCOLS } from '../target/protocols.js';
 import { changelogVersion, findCachedBuild, gitDescribe, readBuildRecord } from './mp-spdz-cache.js';
 import { compileCommand, expectedCompileWarnings } from '../emit/commands.js';
-import { helperBlocks, missingHelpers, renderMlPatch } from '../emit/ml-patch.js';
-import { HELPER_NAMES, type HelperName } from '../emit/runtime/helpers.js';
+import { missingHelpers } from '../emit/ml-patch.js';
+import { withHelperBlocks } from '../emit/helper-blocks.js';
+import type { HelperName } from '../emit/runtime/helpers.js';
 import { writeFileAtomic } from '../util/files.js';
 
 export const MIN_VERSION = [0, 4, 2];
@@ -83,29 +83,23 @@ export function checkPatchApplied(mp: MpSpdz, helpers: HelperName[], patchPath: 
 }
 
 /**
- * Adds this program's helpers to Compiler/ml.py with `patch -p1`. Helpers already there from
- * other ppvc-dsl builds of the same version are kept (one tree serves several pipelines);
- * blocks from another version are replaced. Upstream's ml.py is otherwise untouched.
+ * Adds this program's helpers to Compiler/ml.py. Helpers already there from other ppvc-dsl
+ * builds are kept (one tree serves several pipelines), in this version: blocks with another
+ * hash are replaced where they are, not duplicated. Everything else in ml.py, upstream's code
+ * and any text after the blocks, is kept as it was. The file is written only if it changes.
  */
 export async function applyPatch(mp: MpSpdz, helpers: HelperName[]): Promise<void> {
   const mlPath = join(mp.root, 'Compiler', 'ml.py');
   const ml = readFileSync(mlPath, 'utf8');
-  const present = helperBlocks(HELPER_NAMES).filter((b) => ml.includes(b.begin)).map((b) => b.name);
-  const wanted = [...new Set([...present, ...helpers])];
-  const first = ml.indexOf('# >>> ppvc-dsl helper ');
-  if (first >= 0) writeFileAtomic(mlPath, ml.slice(0, first).trimEnd() + '\n');
-  const dir = mkdtempSync(join(tmpdir(), 'ppvc-patch-'));
-  const patchPath = join(dir, 'ml.py.patch');
-  writeFileSync(patchPath, renderMlPatch(wanted));
-  // a failed hunk must not leave Compiler/ml.py.rej or ml.py.orig behind in the user's tree
-  const r = await execa('patch', ['-p1', '--forward', '--no-backup-if-mismatch', '--reject-file=-', '-i', patchPath], { cwd: mp.root, reject: false, all: true });
-  rmSync(dir, { recursive: true, force: true });
-  if (r.exitCode !== 0) {
-    if (first >= 0) writeFileAtomic(mlPath, ml); // leave the tree as it was
-    throw new EnvironmentError(`patch -p1 failed in ${mp.root}:\n${r.all}`, [
-      'Compiler/ml.py there differs from MP-SPDZ 0.4.2 near its end: restore it (git checkout Compiler/ml.py) and try again',
+  let patched: string;
+  try {
+    patched = withHelperBlocks(ml, helpers);
+  } catch (e) {
+    throw new EnvironmentError(`cannot add the helpers to ${mlPath}: ${(e as Error).message}`, [
+      'restore upstream Compiler/ml.py (git checkout Compiler/ml.py) and try again',
     ]);
   }
+  if (patched !== ml) writeFileAtomic(mlPath, patched);
 }
 
 export interface CompileReport {

@@ -14,7 +14,7 @@ import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js'
 import { didYouMean } from '../util/suggest.js';
 import { checkLayers } from './layers.js';
 import { checkBoundDeclarations } from './bounds.js';
-import { productBits } from '../ir/ring-fit.js';
+import { productBits, softmaxSumBits } from '../ir/ring-fit.js';
 
 export interface CheckResult {
   pipeline?: Pipeline;
@@ -79,7 +79,7 @@ class PipelineChecker {
     const aggregation = this.checkAggregation();
     const reveals = this.checkReveals(aggregation, video);
     const diags = this.diags;
-    const target = checkTarget(this.single('target', "'target' block", false), this.parties, frameOutput, diags, this.overrides);
+    const target = checkTarget(this.single('target', "'target' block", false), this.parties, { frameOutput, classes: model?.outputShape[0] }, diags, this.overrides);
     if (target && model) checkBoundDeclarations(target, model, diags);
     if (diags.some((d) => d.severity === 'error') || !video || !selection || !model || !target) return { diagnostics: diags };
     return {
@@ -371,13 +371,16 @@ const missingHelp: Partial<Record<A.Statement['kind'], string>> = {
   classify: "add e.g. 'classify each frame with cnn, softmax relu_normalized'",
 };
 
+// Long: the target statement's options read, the overrides applied, then what protocol, ring,
+// precision and output require of one another: one place, so an override gets the statement's messages.
 function checkTarget(
   t: A.TargetStatement | undefined,
   parties: Map<string, Party>,
-  frameOutput: FrameOutput,
+  output: { frameOutput: FrameOutput; classes: number | undefined },
   diags: Diagnostic[],
   overrides: TargetSettings,
 ): Target | undefined {
+  const { frameOutput, classes } = output;
   const err = (span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}) => diags.push(errorAt(span, msg, extra));
   let protocol: ProtocolName = 'replicated-ring';
   let ringBits = 64;
@@ -429,6 +432,16 @@ function checkTarget(
     err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring for 'softmax exact': MP-SPDZ's softmax needs 2k <= ring bits`, {
       expected: `k <= ${Math.floor(ringBits / 2)}, a larger ring, or 'softmax relu_normalized'`,
       found: `k = ${k}, 2k = ${2 * k}`,
+      ...overridden,
+    });
+  } else if (frameOutput !== 'logits' && classes !== undefined && softmaxSumBits({ k, classes, exactSoftmax: frameOutput === 'softmax' }) + 1 >= ringBits) {
+    // the per-frame softmax sums its C values as an integer of softmaxSumBits, which Norm
+    // scales with one bit more: beyond the ring, the sum would wrap (ir/ring-fit.ts)
+    const sumBits = softmaxSumBits({ k, classes, exactSoftmax: frameOutput === 'softmax' });
+    const fitK = ringBits - 2 - (sumBits - k);
+    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring for the softmax of ${classes} classes: a frame's sum needs ${sumBits} bits and its normalisation one more`, {
+      expected: fitK > f ? `k <= ${fitK} (precision ${f} ${fitK}), or a larger ring` : 'a larger ring',
+      found: `${sumBits} + 1 bits in a ${ringBits}-bit ring`,
       ...overridden,
     });
   }

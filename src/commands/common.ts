@@ -10,6 +10,7 @@ import { resolveModelPath } from '../import/model-file.js';
 import type { ProtocolName } from '../target/protocols.js';
 import { formatBoundSuggestions, type BoundSuggestion } from '../simulate/declared-bounds.js';
 import { buildOptionsFrom, type TargetOverrides } from './target-overrides.js';
+import { formatCalibration } from './calibration.js';
 
 /** The files a checked pipeline was read from: the .ppvc and its model file, if any. */
 export function pipelineFiles(p: Pipeline): string[] {
@@ -68,6 +69,13 @@ export function checked(a: { readonly [option: string]: unknown }, path = a.file
 
 export function writeJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** The calibration's lines on stdout; a precision that does not give float's label also as a warning on stderr. */
+export function printCalibration(r: Parameters<typeof formatCalibration>[0]): void {
+  const lines = formatCalibration(r);
+  process.stdout.write(lines.join('\n') + '\n');
+  if ('verdict' in r && r.verdict === 'refused') process.stderr.write(`warning: the pipeline's precision does not give float's label on the calibration videos (above); run --local would refuse such inputs\n`);
 }
 
 /** After writing a model owner's file: the bounds its weights prove, as `simulate` words them (nothing when none would narrow). */

@@ -31,12 +31,7 @@ export interface PrecheckOptions {
  * precision that fits when the secure run would not reveal the float label, unless `o.ignore`.
  */
 export async function precheckRun(a: BuildArtifacts, files: Map<number, string>, o: PrecheckOptions): Promise<Precheck> {
-  const p = a.pipeline;
-  const started = performance.now();
-  const { simulate } = await import('../simulate/simulate.js');
-  const r = await simulate(p, a.inputs, exactValues(a, files), { seed: SEED, rounding: rounding(p) });
-  const check = await judge(p, a, files, r);
-  check.seconds = (performance.now() - started) / 1000;
+  const check = await checkInTheClear(a, exactValues(a, files));
   if (!check.finding) {
     o.onProgress?.(`checked in the clear first: float and fixed-point label ${check.label}, every layer in range and keeping at least ${check.worstBits?.toFixed(1) ?? '52'} significant bits (${check.seconds.toFixed(1)} s)`);
     return check;
@@ -62,6 +57,20 @@ export async function precheckRun(a: BuildArtifacts, files: Map<number, string>,
 }
 
 /**
+ * Simulates the parties' values (party -> values, as simulate takes them) in the clear and
+ * returns what would make the secure run's label other than float's, without acting on it:
+ * run --local refuses on it, the model owner's calibration (calibration.ts) reports it.
+ */
+export async function checkInTheClear(a: BuildArtifacts, values: Map<number, Float64Array>): Promise<Precheck> {
+  const started = performance.now();
+  const { simulate } = await import('../simulate/simulate.js');
+  const r = await simulate(a.pipeline, a.inputs, values, { seed: SEED, rounding: rounding(a.pipeline) });
+  const check = await judge(a.pipeline, a, values, r);
+  check.seconds = (performance.now() - started) / 1000;
+  return check;
+}
+
+/**
  * Each party's values as doubles, the numbers MP-SPDZ parses (simulate reads them so too);
  * emulate.x's one process reads every file, concatenated in party order (readInputs).
  */
@@ -83,7 +92,7 @@ function exactValues(a: BuildArtifacts, files: Map<number, string>): Map<number,
 }
 
 /** The first thing that would make the secure run's label other than float's, in the order a user fixes them. */
-async function judge(p: Pipeline, a: BuildArtifacts, files: Map<number, string>, r: SimulateResult): Promise<Precheck> {
+async function judge(p: Pipeline, a: BuildArtifacts, values: Map<number, Float64Array>, r: SimulateResult): Promise<Precheck> {
   const float = r.float!;
   const [top, second] = [...float.aggregate].sort((x, y) => y - x);
   const margin = top! - (second ?? -Infinity);
@@ -107,18 +116,18 @@ async function judge(p: Pipeline, a: BuildArtifacts, files: Map<number, string>,
   // one class's rounding error as large as the gap: a coin flip of the emulation (and of the
   // secure run's own randomness) decides, and no precision makes the float label certain
   if (margin <= error) return { ...base, finding: { kind: 'near-tie', message: `${differ}, within the emulation's error ${error.toExponential(2)}: the secure run may reveal either` } };
-  return { ...base, finding: { kind: 'label', message: `${differ}, more than the emulation's error ${error.toExponential(2)} on any class`, precision: await labelPrecision(p, a, files, margin, error, float.label) } };
+  return { ...base, finding: { kind: 'label', message: `${differ}, more than the emulation's error ${error.toExponential(2)} on any class`, precision: await labelPrecision(p, a, values, margin, error, float.label) } };
 }
 
 /**
  * The fractional bits that shrink the emulation's error below half the margin (each bit halves
  * it), re-simulated on the same inputs to say whether the label then is float's.
  */
-async function labelPrecision(p: Pipeline, a: BuildArtifacts, files: Map<number, string>, margin: number, error: number, floatLabel: number): Promise<string> {
+async function labelPrecision(p: Pipeline, a: BuildArtifacts, values: Map<number, Float64Array>, margin: number, error: number, floatLabel: number): Promise<string> {
   const { signalPrecision } = await import('../simulate/signal.js');
   const { simulateFixed } = await import('../simulate/fixed-point.js');
   const extra = Math.ceil(Math.log2((2 * error) / margin)) + 1;
   const s = signalPrecision(p, extra, []);
-  const again = simulateFixed({ ...p, target: { ...p.target, f: s.f, k: s.k, ringBits: s.ringBits } }, a.inputs, exactValues(a, files), { seed: SEED, rounding: rounding(p), signal: false });
+  const again = simulateFixed({ ...p, target: { ...p.target, f: s.f, k: s.k, ringBits: s.ringBits } }, a.inputs, values, { seed: SEED, rounding: rounding(p), signal: false });
   return `${inTargetStatement(p.target, s.statement)} (${s.reason}): re-simulated, label ${again.label} (${again.label === floatLabel ? '= float' : 'float differs'})`;
 }

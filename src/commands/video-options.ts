@@ -17,6 +17,9 @@ export interface VideoPreparationArgs {
 }
 
 /** The options on a command's builder; `prefix` starts each description (simulate: 'videos: '). */
+/** The preparation without options: prepare-video's and simulate's defaults, and calibration's. */
+export const DEFAULT_PREPARATION = { noFace: 'reuse-last', length: 'trim', sample: 'spread', pick: 'prominent' } as const satisfies VideoPreparation;
+
 export function videoPreparationOptions<T>(y: Argv<T>, prefix = ''): Argv<T & VideoPreparationArgs> {
   return (
     y
@@ -24,17 +27,17 @@ export function videoPreparationOptions<T>(y: Argv<T>, prefix = ''): Argv<T & Vi
       .parserConfiguration({ 'boolean-negation': false })
       .option('sample', {
         choices: ['spread', 'first'],
-        default: 'spread',
+        default: DEFAULT_PREPARATION.sample,
         describe: `${prefix}which N frames (N: the pipeline's frame count): 'spread' the middle frame of each of N equal parts of the whole clip (its frames are counted first; with --no-face skip, of the frames with a face), 'first' the first N`,
       })
       .option('length', {
         choices: ['trim', 'pad', 'exact'],
-        default: 'trim',
+        default: DEFAULT_PREPARATION.length,
         describe: `${prefix}fewer usable frames than N: 'trim' refuses the video, 'pad' fills up with copies of the last frame, 'exact' refuses any count but N (more than N: --sample picks N)`,
       })
       .option('fps', { type: 'number', describe: `${prefix}resample to this frame rate before sampling (default: every frame at the native rate)` })
-      .option('no-face', { choices: ['reuse-last', 'skip', 'fail'], default: 'reuse-last', describe: `${prefix}a frame without a face: crop it with the last face box, skip it, or fail` })
-      .option('pick', { choices: ['prominent', 'largest', 'most-confident'], default: 'prominent', describe: `${prefix}which face of a frame with several` })
+      .option('no-face', { choices: ['reuse-last', 'skip', 'fail'], default: DEFAULT_PREPARATION.noFace, describe: `${prefix}a frame without a face: crop it with the last face box, skip it, or fail` })
+      .option('pick', { choices: ['prominent', 'largest', 'most-confident'], default: DEFAULT_PREPARATION.pick, describe: `${prefix}which face of a frame with several` })
       .option('margin', { type: 'number', describe: `${prefix}margin around the detected face box, as a fraction of it (default ${DEFAULT_MARGIN}); the crop, and so the label, depends on it` }) as unknown as Argv<T & VideoPreparationArgs>
   );
 }

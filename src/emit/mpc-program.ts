@@ -1,39 +1,25 @@
 // Emits the MP-SPDZ program (.mpc) for a checked pipeline: one stage per step of the paper's
 // protocol, each commented and timed, formatted with Ruff, byte-for-byte deterministic.
-import type { Pipeline } from '../ir/pipeline.js';
-import { selectedFrames } from '../ir/pipeline.js';
-import { PROTOCOLS } from '../target/protocols.js';
+// The preamble is in mpc-header.ts, the CNN's layer objects in mpc-layers.ts, their Python
+// names in python-names.ts; this file puts the stages together.
+import { selectedFrames, type Pipeline } from '../ir/pipeline.js';
 import type { MpcLayer } from '../passes/lower-layers.js';
 import { inputParty, type InputPlan } from '../passes/plan-inputs.js';
 import type { HelperName } from './runtime/helpers.js';
 import { formatPython } from './python-format.js';
-import { describeOptimizations, type OptimizationSet } from '../target/optimizations.js';
-import { winogradTile } from '../passes/winograd.js';
-import { compileCommand, expectedCompileWarnings } from './commands.js';
-import { VERSION } from '../version.js';
-import { NEAREST_ROUNDING, disclosureOf, wrap } from '../audit/disclosure.js';
-import { OPENED_VALUES_HEADER } from '../audit/sources.js';
+import type { OptimizationSet } from '../target/optimizations.js';
 import { divisionOf } from '../ir/ring-fit.js';
+import { headerComment, programSettings } from './mpc-header.js';
+import { layerSection, list, tuple } from './mpc-layers.js';
+import { layerVariables } from './python-names.js';
+import { STAGE_TIMERS } from './timers.js';
 
-/** Timer numbers in the generated program (MP-SPDZ prints `TimeN = ... seconds (X MB, Y rounds)`). */
-export const STAGE_TIMERS = {
-  inputs: 1,
-  selection: 2,
-  cnn: 3,
-  frameOutput: 4,
-  aggregation: 5,
-} as const;
-/** Optimizer(time_layers=True) numbers the layers from this timer on. */
-export const LAYER_TIMER_BASE = 100;
+export { LAYER_TIMER_BASE, STAGE_TIMERS } from './timers.js';
 
 export interface EmittedProgram {
   code: string;
   helpers: HelperName[];
 }
-
-const tuple = (xs: readonly number[]) => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(', ')})`);
-const list = (xs: readonly number[]) => `[${xs.join(', ')}]`;
-const pyPad = (p: 'valid' | 'same') => (p === 'same' ? '"SAME"' : '"VALID"');
 
 /**
  * `optimized` (default): all selected frames as one batch through the CNN, vectorised pooling.
@@ -43,324 +29,173 @@ const pyPad = (p: 'valid' | 'same') => (p === 'same' ? '"SAME"' : '"VALID"');
  */
 export type EmitStyle = 'optimized' | 'seed';
 
-// Long: the program text in the order MP-SPDZ reads it; splitting it is another part of issue 20.
+/** What the stages share. */
+interface StageContext {
+  p: Pipeline;
+  /** Frames one after another (the seed's approach) unless batched. */
+  seed: boolean;
+  /** The first layer object (it holds the frames) and the last (it holds the logits). */
+  first: string;
+  last: string;
+  /** ml.py helpers the program uses (ml-patch.ts adds them to MP-SPDZ). */
+  helpers: Set<HelperName>;
+}
+
+/**
+ * The program for `p`, whose CNN is the lowered `layers`. Each layer object's Python variable
+ * is chosen once, here (python-names.ts), as the stages after the first refer to the objects
+ * that hold the frames and the logits by name.
+ */
 export function emitProgram(p: Pipeline, layers: MpcLayer[], inputs: InputPlan, opt: OptimizationSet): EmittedProgram {
-  // frames one after another (the seed's approach) unless batched
   const seed = !opt['batch-frames'];
-  const noneOn = !Object.values(opt).some((on) => on);
+  const names = layerVariables(layers);
   const helpers = new Set<HelperName>();
-  const n = selectedFrames(p);
-  const v = p.video;
+  const c: StageContext = { p, seed, first: names[0]!, last: names[names.length - 1]!, helpers };
+  const lines = [
+    ...headerComment(p, inputs, opt),
+    ...programSettings(p),
+    ...stage(STAGE_TIMERS.inputs, 'Stage 1: read every input exactly once, in the order of inputs.json', [
+      ...privateInputs(p),
+      ...layerSection({ layers, names, batch: seed ? 1 : selectedFrames(p), target: p.target, opt, owner: inputParty(p, p.model.owner.id), helpers }),
+    ]),
+    ...stage(STAGE_TIMERS.selection, 'Stage 2: frame selection', frameSelection(c)),
+    ...(seed
+      ? stage(STAGE_TIMERS.cnn, `Stage 3: the CNN, one frame after another (${Object.values(opt).some((on) => on) ? 'batch-frames off' : 'seed style'})`, cnnFrameByFrame(c))
+      : stage(STAGE_TIMERS.cnn, 'Stage 3: the CNN on all selected frames as one batch', cnnBatched(c))),
+    ...stage(STAGE_TIMERS.frameOutput, 'Stage 4: per-frame output', frameOutput(c)),
+    ...stage(STAGE_TIMERS.aggregation, 'Stage 5: label aggregation', aggregation(c)),
+    ...reveals(p),
+  ];
+  return { code: formatPython(lines.join('\n') + '\n'), helpers: [...helpers].sort() };
+}
+
+/** A stage: its heading, its lines between its timer's start and stop, a blank line. */
+function stage(timer: number, title: string, body: string[]): string[] {
+  return [`# ---- ${title} ----`, `start_timer(${timer})`, ...body, `stop_timer(${timer})`, ''];
+}
+
+/** The video, and the chooser's secret selection matrix: each party's private data, read once. */
+function privateInputs(p: Pipeline): string[] {
+  const out = [
+    'INPUT_BUDGET = 10**7',
+    'video = sfix.Matrix(N_FRAMES, HEIGHT * WIDTH * CHANNELS)  # [N, h*w*c], row-major frames',
+    `video.input_from(${inputParty(p, p.video.owner.id)}, budget=INPUT_BUDGET)`,
+  ];
+  if (p.selection.kind === 'oblivious') {
+    out.push(`selection = sint.Matrix(SELECTED, N_FRAMES)  # secret 0/1 matrix of ${p.selection.chooser.name}`);
+    out.push(`selection.input_from(${inputParty(p, p.selection.chooser.id)}, budget=INPUT_BUDGET)`);
+  }
+  return out;
+}
+
+/**
+ * The selected frames: obliviously by a matrix product, or publicly by index. Batched, they
+ * go straight into the first layer object; frame by frame, into `frames` for the loop.
+ */
+function frameSelection(c: StageContext): string[] {
+  const p = c.p;
+  if (p.selection.kind === 'oblivious') {
+    return [
+      '# Oblivious: the secret n x N 0/1 matrix times the secret N x (h*w*c) video. An integer',
+      '# (sint) times fixed-point (sfix) matrix product needs no truncation.',
+      'frames = selection.dot(video)',
+      ...(c.seed ? [] : [`${c.first}.Y.assign_vector(frames.get_vector())  # the input object holds the frames`]),
+    ];
+  }
+  const out = ['# Public selection: every party knows which frames are used (only their content is secret).', `PUBLIC_FRAMES = ${list(p.selection.indices)}`];
+  if (c.seed) out.push('frames = sfix.Matrix(SELECTED, HEIGHT * WIDTH * CHANNELS)', 'for i, frame in enumerate(PUBLIC_FRAMES):', '    frames[i].assign_vector(video[frame].get_vector())');
+  else out.push('for i, frame in enumerate(PUBLIC_FRAMES):', `    ${c.first}.Y[i].assign_vector(video[frame].get_vector())`);
+  return out;
+}
+
+/** Stage 3 batched: one forward pass over every selected frame. */
+function cnnBatched(c: StageContext): string[] {
+  return ['cnn = ml.Optimizer(layers, time_layers=True)', 'cnn.forward(N=SELECTED)', `logits = ${c.last}.Y.get_vector()  # SELECTED x CLASSES, frame-major`];
+}
+
+/**
+ * Stage 3 frame by frame (the seed's approach): a loop copies each frame into the first
+ * layer object and its logits out of the last. The copies use the loop index as an address
+ * in a register, which MP-SPDZ would otherwise reorder against the layers' memory accesses.
+ */
+function cnnFrameByFrame(c: StageContext): string[] {
+  c.helpers.add('ordered');
+  return [
+    'cnn = ml.Optimizer(layers, time_layers=True)',
+    'per_frame = sfix.Matrix(SELECTED, CLASSES)',
+    '',
+    '',
+    '@for_range(SELECTED)',
+    'def _(i):',
+    '    # copies at the loop index (addresses in a register): kept in program order',
+    '    with ml._ppvc_ordered_memory():',
+    `        ${c.first}.Y.assign_vector(frames[i].get_vector())`,
+    '    cnn.forward(N=1)',
+    '    with ml._ppvc_ordered_memory():',
+    `        per_frame[i].assign_vector(${c.last}.Y.get_vector())`,
+    '',
+    '',
+    'logits = per_frame.get_vector()  # SELECTED x CLASSES, frame-major',
+  ];
+}
+
+/** Stage 4: each frame's logits to its per-class outputs (`per_class[j]`: class j of every frame). */
+function frameOutput(c: StageContext): string[] {
+  const p = c.p;
   const C = p.classes;
-  const profile = PROTOCOLS[p.target.protocol];
-  const owner = inputParty(p, p.model.owner.id);
-  const L: string[] = [];
-  const line = (s = '') => L.push(s);
-
-  // ---- header ----
-  const roles = (id: number) => {
-    const r: string[] = [];
-    if (v.owner.id === id) r.push('owns the video');
-    if (p.model.owner.id === id) r.push('owns the model');
-    if (p.selection.kind === 'oblivious' && p.selection.chooser.id === id) r.push('chooses the frames');
-    for (const rv of p.reveals) if (rv.to.some((t) => t.id === id)) r.push(`receives ${rv.name}`);
-    return r.length ? r.join(', ') : 'computes only';
-  };
-  line(`# MP-SPDZ program for pipeline \`${p.name}\`, generated by ppvc-dsl ${VERSION} from ${p.sourcePath}.`);
-  line('# Do not edit: change the .ppvc file and rebuild.');
-  line('#');
-  if (noneOn) line('# Style: seed (frames one after another, stock MP-SPDZ layers): the baseline for measurements.');
-  else line(`# Optimisations: ${describeOptimizations(opt)}`);
-  line(`# Protocol: ${p.target.protocol} (${profile.parties} parties, ${profile.security}, ${profile.corruption})`);
-  line(`# Compile:  ${compileCommand(p).join(' ')}`);
-  line(`#           (-E ${profile.short} implies ${profile.impliedCompileFlags.join(' ')})`);
-  line('# Parties:');
-  if (profile.processes === 1) line('#   (emulate.x: one process plays every party in the clear and reads every input from party 0)');
-  for (let id = 0; id < profile.parties; id++) {
-    const named = p.parties.find((x) => x.id === id);
-    if (!named && id >= 2 && profile.processes === 1) continue;
-    line(`#   party ${id}${named ? ` (${named.name})` : ''}: ${roles(id)}`);
-  }
-  line('# Inputs (see inputs.json), each read exactly once:');
-  for (const party of inputs.parties) {
-    if (party.tensors.length === 0) continue;
-    const names = party.tensors.length > 3 ? `${party.tensors.slice(0, 2).map((t) => t.name).join(', ')}, ... (${party.tensors.length} tensors)` : party.tensors.map((t) => t.name).join(', ');
-    line(`#   ${party.file}: ${party.elements} values: ${names}`);
-  }
-  // what the program reveals (src/audit/disclosure.ts; the audit reads the list of opened values)
-  const disclosure = disclosureOf(p);
-  line(OPENED_VALUES_HEADER);
-  for (const o of disclosure.opened) line(`#   ${o}`);
-  for (const l of wrap(`Public (every party knows it from this program): ${disclosure.public.join('; ')}.`, '# ', '#   ')) line(l);
-  for (const l of wrap(disclosure.caveat ? `Caveat: ${disclosure.caveat}` : `Rounding: ${NEAREST_ROUNDING}`, '# ', '#   ')) line(l);
-  const warnings = expectedCompileWarnings(p);
-  if (warnings.length > 0) {
-    line('# compile.py warns:');
-    for (const w of warnings) for (const l of wrap(`"${w.text} ...": ${w.why}`, '#   ', '#     ')) line(l);
-  }
-  line(`# Timers: ${STAGE_TIMERS.inputs} inputs, ${STAGE_TIMERS.selection} frame selection, ${STAGE_TIMERS.cnn} CNN, ${STAGE_TIMERS.frameOutput} per-frame output, ${STAGE_TIMERS.aggregation} aggregation;`);
-  line(`#   ${LAYER_TIMER_BASE} + i for layer i of the CNN.`);
-  line();
-  line('from Compiler import ml');
-  line();
-  line(`sfix.set_precision(${p.target.f}, ${p.target.k})`);
-  // public constants (pooling divisors) too: sfix times cfix takes the larger k and f
-  line(`cfix.set_precision(${p.target.f}, ${p.target.k})`);
-  if (p.target.truncation === 'nearest') {
-    line('# deterministic rounding to nearest after every product (see Rounding above)');
-    line('sfix.round_nearest = True');
-    line('program.use_trunc_pr = False');
-  } else if (profile.probabilisticTruncation) {
-    line("# probabilistic truncation after every product: the protocol's one-round trunc_pr (see the caveat above)");
-    line('program.use_trunc_pr = True');
-  } else {
-    line("# probabilistic truncation after every product: MP-SPDZ's TruncPrRing, as this protocol has no");
-    line('# one-round trunc_pr (see the caveat above)');
-    line('program.use_trunc_pr = False');
-  }
-  line(`ml.set_n_threads(${p.target.threads})`);
-  line();
-  line(`N_FRAMES, HEIGHT, WIDTH, CHANNELS = ${v.frames}, ${v.height}, ${v.width}, ${v.channels}`);
-  line(`SELECTED = ${n}  # frames classified`);
-  line(`CLASSES = ${C}`);
-  line();
-
-  // ---- stage 1: inputs ----
-  line('# ---- Stage 1: read every input exactly once, in the order of inputs.json ----');
-  line(`start_timer(${STAGE_TIMERS.inputs})`);
-  line(`INPUT_BUDGET = 10**7`);
-  line(`video = sfix.Matrix(N_FRAMES, HEIGHT * WIDTH * CHANNELS)  # [N, h*w*c], row-major frames`);
-  line(`video.input_from(${inputParty(p, v.owner.id)}, budget=INPUT_BUDGET)`);
-  if (p.selection.kind === 'oblivious') {
-    line(`selection = sint.Matrix(SELECTED, N_FRAMES)  # secret 0/1 matrix of ${p.selection.chooser.name}`);
-    line(`selection.input_from(${inputParty(p, p.selection.chooser.id)}, budget=INPUT_BUDGET)`);
-  }
-  line('layers = [');
-  for (const l of layers) {
-    const tile = l.kind === 'conv2d' ? winogradTile(l, seed ? 1 : n, p.target) : undefined;
-    const notes = [...(tile && l.kind === 'conv2d' ? [`Winograd F(${tile.join('x')}, ${l.kernel.join('x')})`] : []), ...(l.note ? [l.note] : [])];
-    const note = notes.length ? ` (${notes.join('; ')})` : '';
-    line(`    ${layerConstructor(l, seed ? 1 : n, helpers, opt, tile)},  # ${l.from}${note}`);
-  }
-  line(']');
-  // graph edges that are not simply "the object before"
-  layers.forEach((l, i) => {
-    if (i > 0 && (l.inputs.length !== 1 || l.inputs[0] !== i - 1)) {
-      line(`layers[${i}].inputs = [${l.inputs.map((j) => `layers[${j}]`).join(', ')}]  # ${l.from} reads ${l.inputs.map((j) => layers[j]!.from).join(', ')}`);
-    }
-  });
-  const rawReaders = layers.flatMap((l, i) => (l.kind === 'avgpool' && l.rawInput ? [i] : []));
-  if (rawReaders.length > 0) {
-    line("# poolings that truncate a convolution's untruncated outputs: its extra fractional bits");
-    for (const i of rawReaders) line(`layers[${i}].raw_bits = layers[${layers[i]!.inputs[0]!}].raw_bits`);
-  }
-  layers.forEach((l, i) => {
-    if (l.kind === 'dense' && !l.useBias) line(`layers[${i}].b.assign_all(0)  # ${l.from} has no bias`);
-  });
-  line(`# parameters in Keras layout (conv: kh, kw, in, out; dense: in, out), each kernel then its bias;`);
-  line(`# one input round trip per tensor (a large budget keeps it from being split)`);
-  layers.forEach((l, i) => {
-    const read = (field: string, what: string) => line(`layers[${i}].${field}.input_from(${owner}, budget=INPUT_BUDGET)  # ${l.from}.${what}`);
-    if (l.kind === 'conv2d' || l.kind === 'depthwise') {
-      read('weights', l.kind === 'conv2d' ? 'kernel' : 'depthwise_kernel');
-      if (l.useBias) read('bias', 'bias');
-    } else if (l.kind === 'dense') {
-      read('W', 'kernel');
-      if (l.useBias) read('b', 'bias');
-    } else if (l.kind === 'batchnorm') {
-      read('scale', 'scale');
-      read('shift', 'shift');
-    }
-  });
-  line(`stop_timer(${STAGE_TIMERS.inputs})`);
-  line();
-
-  // ---- stage 2: selection ----
-  line('# ---- Stage 2: frame selection ----');
-  line(`start_timer(${STAGE_TIMERS.selection})`);
-  if (p.selection.kind === 'oblivious') {
-    line('# Oblivious: the secret n x N 0/1 matrix times the secret N x (h*w*c) video. An integer');
-    line('# (sint) times fixed-point (sfix) matrix product needs no truncation.');
-    line('frames = selection.dot(video)');
-    if (!seed) line('layers[0].Y.assign_vector(frames.get_vector())  # the input object holds the frames');
-  } else {
-    line('# Public selection: every party knows which frames are used (only their content is secret).');
-    line(`PUBLIC_FRAMES = ${list(p.selection.indices)}`);
-    if (seed) {
-      line('frames = sfix.Matrix(SELECTED, HEIGHT * WIDTH * CHANNELS)');
-      line('for i, frame in enumerate(PUBLIC_FRAMES):');
-      line('    frames[i].assign_vector(video[frame].get_vector())');
-    } else {
-      line('for i, frame in enumerate(PUBLIC_FRAMES):');
-      line('    layers[0].Y[i].assign_vector(video[frame].get_vector())');
-    }
-  }
-  line(`stop_timer(${STAGE_TIMERS.selection})`);
-  line();
-
-  // ---- stage 3: CNN ----
-  if (seed) {
-    line(`# ---- Stage 3: the CNN, one frame after another (${noneOn ? 'seed style' : 'batch-frames off'}) ----`);
-    line(`start_timer(${STAGE_TIMERS.cnn})`);
-    line('cnn = ml.Optimizer(layers, time_layers=True)');
-    line('per_frame = sfix.Matrix(SELECTED, CLASSES)');
-    line('');
-    line('');
-    helpers.add('ordered');
-    line('@for_range(SELECTED)');
-    line('def _(i):');
-    line('    # copies at the loop index (addresses in a register): kept in program order');
-    line('    with ml._ppvc_ordered_memory():');
-    line('        layers[0].Y.assign_vector(frames[i].get_vector())');
-    line('    cnn.forward(N=1)');
-    line('    with ml._ppvc_ordered_memory():');
-    line('        per_frame[i].assign_vector(layers[-1].Y.get_vector())');
-    line('');
-    line('');
-    line('logits = per_frame.get_vector()  # SELECTED x CLASSES, frame-major');
-  } else {
-    line('# ---- Stage 3: the CNN on all selected frames as one batch ----');
-    line(`start_timer(${STAGE_TIMERS.cnn})`);
-    line('cnn = ml.Optimizer(layers, time_layers=True)');
-    line('cnn.forward(N=SELECTED)');
-    line('logits = layers[-1].Y.get_vector()  # SELECTED x CLASSES, frame-major');
-  }
-  line(`stop_timer(${STAGE_TIMERS.cnn})`);
-  line();
-
-  // ---- stage 4: per-frame output ----
-  line('# ---- Stage 4: per-frame output ----');
-  line(`start_timer(${STAGE_TIMERS.frameOutput})`);
+  const out: string[] = [];
   switch (p.frameOutput) {
     case 'relu_normalized': {
-      helpers.add('relu_softmax');
+      c.helpers.add('relu_softmax');
       const d = divisionOf(p)!;
-      line("# The paper's approximate softmax: relu(u_i) / sum_j relu(u_j), or 1/C if that sum is 0.");
       const beyond = d.sumBits > p.target.k ? `, beyond sfix's k = ${p.target.k}` : '';
-      line(`# Each frame's sum of ${C} values below sfix's limit needs ${d.sumBits} bits${beyond}: an integer,`);
-      line(`# normalised (Norm) into [1/2, 1) and divided by ${d.iterations} Goldschmidt steps on ${d.bits} fractional bits.`);
-      line(`per_class = ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES, division=${tuple([d.sumBits, d.bits, d.iterations])})`);
+      out.push(
+        "# The paper's approximate softmax: relu(u_i) / sum_j relu(u_j), or 1/C if that sum is 0.",
+        `# Each frame's sum of ${C} values below sfix's limit needs ${d.sumBits} bits${beyond}: an integer,`,
+        `# normalised (Norm) into [1/2, 1) and divided by ${d.iterations} Goldschmidt steps on ${d.bits} fractional bits.`,
+        `per_class = ml.ppvc_relu_normalized_softmax(logits, SELECTED, CLASSES, division=${tuple([d.sumBits, d.bits, d.iterations])})`,
+      );
       break;
     }
     case 'softmax': {
-      helpers.add('exact_softmax');
+      c.helpers.add('exact_softmax');
       const d = divisionOf(p)!;
-      line(`# MP-SPDZ's exponentials; their sum, up to sfix's limit itself, in an integer of ${d.sumBits} bits,`);
-      line(`# normalised (Norm) into [1/2, 1) and divided by ${d.iterations} Goldschmidt steps on ${d.bits} fractional bits.`);
-      line(`per_class = ml.ppvc_exact_softmax(logits, SELECTED, CLASSES, division=${tuple([d.sumBits, d.bits, d.iterations])})`);
+      out.push(
+        `# MP-SPDZ's exponentials; their sum, up to sfix's limit itself, in an integer of ${d.sumBits} bits,`,
+        `# normalised (Norm) into [1/2, 1) and divided by ${d.iterations} Goldschmidt steps on ${d.bits} fractional bits.`,
+        `per_class = ml.ppvc_exact_softmax(logits, SELECTED, CLASSES, division=${tuple([d.sumBits, d.bits, d.iterations])})`,
+      );
       break;
     }
     case 'logits':
-      line('# Raw logits: no normalisation; class j of every frame picked from the registers with a stride.');
-      line('per_class = [logits.get_vector(j, SELECTED, CLASSES) for j in range(CLASSES)]');
+      out.push('# Raw logits: no normalisation; class j of every frame picked from the registers with a stride.', 'per_class = [logits.get_vector(j, SELECTED, CLASSES) for j in range(CLASSES)]');
       break;
   }
-  line('# per_class[j] holds class j of every selected frame');
-  line(`stop_timer(${STAGE_TIMERS.frameOutput})`);
-  line();
+  out.push('# per_class[j] holds class j of every selected frame');
+  return out;
+}
 
-  // ---- stage 5: aggregation ----
-  helpers.add('argmax');
-  // the Python variable is always `label`; the user's name is only printed (it could clash
-  // with a name the program uses)
-  const labelVar = 'label';
-  line('# ---- Stage 5: label aggregation ----');
-  line(`start_timer(${STAGE_TIMERS.aggregation})`);
-  if (p.aggregation.kind === 'sum') {
-    line('# Sum the per-frame outputs of each class, then a secure argmax (ties: lowest class).');
-    line('aggregate = [sum(column) for column in per_class]');
-  } else {
-    line('# Majority vote: each frame votes for its own argmax (ties: lowest class); the most');
-    line('# voted class wins (ties: lowest class).');
-    line('votes_per_frame = ml.ppvc_argmax_onehot(per_class)');
-    line('aggregate = [sum(column) for column in votes_per_frame]');
-  }
-  line(`${labelVar} = ml.ppvc_argmax(aggregate)`);
-  line(`stop_timer(${STAGE_TIMERS.aggregation})`);
-  line();
+/**
+ * Stage 5: the per-class outputs to one secret label. The Python variable is always `label`;
+ * the pipeline's name for it is only printed (it could clash with a name the program uses).
+ */
+function aggregation(c: StageContext): string[] {
+  c.helpers.add('argmax');
+  const votes =
+    c.p.aggregation.kind === 'sum'
+      ? ['# Sum the per-frame outputs of each class, then a secure argmax (ties: lowest class).', 'aggregate = [sum(column) for column in per_class]']
+      : ['# Majority vote: each frame votes for its own argmax (ties: lowest class); the most', '# voted class wins (ties: lowest class).', 'votes_per_frame = ml.ppvc_argmax_onehot(per_class)', 'aggregate = [sum(column) for column in votes_per_frame]'];
+  return [...votes, 'label = ml.ppvc_argmax(aggregate)'];
+}
 
-  // ---- reveal ----
-  line('# ---- Output: open only the declared values, only to their receivers ----');
+/** The only opens: each declared value to each of its receivers (the audit checks just that). */
+function reveals(p: Pipeline): string[] {
+  const out = ['# ---- Output: open only the declared values, only to their receivers ----'];
   for (const rv of p.reveals) {
     for (const to of rv.to) {
-      if (rv.value === 'label') {
-        line(`print_ln_to(${to.id}, "${rv.name}: %s", ${labelVar}.reveal_to(${to.id}))`);
-      } else {
-        line(`print_ln_to(${to.id}, "${rv.name}: ${Array(C).fill('%s').join(' ')}", *[x.reveal_to(${to.id}) for x in aggregate])`);
-      }
+      if (rv.value === 'label') out.push(`print_ln_to(${to.id}, "${rv.name}: %s", label.reveal_to(${to.id}))`);
+      else out.push(`print_ln_to(${to.id}, "${rv.name}: ${Array(p.classes).fill('%s').join(' ')}", *[x.reveal_to(${to.id}) for x in aggregate])`);
     }
   }
-  return { code: formatPython(L.join('\n') + '\n'), helpers: [...helpers].sort() };
+  return out;
 }
-
-const compareBits = (l: { compareBits?: number }) => (l.compareBits !== undefined ? `, compare_bits=${l.compareBits}` : '');
-
-/** `winogradTile`: the convolution's Winograd output tile (passes/winograd.ts), if it has one. */
-function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt: OptimizationSet, winogradTile?: [number, number]): string {
-  const stock = !opt['vector-layers'];
-  // MP-SPDZ's stock pooling layers pad only after the input, so SAME padding keeps ppvc-dsl's
-  // layers even in the seed style
-  if (stock && (l.kind === 'avgpool' || l.kind === 'maxpool') && l.padding === 'valid' && !l.relu && l.compareBits === undefined) {
-    const out = list([n, ...l.outShape]);
-    if (l.kind === 'avgpool') return `ml.FixAveragePool2d(${list([n, ...l.inShape])}, ${out}, ${tuple(l.pool)}, ${tuple(l.strides)})`;
-    return `ml.MaxPool(${list([n, ...l.inShape])}, strides=${tuple([1, ...l.strides, 1])}, ksize=${tuple([1, ...l.pool, 1])}, padding="VALID")`;
-  }
-  switch (l.kind) {
-    case 'input':
-      helpers.add('input');
-      return `ml.PpvcInput(${list([n, ...l.shape])})`;
-    case 'depthwise':
-      helpers.add('depthwise');
-      return `ml.PpvcDepthwiseConv2d(${list([n, ...l.inShape])}, kernel=${tuple(l.kernel)}, multiplier=${l.multiplier}, strides=${tuple(l.strides)}, padding=${pyPad(l.padding)}, output_shape=${list([n, ...l.outShape])}${l.useBias ? '' : ', bias=False'})`;
-    case 'batchnorm':
-      helpers.add('batchnorm');
-      return `ml.PpvcBatchNorm(${list([n, ...l.shape])})`;
-    case 'zeropad':
-      helpers.add('reshape_ops');
-      return `ml.PpvcZeroPad2d(${list([n, ...l.inShape])}, pad=${tuple(l.sides)})`;
-    case 'crop':
-      helpers.add('reshape_ops');
-      return `ml.PpvcCrop2d(${list([n, ...l.inShape])}, crop=${tuple(l.sides)})`;
-    case 'add':
-      helpers.add('merge');
-      return `ml.PpvcAdd(${list([n, ...l.shape])})`;
-    case 'concat':
-      helpers.add('merge');
-      return `ml.PpvcConcat(${list([n, ...l.shape])})`;
-    case 'conv2d': {
-      const cin = l.inShape[2]!;
-      const args = [
-        `input_shape=${list([n, ...l.inShape])}`,
-        `weight_shape=${tuple([l.kernel[0], l.kernel[1], cin, l.filters])}`,
-        `bias_shape=${tuple([l.filters])}`,
-        `output_shape=${list([n, ...l.outShape])}`,
-        `stride=${tuple(l.strides)}`,
-        `padding=${l.pads ? list(l.pads) : pyPad(l.padding)}`,
-        'tf_weight_format=True',
-      ];
-      if (!l.useBias) args.push('bias=False');
-      // untruncated outputs need ppvc-dsl's layers, even with stock layers otherwise
-      if (l.raw) args.push('raw=True');
-      if (winogradTile) {
-        helpers.add('winograd');
-        return `ml.PpvcWinogradConv2d(${args.join(', ')}, tile=${tuple(winogradTile)})`;
-      }
-      if (stock && !l.raw) return `ml.FixConv2d(${args.join(', ')})`;
-      helpers.add('conv');
-      return `ml.PpvcConv2d(${args.join(', ')})`;
-    }
-    case 'dense':
-      return `ml.Dense(${n}, ${l.dIn}, ${l.dOut}${l.relu ? ', activation="relu"' : ''})`;
-    case 'relu':
-      if (stock && l.max === undefined && l.compareBits === undefined) return `ml.Relu(${list([n, ...l.shape])})`;
-      helpers.add('relu');
-      return `ml.PpvcRelu(${list([n, ...l.shape])}${l.max !== undefined ? `, max_value=${l.max}` : ''}${compareBits(l)})`;
-    case 'avgpool':
-      helpers.add('avgpool');
-      return `ml.PpvcAvgPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)}${l.relu ? ', relu=True' : ''}${l.rawInput ? ', raw=True' : ''}${compareBits(l)})`;
-    case 'maxpool':
-      helpers.add('maxpool');
-      return `ml.PpvcMaxPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)}${compareBits(l)})`;
-  }
-}
-

@@ -1,6 +1,7 @@
 // Seeded synthetic inputs for tests and benchmarks: weights at the scales of a trained model
 // (initTensor below: He-uniform with the right fan-in per layer kind, the output layer LeCun,
-// batch normalisation as identity, zero biases) and selection matrices.
+// batch normalisation as identity, residual branches scaled down, zero biases) and selection
+// matrices.
 import { frameSize, type Layer, type Pipeline } from '../ir/pipeline.js';
 import type { InputPlan, InputTensor } from '../passes/plan-inputs.js';
 
@@ -101,24 +102,75 @@ export function outputLayer(layers: readonly Layer[]): string | undefined {
 }
 
 /**
+ * Residual networks: the layer that ends each residual branch, and the factor 1/sqrt(L) its
+ * output is scaled by (L: the number of residual sums). With batch normalisation as identity a
+ * branch keeps its input's variance, so each sum x + f(x) doubles the trunk's and L sums grow it
+ * 2^L times (the corpus's 20-block AlphaGo-Zero ResNet reached logits of rms 411, where a trained
+ * one stays of order one). Scaling each branch by 1/sqrt(L), as Fixup initialisation does
+ * (Zhang, Dauphin, Ma, ICLR 2019), bounds the growth by (1 + 1/L)^L < e.
+ * The branch of a sum is every operand but the shallowest (the trunk: an identity shortcut, or a
+ * projection shorter than the branch); its last layer with a scale is found by walking back
+ * through single-input layers that commute with a positive scale (ReLU, dropout, padding, pooling).
+ */
+export function residualBranchScales(layers: readonly Layer[]): Map<string, number> {
+  const sums = layers.filter((l) => l.op === 'add' && l.inputs.length > 1);
+  const scales = new Map<string, number>();
+  if (sums.length === 0) return scales;
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const depth = layerDepths(layers);
+  const factor = 1 / Math.sqrt(sums.length);
+  for (const sum of sums) {
+    const [, ...branches] = [...sum.inputs].sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0));
+    for (const branch of branches) {
+      const end = scaledLayerOf(branch, byName);
+      if (end) scales.set(end, Math.min(scales.get(end) ?? 1, factor));
+    }
+  }
+  return scales;
+}
+
+/** Each layer's depth: the longest chain of layers from the input to it (the input is 0). */
+function layerDepths(layers: readonly Layer[]): Map<string, number> {
+  const depth = new Map<string, number>();
+  for (const l of layers) depth.set(l.name, 1 + Math.max(0, ...l.inputs.map((i) => depth.get(i) ?? 0)));
+  return depth;
+}
+
+const SCALED_OPS: ReadonlySet<string> = new Set(['batchnorm', 'conv2d', 'depthwise_conv2d', 'dense']);
+const POSITIVELY_HOMOGENEOUS: ReadonlySet<string> = new Set(['relu', 'dropout', 'zeropad', 'crop', 'avgpool', 'maxpool']);
+
+/** The nearest layer at or before `name` whose parameters scale its output, or none. */
+function scaledLayerOf(name: string, byName: ReadonlyMap<string, Layer>): string | undefined {
+  for (let layer = byName.get(name); layer; layer = byName.get(layer.inputs[0]!)) {
+    if (SCALED_OPS.has(layer.op)) return layer.name;
+    // ReLU6 clips at a fixed value, so scaling before it is not scaling after it
+    if (!POSITIVELY_HOMOGENEOUS.has(layer.op) || layer.inputs.length !== 1 || (layer.op === 'relu' && layer.max !== undefined)) return undefined;
+  }
+  return undefined;
+}
+
+/**
  * The rule for one parameter tensor (`<layer>.<param>`): kernels He-uniform with the layer
  * kind's fan-in (LeCun for the output layer), biases 0, an unfolded batch normalisation as
  * identity (gamma 1, beta 0, mean 0, variance 1: scale 1, shift 0, the epsilon ignored so that
  * it is exactly the identity). A batch normalisation folded into a kernel is identity too: the
- * kernel is drawn as if unfolded and the folded bias is the zero beta.
+ * kernel is drawn as if unfolded and the folded bias is the zero beta. The layer ending a
+ * residual branch has its scale (or, without one, its kernel) multiplied by `residual`'s factor.
  */
-export function initTensor(t: InputTensor, layers: ReadonlyMap<string, Layer>, output?: string): TensorInit {
+export function initTensor(t: InputTensor, layers: ReadonlyMap<string, Layer>, output?: string, residual: ReadonlyMap<string, number> = new Map()): TensorInit {
   const dot = t.name.lastIndexOf('.');
   const layer = layers.get(t.name.slice(0, dot));
   const param = t.name.slice(dot + 1);
+  const branch = layer ? residual.get(layer.name) : undefined;
+  const fixup = branch === undefined ? '' : `, times 1/sqrt(${Math.round(1 / branch ** 2)}) at the end of a residual branch`;
   if (param === 'bias') return { kind: 'constant', value: 0, rule: 'zero bias' };
   if (param === 'shift') return { kind: 'constant', value: 0, rule: 'batch normalisation as identity (beta 0, mean 0)' };
-  if (param === 'scale') return { kind: 'constant', value: 1, rule: 'batch normalisation as identity (gamma 1, variance 1)' };
+  if (param === 'scale') return { kind: 'constant', value: branch ?? 1, rule: `batch normalisation as identity (gamma 1, variance 1)${fixup}` };
   // a tensor of no known layer (never in a planned file): the old rule, fan-in from the shape
   const fan = layer ? fanIn(layer) : product(t.shape.slice(0, -1));
   const lecun = layer !== undefined && layer.name === output;
-  const limit = Math.sqrt((lecun ? 3 : 6) / fan);
-  return { kind: 'uniform', limit, fanIn: fan, rule: lecun ? 'LeCun-uniform (output layer)' : `He-uniform (${layer?.op ?? 'kernel'})` };
+  const limit = Math.sqrt((lecun ? 3 : 6) / fan) * (branch ?? 1);
+  return { kind: 'uniform', limit, fanIn: fan, rule: (lecun ? 'LeCun-uniform (output layer)' : `He-uniform (${layer?.op ?? 'kernel'})`) + fixup };
 }
 
 /** The values of one parameter tensor by its rule; constants draw nothing from `rand`. */
@@ -143,6 +195,7 @@ export function partyValues(
   const rand = seededRandom(opts.seed);
   const layers = new Map(pipeline.model.layers.map((l) => [l.name, l]));
   const output = outputLayer(pipeline.model.layers);
+  const residual = residualBranchScales(pipeline.model.layers);
   for (const t of entry.tensors) {
     let values: Float32Array;
     if (t.role === 'video') {
@@ -155,7 +208,7 @@ export function partyValues(
       const n = t.shape[0]!;
       const frames = opts.frames ?? evenlySpaced(pipeline.video.frames, n);
       values = selectionMatrix(pipeline.video.frames, frames);
-    } else values = initValues(initTensor(t, layers, output), t.elements, rand);
+    } else values = initValues(initTensor(t, layers, output, residual), t.elements, rand);
     if (values.length !== t.elements) throw new Error(`${t.name}: ${values.length} values for ${t.elements} elements`);
     out.set(values, t.offset);
   }

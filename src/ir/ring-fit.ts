@@ -38,6 +38,16 @@ export function softmaxSumBits(t: { k: number; classes: number; exactSoftmax?: b
 }
 
 /** The per-frame softmax's division (_ppvc_normalised_quotients in the generated program). */
+/**
+ * Goldschmidt's first approximation of 1/z for z in [1/2, 1) is w = GOLDSCHMIDT_SEED - 2z,
+ * within 2^-GOLDSCHMIDT_SEED_ERROR_BITS of it; each iteration doubles the correct bits. The
+ * program's _ppvc_normalised_quotients (src/emit/runtime/softmax_division.py) holds the same
+ * number, the simulation (src/simulate/fixed-point.ts) uses this one; the tests check both
+ * the agreement and the bound.
+ */
+export const GOLDSCHMIDT_SEED = 2.9142;
+export const GOLDSCHMIDT_SEED_ERROR_BITS = 3.5;
+
 export interface NormalisedDivision {
   /** The bits of the sum (softmaxSumBits). */
   sumBits: number;
@@ -50,7 +60,7 @@ export interface NormalisedDivision {
  * The softmax's division at every ring: the sum t of the frame's values is held in sumBits
  * (no overflow whatever C), Norm scales it by a power of two v into [2^(sumBits-1), 2^sumBits),
  * t v and each x_j v are cut to `bits` fractional bits (z in [1/2, 1), y_j in [0, z]), and
- * Goldschmidt's iteration on y_j w with w = 2.9142 - 2z (within 2^-3.5 of 1/z) gives the
+ * Goldschmidt's iteration on y_j w with w = GOLDSCHMIDT_SEED - 2z (within 2^-3.5 of 1/z) gives the
  * quotients. Every product stays below 2^(2 bits + 2), inside the ring for
  * bits <= (ring - 3) / 2; bits = f + 4 where that fits (more only costs iterations: a
  * probability needs f bits, the 4 absorb the iteration's truncations).
@@ -58,7 +68,7 @@ export interface NormalisedDivision {
  */
 export function normalisedDivision(t: { f: number; k: number; ringBits: number; classes: number; exactSoftmax?: boolean }): NormalisedDivision {
   const bits = Math.min(Math.floor((t.ringBits - 3) / 2), t.f + 4);
-  return { sumBits: softmaxSumBits(t), bits, iterations: Math.max(1, Math.ceil(Math.log2(bits / 3.5))) };
+  return { sumBits: softmaxSumBits(t), bits, iterations: Math.max(1, Math.ceil(Math.log2(bits / GOLDSCHMIDT_SEED_ERROR_BITS))) };
 }
 
 /** A precision and ring, whether the pipeline runs MP-SPDZ's softmax (2k bits), and its classes. */

@@ -47,7 +47,7 @@ import { type InputPlan, tensorsOf } from '../passes/plan-inputs.js';
 import { seededUint32 } from '../inputs/random-inputs.js';
 import { UserError } from '../diagnostics.js';
 import { kerasPadding, mpSpdzConvPadding } from '../ir/shapes.js';
-import { divisionOf, fitsRing, ringFitOf, type NormalisedDivision, type RingFitTarget } from '../ir/ring-fit.js';
+import { GOLDSCHMIDT_SEED, divisionOf, fitsRing, ringFitOf, type NormalisedDivision, type RingFitTarget } from '../ir/ring-fit.js';
 import { signalAnalysis, signalPrecision, type SignalPrecision, type SignalReport } from './signal.js';
 
 /** How a truncation by m bits rounds. */
@@ -331,7 +331,7 @@ function mulTrunc(a: Float64Array, b: (i: number) => number, maxB: number, fx: T
  * r_j / sum_j r_j as the program computes it, for integer representations r_j >= 0 with f
  * fractional bits, at every ring: the sum is an integer of `at.sumBits` bits (never an sfix),
  * Norm scales it by the power of two v into [2^(sumBits-1), 2^sumBits), the sum and each r_j
- * times v are cut to `at.bits` fractional bits (z and y_j), w = 2.9142 - 2z, e = 1 - z w, and
+ * times v are cut to `at.bits` fractional bits (z and y_j), w = GOLDSCHMIDT_SEED - 2z, e = 1 - z w, and
  * `at.iterations` Goldschmidt steps y_j <- y_j (1 + e), e <- e^2 give the quotients, the last
  * step truncating to f bits. Where the sum is 0 every quotient is 0 and `positive` is false.
  * The probabilistic truncations draw their coins in a fixed order (reproducible, not the
@@ -359,7 +359,7 @@ export function normalisedQuotients(
   const scale = (x: bigint) => (cut > 0 ? trunc(x * v, width + 1, cut) : (x * v) << BigInt(-cut));
   const z = scale(total);
   let y = r.map(scale);
-  const w = BigInt(Math.trunc(2.9142 * 2 ** bits)) - 2n * z;
+  const w = BigInt(Math.trunc(GOLDSCHMIDT_SEED * 2 ** bits)) - 2n * z;
   let e = one - trunc(z * w, product, bits);
   y = y.map((x) => trunc(x * w, product, bits));
   for (let i = 0; i < iterations; i++) {
