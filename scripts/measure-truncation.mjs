@@ -64,7 +64,7 @@ if (!existsSync(join(DIST, 'cli.js'))) {
   console.error('build first: npx tsc -p tsconfig.build.json');
   process.exit(2);
 }
-const { PROTOCOLS } = await import(join(DIST, 'backend', 'protocols.js'));
+const { PROTOCOLS } = await import(join(DIST, 'target', 'protocols.js'));
 if (args.render) {
   render(readFileSync(args.render, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)));
   process.exit(0);

@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { EnvironmentError, UserError, diagnosticToJson, formatDiagnostic, printable, type Diagnostic as CompilerDiagnostic, type SourceFile } from './diagnostics.js';
 import { buildPipeline, checkSource, commandsSummary } from './compile.js';
 import type { Pipeline } from './ir/pipeline.js';
-import { describeOptimizations } from './passes/optimizations.js';
+import { describeOptimizations } from './target/optimizations.js';
 import { checkedSeed, pipelineFiles, readText } from './commands/common.js';
 import { buildOptionsFrom, type TargetOverrides } from './commands/target-overrides.js';
 import {
@@ -39,22 +39,22 @@ import { refuseInputAsOutput, writeFileAtomic, writeFilesAtomic } from './util/f
 import { randomVideo } from './inputs/random-inputs.js';
 import type { ResultRecord } from './backend/run-pipeline.js';
 import type { SimulateResult, Rounding } from './simulate/simulate.js';
-import type { ImportSummary } from './import/import-command.js';
-import type { BoundSuggestion } from './check/declared-bounds.js';
+import type { ImportSummary } from './commands/model-import.js';
+import type { BoundSuggestion } from './simulate/declared-bounds.js';
 import type { VideoPreparation } from './simulate/inputs.js';
 
 export type { TargetOverrides } from './commands/target-overrides.js';
 export type { ResultRecord } from './backend/run-pipeline.js';
 export type { SimulateResult, Rounding, LayerRange, PrecisionSuggestion, FixedResult } from './simulate/simulate.js';
 export type { ReferenceResult } from './reference/evaluate.js';
-export type { ImportSummary } from './import/import-command.js';
-export type { BoundSuggestion } from './check/declared-bounds.js';
-export type { ProtocolName } from './backend/protocols.js';
-export type { OptimizationName, OptimizationSet } from './passes/optimizations.js';
+export type { ImportSummary } from './commands/model-import.js';
+export type { BoundSuggestion } from './simulate/declared-bounds.js';
+export type { ProtocolName } from './target/protocols.js';
+export type { OptimizationName, OptimizationSet } from './target/optimizations.js';
 /** The MPC protocols a pipeline can target (`protocol` option), and `emulate` (MP-SPDZ's emulate.x, in the clear). */
-export { PROTOCOL_NAMES } from './backend/protocols.js';
+export { PROTOCOL_NAMES } from './target/protocols.js';
 /** The optimisations `opt` switches on or off (`--opt`). */
-export { OPTIMIZATION_NAMES } from './passes/optimizations.js';
+export { OPTIMIZATION_NAMES } from './target/optimizations.js';
 
 /** One problem, as the command line reports it. */
 export interface Diagnostic {
@@ -285,7 +285,7 @@ export async function simulate(source: PipelineSource, options: SimulateApiOptio
     const others = readOtherInputs(p, plan, specs, { video: video.path, weights: weights.path });
     const values = assembleInputs(p, plan, { video, weights, others });
     // weights that break a declared bound are refused, as the command refuses them
-    const { assertBoundsHold } = await import('./check/declared-bounds.js');
+    const { assertBoundsHold } = await import('./simulate/declared-bounds.js');
     assertBoundsHold(p, plan, values, weights.path);
     const { simulate: simulateClear } = await import('./simulate/simulate.js');
     const rounding = options.rounding ?? (p.target.truncation === 'nearest' ? 'nearest' : 'probabilistic');

@@ -2,18 +2,19 @@
 // Pure (no file system writes): the CLI and the tests call this.
 import { type Diagnostic, type SourceFile, hasErrors, warningAt } from './diagnostics.js';
 import { parseSource } from './syntax/parse.js';
+import { resolveModelFile } from './import/model-file.js';
 import { checkPipeline } from './check/check.js';
-import { checkResources } from './check/resources.js';
-import { boundBits } from './check/bounds.js';
+import { checkResources } from './passes/resources.js';
+import { boundBits } from './ir/ring-fit.js';
 import type { Pipeline } from './ir/pipeline.js';
-import { parameterCount, selectedFrames } from './ir/pipeline.js';
-import { foldBatchnorm, lowerLayers, planInputs, reluAfterMaxpool, narrowComparisons, reluIntoAvgpool, skipUnread, truncAfterPool, type InputPlan, type MpcLayer } from './passes/index.js';
-import { resolveOptimizations, type OptimizationSet } from './passes/optimizations.js';
+import { parameterCount } from './ir/pipeline.js';
+import { irPasses, planInputs, programLayers, usedBounds, type MpcLayer } from './passes/index.js';
+import { optimizationWarnings, type OptimizationSet } from './target/optimizations.js';
 import { emitProgram, type EmitStyle } from './emit/mpc-program.js';
+import type { BuildArtifacts } from './emit/artifacts.js';
 import { renderMlPatch } from './emit/ml-patch.js';
 import { compileCommand, localRunCommand, partyCommands } from './emit/commands.js';
-import type { HelperName } from './emit/runtime/helpers.js';
-import { PROTOCOLS, type ProtocolName } from './backend/protocols.js';
+import { PROTOCOLS, type ProtocolName } from './target/protocols.js';
 import { shellQuote } from './util/shell.js';
 import { join } from 'node:path';
 
@@ -34,78 +35,32 @@ export interface BuildOptions {
   /** `seed` emits the paper's frame-by-frame approach, the baseline of measurements: every
    * optimisation off. */
   style?: EmitStyle;
-  /** Optimisations switched on or off on top of the style's (`--opt`; passes/optimizations.ts). */
+  /** Optimisations switched on or off on top of the style's (`--opt`; target/optimizations.ts). */
   optimizations?: Partial<OptimizationSet>;
-  /** Build even if the memory estimate exceeds this machine (check/resources.ts). */
+  /** Build even if the memory estimate exceeds this machine (passes/resources.ts). */
   force?: boolean;
 }
 
-export interface BuildArtifacts {
-  pipeline: Pipeline;
-  inputs: InputPlan;
-  program: string;
-  helpers: HelperName[];
-  mlPatch: string;
-  style: EmitStyle;
-  optimizations: OptimizationSet;
-  /** The source layer of each MP-SPDZ layer object, in order (timer 100 + i). */
-  layerNames: string[];
-  /** File name -> content, as `build` writes them. */
-  files: Record<string, string>;
-}
+export type { BuildArtifacts } from './emit/artifacts.js';
 
 export function checkSource(file: SourceFile, opts: BuildOptions = {}): CheckOutcome {
   const parsed = parseSource(file);
   if (!parsed.ast) return { diagnostics: parsed.diagnostics };
-  const checked = checkPipeline(file, parsed.ast, { protocol: opts.protocol, ringBits: opts.ring, precision: opts.precision });
-  if (checked.pipeline) {
-    if (opts.budget !== undefined) checked.pipeline.target.budget = opts.budget;
-    // passes on the IR itself (see passes/index.ts): what inputs.json, the reference and the
-    // program all see
-    const optimizations = resolveOptimizations(checked.pipeline.target.protocol, opts.style, opts.optimizations);
-    checked.pipeline.target.optimizations = optimizations;
-    if (optimizations['fold-batchnorm']) checked.pipeline.model.layers = foldBatchnorm(checked.pipeline.model.layers);
-    const protocol = PROTOCOLS[checked.pipeline.target.protocol];
-    if (optimizations['relu-avgpool'] && protocol.dotProduct === 'per-term') {
-      checked.diagnostics.push(
-        warningAt(
-          undefined,
-          `--opt relu-avgpool under ${protocol.name} costs more, not less: a dot product there costs a triple per term, so overlapping pooling windows need more secret products than the ReLU's own`,
-        ),
-      );
-    }
-    if (optimizations['trunc-after-pool'] && !optimizations['relu-avgpool']) {
-      checked.diagnostics.push(warningAt(undefined, '--opt trunc-after-pool does nothing without relu-avgpool: it defers the truncation of a convolution into the ReLU + average pooling that relu-avgpool fuses'));
-    }
-    const layers = programLayers(checked.pipeline);
-    checked.diagnostics.push(...unusedBounds(checked.pipeline, layers));
-    const tooBig = checkResources(checked.pipeline, layers, opts.force ?? false);
-    if (tooBig.length > 0) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics, ...tooBig] };
-  }
-  return { pipeline: checked.pipeline, diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
-}
-
-/** The program's layer objects: the IR lowered, then the passes on the lowered graph that the optimisations switch on. */
-export function programLayers(pipeline: Pipeline): MpcLayer[] {
-  const optimizations = pipeline.target.optimizations;
-  const lowered = lowerLayers(pipeline.model.layers, pipeline.model.inputShape, { separateDenseRelu: optimizations['vector-layers'] });
-  const commuted = optimizations['relu-maxpool'] ? reluAfterMaxpool(lowered) : lowered;
-  const trimmed = optimizations['skip-unread'] ? skipUnread(commuted) : commuted;
-  // after skip-unread, which shrinks a ReLU and its pooling as separate layers
-  const fused = optimizations['relu-avgpool'] ? reluIntoAvgpool(trimmed) : trimmed;
-  const batch = optimizations['batch-frames'] ? selectedFrames(pipeline) : 1;
-  const raw = optimizations['trunc-after-pool'] ? truncAfterPool(fused, pipeline.target, batch) : fused;
-  return optimizations['narrow-compare'] ? narrowComparisons(raw, pipeline.model.layers, pipeline.target).layers : raw;
-}
-
-/**
- * The declared bounds that narrow a comparison of the program (none with narrow-compare off):
- * the ones the weights must keep. `layers`: the program's (narrowing them again changes nothing).
- */
-export function usedBounds(p: Pipeline, layers: MpcLayer[] = programLayers(p)): Set<string> {
-  const t = p.target;
-  if (t.bounds.length === 0 || !t.optimizations['narrow-compare']) return new Set();
-  return narrowComparisons(layers, p.model.layers, t).used;
+  // the resolve step: a model file is read here, so that the check reads no files
+  const modelFile = resolveModelFile(file, parsed.ast);
+  const { protocol, ring: ringBits, precision, budget, style, optimizations } = opts;
+  const checked = checkPipeline(file, parsed.ast, { protocol, ringBits, precision, budget, style, optimizations }, modelFile);
+  if (!checked.pipeline) return { diagnostics: [...parsed.diagnostics, ...checked.diagnostics] };
+  // the passes on the IR itself (passes/index.ts): what inputs.json, the reference and the
+  // program all see; a new pipeline, the checked one is left as it was
+  const pipeline = irPasses(checked.pipeline);
+  const diagnostics = [...parsed.diagnostics, ...checked.diagnostics, ...optimizationWarnings(pipeline.target).map((w) => warningAt(undefined, w))];
+  // the program's layer graph, computed once for the pipeline (passes/program-layers.ts)
+  const layers = programLayers(pipeline);
+  diagnostics.push(...unusedBounds(pipeline, layers));
+  const tooBig = checkResources(pipeline, layers, opts.force ?? false);
+  if (tooBig.length > 0) return { diagnostics: [...diagnostics, ...tooBig] };
+  return { pipeline, diagnostics };
 }
 
 /** A warning for each declared bound that narrows no comparison of the program, saying why. */

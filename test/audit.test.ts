@@ -14,7 +14,7 @@ import { truncationIn } from '../src/audit/truncation.js';
 import { Tokenizer } from '../src/audit/python-tokens.js';
 import { renderMlPatch } from '../src/emit/ml-patch.js';
 import { HELPERS, type HelperName } from '../src/emit/runtime/helpers.js';
-import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
+import { PROTOCOL_NAMES } from '../src/target/protocols.js';
 import { ROOT, exampleFiles, source, testUnless } from './helpers.js';
 
 const declared = (p: Pipeline) => p.reveals.map((r) => ({ name: r.name, to: r.to.map((t) => t.id) }));

@@ -259,6 +259,11 @@ const CASES: Case[] = [
   { name: 'options: --protocol given twice', args: 'check $TINY --protocol semi2k --protocol spdz2k', status: 1, message: /--protocol.*more than once/ },
   { name: 'options: -o given twice', args: 'build $TINY -o a -o b', status: 1, message: /--out.*more than once/ },
   { name: 'options: -o without a value', args: 'build $TINY -o', status: 1, message: /--out\b.*(a value|empty)/ },
+  // the repeated-option check reads each command's declared options: no list of names to forget one in
+  { name: 'options: --svg given twice (report)', args: 'report r.jsonl --svg a.svg --svg b.svg', status: 1, message: '--svg is given more than once' },
+  { name: 'options: --fps given twice (prepare-video)', args: 'prepare-video v.mp4 --pipeline $TINY -o $OUT --fps 1 --fps 2', status: 1, message: '--fps is given more than once' },
+  { name: 'options: --jobs given twice (setup-mp-spdz)', args: 'setup-mp-spdz --source s --jobs 1 --jobs 2', status: 1, message: '--jobs is given more than once' },
+  { name: 'options: --model= without a value (export-weights)', args: 'export-weights $TINY --model= -o $OUT', status: 1, message: '--model needs a value (it is empty)' },
   { name: 'options: bad --frames spec', args: 'random-weights $TINY --frames bogus -o $OUT', status: 1, message: "--frames bogus: expected 'even', 'every:K' or a list such as 0,15,30" },
   { name: 'options: --frames with too few frames', args: 'random-weights $TINY --frames 0 -o $OUT', status: 1, message: '--frames 0: gives 1 frame below 4; the pipeline selects 2' },
   { name: 'options: --frames lists a frame twice', args: 'random-weights $TINY --frames 1,1 -o $OUT', status: 1, message: '--frames 1,1: frame 1 is listed twice; a selection picks 2 different frames' },
@@ -330,7 +335,9 @@ const CASES: Case[] = [
   { name: 'deploy: an IPv6 address', requires: 'deploy', args: 'deploy $TINY --hosts hosts -o $OUT', setup: file('hosts', '::1\nb\nc\n'), status: 1, message: "hosts:1: '::1' looks like an IPv6 address" },
   { name: 'deploy: a port beyond 65535', requires: 'deploy', args: 'deploy $TINY --hosts hosts -o $OUT', setup: file('hosts', 'a\nb:99999\nc\n'), status: 1, message: "hosts:2: 'b:99999': the port '99999' is not a number from 1 to 65535" },
   { name: 'deploy: video input one value short', requires: 'deploy', args: 'deploy $TINY --hosts hosts --video-input v.txt -o $OUT', setup: [file('hosts', 'a\nb\nc\n'), lines('v.txt', 'tiny-video.txt', (l) => l.slice(0, 63))], status: 1, message: 'v.txt: 63 values, but party 0 (alice) must provide 64' },
-  { name: 'deploy: output directory not empty (left as it was)', requires: 'deploy', args: 'deploy $TINY --hosts hosts -o d', setup: [file('hosts', 'a\nb\nc\n'), file('d/mine.txt', 'mine\n')], status: 1, message: ['is not empty', '--force'] },
+  { name: 'deploy: output directory not empty (left as it was)', requires: 'deploy', args: 'deploy $TINY --hosts hosts -o d', setup: [file('hosts', 'a\nb\nc\n'), file('d/mine.txt', 'mine\n')], status: 1, message: ['is not empty', '--replace'] },
+  // --force means "past the memory estimate" on every command, deploy too: the hint names --replace
+  { name: 'deploy: --force does not replace a non-empty directory', requires: 'deploy', args: 'deploy $TINY --hosts hosts -o d --force', setup: [file('hosts', 'a\nb\nc\n'), file('d/mine.txt', 'mine\n')], status: 1, message: ['is not empty', '--replace', '--force'] },
   { name: 'deploy: --port abc', requires: 'deploy', args: 'deploy $TINY --hosts hosts --port abc -o $OUT', setup: file('hosts', 'a\nb\nc\n'), status: 1, message: /--port\b.*\b(abc|a number|a whole number|an integer)\b/ },
   { name: 'deploy: --out into /proc', requires: 'deploy', args: 'deploy $TINY --hosts hosts -o /proc/x', setup: file('hosts', 'a\nb\nc\n'), status: 1, message: ['/proc/x', /cannot (write|create)/] },
 

@@ -296,6 +296,34 @@ test.each([
   else expect(j.error.hints.length).toBeGreaterThan(0);
 });
 
+// one failure of each command: a command added without --json support, or left out here, fails
+const FAILING_WITH_JSON: Record<string, string[]> = {
+  check: ['check', 'no/such/file.ppvc'],
+  build: ['build', 'no/such/file.ppvc'],
+  run: ['run', 'no/such/file.ppvc', '--timeout', '-1'],
+  import: ['import', 'no/such/model.json'],
+  'export-weights': ['export-weights', 'no/such/file.ppvc', '-o', join(tmpdir(), 'never.txt')],
+  deploy: ['deploy', 'no/such/file.ppvc', '--hosts', 'no/such/hosts'],
+  'random-weights': ['random-weights', 'no/such/file.ppvc', '-o', join(tmpdir(), 'never.txt')],
+  audit: ['audit', 'no/such/file.ppvc'],
+  diagrams: ['diagrams', '-o', '/proc/never.html'],
+  fmt: ['fmt', 'no/such/file.ppvc'],
+  report: ['report', 'no/such/results.jsonl'],
+  simulate: ['simulate', 'no/such/file.ppvc', '--video', 'v.txt', '--weights', 'w.txt'],
+  'prepare-video': ['prepare-video', 'no/such/video.mp4', '--pipeline', 'no/such/file.ppvc', '-o', join(tmpdir(), 'never.txt')],
+  'setup-mp-spdz': ['setup-mp-spdz', '--source', 'no/such/mp-spdz'],
+};
+
+test('every command reports a failure as {ok: false, error} with --json', () => {
+  const commands = [...run(['--help']).stdout.matchAll(/^ {2}ppvc-dsl ([a-z-]+)/gm)].map((m) => m[1]!);
+  expect(commands.sort()).toEqual(Object.keys(FAILING_WITH_JSON).sort());
+  for (const [command, args] of Object.entries(FAILING_WITH_JSON)) {
+    const r = run([...args, '--json']);
+    expect({ command, status: r.status }).toEqual({ command, status: 1 });
+    expect({ command, json: JSON.parse(r.stdout) }).toMatchObject({ command, json: { ok: false, error: { kind: 'user', exitStatus: 1, message: expect.any(String) } } });
+  }
+});
+
 test('a pipeline error with --json is {ok: false, error} too, with each diagnostic located', () => {
   const r = run(['export-weights', 'test/should-fail/misspelt-keyword.ppvc', '-o', join(tmpdir(), 'never.txt'), '--json']);
   expect(r.status).toBe(1);

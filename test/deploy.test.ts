@@ -15,8 +15,9 @@ import yargs from 'yargs';
 import { describeUnless, mpSpdzHome, noMpSpdzReason, source } from './helpers.js';
 import { buildPipeline, checkSource } from '../src/compile.js';
 import { UserError } from '../src/diagnostics.js';
-import { PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
+import { PROTOCOLS, type ProtocolName } from '../src/target/protocols.js';
 import { deployBundle, deployPartyCommand, parseHostEntry, parseHostsFile, writeBundle, type DeployManifest } from '../src/backend/deploy.js';
+import { withCommands } from '../src/commands/option-values.js';
 import { deployCommand } from '../src/commands/deploy-command.js';
 import { parseRunLogs } from '../src/backend/local-run.js';
 import { everyKth, partyValues } from '../src/inputs/random-inputs.js';
@@ -57,9 +58,7 @@ async function deployCli(args: string[]): Promise<{ stdout: string; exitCode: nu
   const saved = process.exitCode;
   process.exitCode = undefined;
   try {
-    await yargs(args)
-      .option('json', { type: 'boolean', default: false })
-      .command(deployCommand)
+    await withCommands(yargs(args).option('json', { type: 'boolean', default: false }), [deployCommand])
       .strict()
       .fail((msg, err) => {
         if (err) throw err;
@@ -232,17 +231,17 @@ describe('the deploy command', () => {
     expect(readdirSync(dir).sort()).toEqual(['bundle', 'hosts.txt', 'model.txt', 'video.txt']);
   });
 
-  test('refuses a non-empty directory unless --force, which replaces an earlier deployment', async () => {
+  test('refuses a non-empty directory unless --replace, which replaces an earlier deployment', async () => {
     const out = join(dir, 'bundle');
     mkdirSync(out);
     writeFileSync(join(out, 'notes.txt'), 'mine\n');
     await expect(deployCli([...base(), '-o', out])).rejects.toThrow(`${out} is not empty`);
     expect(readdirSync(out)).toEqual(['notes.txt']);
-    // an earlier 4-party deployment there: --force removes its party-3, keeps the user's file
+    // an earlier 4-party deployment there: --replace removes its party-3, keeps the user's file
     const rep4 = build('examples/public-vote.ppvc');
-    writeBundle(out, deployBundle(rep4, ['a', 'b', 'c', 'd']), { force: true });
+    writeBundle(out, deployBundle(rep4, ['a', 'b', 'c', 'd']), { replace: true });
     expect(existsSync(join(out, 'party-3', 'run.sh'))).toBe(true);
-    await deployCli([...base(), '-o', out, '--force']);
+    await deployCli([...base(), '-o', out, '--replace']);
     expect(readdirSync(out).sort()).toEqual(['README.txt', 'deploy.json', 'notes.txt', 'party-0', 'party-1', 'party-2']);
     expect(readdirSync(join(out, 'party-0'))).not.toContain('public_vote.mpc');
     expect(readFileSync(join(out, 'party-0', 'run.sh'), 'utf8')).toContain('small_maxpool');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { checkSource, compileSource } from '../src/compile.js';
 import { type Diagnostic, formatDiagnostic } from '../src/diagnostics.js';
-import { PROTOCOL_NAMES, type ProtocolName } from '../src/backend/protocols.js';
+import { PROTOCOL_NAMES, type ProtocolName } from '../src/target/protocols.js';
 import { auditProgram, compareWithDeclared } from '../src/audit/audit.js';
 import { ROOT, exampleFiles } from './helpers.js';
 

@@ -14,7 +14,7 @@ import type { Syntax, SyntaxRule } from '../src/syntax/diagrams.js';
 import { ppvcParser } from '../src/syntax/parser.js';
 import { allTokens } from '../src/syntax/tokens.js';
 import { LAYER_HELP, LAYER_KINDS } from '../src/check/layers.js';
-import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
+import { PROTOCOL_NAMES } from '../src/target/protocols.js';
 import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../src/syntax/option-keys.js';
 
 const html = readFileSync(join(ROOT, 'grammar', 'syntax-diagrams.html'), 'utf8');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ROOT, SHARED, mpSpdzHome, noMpSpdzReason, testUnless } from './helpers.js';
 import { checkSource, buildPipeline } from '../src/compile.js';
-import { modelOwnerFile } from '../src/import/import-command.js';
+import { modelOwnerFile } from '../src/commands/model-import.js';
 import { evaluateReference } from '../src/reference/evaluate.js';
 import { formatValues } from '../src/inputs/text-format.js';
 

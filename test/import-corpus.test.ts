@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { type ImportResult, importModelFile, importModelJson, readKerasJson, toChannelsLast } from '../src/import/keras-json.js';
 import { describeUnless } from './helpers.js';
-import { importPipelineText } from '../src/import/import-command.js';
+import { importPipelineText } from '../src/commands/model-import.js';
 import { toDsl } from '../src/import/to-dsl.js';
 import { checkSource } from '../src/compile.js';
 import { parameterCount } from '../src/ir/pipeline.js';

@@ -16,7 +16,7 @@ import h5wasm, { type Group } from 'h5wasm/node';
 import { checkText } from './helpers.js';
 import { buildPipeline } from '../src/compile.js';
 import { importModelFile } from '../src/import/keras-json.js';
-import { importPipelineText, modelOwnerFile } from '../src/import/import-command.js';
+import { importPipelineText, modelOwnerFile } from '../src/commands/model-import.js';
 import { evaluateReference } from '../src/reference/evaluate.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'ppvc-h5-test-'));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ROOT, mpSpdzHome, noMpSpdzReason, testUnless } from './helpers.js';
 import { checkSource, buildPipeline } from '../src/compile.js';
-import { importPipelineText, modelOwnerFile } from '../src/import/import-command.js';
+import { importPipelineText, modelOwnerFile } from '../src/commands/model-import.js';
 import { evaluateReference, argmaxFirst } from '../src/reference/evaluate.js';
 import { seededRandom } from '../src/inputs/random-inputs.js';
 import { formatValues } from '../src/inputs/text-format.js';

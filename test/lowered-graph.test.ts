@@ -6,7 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHARED, exampleFiles, source, testUnless } from './helpers.js';
-import { checkSource, programLayers } from '../src/compile.js';
+import { checkSource } from '../src/compile.js';
+import { programLayers } from '../src/passes/program-layers.js';
 import type { SourceFile } from '../src/diagnostics.js';
 import type { MpcLayer } from '../src/passes/lower-layers.js';
 import { importModelFile } from '../src/import/keras-json.js';

@@ -4,9 +4,14 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, layerStatements, source } from './helpers.js';
-import { buildPipeline, checkSource, programLayers, type BuildOptions } from '../src/compile.js';
-import { estimateMemory } from '../src/check/resources.js';
-import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
+import { buildPipeline, checkSource, type BuildOptions } from '../src/compile.js';
+import { programLayers } from '../src/passes/program-layers.js';
+import { irPasses } from '../src/passes/ir-passes.js';
+import { parseSource } from '../src/syntax/parse.js';
+import { checkPipeline } from '../src/check/check.js';
+import { resolveModelFile } from '../src/import/model-file.js';
+import { estimateMemory } from '../src/passes/resources.js';
+import { PROTOCOL_NAMES } from '../src/target/protocols.js';
 import {
   OPTIMIZATION_NAMES,
   defaultOptimizations,
@@ -14,7 +19,7 @@ import {
   parseOptimizationSwitches,
   resolveOptimizations,
   type OptimizationSet,
-} from '../src/passes/optimizations.js';
+} from '../src/target/optimizations.js';
 import type { SourceFile } from '../src/diagnostics.js';
 import { reluAfterMaxpool } from '../src/passes/relu-after-maxpool.js';
 import { reluIntoAvgpool } from '../src/passes/relu-into-avgpool.js';
@@ -264,5 +269,30 @@ describe('optimisation switches', () => {
     expect(status).toBe(1);
     expect(stderr).toContain("unknown optimisation 'turbo'");
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('the driver leaves what the check returned as it was (issue 20)', () => {
+  test('the IR passes make a new pipeline: the checked one keeps its batch normalisations', () => {
+    const file = source('examples/residual.ppvc');
+    const parsed = parseSource(file);
+    const checked = checkPipeline(file, parsed.ast!, {}, resolveModelFile(file, parsed.ast!)).pipeline!;
+    const before = JSON.stringify(checked);
+    const passed = irPasses(checked);
+    expect(passed).not.toBe(checked);
+    expect(JSON.stringify(checked)).toBe(before);
+    expect(checked.model.layers.some((l) => l.op === 'batchnorm')).toBe(true);
+    expect(passed.model.layers.length).toBeLessThan(checked.model.layers.length);
+    // the check sets the optimisations and the budget from the overrides: nothing sets them afterwards
+    const seed = checkPipeline(file, parsed.ast!, { style: 'seed', budget: 7 }, resolveModelFile(file, parsed.ast!)).pipeline!;
+    expect(Object.values(seed.target.optimizations).some((on) => on)).toBe(false);
+    expect(seed.target.budget).toBe(7);
+    expect(irPasses(seed)).toBe(seed);
+  });
+
+  test('a pipeline is lowered once: the estimate, the bound checks and the emitter share its layer graph', () => {
+    const p = checkSource(source('examples/residual.ppvc')).pipeline!;
+    expect(programLayers(p)).toBe(programLayers(p));
+    expect(buildPipeline(p).layerNames).toEqual(programLayers(p).map((l) => l.from));
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { jest } from '@jest/globals';
 import { EnvironmentError, UserError, formatDiagnostic } from '../src/diagnostics.js';
+import { withCommands } from '../src/commands/option-values.js';
 import { prepareVideoCommand } from '../src/commands/prepare-video-command.js';
 import { simulateCommand } from '../src/commands/simulate-command.js';
 import { buildPipeline } from '../src/compile.js';
@@ -44,10 +45,7 @@ async function cli(args: string[]): Promise<CliResult> {
   process.exitCode = undefined;
   let status = 0;
   try {
-    await yargs(args)
-      .option('json', { type: 'boolean', default: false })
-      .command(prepareVideoCommand)
-      .command(simulateCommand)
+    await withCommands(yargs(args).option('json', { type: 'boolean', default: false }), [prepareVideoCommand, simulateCommand])
       .strict()
       .fail((msg, e) => {
         if (e) throw e;

@@ -4,7 +4,8 @@
 // keyword, a builtin, one of MP-SPDZ's globals or a variable the program uses itself.
 import { spawnSync } from 'node:child_process';
 import { RESERVED_NAMES, PROGRAM_NAMES, layerVariables, pythonName } from '../src/emit/python-names.js';
-import { buildPipeline, checkSource, programLayers } from '../src/compile.js';
+import { buildPipeline, checkSource } from '../src/compile.js';
+import { programLayers } from '../src/passes/program-layers.js';
 import type { SourceFile } from '../src/diagnostics.js';
 import { auditWithHelpers } from '../src/audit/audit.js';
 import { exampleFiles, layerStatements, source, testUnless } from './helpers.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, describeUnless, mpSpdzHome, noMpSpdzReason, testUnless } from './helpers.js';
 import { buildPipeline, checkSource } from '../src/compile.js';
-import { PROTOCOLS, type ProtocolName } from '../src/backend/protocols.js';
+import { PROTOCOLS, type ProtocolName } from '../src/target/protocols.js';
 import { partyValues } from '../src/inputs/random-inputs.js';
 import { formatValues } from '../src/inputs/text-format.js';
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { ROOT } from './helpers.js';
 import { parseProtocolList, progressLine, setupMpSpdz, sourceHash, DEFAULT_PROTOCOLS } from '../src/backend/mp-spdz-setup.js';
 import { BUILD_RECORD, findCachedBuild, type BuildRecord } from '../src/backend/mp-spdz-cache.js';
-import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
+import { PROTOCOL_NAMES } from '../src/target/protocols.js';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
 let scratch: string;

@@ -12,7 +12,7 @@ import { type TextMateGrammar, buildTextMateGrammar, toOniguruma, tokenizeLineMi
 import { editorFiles, vscodeManifest } from '../src/editor/vscode-extension.js';
 import { languageWords } from '../src/editor/language-syntax.js';
 import { LAYER_KINDS } from '../src/check/layers.js';
-import { PROTOCOL_NAMES } from '../src/backend/protocols.js';
+import { PROTOCOL_NAMES } from '../src/target/protocols.js';
 import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../src/syntax/option-keys.js';
 import { keywords, ppvcLexer } from '../src/syntax/tokens.js';
 

@@ -18,7 +18,7 @@
 import type { Pipeline, Truncation } from '../ir/pipeline.js';
 import { parameterCount, selectedFrames } from '../ir/pipeline.js';
 import { formatShape } from '../ir/shapes.js';
-import { PROTOCOLS, type ProtocolProfile } from '../backend/protocols.js';
+import { PROTOCOLS, type ProtocolProfile } from '../target/protocols.js';
 
 /**
  * Which probabilistic truncation a program runs: the protocol's one-round `trunc_pr`

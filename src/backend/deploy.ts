@@ -12,14 +12,14 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError, errorAt } from '../diagnostics.js';
-import type { BuildArtifacts } from '../compile.js';
+import type { BuildArtifacts } from '../emit/artifacts.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { compileCommand } from '../emit/commands.js';
 import { helperBlocks } from '../emit/ml-patch.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
 import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
-import { PROTOCOLS, PROTOCOL_NAMES } from './protocols.js';
-import { assertBoundsHold } from '../check/declared-bounds.js';
+import { PROTOCOLS, PROTOCOL_NAMES } from '../target/protocols.js';
+import { assertBoundsHold } from '../simulate/declared-bounds.js';
 import { cannotWrite, ensureDir, writeFileAtomic } from '../util/files.js';
 import { DEFAULT_CONNECT_TIMEOUT, RENDEZVOUS_PY } from './rendezvous.js';
 
@@ -64,7 +64,7 @@ export interface DeployManifest {
   compile: string;
   programSha256: string;
   mlPatchSha256?: string;
-  /** Every file of the bundle (relative paths), for --force to replace an earlier one. */
+  /** Every file of the bundle (relative paths), for --replace to replace an earlier one. */
   files: string[];
 }
 
@@ -273,17 +273,17 @@ function isEmptyDir(dir: string): boolean {
 
 /**
  * Writes a bundle into `dir`. A new or empty `dir` receives the whole bundle at once (written
- * next to it, then renamed into place); a non-empty one is refused unless `force`, which
+ * next to it, then renamed into place); a non-empty one is refused unless `replace`, which
  * replaces the files one by one (each atomically) and removes the files of an earlier
  * deployment there (its deploy.json lists them) that this one lacks. Returns the paths written.
  */
-export function writeBundle(dir: string, files: Record<string, string>, opts: { force?: boolean } = {}): string[] {
+export function writeBundle(dir: string, files: Record<string, string>, opts: { replace?: boolean } = {}): string[] {
   const target = resolve(dir);
   if (existsSync(target) && !statSync(target).isDirectory()) throw new UserError(`${dir}: exists and is not a directory`);
   const fresh = !existsSync(target) || isEmptyDir(target);
-  if (!fresh && !opts.force) {
+  if (!fresh && !opts.replace) {
     throw new UserError(
-      errorAt(undefined, `${dir} is not empty`, { hints: ['choose a new directory with -o, or pass --force to replace the deployment files there'] }),
+      errorAt(undefined, `${dir} is not empty`, { hints: ['choose a new directory with -o, or pass --replace to replace the deployment files there (--force, as on every command, only builds past the memory estimate)'] }),
     );
   }
   const names = Object.keys(files).sort();
@@ -366,6 +366,7 @@ function topReadme(a: BuildArtifacts, parties: DeployedParty[]): string {
   return lines.join('\n');
 }
 
+// Long: one party's README, step by step in the order the party follows it: a text template.
 function partyReadme(a: BuildArtifacts, me: DeployedParty, parties: DeployedParty[], portBase: number): string {
   const p = a.pipeline;
   const profile = PROTOCOLS[p.target.protocol];

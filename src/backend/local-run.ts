@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { EnvironmentError } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
-import { PROTOCOLS } from './protocols.js';
+import { PROTOCOLS } from '../target/protocols.js';
 import type { MpSpdz } from './mp-spdz.js';
 
 export interface PartyFigures {

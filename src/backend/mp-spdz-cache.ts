@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { execaSync } from 'execa';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PROTOCOLS, type ProtocolName } from './protocols.js';
+import { PROTOCOLS, type ProtocolName } from '../target/protocols.js';
 
 /** The record a finished build leaves in its tree. */
 export interface BuildRecord {

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { execa, execaSync } from 'execa';
 import { EnvironmentError, UserError } from '../diagnostics.js';
-import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from './protocols.js';
+import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../target/protocols.js';
 import { BUILD_RECORD, buildsDir, changelogVersion, gitDescribe, readBuildRecord, type BuildRecord } from './mp-spdz-cache.js';
 import { writeFileAtomic } from '../util/files.js';
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
-import { PROTOCOLS } from './protocols.js';
+import { PROTOCOLS } from '../target/protocols.js';
 import { changelogVersion, findCachedBuild, gitDescribe, readBuildRecord } from './mp-spdz-cache.js';
 import { compileCommand, expectedCompileWarnings } from '../emit/commands.js';
 import { missingHelpers } from '../emit/ml-patch.js';

@@ -4,19 +4,19 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError, UserError } from '../diagnostics.js';
-import type { BuildArtifacts } from '../compile.js';
+import type { BuildArtifacts } from '../emit/artifacts.js';
 import { compileCommand } from '../emit/commands.js';
 import { LAYER_TIMER_BASE, STAGE_TIMERS } from '../emit/mpc-program.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
 import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
-import { PROTOCOLS } from './protocols.js';
+import { PROTOCOLS } from '../target/protocols.js';
 import type { PartyInputs } from '../passes/plan-inputs.js';
 import type { Pipeline } from '../ir/pipeline.js';
-import { assertBoundsHold } from '../check/declared-bounds.js';
+import { assertBoundsHold } from '../simulate/declared-bounds.js';
 import { type MpSpdz, checkPatchApplied, placeProgram, runCompile, type CompileReport } from './mp-spdz.js';
 import { basePortFromEnvironment, runLocal, type RunResult } from './local-run.js';
 import { appendLine, checkAppendable, writeFileAtomic } from '../util/files.js';
-import { describeOptimizations } from '../passes/optimizations.js';
+import { describeOptimizations } from '../target/optimizations.js';
 import type { Precheck } from '../simulate/precheck-record.js';
 
 export interface ResultRecord {

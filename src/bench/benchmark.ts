@@ -4,8 +4,8 @@
 import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkSource, buildPipeline } from '../compile.js';
-import { checkAndSuggestBounds } from '../check/declared-bounds.js';
-import { PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
+import { checkAndSuggestBounds } from '../simulate/declared-bounds.js';
+import { PROTOCOLS, type ProtocolName } from '../target/protocols.js';
 import { locateMpSpdz, applyPatch, missingHelpersIn } from '../backend/mp-spdz.js';
 import { findCachedBuild } from '../backend/mp-spdz-cache.js';
 import { runPipeline, type ResultRecord } from '../backend/run-pipeline.js';
@@ -15,7 +15,7 @@ import { formatValues, readValues } from '../inputs/text-format.js';
 import { evaluateReference } from '../reference/evaluate.js';
 import { writeFileAtomic } from '../util/files.js';
 import type { EmitStyle } from '../emit/mpc-program.js';
-import { OPTIMIZATION_NAMES, defaultOptimizations, parseOptimizationSwitches, type OptimizationSet } from '../passes/optimizations.js';
+import { OPTIMIZATION_NAMES, defaultOptimizations, parseOptimizationSwitches, type OptimizationSet } from '../target/optimizations.js';
 import { startRelay, type Relay } from './delay-relay.js';
 import { fitsRing, ringFitOf } from '../ir/ring-fit.js';
 
@@ -39,6 +39,8 @@ interface Row {
   note?: string;
 }
 
+// Long: the benchmark script itself, protocol by protocol and style by style: build, inputs,
+// run, record; a script's sequence rather than a function other code calls.
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   // a tree built for a 32-bit ring runs 64-bit programs too: it serves every row
@@ -76,12 +78,10 @@ async function main(): Promise<void> {
       const { style, optimizations, precision } = parseStyleSpec(spec);
       const checked = checkSource({ path: pipelinePath, text: readFileSync(pipelinePath, 'utf8') }, { protocol, style, optimizations });
       if (!checked.pipeline) throw new Error(checked.diagnostics.map((d) => d.message).join('; '));
-      if (precision) {
-        // @RING/F/K: this row's ring and precision instead of the pipeline's
-        if (!fitsRing({ ...ringFitOf(checked.pipeline), ...precision })) throw new Error(`--styles: '${spec}': precision ${precision.f} ${precision.k} does not fit a ${precision.ringBits}-bit ring`);
-        Object.assign(checked.pipeline.target, precision);
-      }
-      let a = buildPipeline(checked.pipeline);
+      // @RING/F/K: this row's ring and precision instead of the pipeline's (a new pipeline: a
+      // checked one is not changed, its layer graph is computed once)
+      if (precision && !fitsRing({ ...ringFitOf(checked.pipeline), ...precision })) throw new Error(`--styles: '${spec}': precision ${precision.f} ${precision.k} does not fit a ${precision.ringBits}-bit ring`);
+      let a = buildPipeline(precision ? { ...checked.pipeline, target: { ...checked.pipeline.target, ...precision } } : checked.pipeline);
       const p = a.pipeline;
       // the seed video when it is there (CI has ../shared), else a seeded random one
       const video = existsSync(videoPath) && p.video.frames * p.video.height * p.video.width * p.video.channels === 97 * 48 * 48 ? readValues(videoPath) : undefined;
@@ -100,8 +100,8 @@ async function main(): Promise<void> {
       let label = spec;
       if (suggestedBounds && p.target.optimizations['narrow-compare']) {
         const added = checkAndSuggestBounds(p, a.inputs, values, 'the benchmark\'s weights');
-        p.target.bounds = [...p.target.bounds, ...added.map((b) => ({ layer: b.layer, value: b.bound }))];
-        a = buildPipeline(p);
+        const bounded = { ...p, target: { ...p.target, bounds: [...p.target.bounds, ...added.map((b) => ({ layer: b.layer, value: b.bound }))] } };
+        a = buildPipeline(bounded);
         label = `${spec}${spec.includes(':') ? '+' : ':'}bounds(${added.map((b) => `${b.layer} ${b.bound}`).join(', ')})`;
       }
       if (missingHelpersIn(mp, a.helpers).length > 0) await applyPatch(mp, a.helpers);

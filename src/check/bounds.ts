@@ -3,20 +3,10 @@
 // needs instead of precision's k (passes/narrow-comparisons.ts): a secure comparison costs
 // about 0.4 byte per bit and party under replicated-ring, and the paper's first ReLU alone
 // runs 753,088 of them. Whether the model owner's weights keep the promise is checked where
-// the weights are known (check/declared-bounds.ts).
+// the weights are known (simulate/declared-bounds.ts).
 import { type Diagnostic, errorAt, warningAt } from '../diagnostics.js';
 import type { Model, Target } from '../ir/pipeline.js';
-
-/**
- * The k a comparison of values in (-B, B) needs, as sfix's k: |x * 2^f| < 2^(f + ceil(log2 B)),
- * plus the sign bit. sfix's own comparison then works on k + 1 bits, as it does on k.
- */
-export function boundBits(value: number, f: number): number {
-  return Math.max(2, f + 1 + Math.ceil(Math.log2(value)));
-}
-
-/** The largest |value| precision f k holds. */
-export const precisionLimit = (t: { f: number; k: number }) => 2 ** (t.k - t.f - 1);
+import { boundBits, precisionLimit } from '../ir/ring-fit.js';
 
 export function checkBoundDeclarations(target: Target, model: Model, diags: Diagnostic[]): void {
   const names = new Set(model.layers.map((l) => l.name));

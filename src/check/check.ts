@@ -3,18 +3,17 @@
 import { type Diagnostic, type SourceFile, type Span, errorAt, warningAt } from '../diagnostics.js';
 import type * as A from '../syntax/ast.js';
 import type {
-  Aggregation, FrameOutput, FrameSelection, Layer, Model, Party, Pipeline, Reveal, Target, Truncation, ValueBound, VideoInput,
+  Aggregation, FrameOutput, FrameSelection, Layer, Model, Party, Pipeline, Reveal, Shape, Target, Truncation, ValueBound, VideoInput,
 } from '../ir/pipeline.js';
 import { formatShape } from '../ir/shapes.js';
 import { layerParams, product } from '../ir/pipeline.js';
-import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
-import { defaultOptimizations } from '../passes/optimizations.js';
+import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../target/protocols.js';
+import { resolveOptimizations, type OptimizationSet } from '../target/optimizations.js';
 import { ArgReader } from './args.js';
 import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
 import { didYouMean } from '../util/suggest.js';
 import { checkLayers } from './layers.js';
 import { checkBoundDeclarations } from './bounds.js';
-import { loadModelFile } from '../import/model-file.js';
 import { productBits, softmaxSumBits } from '../ir/ring-fit.js';
 
 export interface CheckResult {
@@ -38,245 +37,331 @@ export interface TargetSettings {
   protocol?: ProtocolName;
   ringBits?: number;
   precision?: { f: number; k: number };
+  /** compile.py's budget instead of the statement's `budget N`. */
+  budget?: number;
+  /** The optimisations: the style's (`seed`: none), with these switched on or off (`--opt`). */
+  style?: 'seed' | 'optimized';
+  optimizations?: Partial<OptimizationSet>;
 }
 
-export function checkPipeline(file: SourceFile, ast: A.PipelineAst, overrides: TargetSettings = {}): CheckResult {
-  const diags: Diagnostic[] = [];
-  const err = (span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}) => diags.push(errorAt(span, msg, extra));
+/**
+ * `modelFile`: the layers of the model file the pipeline names, read before the check
+ * (import/model-file.ts resolveModelFile); check/ reads no files.
+ */
+export function checkPipeline(file: SourceFile, ast: A.PipelineAst, overrides: TargetSettings = {}, modelFile?: A.ModelFileLayers): CheckResult {
+  return new PipelineChecker(file, ast, overrides, modelFile).run();
+}
 
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ast.name.text)) {
-    err(ast.name.span, 'the pipeline name must be letters, digits and underscores (it names the MP-SPDZ program)', {
-      found: `'${ast.name.text}'`,
-    });
+/** The check of one pipeline, a statement kind at a time; every error is collected in `diags`. */
+class PipelineChecker {
+  private readonly diags: Diagnostic[] = [];
+  private readonly parties = new Map<string, Party>();
+
+  constructor(
+    private readonly file: SourceFile,
+    private readonly ast: A.PipelineAst,
+    private readonly overrides: TargetSettings,
+    private readonly modelFile: A.ModelFileLayers | undefined,
+  ) {}
+
+  run(): CheckResult {
+    const ast = this.ast;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ast.name.text)) {
+      this.err(ast.name.span, 'the pipeline name must be letters, digits and underscores (it names the MP-SPDZ program)', {
+        found: `'${ast.name.text}'`,
+      });
+    }
+    this.checkParties();
+    const video = this.checkVideo();
+    const selection = this.checkSelection(video);
+    const model = this.checkModel(video, selection);
+    const frameOutput = this.checkClassify();
+    const aggregation = this.checkAggregation();
+    const reveals = this.checkReveals(aggregation, video);
+    const diags = this.diags;
+    const target = checkTarget(this.single('target', "'target' block", false), this.parties, { frameOutput, classes: model?.outputShape[0] }, diags, this.overrides);
+    if (target && model) checkBoundDeclarations(target, model, diags);
+    if (diags.some((d) => d.severity === 'error') || !video || !selection || !model || !target) return { diagnostics: diags };
+    return {
+      diagnostics: diags,
+      pipeline: {
+        name: ast.name.text,
+        sourcePath: this.file.path,
+        parties: [...this.parties.values()].sort((x, y) => x.id - y.id),
+        video,
+        selection,
+        model,
+        frameOutput,
+        classes: model.outputShape[0]!,
+        aggregation,
+        reveals,
+        target,
+      },
+    };
   }
 
-  const of = <K extends A.Statement['kind']>(k: K) => ast.statements.filter((s): s is Extract<A.Statement, { kind: K }> => s.kind === k);
-  const single = <K extends A.Statement['kind']>(k: K, what: string, required: boolean) => {
-    const list = of(k);
-    for (const extra of list.slice(1)) err(extra.span, `a pipeline has one ${what}; this is a second one`, { hints: [`the first is at line ${list[0]!.span.line}`] });
-    if (required && list.length === 0) err(ast.name.span, `the pipeline has no ${what}`, { hints: [missingHelp[k] ?? ''] });
+  private err(span: Span | undefined, msg: string, extra: Partial<Diagnostic> = {}): void {
+    this.diags.push(errorAt(span, msg, extra));
+  }
+
+  /** The statements of one kind, in order. */
+  private of<K extends A.Statement['kind']>(k: K): Extract<A.Statement, { kind: K }>[] {
+    return this.ast.statements.filter((s): s is Extract<A.Statement, { kind: K }> => s.kind === k);
+  }
+
+  /** The one statement of a kind: a second one is an error, and so is none where one is required. */
+  private single<K extends A.Statement['kind']>(k: K, what: string, required: boolean): Extract<A.Statement, { kind: K }> | undefined {
+    const list = this.of(k);
+    for (const extra of list.slice(1)) this.err(extra.span, `a pipeline has one ${what}; this is a second one`, { hints: [`the first is at line ${list[0]!.span.line}`] });
+    if (required && list.length === 0) this.err(this.ast.name.span, `the pipeline has no ${what}`, { hints: [missingHelp[k] ?? ''] });
     return list[0];
-  };
-
-  // ---- parties ----
-  const parties = new Map<string, Party>();
-  const ids = new Map<number, string>();
-  for (const p of of('party')) {
-    if (!Number.isInteger(p.id.value) || p.id.value < 0 || p.id.value > 63) {
-      err(p.id.span, `party ids are whole numbers from 0`, { found: p.id.text });
-      continue;
-    }
-    if (parties.has(p.name.text)) {
-      err(p.name.span, `party '${p.name.text}' is declared twice`);
-      continue;
-    }
-    if (ids.has(p.id.value)) {
-      // still declared, so later uses of the name do not cascade into more errors
-      err(p.id.span, `party id ${p.id.value} is already '${ids.get(p.id.value)}'`, { expected: 'a different id for each party' });
-    }
-    ids.set(p.id.value, p.name.text);
-    parties.set(p.name.text, { name: p.name.text, id: p.id.value, span: p.span });
   }
-  const party = (n: A.Name, role: string): Party | undefined => {
-    const p = parties.get(n.text);
+
+  /** `party NAME = ID`: names and ids unique, ids from 0 to 63. */
+  private checkParties(): void {
+    const ids = new Map<number, string>();
+    for (const p of this.of('party')) {
+      if (!Number.isInteger(p.id.value) || p.id.value < 0 || p.id.value > 63) {
+        this.err(p.id.span, `party ids are whole numbers from 0`, { found: p.id.text });
+        continue;
+      }
+      if (this.parties.has(p.name.text)) {
+        this.err(p.name.span, `party '${p.name.text}' is declared twice`);
+        continue;
+      }
+      if (ids.has(p.id.value)) {
+        // still declared, so later uses of the name do not cascade into more errors
+        this.err(p.id.span, `party id ${p.id.value} is already '${ids.get(p.id.value)}'`, { expected: 'a different id for each party' });
+      }
+      ids.set(p.id.value, p.name.text);
+      this.parties.set(p.name.text, { name: p.name.text, id: p.id.value, span: p.span });
+    }
+  }
+
+  /** A party named in a statement: undefined, reported, if none is declared so. */
+  private party(n: A.Name, role: string): Party | undefined {
+    const p = this.parties.get(n.text);
     if (!p) {
-      err(n.span, `unknown party '${n.text}' (${role})${didYouMean(n.text, parties.keys())}`, {
-        expected: parties.size ? `one of ${[...parties.keys()].join(', ')}` : "a party declared with 'party NAME = ID'",
+      this.err(n.span, `unknown party '${n.text}' (${role})${didYouMean(n.text, this.parties.keys())}`, {
+        expected: this.parties.size ? `one of ${[...this.parties.keys()].join(', ')}` : "a party declared with 'party NAME = ID'",
         found: `'${n.text}'`,
       });
     }
     return p;
-  };
-
-  // ---- video ----
-  let video: VideoInput | undefined;
-  const v = single('video', "'video' input", true);
-  if (v) {
-    const owner = party(v.owner, 'the video owner');
-    const dims = v.shape.map((d) => d.value);
-    const wholeDims = dims.length === 4 && v.shape.every((d) => Number.isInteger(d.value) && d.value >= 1);
-    const shapeOk = wholeDims && dims.every((d) => d <= MAX_DIMENSION);
-    if (!wholeDims) {
-      err(v.shapeSpan, `the video shape must be [N, h, w, c]: frames, height, width, channels, each a whole number from 1 to ${MAX_DIMENSION} (2^20)`, {
-        expected: '[N, h, w, c], e.g. [97, 48, 48, 1]',
-        found: `[${v.shape.map((d) => d.text).join(', ')}]`,
-      });
-    } else if (!shapeOk) {
-      const names = ['frame count', 'height', 'width', 'channel count'];
-      const over = v.shape.map((d, i) => ({ d, name: names[i]! })).filter((x) => x.d.value > MAX_DIMENSION);
-      for (const { d, name } of over) {
-        err(d.span, `the video's ${name}, ${d.text}, is above the limit of ${MAX_DIMENSION} (2^20) per dimension`, {
-          expected: `at most ${MAX_DIMENSION}`,
-          found: d.text,
-        });
-      }
-    }
-    const r = new ArgReader(v.options, 'video', v.name.span, diags, { words: [...VIDEO_OPTION_KEYS] });
-    const range = r.keyedRange('range');
-    r.finish("'range [LOW, HIGH]' (the values the frames are normalised to)");
-    let rng: [number, number] = [0, 1];
-    if (range) {
-      if (!Number.isFinite(range[0]) || !Number.isFinite(range[1])) err(range[2], 'the value range must be finite', { expected: "'range [LOW, HIGH]' with finite numbers, e.g. [0, 1]", found: `[${range[0]}, ${range[1]}]` });
-      else if (!(range[0] < range[1])) err(range[2], 'the value range must be [LOW, HIGH] with LOW < HIGH', { found: `[${range[0]}, ${range[1]}]` });
-      else rng = [range[0], range[1]];
-    }
-    if (shapeOk && dims.reduce((a, b) => a * b, 1) >= 2 ** 31) {
-      err(v.shapeSpan, `the video is too large: ${dims.join(' x ')} values`, { expected: 'fewer than 2^31 values' });
-    } else if (owner && shapeOk) {
-      video = { name: v.name.text, owner, frames: dims[0]!, height: dims[1]!, width: dims[2]!, channels: dims[3]!, range: rng };
-    }
   }
 
-  // ---- frame selection ----
-  let selection: FrameSelection | undefined;
-  const s = single('select', "'select' statement", true);
-  if (s) {
-    if (s.mode === 'oblivious') {
-      const chooser = party(s.chooser, 'who chooses the frames');
-      const n = s.count.value;
-      if (!Number.isInteger(n) || n < 1) err(s.count.span, 'the number of selected frames must be a positive whole number', { found: s.count.text });
-      else if (video && n > video.frames) {
-        err(s.count.span, `cannot select ${n} frames from a video of ${video.frames}`, { expected: `at most ${video.frames}`, found: String(n) });
-      } else if (chooser) selection = { kind: 'oblivious', count: n, chooser };
-    } else if (s.mode === 'public-list') {
-      const idx: number[] = [];
-      if (s.indices.length === 0) err(s.listSpan, 'the list of selected frames is empty', { expected: 'at least one frame index' });
-      for (const i of s.indices) {
-        if (!Number.isInteger(i.value) || i.value < 0 || (video && i.value >= video.frames)) {
-          err(i.span, 'frame index out of range', { expected: video ? `a whole number from 0 to ${video.frames - 1}` : 'a whole number from 0', found: i.text });
-        } else {
-          if (idx.includes(i.value)) diags.push(warningAt(i.span, `frame ${i.value} is selected twice; it will count twice in the aggregation`));
-          idx.push(i.value);
+  /** `video NAME: [N, h, w, c] from PARTY, range [LO, HI]`. */
+  private checkVideo(): VideoInput | undefined {
+    let video: VideoInput | undefined;
+    const v = this.single('video', "'video' input", true);
+    if (v) {
+      const owner = this.party(v.owner, 'the video owner');
+      const dims = v.shape.map((d) => d.value);
+      const wholeDims = dims.length === 4 && v.shape.every((d) => Number.isInteger(d.value) && d.value >= 1);
+      const shapeOk = wholeDims && dims.every((d) => d <= MAX_DIMENSION);
+      if (!wholeDims) {
+        this.err(v.shapeSpan, `the video shape must be [N, h, w, c]: frames, height, width, channels, each a whole number from 1 to ${MAX_DIMENSION} (2^20)`, {
+          expected: '[N, h, w, c], e.g. [97, 48, 48, 1]',
+          found: `[${v.shape.map((d) => d.text).join(', ')}]`,
+        });
+      } else if (!shapeOk) {
+        const names = ['frame count', 'height', 'width', 'channel count'];
+        const over = v.shape.map((d, i) => ({ d, name: names[i]! })).filter((x) => x.d.value > MAX_DIMENSION);
+        for (const { d, name } of over) {
+          this.err(d.span, `the video's ${name}, ${d.text}, is above the limit of ${MAX_DIMENSION} (2^20) per dimension`, {
+            expected: `at most ${MAX_DIMENSION}`,
+            found: d.text,
+          });
         }
       }
-      if (idx.length === s.indices.length && idx.length > 0) selection = { kind: 'public', indices: idx };
-    } else {
-      const k = s.step.value;
-      if (!Number.isInteger(k) || k < 1) err(s.step.span, 'the step must be a positive whole number', { found: s.step.text });
-      else if (video) selection = { kind: 'public', indices: Array.from({ length: Math.ceil(video.frames / k) }, (_, i) => i * k) };
-    }
-  }
-
-  // ---- model ----
-  let model: Model | undefined;
-  const m = single('model', "'model'", true);
-  if (m) {
-    const owner = party(m.owner, 'the model owner');
-    const inputShape = video ? [video.height, video.width, video.channels] : undefined;
-    let layers: Layer[] | undefined;
-    let source: Model['source'] = { kind: 'inline' };
-    const errorsBefore = diags.filter((d) => d.severity === 'error').length;
-    if (m.layers) {
-      if (m.layers.length === 0) err(m.span, `model '${m.name.text}' has no layers`);
-      else if (inputShape) layers = checkLayers(m.layers, inputShape, diags);
-    } else if (m.file && inputShape) {
-      source = { kind: 'file', path: m.file.path };
-      layers = loadModelFile(file, m.file.path, m.file.span, m.file.options, inputShape, diags);
-    }
-    const layersOk = diags.filter((d) => d.severity === 'error').length === errorsBefore;
-    if (layers && layers.length > 0 && layersOk && owner && inputShape) {
-      const outputShape = layers[layers.length - 1]!.outShape;
-      model = { name: m.name.text, owner, layers, inputShape, outputShape, source };
-      if (outputShape.length !== 1 || outputShape[0]! < 2) {
-        err(m.layers?.[m.layers.length - 1]?.span ?? m.span, 'the model must end in one score per class', {
-          expected: '[C] with C >= 2 classes (e.g. a final dense layer)',
-          found: formatShape(outputShape),
-        });
-        model = undefined;
+      const r = new ArgReader(v.options, 'video', v.name.span, this.diags, { words: [...VIDEO_OPTION_KEYS] });
+      const range = r.keyedRange('range');
+      r.finish("'range [LOW, HIGH]' (the values the frames are normalised to)");
+      let rng: [number, number] = [0, 1];
+      if (range) {
+        if (!Number.isFinite(range[0]) || !Number.isFinite(range[1])) this.err(range[2], 'the value range must be finite', { expected: "'range [LOW, HIGH]' with finite numbers, e.g. [0, 1]", found: `[${range[0]}, ${range[1]}]` });
+        else if (!(range[0] < range[1])) this.err(range[2], 'the value range must be [LOW, HIGH] with LOW < HIGH', { found: `[${range[0]}, ${range[1]}]` });
+        else rng = [range[0], range[1]];
+      }
+      if (shapeOk && dims.reduce((a, b) => a * b, 1) >= 2 ** 31) {
+        this.err(v.shapeSpan, `the video is too large: ${dims.join(' x ')} values`, { expected: 'fewer than 2^31 values' });
+      } else if (owner && shapeOk) {
+        video = { name: v.name.text, owner, frames: dims[0]!, height: dims[1]!, width: dims[2]!, channels: dims[3]!, range: rng };
       }
     }
-    // MP-SPDZ addresses memory with 64-bit registers but allocates every tensor up front:
-    // anything near 2^31 values is far beyond what a run can hold, and a sign of a typo
-    const limit = 2 ** 31;
-    const n = selection?.kind === 'oblivious' ? selection.count : selection?.indices.length ?? 1;
-    const big = model?.layers.find((l) => product(l.outShape) * n >= limit || parameterCountOf(l) >= limit);
-    if (big && model) {
-      const params = parameterCountOf(big);
-      const what =
-        params >= limit
-          ? `${params.toLocaleString('en-US')} parameters (${layerParams(big).map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')})`
-          : `${formatShape(big.outShape)} per frame for ${n} frames`;
-      err(big.span ?? m.span, `layer '${big.name}' is too large: ${what}`, { expected: `fewer than 2^31 values per tensor` });
-      model = undefined;
-    }
-    if (video && owner && video.owner.name === owner.name) {
-      diags.push(warningAt(m.owner.span, `'${owner.name}' owns both the video and the model: nothing is private from anyone`));
-    }
+    return video;
   }
 
-  // ---- per-frame output ----
-  let frameOutput: FrameOutput = 'relu_normalized';
-  const c = single('classify', "'classify' statement", true);
-  if (c) {
-    if (m && c.model.text !== m.name.text) {
-      err(c.model.span, `unknown model '${c.model.text}'${didYouMean(c.model.text, [m.name.text])}`, { expected: `'${m.name.text}'`, found: `'${c.model.text}'` });
+  /** `select …`: oblivious, a public list or every k-th frame. */
+  private checkSelection(video: VideoInput | undefined): FrameSelection | undefined {
+    let selection: FrameSelection | undefined;
+    const s = this.single('select', "'select' statement", true);
+    if (s) {
+      if (s.mode === 'oblivious') {
+        const chooser = this.party(s.chooser, 'who chooses the frames');
+        const n = s.count.value;
+        if (!Number.isInteger(n) || n < 1) this.err(s.count.span, 'the number of selected frames must be a positive whole number', { found: s.count.text });
+        else if (video && n > video.frames) {
+          this.err(s.count.span, `cannot select ${n} frames from a video of ${video.frames}`, { expected: `at most ${video.frames}`, found: String(n) });
+        } else if (chooser) selection = { kind: 'oblivious', count: n, chooser };
+      } else if (s.mode === 'public-list') {
+        const idx: number[] = [];
+        if (s.indices.length === 0) this.err(s.listSpan, 'the list of selected frames is empty', { expected: 'at least one frame index' });
+        for (const i of s.indices) {
+          if (!Number.isInteger(i.value) || i.value < 0 || (video && i.value >= video.frames)) {
+            this.err(i.span, 'frame index out of range', { expected: video ? `a whole number from 0 to ${video.frames - 1}` : 'a whole number from 0', found: i.text });
+          } else {
+            if (idx.includes(i.value)) this.diags.push(warningAt(i.span, `frame ${i.value} is selected twice; it will count twice in the aggregation`));
+            idx.push(i.value);
+          }
+        }
+        if (idx.length === s.indices.length && idx.length > 0) selection = { kind: 'public', indices: idx };
+      } else {
+        const k = s.step.value;
+        if (!Number.isInteger(k) || k < 1) this.err(s.step.span, 'the step must be a positive whole number', { found: s.step.text });
+        else if (video) selection = { kind: 'public', indices: Array.from({ length: Math.ceil(video.frames / k) }, (_, i) => i * k) };
+      }
     }
-    const r = new ArgReader(c.options, 'classify', c.model.span, diags, { words: ['softmax', 'logits'], wordValued: ['softmax'] });
-    const sm = r.keyedWord('softmax', ['relu_normalized', 'exact'] as const, undefined);
-    const logits = r.word('logits');
-    r.finish("', softmax relu_normalized' (default), ', softmax exact' or ', logits'");
-    if (sm && logits) err(c.span, "choose either a softmax or 'logits', not both");
-    frameOutput = logits ? 'logits' : sm === 'exact' ? 'softmax' : 'relu_normalized';
+    return selection;
   }
 
-  // ---- aggregation ----
-  let aggregation: Aggregation = { kind: 'sum', labelName: 'label' };
-  const b = single('binding', "aggregation such as 'label = argmax(sum)'", false);
-  if (b) {
-    if (b.func.text !== 'argmax') err(b.func.span, `unknown aggregation function '${b.func.text}'${didYouMean(b.func.text, ['argmax'])}`, { expected: 'argmax', found: `'${b.func.text}'` });
-    if (b.arg.text !== 'sum' && b.arg.text !== 'votes') {
-      err(b.arg.span, `unknown aggregate '${b.arg.text}'${didYouMean(b.arg.text, ['sum', 'votes'])}`, {
-        expected: "'sum' (sum of per-frame outputs, the paper's) or 'votes' (majority vote of per-frame labels)",
-        found: `'${b.arg.text}'`,
-      });
-    } else if (b.name.text === 'sum' || b.name.text === 'votes') {
-      err(b.name.span, `'${b.name.text}' names an aggregate; call the label something else`);
-    } else aggregation = { kind: b.arg.text, labelName: b.name.text };
+  /** `model NAME by PARTY { … }` or `from "file"`: the layers, their shapes and sizes. */
+  private checkModel(video: VideoInput | undefined, selection: FrameSelection | undefined): Model | undefined {
+    let model: Model | undefined;
+    const m = this.single('model', "'model'", true);
+    if (m) {
+      const owner = this.party(m.owner, 'the model owner');
+      const inputShape = video ? [video.height, video.width, video.channels] : undefined;
+      let layers: Layer[] | undefined;
+      let source: Model['source'] = { kind: 'inline' };
+      const errorsBefore = this.diags.filter((d) => d.severity === 'error').length;
+      if (m.layers) {
+        if (m.layers.length === 0) this.err(m.span, `model '${m.name.text}' has no layers`);
+        else if (inputShape) layers = checkLayers(m.layers, inputShape, this.diags);
+      } else if (m.file && inputShape) {
+        source = { kind: 'file', path: m.file.path };
+        layers = modelFileLayers(m.file, this.modelFile, inputShape, this.diags);
+      }
+      const layersOk = this.diags.filter((d) => d.severity === 'error').length === errorsBefore;
+      if (layers && layers.length > 0 && layersOk && owner && inputShape) {
+        const outputShape = layers[layers.length - 1]!.outShape;
+        model = { name: m.name.text, owner, layers, inputShape, outputShape, source };
+        if (outputShape.length !== 1 || outputShape[0]! < 2) {
+          this.err(m.layers?.[m.layers.length - 1]?.span ?? m.span, 'the model must end in one score per class', {
+            expected: '[C] with C >= 2 classes (e.g. a final dense layer)',
+            found: formatShape(outputShape),
+          });
+          model = undefined;
+        }
+      }
+      // MP-SPDZ addresses memory with 64-bit registers but allocates every tensor up front:
+      // anything near 2^31 values is far beyond what a run can hold, and a sign of a typo
+      const limit = 2 ** 31;
+      const n = selection?.kind === 'oblivious' ? selection.count : selection?.indices.length ?? 1;
+      const big = model?.layers.find((l) => product(l.outShape) * n >= limit || parameterCountOf(l) >= limit);
+      if (big && model) {
+        const params = parameterCountOf(big);
+        const what =
+          params >= limit
+            ? `${params.toLocaleString('en-US')} parameters (${layerParams(big).map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')})`
+            : `${formatShape(big.outShape)} per frame for ${n} frames`;
+        this.err(big.span ?? m.span, `layer '${big.name}' is too large: ${what}`, { expected: `fewer than 2^31 values per tensor` });
+        model = undefined;
+      }
+      if (video && owner && video.owner.name === owner.name) {
+        this.diags.push(warningAt(m.owner.span, `'${owner.name}' owns both the video and the model: nothing is private from anyone`));
+      }
+    }
+    return model;
   }
 
-  // ---- reveals ----
-  const reveals: Reveal[] = [];
-  for (const r of of('reveal')) {
-    const to = r.parties.map((p) => party(p, 'who receives the output')).filter((p): p is Party => !!p);
-    let value: Reveal['value'] | undefined;
-    if (r.value.text === aggregation.labelName) value = 'label';
-    else if (r.value.text === aggregation.kind) value = 'scores';
-    else {
-      err(r.value.span, `unknown output '${r.value.text}'${didYouMean(r.value.text, [aggregation.labelName, aggregation.kind])}`, {
-        expected: `'${aggregation.labelName}' (the label) or '${aggregation.kind}' (the aggregated per-class vector)`,
-        found: `'${r.value.text}'`,
-      });
+  /** `classify each frame with MODEL, …`: the per-frame output. */
+  private checkClassify(): FrameOutput {
+    let frameOutput: FrameOutput = 'relu_normalized';
+    const c = this.single('classify', "'classify' statement", true);
+    // the first model statement (a second one is reported by checkModel)
+    const m = this.of('model')[0];
+    if (c) {
+      if (m && c.model.text !== m.name.text) {
+        this.err(c.model.span, `unknown model '${c.model.text}'${didYouMean(c.model.text, [m.name.text])}`, { expected: `'${m.name.text}'`, found: `'${c.model.text}'` });
+      }
+      const r = new ArgReader(c.options, 'classify', c.model.span, this.diags, { words: ['softmax', 'logits'], wordValued: ['softmax'] });
+      const sm = r.keyedWord('softmax', ['relu_normalized', 'exact'] as const, undefined);
+      const logits = r.word('logits');
+      r.finish("', softmax relu_normalized' (default), ', softmax exact' or ', logits'");
+      if (sm && logits) this.err(c.span, "choose either a softmax or 'logits', not both");
+      frameOutput = logits ? 'logits' : sm === 'exact' ? 'softmax' : 'relu_normalized';
     }
-    if (value === 'scores') diags.push(warningAt(r.value.span, `revealing '${r.value.text}' opens the aggregated per-class vector, not just the label`));
-    if (value && to.length === r.parties.length) {
-      const dup = reveals.find((x) => x.value === value);
-      if (dup) err(r.span, `'${r.value.text}' is revealed twice; list every receiver in one 'reveal' statement`);
-      else reveals.push({ value, name: r.value.text, to });
-    }
+    return frameOutput;
   }
-  if (of('reveal').length === 0 && video) reveals.push({ value: 'label', name: aggregation.labelName, to: [video.owner] });
 
-  // ---- target ----
-  const target = checkTarget(single('target', "'target' block", false), parties, { frameOutput, classes: model?.outputShape[0] }, diags, overrides);
-  if (target && model) checkBoundDeclarations(target, model, diags);
+  /** `LABEL = argmax(sum|votes)`. */
+  private checkAggregation(): Aggregation {
+    let aggregation: Aggregation = { kind: 'sum', labelName: 'label' };
+    const b = this.single('binding', "aggregation such as 'label = argmax(sum)'", false);
+    if (b) {
+      if (b.func.text !== 'argmax') this.err(b.func.span, `unknown aggregation function '${b.func.text}'${didYouMean(b.func.text, ['argmax'])}`, { expected: 'argmax', found: `'${b.func.text}'` });
+      if (b.arg.text !== 'sum' && b.arg.text !== 'votes') {
+        this.err(b.arg.span, `unknown aggregate '${b.arg.text}'${didYouMean(b.arg.text, ['sum', 'votes'])}`, {
+          expected: "'sum' (sum of per-frame outputs, the paper's) or 'votes' (majority vote of per-frame labels)",
+          found: `'${b.arg.text}'`,
+        });
+      } else if (b.name.text === 'sum' || b.name.text === 'votes') {
+        this.err(b.name.span, `'${b.name.text}' names an aggregate; call the label something else`);
+      } else aggregation = { kind: b.arg.text, labelName: b.name.text };
+    }
+    return aggregation;
+  }
 
-  if (diags.some((d) => d.severity === 'error') || !video || !selection || !model || !target) return { diagnostics: diags };
-  return {
-    diagnostics: diags,
-    pipeline: {
-      name: ast.name.text,
-      sourcePath: file.path,
-      parties: [...parties.values()].sort((x, y) => x.id - y.id),
-      video,
-      selection,
-      model,
-      frameOutput,
-      classes: model.outputShape[0]!,
-      aggregation,
-      reveals,
-      target,
-    },
-  };
+  /** `reveal VALUE to PARTY, …` (by default the label to the video's owner). */
+  private checkReveals(aggregation: Aggregation, video: VideoInput | undefined): Reveal[] {
+    const reveals: Reveal[] = [];
+    for (const r of this.of('reveal')) {
+      const to = r.parties.map((p) => this.party(p, 'who receives the output')).filter((p): p is Party => !!p);
+      let value: Reveal['value'] | undefined;
+      if (r.value.text === aggregation.labelName) value = 'label';
+      else if (r.value.text === aggregation.kind) value = 'scores';
+      else {
+        this.err(r.value.span, `unknown output '${r.value.text}'${didYouMean(r.value.text, [aggregation.labelName, aggregation.kind])}`, {
+          expected: `'${aggregation.labelName}' (the label) or '${aggregation.kind}' (the aggregated per-class vector)`,
+          found: `'${r.value.text}'`,
+        });
+      }
+      if (value === 'scores') this.diags.push(warningAt(r.value.span, `revealing '${r.value.text}' opens the aggregated per-class vector, not just the label`));
+      if (value && to.length === r.parties.length) {
+        const dup = reveals.find((x) => x.value === value);
+        if (dup) this.err(r.span, `'${r.value.text}' is revealed twice; list every receiver in one 'reveal' statement`);
+        else reveals.push({ value, name: r.value.text, to });
+      }
+    }
+    if (this.of('reveal').length === 0 && video) reveals.push({ value: 'label', name: aggregation.labelName, to: [video.owner] });
+    return reveals;
+  }
+}
+
+/** The model file's layers checked as if written inline, once its frame size matches the video's. */
+function modelFileLayers(
+  named: NonNullable<A.ModelStatement['file']>,
+  resolved: A.ModelFileLayers | undefined,
+  inputShape: Shape,
+  diags: Diagnostic[],
+): Layer[] | undefined {
+  for (const a of named.options) diags.push(errorAt(a.span, `unexpected argument '${a.text}' after the model file`, { expected: 'end of line' }));
+  if (!resolved) throw new Error(`internal: the model file '${named.path}' was not read before the check (import/model-file.ts resolveModelFile)`);
+  diags.push(...resolved.diagnostics);
+  if (!resolved.layers) return undefined;
+  const fileShape = resolved.layers.inputShape;
+  if (formatShape(fileShape) !== formatShape(inputShape)) {
+    diags.push(
+      errorAt(named.span, `the model in '${named.path}' takes ${formatShape(fileShape)} frames, but the video's frames are ${formatShape(inputShape)}`, {
+        expected: formatShape(fileShape),
+        found: formatShape(inputShape),
+        hints: ['change the video statement to the model\'s frame size (prepare-video resizes frames)'],
+      }),
+    );
+    return undefined;
+  }
+  return checkLayers(resolved.layers.statements, inputShape, diags);
 }
 
 const missingHelp: Partial<Record<A.Statement['kind'], string>> = {
@@ -286,6 +371,8 @@ const missingHelp: Partial<Record<A.Statement['kind'], string>> = {
   classify: "add e.g. 'classify each frame with cnn, softmax relu_normalized'",
 };
 
+// Long: the target statement's options read, the overrides applied, then what protocol, ring,
+// precision and output require of one another: one place, so an override gets the statement's messages.
 function checkTarget(
   t: A.TargetStatement | undefined,
   parties: Map<string, Party>,
@@ -324,6 +411,7 @@ function checkTarget(
     spanOf = { ...spanOf, ring: at('ring'), trunc: at('trunc'), protocol: at('protocol') };
   }
   if (overrides.protocol) protocol = overrides.protocol;
+  if (overrides.budget !== undefined) budget = overrides.budget;
   // an overridden value is not in the file: its messages point at the whole target statement (if any) and say so
   if (overrides.ringBits !== undefined) [ringBits, spanOf.ring] = [overrides.ringBits, t?.span];
   if (overrides.precision) [f, k, spanOf.precision] = [overrides.precision.f, overrides.precision.k, t?.span];
@@ -385,7 +473,7 @@ function checkTarget(
     truncation: truncation ?? profile.defaultTruncation,
     budget,
     bounds,
-    optimizations: defaultOptimizations(protocol),
+    optimizations: resolveOptimizations(protocol, overrides.style, overrides.optimizations),
     declared: t !== undefined,
   };
 }

@@ -105,32 +105,7 @@ function checkLayer(st: LayerStatement, kind: string, name: string, previous: st
   };
   const base = (inputs: string[], inShape: Shape) => ({ name, inputs, inShape, span: st.span });
 
-  if (kind === 'add' || kind === 'concat') {
-    const refs = r.names();
-    r.finish(help);
-    if (refs.length < 2) {
-      diags.push(errorAt(st.kind.span, `${kind} needs at least two layers to merge`, { expected: help }));
-      return undefined;
-    }
-    const ins = refs.map(resolve);
-    if (ins.some((s) => !s)) return undefined;
-    const first = ins[0]!;
-    for (let i = 1; i < ins.length; i++) {
-      const s = ins[i]!;
-      const ok = kind === 'add' ? formatShape(s) === formatShape(first) : s.length === first.length && s.slice(0, -1).every((d, j) => d === first[j]);
-      if (!ok) {
-        diags.push(
-          errorAt(refs[i]!.span, kind === 'add' ? `add needs inputs of one shape` : 'concat needs inputs that differ only in their last (channel) axis', {
-            expected: formatShape(first),
-            found: formatShape(s),
-          }),
-        );
-        return undefined;
-      }
-    }
-    const out = kind === 'add' ? first : [...first.slice(0, -1), ins.reduce((s, x) => s + x![x!.length - 1]!, 0)];
-    return { op: kind, ...base(refs.map((x) => x.text), first), outShape: out };
-  }
+  if (kind === 'add' || kind === 'concat') return checkMerge(kind, r, help, st, resolve, base, diags);
 
   const from = r.keyedName('from');
   const inputName = from?.text ?? previous;
@@ -150,105 +125,186 @@ function checkLayer(st: LayerStatement, kind: string, name: string, previous: st
     return shape as [number, number, number];
   };
   const b = base([inputName], shape);
-  switch (kind) {
-    case 'conv2d':
-    case 'depthwise_conv2d': {
-      const filters = kind === 'conv2d' ? r.positiveInt('the number of filters', true) : undefined;
-      const kernel = r.keyedSize('kernel', undefined, true);
-      const multiplier = kind === 'depthwise_conv2d' ? r.keyedInt('multiplier', 1) : undefined;
-      const strides = r.keyedSize('stride', [1, 1])!;
-      const padding = r.flag<Padding>(['valid', 'same'], 'valid');
-      const activation = r.flag<Activation>(['relu', 'linear'], 'linear');
-      const useBias = !r.word('nobias');
-      r.finish(help);
-      const img = needImage();
-      if (!img || kernel === undefined || (kind === 'conv2d' && filters === undefined)) return undefined;
-      const out = spatialOut(img, kernel, strides, padding);
-      if (!out) {
-        diags.push(windowTooLarge(st, 'kernel', kernel, img));
-        return undefined;
-      }
-      if (kind === 'conv2d') return { op: 'conv2d', ...b, filters: filters!, kernel, strides, padding, useBias, activation, outShape: [out[0], out[1], filters!] };
-      return { op: 'depthwise_conv2d', ...b, multiplier: multiplier!, kernel, strides, padding, useBias, activation, outShape: [out[0], out[1], img[2] * multiplier!] };
-    }
-    case 'dense': {
-      const units = r.positiveInt('the number of units', true);
-      const activation = r.flag<Activation>(['relu', 'linear'], 'linear');
-      const useBias = !r.word('nobias');
-      r.finish(help);
-      if (units === undefined) return undefined;
-      if (shape.length !== 1) {
-        diags.push(errorAt(st.kind.span, 'dense needs a flat input', { expected: '[d]', found: formatShape(shape), hints: ["add 'flatten' before the first dense layer"] }));
-        return undefined;
-      }
-      return { op: 'dense', ...b, units, useBias, activation, outShape: [units] };
-    }
-    case 'avgpool':
-    case 'maxpool': {
-      const pool = r.positionalSize('the pool size', true);
-      const strides = r.keyedSize('stride', pool);
-      const padding = r.flag<Padding>(['valid', 'same'], 'valid');
-      r.finish(help);
-      const img = needImage();
-      if (!img || !pool || !strides) return undefined;
-      const out = spatialOut(img, pool, strides, padding);
-      if (!out) {
-        diags.push(windowTooLarge(st, 'pool', pool, img));
-        return undefined;
-      }
-      return { op: kind, ...b, pool, strides, padding, outShape: [out[0], out[1], img[2]] };
-    }
-    case 'global_avgpool':
-    case 'global_maxpool': {
-      r.finish(help);
-      const img = needImage();
-      return img ? { op: kind, ...b, outShape: [img[2]] } : undefined;
-    }
-    case 'relu': {
-      const max = r.keyedNumber('max', undefined, 'positive');
-      r.finish(help);
-      return { op: 'relu', ...b, outShape: shape, ...(max !== undefined ? { max } : {}) };
-    }
-    case 'flatten':
-      r.finish(help);
-      return { op: 'flatten', ...b, outShape: [product(shape)] };
-    case 'dropout':
-      r.positionalFraction('rate');
-      r.finish(help);
-      return { op: 'dropout', ...b, outShape: shape };
-    case 'batchnorm': {
-      const epsilon = r.keyedNumber('epsilon', 1e-3, 0)!;
-      r.finish(help);
-      return { op: 'batchnorm', ...b, epsilon, outShape: shape };
-    }
-    case 'zeropad':
-    case 'crop': {
-      const sizes = fourSides(r, kind);
-      r.finish(help);
-      const img = needImage();
-      if (!img || !sizes) return undefined;
-      const [t, bo, l, ri] = sizes;
-      const sign = kind === 'zeropad' ? 1 : -1;
-      const out: Shape = [img[0] + sign * (t + bo), img[1] + sign * (l + ri), img[2]];
-      if (out[0]! < 1 || out[1]! < 1) {
-        diags.push(errorAt(st.span, `crop removes the whole ${img[0]}x${img[1]} input`, { found: `[${sizes.join(', ')}]` }));
-        return undefined;
-      }
-      return kind === 'zeropad' ? { op: 'zeropad', ...b, pad: sizes, outShape: out } : { op: 'crop', ...b, crop: sizes, outShape: out };
-    }
-    case 'reshape': {
-      const target = r.list('the new shape', true);
-      r.finish(help);
-      if (!target) return undefined;
-      if (target.values.length === 0 || target.values.some((d) => d < 1) || product(target.values) !== product(shape)) {
-        diags.push(errorAt(target.span, `cannot reshape ${formatShape(shape)} (${product(shape)} values) to [${target.values.join(', ')}]`, { expected: `positive sizes whose product is ${product(shape)}` }));
-        return undefined;
-      }
-      return { op: 'reshape', ...b, outShape: target.values };
+  return LAYER_RULES.get(kind)?.({ kind, r, help, st, b, shape, needImage, diags });
+}
+
+/** `add A, B, …` (one shape) and `concat A, B, …` (along the channel axis). */
+function checkMerge(
+  kind: 'add' | 'concat',
+  r: ArgReader,
+  help: string,
+  st: LayerStatement,
+  resolve: (ref: { text: string; span: Span }) => Shape | undefined,
+  base: (inputs: string[], inShape: Shape) => { name: string; inputs: string[]; inShape: Shape; span: Span },
+  diags: Diagnostic[],
+): Layer | undefined {
+  const refs = r.names();
+  r.finish(help);
+  if (refs.length < 2) {
+    diags.push(errorAt(st.kind.span, `${kind} needs at least two layers to merge`, { expected: help }));
+    return undefined;
+  }
+  const ins = refs.map(resolve);
+  if (ins.some((s) => !s)) return undefined;
+  const first = ins[0]!;
+  for (let i = 1; i < ins.length; i++) {
+    const s = ins[i]!;
+    const ok = kind === 'add' ? formatShape(s) === formatShape(first) : s.length === first.length && s.slice(0, -1).every((d, j) => d === first[j]);
+    if (!ok) {
+      diags.push(
+        errorAt(refs[i]!.span, kind === 'add' ? `add needs inputs of one shape` : 'concat needs inputs that differ only in their last (channel) axis', {
+          expected: formatShape(first),
+          found: formatShape(s),
+        }),
+      );
+      return undefined;
     }
   }
-  return undefined;
+  const out = kind === 'add' ? first : [...first.slice(0, -1), ins.reduce((s, x) => s + x![x!.length - 1]!, 0)];
+  return { op: kind, ...base(refs.map((x) => x.text), first), outShape: out };
 }
+
+/** What a layer's rule reads: its arguments, the one input's shape, and the fields every layer has. */
+interface LayerInput {
+  kind: string;
+  r: ArgReader;
+  help: string;
+  st: LayerStatement;
+  /** name, inputs, inShape and span. */
+  b: { name: string; inputs: string[]; inShape: Shape; span: Span };
+  shape: Shape;
+  /** The input as [h, w, c], or undefined (reported) if it is not an image. */
+  needImage(): [number, number, number] | undefined;
+  diags: Diagnostic[];
+}
+
+/** The arguments of one layer kind checked, and the layer with its output shape (undefined after an error). */
+type LayerRule = (x: LayerInput) => Layer | undefined;
+
+const conv2dLayer: LayerRule = ({ kind, r, help, st, b, needImage, diags }) => {
+  const filters = kind === 'conv2d' ? r.positiveInt('the number of filters', true) : undefined;
+  const kernel = r.keyedSize('kernel', undefined, true);
+  const multiplier = kind === 'depthwise_conv2d' ? r.keyedInt('multiplier', 1) : undefined;
+  const strides = r.keyedSize('stride', [1, 1])!;
+  const padding = r.flag<Padding>(['valid', 'same'], 'valid');
+  const activation = r.flag<Activation>(['relu', 'linear'], 'linear');
+  const useBias = !r.word('nobias');
+  r.finish(help);
+  const img = needImage();
+  if (!img || kernel === undefined || (kind === 'conv2d' && filters === undefined)) return undefined;
+  const out = spatialOut(img, kernel, strides, padding);
+  if (!out) {
+    diags.push(windowTooLarge(st, 'kernel', kernel, img));
+    return undefined;
+  }
+  if (kind === 'conv2d') return { op: 'conv2d', ...b, filters: filters!, kernel, strides, padding, useBias, activation, outShape: [out[0], out[1], filters!] };
+  return { op: 'depthwise_conv2d', ...b, multiplier: multiplier!, kernel, strides, padding, useBias, activation, outShape: [out[0], out[1], img[2] * multiplier!] };
+};
+
+const denseLayer: LayerRule = ({ r, help, st, b, shape, diags }) => {
+  const units = r.positiveInt('the number of units', true);
+  const activation = r.flag<Activation>(['relu', 'linear'], 'linear');
+  const useBias = !r.word('nobias');
+  r.finish(help);
+  if (units === undefined) return undefined;
+  if (shape.length !== 1) {
+    diags.push(errorAt(st.kind.span, 'dense needs a flat input', { expected: '[d]', found: formatShape(shape), hints: ["add 'flatten' before the first dense layer"] }));
+    return undefined;
+  }
+  return { op: 'dense', ...b, units, useBias, activation, outShape: [units] };
+};
+
+function poolLayer(op: 'avgpool' | 'maxpool'): LayerRule {
+  return ({ r, help, st, b, needImage, diags }) => {
+    const pool = r.positionalSize('the pool size', true);
+    const strides = r.keyedSize('stride', pool);
+    const padding = r.flag<Padding>(['valid', 'same'], 'valid');
+    r.finish(help);
+    const img = needImage();
+    if (!img || !pool || !strides) return undefined;
+    const out = spatialOut(img, pool, strides, padding);
+    if (!out) {
+      diags.push(windowTooLarge(st, 'pool', pool, img));
+      return undefined;
+    }
+    return { op, ...b, pool, strides, padding, outShape: [out[0], out[1], img[2]] };
+  };
+}
+
+function globalPoolLayer(op: 'global_avgpool' | 'global_maxpool'): LayerRule {
+  return ({ r, help, b, needImage }) => {
+    r.finish(help);
+    const img = needImage();
+    return img ? { op, ...b, outShape: [img[2]] } : undefined;
+  };
+}
+
+const reluLayer: LayerRule = ({ r, help, b, shape }) => {
+  const max = r.keyedNumber('max', undefined, 'positive');
+  r.finish(help);
+  return { op: 'relu', ...b, outShape: shape, ...(max !== undefined ? { max } : {}) };
+};
+
+const flattenLayer: LayerRule = ({ r, help, b, shape }) => {
+  r.finish(help);
+  return { op: 'flatten', ...b, outShape: [product(shape)] };
+};
+
+const dropoutLayer: LayerRule = ({ r, help, b, shape }) => {
+  r.positionalFraction('rate');
+  r.finish(help);
+  return { op: 'dropout', ...b, outShape: shape };
+};
+
+const batchnormLayer: LayerRule = ({ r, help, b, shape }) => {
+  const epsilon = r.keyedNumber('epsilon', 1e-3, 0)!;
+  r.finish(help);
+  return { op: 'batchnorm', ...b, epsilon, outShape: shape };
+};
+
+const zeropadLayer: LayerRule = ({ kind, r, help, st, b, needImage, diags }) => {
+  const sizes = fourSides(r, kind);
+  r.finish(help);
+  const img = needImage();
+  if (!img || !sizes) return undefined;
+  const [t, bo, l, ri] = sizes;
+  const sign = kind === 'zeropad' ? 1 : -1;
+  const out: Shape = [img[0] + sign * (t + bo), img[1] + sign * (l + ri), img[2]];
+  if (out[0]! < 1 || out[1]! < 1) {
+    diags.push(errorAt(st.span, `crop removes the whole ${img[0]}x${img[1]} input`, { found: `[${sizes.join(', ')}]` }));
+    return undefined;
+  }
+  return kind === 'zeropad' ? { op: 'zeropad', ...b, pad: sizes, outShape: out } : { op: 'crop', ...b, crop: sizes, outShape: out };
+};
+
+const reshapeLayer: LayerRule = ({ r, help, b, shape, diags }) => {
+  const target = r.list('the new shape', true);
+  r.finish(help);
+  if (!target) return undefined;
+  if (target.values.length === 0 || target.values.some((d) => d < 1) || product(target.values) !== product(shape)) {
+    diags.push(errorAt(target.span, `cannot reshape ${formatShape(shape)} (${product(shape)} values) to [${target.values.join(', ')}]`, { expected: `positive sizes whose product is ${product(shape)}` }));
+    return undefined;
+  }
+  return { op: 'reshape', ...b, outShape: target.values };
+};
+
+/** The rule of each layer kind with one input (add and concat: checkMerge). */
+const LAYER_RULES: ReadonlyMap<string, LayerRule> = new Map<string, LayerRule>([
+  ['conv2d', conv2dLayer],
+  ['depthwise_conv2d', conv2dLayer],
+  ['dense', denseLayer],
+  ['avgpool', poolLayer('avgpool')],
+  ['maxpool', poolLayer('maxpool')],
+  ['global_avgpool', globalPoolLayer('global_avgpool')],
+  ['global_maxpool', globalPoolLayer('global_maxpool')],
+  ['relu', reluLayer],
+  ['flatten', flattenLayer],
+  ['dropout', dropoutLayer],
+  ['batchnorm', batchnormLayer],
+  ['zeropad', zeropadLayer],
+  ['crop', zeropadLayer],
+  ['reshape', reshapeLayer],
+]);
 
 /** `P`, `PxQ` (top/bottom P, left/right Q) or `[top, bottom, left, right]`. */
 function fourSides(r: ArgReader, what: string): [number, number, number, number] | undefined {

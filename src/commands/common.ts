@@ -7,6 +7,10 @@ import type { Pipeline } from '../ir/pipeline.js';
 import { checkedBudget } from './target-overrides.js';
 import { missingPathMessage, readRegularFile, withoutBom } from '../util/files.js';
 import { resolveModelPath } from '../import/model-file.js';
+import type { ProtocolName } from '../target/protocols.js';
+import { formatBoundSuggestions, type BoundSuggestion } from '../simulate/declared-bounds.js';
+import { buildOptionsFrom, type TargetOverrides } from './target-overrides.js';
+import { formatCalibration } from './calibration.js';
 
 /** The files a checked pipeline was read from: the .ppvc and its model file, if any. */
 export function pipelineFiles(p: Pipeline): string[] {
@@ -32,7 +36,7 @@ export function reportDiagnostics(diags: Diagnostic[], json: boolean): void {
 /** A .ppvc file checked; undefined after errors (reported, exit status 1 set). */
 export function checkedPipeline(path: string, json: boolean, opts: BuildOptions = {}): { pipeline: Pipeline; diagnostics: Diagnostic[] } | undefined {
   checkedBudget(opts.budget);
-  const outcome = checkSource(readText(path), { ...opts, force: opts.force ?? process.argv.includes('--force') });
+  const outcome = checkSource(readText(path), opts);
   reportDiagnostics(outcome.diagnostics, json);
   if (!outcome.pipeline || hasErrors(outcome.diagnostics)) {
     if (json) {
@@ -52,6 +56,32 @@ export function checkedPipeline(path: string, json: boolean, opts: BuildOptions 
 export function checkedSeed(seed: unknown): number {
   if (typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff) return seed;
   throw new UserError(`--seed ${String(seed)}: expected an integer from 0 to 4294967295`);
+}
+
+/**
+ * The pipeline a command names (`path`, else its FILE), checked with the command line's
+ * overrides: --protocol, --budget, --style, --opt where the command takes them, and --force.
+ */
+export function checked(a: { readonly [option: string]: unknown }, path = a.file as string) {
+  const overrides = { protocol: a.protocol as ProtocolName | undefined, budget: a.budget as number | undefined, style: a.style as TargetOverrides['style'], opt: a.opt as string | undefined, force: Boolean(a.force) };
+  return checkedPipeline(path, Boolean(a.json), buildOptionsFrom(overrides));
+}
+
+export function writeJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** The calibration's lines on stdout; a precision that does not give float's label also as a warning on stderr. */
+export function printCalibration(r: Parameters<typeof formatCalibration>[0]): void {
+  const lines = formatCalibration(r);
+  process.stdout.write(lines.join('\n') + '\n');
+  if ('verdict' in r && r.verdict === 'refused') process.stderr.write(`warning: the pipeline's precision does not give float's label on the calibration videos (above); run --local would refuse such inputs\n`);
+}
+
+/** After writing a model owner's file: the bounds its weights prove, as `simulate` words them (nothing when none would narrow). */
+export function printBoundSuggestions(suggestions: BoundSuggestion[], p: Pipeline): void {
+  const line = formatBoundSuggestions(suggestions, p);
+  if (line) process.stdout.write(`${line}\n`);
 }
 
 // --style and --opt: with the other overrides (the API's too) in target-overrides.ts

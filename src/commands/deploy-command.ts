@@ -1,6 +1,6 @@
 // `ppvc-dsl deploy <file> --hosts HOSTS -o DIR`: one directory per party with exactly what
 // that party needs to run the pipeline on its own machine (see src/backend/deploy.ts).
-// Registered in cli.ts with `.command(deployCommand)`; errors are thrown as UserError (exit 1)
+// Registered in cli.ts (COMMANDS); errors are thrown as UserError (exit 1)
 // or EnvironmentError (exit 2) for cli.ts's handler, like the other commands.
 import { basename, join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -8,8 +8,8 @@ import { UserError } from '../diagnostics.js';
 import { buildPipeline } from '../compile.js';
 import { checkedPipeline, pipelineFiles, readText, styleFrom } from './common.js';
 import { refuseInputAsOutput } from '../util/files.js';
-import { OPTIMIZATION_NAMES } from '../passes/optimizations.js';
-import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../backend/protocols.js';
+import { PROTOCOLS, type ProtocolName } from '../target/protocols.js';
+import { protocolOption, styleOptions } from './options.js';
 import { calibrate, calibrationOption, calibrationRequest, formatCalibration, type CalibrationRecord } from './calibration.js';
 import type { BuildArtifacts } from '../compile.js';
 import { readValues64 } from '../inputs/read-values.js';
@@ -19,7 +19,8 @@ export interface DeployArgs {
   file: string;
   hosts: string;
   out?: string;
-  force: boolean;
+  replace: boolean;
+  force?: boolean;
   protocol?: string;
   port: number;
   'video-input'?: string;
@@ -41,23 +42,18 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .positional('file', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline' })
       .option('hosts', { type: 'string', demandOption: true, describe: "file with one host per party in party order: IP or name, optional :port; '#' comments" })
       .option('out', { alias: 'o', type: 'string', describe: 'output directory (default: out/<pipeline name>-deploy); must be new or empty' })
-      .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty output directory, replacing an earlier deployment there' })
-      .option('protocol', { describe: "MPC protocol (overrides the pipeline's target)", choices: PROTOCOL_NAMES, type: 'string' })
+      .option('replace', { type: 'boolean', default: false, describe: 'write into a non-empty output directory, replacing an earlier deployment there' })
+      .option('protocol', protocolOption)
       .option('port', { type: 'number', default: DEFAULT_PORT_BASE, describe: 'port base (-pn): party i listens on PORT+i unless its hosts line names a port' })
       .option('video-input', { type: 'string', describe: "the video owner's input file (goes into that party's directory only)" })
       .option('model-input', { type: 'string', describe: "the model owner's input file (selection matrix, then weights; that party's directory only)" })
       .option('input', { type: 'array', string: true, describe: "PARTY=FILE for any party (repeatable); each goes into that party's directory only" })
-      .option('style', { choices: ['optimized', 'seed'] as const, default: 'optimized' as const, describe: "program style: 'seed' reproduces the paper's frame-by-frame program" })
-      .option('opt', { type: 'string', describe: `switch optimisations on or off on top of the style: comma-separated, no- for off (${OPTIMIZATION_NAMES.join(', ')}); default: the protocol's` })
-      .option('budget', { type: 'number', describe: "compile.py's optimisation budget -b (default: the pipeline's, else the protocol's)" })
+      .options(styleOptions)
       .option('calibration', { ...calibrationOption, describe: `${calibrationOption.describe}; needs --model-input, and the record goes into the model owner's directory only` })
       .option('ignore-precheck', { type: 'boolean', default: false, describe: "write the bundle although the calibration finds that the precision does not give float's label" }) as unknown as Argv<DeployArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);
-    for (const k of ['hosts', 'out', 'protocol', 'port', 'video-input', 'model-input', 'style', 'opt', 'budget'] as const) {
-      if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
-    }
-    const checked = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget, ...styleFrom(a) });
+    const checked = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, budget: a.budget, force: a.force, ...styleFrom(a) });
     if (!checked) return;
     const p = checked.pipeline;
     const hosts = parseHostsFile(readText(a.hosts, 'a hosts file').text, a.hosts);
@@ -81,7 +77,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
     const bundle = deployBundle(artifacts, hosts, { portBase: a.port, inputs, hostsSource: a.hosts, privateFiles });
     const outDir = resolve(a.out ?? join('out', `${p.name}-deploy`));
     refuseInputAsOutput(Object.keys(bundle).map((f) => join(outDir, f)), a.out ?? outDir, [...pipelineFiles(p), a.hosts, ...files.values()]);
-    const written = writeBundle(outDir, bundle, { force: a.force });
+    const written = writeBundle(outDir, bundle, { replace: a.replace });
     const manifest = JSON.parse(bundle['deploy.json']!) as DeployManifest;
     if (json) {
       process.stdout.write(JSON.stringify({ ok: true, outDir, written, ...manifest, calibration }, null, 2) + '\n');

@@ -3,7 +3,7 @@
 // are formatted (exit 1 listing those that are not), or rewrites them in place (atomically);
 // `fmt --stdin` formats standard input (for editors' format-on-save).
 // A file with a syntax error is reported exactly as `check` reports it and left alone (exit 1).
-// Registered in cli.ts with `.command(fmtCommand)`.
+// Registered in cli.ts (COMMANDS).
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { type Diagnostic, type SourceFile, UserError, diagnosticToJson, formatDiagnostics } from '../diagnostics.js';

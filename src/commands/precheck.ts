@@ -6,7 +6,7 @@
 import { UserError } from '../diagnostics.js';
 import { inTargetStatement, type Pipeline } from '../ir/pipeline.js';
 import type { BuildArtifacts } from '../compile.js';
-import { PROTOCOLS } from '../backend/protocols.js';
+import { PROTOCOLS } from '../target/protocols.js';
 import { readValues64 } from '../inputs/read-values.js';
 import type { SimulateResult } from '../simulate/simulate.js';
 import type { Precheck } from '../simulate/precheck-record.js';

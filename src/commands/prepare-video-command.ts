@@ -2,10 +2,9 @@
 // from a real video (src/video: N frames spread over the clip, the face found in each, cropped,
 // grayscale or RGB, resized to the pipeline's h x w, normalised to its range). Its options are
 // simulate's too (video-options.ts). Written atomically: a failure leaves no file behind.
-// Registered in cli.ts with `.command(prepareVideoCommand)`.
+// Registered in cli.ts (COMMANDS).
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { UserError } from '../diagnostics.js';
 import { progressPrinter } from './simulate-command.js';
 import { checkedPipeline, pipelineFiles } from './common.js';
 import { refuseInputAsOutput } from '../util/files.js';
@@ -17,6 +16,7 @@ export interface PrepareVideoArgs extends VideoPreparationArgs {
   pipeline: string;
   out: string;
   json?: boolean;
+  force?: boolean;
 }
 
 export const prepareVideoCommand: CommandModule<object, PrepareVideoArgs> = {
@@ -31,11 +31,8 @@ export const prepareVideoCommand: CommandModule<object, PrepareVideoArgs> = {
     ) as unknown as Argv<PrepareVideoArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);
-    for (const k of ['video', 'pipeline', 'out'] as const) {
-      if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
-    }
     const prep = videoPreparationOf(a);
-    const p = checkedPipeline(a.pipeline, json)?.pipeline;
+    const p = checkedPipeline(a.pipeline, json, { force: Boolean(a.force) })?.pipeline;
     if (!p) return;
     refuseInputAsOutput(a.out, a.out, [a.video, ...pipelineFiles(p)]);
     const opts = prepareOptionsFor(p, prep);

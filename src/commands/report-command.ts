@@ -2,8 +2,8 @@
 // records `ppvc-dsl run --results FILE` appends, as a cost breakdown per stage and per CNN layer
 // (time, data sent, rounds; compile.py's estimates beside the measurements): a table on the
 // terminal, and a self-contained SVG chart or HTML page. Runs of the same pipeline under other
-// protocols or program styles are shown side by side. Registered in cli.ts with
-// `.command(reportCommand)`.
+// protocols or program styles are shown side by side. Registered in cli.ts
+// (COMMANDS).
 import { existsSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
@@ -69,7 +69,6 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .option('html', { type: 'string', describe: 'write a self-contained HTML page (chart and tables) here' })
       .option('pipeline', { type: 'string', describe: 'only the records of this pipeline' }) as unknown as Argv<ReportArgs>,
   handler: (a) => {
-    for (const k of ['svg', 'html', 'pipeline'] as const) if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
     let records = readResults(a.results.map(String));
     if (a.pipeline) {
       const names = [...new Set(records.map((r) => r.pipeline))];

@@ -1,6 +1,6 @@
 // `ppvc-dsl setup-mp-spdz --source DIR [--protocols LIST] [--ring 64|32] [--jobs N]`: builds
 // MP-SPDZ from a source tree in the cache, where build, run, deploy and the bench then find it
-// without MP_SPDZ_HOME (which still overrides). Registered in cli.ts with `.command(...)`.
+// without MP_SPDZ_HOME (which still overrides). Registered in cli.ts (COMMANDS).
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
 import { DEFAULT_PROTOCOLS, SUPPORTED_RINGS, formatDuration, parseProtocolList, setupMpSpdz } from '../backend/mp-spdz-setup.js';

@@ -3,14 +3,14 @@
 // their per-frame outputs, aggregates, labels, largest difference and a per-layer range table.
 // V is an MP-SPDZ input file, a real video (prepared as `prepare-video` does), or a folder of
 // videos (batch: per-video labels, float/fixed agreement, accuracy against --labels or
-// --label-rule). Registered in cli.ts with `.command(simulateCommand)`; errors are UserError
+// --label-rule). Registered in cli.ts (COMMANDS); errors are UserError
 // (exit 1) or EnvironmentError (exit 2) for cli.ts's handler.
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../diagnostics.js';
 import { buildPipeline } from '../compile.js';
-import { PROTOCOL_NAMES, type ProtocolName } from '../backend/protocols.js';
+import { type ProtocolName } from '../target/protocols.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
 import type { SimulateResult } from '../simulate/simulate.js';
@@ -19,12 +19,13 @@ import { assembleInputs, folderEntries, loadVideoValues, type VideoPreparation }
 import { readValues64 } from '../inputs/read-values.js';
 import { missingPathMessage } from '../util/files.js';
 import { refuseFileWithoutInput } from '../inputs/validate.js';
-import { assertBoundsHold } from '../check/declared-bounds.js';
+import { assertBoundsHold } from '../simulate/declared-bounds.js';
 import { makeLabeller, parseClasses, type Labeller } from '../simulate/labels.js';
 import { className, formatBatch, formatSimulation, summarise, type BatchEntry } from '../simulate/report.js';
 import type { FaceDetector } from '../video/index.js';
 import { checkedPipeline, checkedSeed } from './common.js';
 import { ringFitOf } from '../ir/ring-fit.js';
+import { protocolOption } from './options.js';
 import { framesSpan, videoPreparationOf, videoPreparationOptions, type VideoPreparationArgs } from './video-options.js';
 
 export interface SimulateArgs extends VideoPreparationArgs {
@@ -40,6 +41,7 @@ export interface SimulateArgs extends VideoPreparationArgs {
   classes?: string;
   protocol?: string;
   json?: boolean;
+  force?: boolean;
 }
 
 
@@ -116,18 +118,15 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         .option('labels', { type: 'string', describe: "CSV file 'video,label' with the true label of each video (class name or index)" })
         .option('label-rule', { choices: ['prefix'], describe: "'prefix': a video's label is its file name up to the first '-' (e.g. happy-clip.mp4)" })
         .option('classes', { type: 'string', describe: 'class names in class order, comma separated (e.g. angry,disgust,fear,happy,sad,surprise,neutral)' })
-        .option('protocol', { describe: "MPC protocol (overrides the pipeline's target)", choices: PROTOCOL_NAMES, type: 'string' }),
+        .option('protocol', protocolOption),
       'videos: ',
     ) as unknown as Argv<SimulateArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);
-    for (const k of ['video', 'weights', 'seed', 'rounding', 'labels', 'label-rule', 'classes', 'protocol'] as const) {
-      if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
-    }
     if (a.labels && a['label-rule']) throw new UserError('give either --labels or --label-rule, not both');
     checkedSeed(a.seed);
     const prep = videoPreparationOf(a);
-    const p = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined })?.pipeline;
+    const p = checkedPipeline(a.file, json, { protocol: a.protocol as ProtocolName | undefined, force: Boolean(a.force) })?.pipeline;
     if (!p) return;
     const plan = buildPipeline(p).inputs;
     const names = parseClasses(a.classes, p.classes);

@@ -9,7 +9,7 @@ import { refuseInputAsOutput, writeFilesAtomic } from '../util/files.js';
 import type { ResultRecord } from '../backend/run-pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
 import { MAX_DIMENSION } from '../check/check.js';
-import { checkAndSuggestBounds } from '../check/declared-bounds.js';
+import { checkAndSuggestBounds } from '../simulate/declared-bounds.js';
 import { pipelineFiles } from './common.js';
 
 /** What `check --json` reports of a checked pipeline. */
@@ -146,7 +146,7 @@ export async function importModelText(path: string, o: { frames: number; select:
       throw new UserError(`--${k} ${o[k]}: expected a whole number of frames from 1 to ${MAX_DIMENSION} (2^20, the largest video dimension)`);
     }
   }
-  const { importPipelineText, parseRange } = await import('../import/import-command.js');
+  const { importPipelineText, parseRange } = await import('./model-import.js');
   const range = o.range !== undefined ? parseRange(o.range) : undefined;
   return importPipelineText(path, { frames: o.frames, select: o.select, range });
 }
@@ -158,7 +158,7 @@ export async function importModelText(path: string, o: { frames: number; select:
 export async function randomModelOwnerValues(p: Pipeline, plan: InputPlan, seed: number, frameSpec: string) {
   const { partyValues } = await import('../inputs/random-inputs.js');
   const { inputParty } = await import('../passes/plan-inputs.js');
-  const { frameList } = await import('../import/import-command.js');
+  const { frameList } = await import('./model-import.js');
   const n = p.selection.kind === 'oblivious' ? p.selection.count : 0;
   const frames = n > 0 ? frameList(frameSpec, p.video.frames, n) : [];
   const party = inputParty(p, p.model.owner.id);

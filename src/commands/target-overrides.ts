@@ -4,8 +4,8 @@
 // messages; the overrides themselves are applied by checkSource (src/compile.ts).
 import { UserError } from '../diagnostics.js';
 import type { BuildOptions } from '../compile.js';
-import type { ProtocolName } from '../backend/protocols.js';
-import { parseOptimizationSwitches, type OptimizationSet } from '../passes/optimizations.js';
+import type { ProtocolName } from '../target/protocols.js';
+import { parseOptimizationSwitches, type OptimizationSet } from '../target/optimizations.js';
 
 /** The settings that replace a pipeline's target statement's, without editing its text. */
 export interface TargetOverrides {

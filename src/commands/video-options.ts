@@ -16,8 +16,6 @@ export interface VideoPreparationArgs {
   margin?: number;
 }
 
-const KEYS = ['no-face', 'length', 'sample', 'fps', 'pick', 'margin'] as const;
-
 /** The options on a command's builder; `prefix` starts each description (simulate: 'videos: '). */
 /** The preparation without options: prepare-video's and simulate's defaults, and calibration's. */
 export const DEFAULT_PREPARATION = { noFace: 'reuse-last', length: 'trim', sample: 'spread', pick: 'prominent' } as const satisfies VideoPreparation;
@@ -46,9 +44,6 @@ export function videoPreparationOptions<T>(y: Argv<T>, prefix = ''): Argv<T & Vi
 
 /** The parsed options, checked, as prepareVideo's options. */
 export function videoPreparationOf(a: VideoPreparationArgs): VideoPreparation {
-  for (const k of KEYS) {
-    if (Array.isArray(a[k])) throw new UserError(`--${k} is given more than once`);
-  }
   if (a.fps !== undefined && !(Number.isFinite(a.fps) && a.fps > 0)) throw new UserError(`--fps ${a.fps}: expected a positive number`);
   if (a.margin !== undefined && marginProblem(a.margin)) throw new UserError(`--margin ${a.margin}: expected a fraction of the face box in (-1, 10]`);
   return {

@@ -5,13 +5,13 @@
 //   - each layer kind with its arguments, read from LAYER_HELP (src/check/layers.ts), the table
 //     the checker reports and corrects misspelt arguments from;
 //   - the option keys of `video` and `target` (src/syntax/option-keys.ts, the checker's), the
-//     protocol names (src/backend/protocols.ts), and the few closed word lists the checker spells
+//     protocol names (src/target/protocols.ts), and the few closed word lists the checker spells
 //     inline (classify's softmax kinds, the aggregates, trunc's modes: test/grammar.test.ts
 //     compares them with the checker's own messages).
 // Every generated rule comes from these tables, so the diagrams, the EBNF and the editor colours
 // name every layer kind and option, and cannot drift from the checker.
 import { LAYER_HELP, LAYER_KINDS } from '../check/layers.js';
-import { PROTOCOL_NAMES } from '../backend/protocols.js';
+import { PROTOCOL_NAMES } from '../target/protocols.js';
 import { INPUT } from '../ir/pipeline.js';
 import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
 import { type Syntax, type SyntaxRule, parserSyntax } from '../syntax/diagrams.js';

@@ -1,6 +1,6 @@
 // The exact MP-SPDZ commands for a pipeline: compile once, then one party binary per party.
 import { frameSize, modelParams, product, selectedFrames, type Pipeline } from '../ir/pipeline.js';
-import { PROTOCOLS } from '../backend/protocols.js';
+import { PROTOCOLS } from '../target/protocols.js';
 
 /** MP-SPDZ's own default budget (Compiler/program.py). */
 const MP_SPDZ_DEFAULT_BUDGET = 1000;

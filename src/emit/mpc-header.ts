@@ -2,9 +2,9 @@
 // which role, what each party inputs, what is opened, how to compile it) and the settings
 // every later line depends on (precision, truncation, threads, the video's shape).
 import { selectedFrames, type Pipeline } from '../ir/pipeline.js';
-import { PROTOCOLS } from '../backend/protocols.js';
+import { PROTOCOLS } from '../target/protocols.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
-import { describeOptimizations, type OptimizationSet } from '../passes/optimizations.js';
+import { describeOptimizations, type OptimizationSet } from '../target/optimizations.js';
 import { compileCommand, expectedCompileWarnings } from './commands.js';
 import { VERSION } from '../version.js';
 import { NEAREST_ROUNDING, disclosureOf, wrap } from '../audit/disclosure.js';

@@ -4,7 +4,7 @@
 // list position; then the one list MP-SPDZ's ml.Optimizer runs.
 import type { MpcLayer } from '../passes/lower-layers.js';
 import type { HelperName } from './runtime/helpers.js';
-import type { OptimizationSet } from '../passes/optimizations.js';
+import type { OptimizationSet } from '../target/optimizations.js';
 import { winogradTile } from '../passes/winograd.js';
 import type { Target } from '../ir/pipeline.js';
 import { LAYER_TIMER_BASE } from './timers.js';

@@ -7,7 +7,7 @@ import type { MpcLayer } from '../passes/lower-layers.js';
 import { inputParty, type InputPlan } from '../passes/plan-inputs.js';
 import type { HelperName } from './runtime/helpers.js';
 import { formatPython } from './python-format.js';
-import type { OptimizationSet } from '../passes/optimizations.js';
+import type { OptimizationSet } from '../target/optimizations.js';
 import { divisionOf } from '../ir/ring-fit.js';
 import { headerComment, programSettings } from './mpc-header.js';
 import { layerSection, list, tuple } from './mpc-layers.js';

@@ -21,6 +21,8 @@ const chwToHwc = (s: number[]): number[] => [s[1]!, s[2]!, s[0]!];
 /** Per-example axis of a [c, h, w] tensor -> the same axis of [h, w, c]. */
 const AXIS_TO_HWC = [2, 0, 1];
 
+// Long: one case per layer kind of the channels-first to channels-last conversion, sharing what
+// each layer's output layout is (kinds) as the layers go.
 export function toChannelsLast(model: ImportedModel): ImportResult {
   if (model.dataFormat === 'channels_last') return { model, diagnostics: [] };
   const file = model.file;

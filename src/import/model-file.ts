@@ -1,12 +1,9 @@
 // `model NAME by PARTY from "file"`: imports the model file (Keras JSON, TF.js layers or graph
-// model), turns it into the DSL's layer block (to-dsl.ts) and checks that block exactly as if
-// it had been written inline, so both spellings give the same program.
+// model) and turns it into the DSL's layer block (to-dsl.ts), which the check then checks exactly
+// as if it had been written inline, so both spellings give the same program.
 import { dirname, isAbsolute, join } from 'node:path';
-import { type Diagnostic, type SourceFile, type Span, errorAt } from '../diagnostics.js';
-import type { Atom, LayerStatement } from '../syntax/ast.js';
-import type { Layer, Shape } from '../ir/pipeline.js';
-import { formatShape } from '../ir/shapes.js';
-import { checkLayers } from '../check/layers.js';
+import type { Diagnostic, SourceFile, Span } from '../diagnostics.js';
+import type { LayerStatement, ModelFileLayers, PipelineAst } from '../syntax/ast.js';
 import { parseSource } from '../syntax/parse.js';
 import { importModelFile, toChannelsLast } from './keras-json.js';
 import type { ImportedModel } from './imported-model.js';
@@ -48,27 +45,16 @@ export function importAsDsl(path: string, diags: Diagnostic[], span?: Span): Loa
   return { model: converted.model, dsl, statements: m && m.kind === 'model' ? (m.layers ?? []) : [], text };
 }
 
-export function loadModelFile(
-  from: SourceFile,
-  path: string,
-  span: Span,
-  options: Atom[],
-  inputShape: Shape,
-  diags: Diagnostic[],
-): Layer[] | undefined {
-  for (const a of options) diags.push(errorAt(a.span, `unexpected argument '${a.text}' after the model file`, { expected: 'end of line' }));
-  const loaded = importAsDsl(resolveModelPath(from.path, path), diags, span);
-  if (!loaded) return undefined;
-  const fileShape = loaded.model.inputShape;
-  if (formatShape(fileShape) !== formatShape(inputShape)) {
-    diags.push(
-      errorAt(span, `the model in '${path}' takes ${formatShape(fileShape)} frames, but the video's frames are ${formatShape(inputShape)}`, {
-        expected: formatShape(fileShape),
-        found: formatShape(inputShape),
-        hints: ['change the video statement to the model\'s frame size (prepare-video resizes frames)'],
-      }),
-    );
-    return undefined;
-  }
-  return checkLayers(loaded.statements, inputShape, diags);
+/**
+ * The resolve step before the check: the layers of the model file a pipeline names (`model NAME
+ * by PARTY from "file"`), as DSL statements, with what importing it reported. The check compares
+ * the file's frame size with the video's and checks the statements as if written inline, so
+ * check/ itself reads no files. Undefined when the model is written inline.
+ */
+export function resolveModelFile(from: SourceFile, ast: PipelineAst): ModelFileLayers | undefined {
+  const m = ast.statements.find((s) => s.kind === 'model');
+  if (m?.kind !== 'model' || !m.file) return undefined;
+  const diagnostics: Diagnostic[] = [];
+  const loaded = importAsDsl(resolveModelPath(from.path, m.file.path), diagnostics, m.file.span);
+  return { diagnostics, layers: loaded && { statements: loaded.statements, inputShape: loaded.model.inputShape } };
 }

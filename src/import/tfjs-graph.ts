@@ -6,10 +6,12 @@
 // Reshape's shape, Pad's paddings) live in the weight shards, which are read for that.
 import { type Diagnostic, UserError, hasErrors, warningAt } from '../diagnostics.js';
 import { readTextFile } from '../util/files.js';
-import { type ImportResult, type ImportedLayer, type ImportedOp, type LayerConfig, type ImportedModel, countParams } from './imported-model.js';
-import { type Json, type JsonObject, isArray, isObject, num, show, str } from './json.js';
+import { type ImportResult, type ImportedLayer, type ImportedModel, countParams } from './imported-model.js';
+import { type Json, type JsonObject, isArray, isObject, show, str } from './json.js';
 import { fileError, layerError } from './messages.js';
 import { inferLayer } from './shape-rules.js';
+import { Attrs, dims } from './tfjs-attrs.js';
+import { OP_HANDLERS, type OpLayer } from './tfjs-ops.js';
 import { checkSupport, modelDataFormat } from './support.js';
 import { type WeightTensor, loadTfjsWeights } from './tfjs-weights.js';
 
@@ -68,7 +70,6 @@ export function importTfjsGraphJson(json: JsonObject, file: string, weights?: Ma
 }
 
 const PASS_THROUGH = new Set(['Identity', 'IdentityN', 'StopGradient', 'Snapshot']);
-const ACTIVATION_OPS: Record<string, string> = { Softmax: 'softmax', Sigmoid: 'sigmoid', Tanh: 'tanh', Elu: 'elu', Selu: 'selu', Softplus: 'softplus' };
 
 class GraphImporter {
   private readonly diags: Diagnostic[] = [];
@@ -170,6 +171,7 @@ class GraphImporter {
     return name;
   }
 
+  /** One compute node as a layer, by the handler of its op (tfjs-ops.ts). */
   private node(n: GraphNode): void {
     const fail = (msg: string) => {
       this.diags.push(layerError(this.file, n.name, n.op, msg));
@@ -183,179 +185,34 @@ class GraphImporter {
       if (missing !== undefined) fail(`its input '${missing}' is not a node of the graph`);
       return;
     }
+    const handler = OP_HANDLERS.get(n.op);
+    if (!handler) return fail(`TensorFlow op '${n.op}' is not supported by the graph-model importer`);
     const inShapes = tensorIns.map((i) => this.shapes.get(i)!);
-    const a = new Attrs(n.attr);
-    let op: ImportedOp;
-    let config: LayerConfig = {};
-    const sources: string[] = [];
-    let relu6 = false;
-
-    switch (n.op) {
-      case 'Placeholder': {
-        const dims = a.shape('shape');
-        if (!dims || dims.length < 2 || dims.slice(1).some((d) => d < 1)) return fail(`the input shape ${show(dims)} must be [batch, ...] with fixed sizes`);
-        op = 'input';
-        config = { input_shape: dims.slice(1) };
-        break;
-      }
-      case 'Conv2D':
-      case '_FusedConv2D':
-      case 'DepthwiseConv2dNative':
-      case 'FusedDepthwiseConv2dNative': {
-        const filter = constIns[0];
-        const k = filter !== undefined ? this.consts.get(filter)!.shape : undefined;
-        if (!k || k.length !== 4) return fail('needs a constant 4-d filter');
-        const depthwise = n.op.includes('Depthwise');
-        const fused = this.fusedOps(a, n.op.startsWith('_Fused') || n.op.startsWith('Fused'));
-        if (typeof fused === 'string') return fail(fused);
-        const nchw = a.string('data_format') === 'NCHW';
-        const strides = a.ints('strides') ?? [1, 1, 1, 1];
-        const dil = a.ints('dilations') ?? [1, 1, 1, 1];
-        const pad = a.string('padding');
-        if (pad !== 'SAME' && pad !== 'VALID') return fail(`padding '${pad}' is not supported (SAME or VALID)`);
-        const [sh, sw] = nchw ? [strides[2]!, strides[3]!] : [strides[1]!, strides[2]!];
-        const [dh, dw] = nchw ? [dil[2]!, dil[3]!] : [dil[1]!, dil[2]!];
-        op = depthwise ? 'depthwise_conv2d' : 'conv2d';
-        config = {
-          kernel: [k[0]!, k[1]!],
-          strides: [sh, sw],
-          padding: pad === 'SAME' ? 'same' : 'valid',
-          dilation: [dh, dw],
-          use_bias: fused.bias,
-          activation: fused.activation,
-          data_format: nchw ? 'channels_first' : 'channels_last',
-        };
-        relu6 = fused.relu6 === true;
-        if (depthwise) config.depth_multiplier = k[3]!;
-        else config.filters = k[3]!;
-        sources.push(filter!);
-        if (fused.bias) sources.push(constIns[1] ?? '');
-        if (fused.bias && constIns.length < 2) return fail('BiasAdd is fused but there is no bias constant');
-        break;
-      }
-      case 'MatMul':
-      case '_FusedMatMul': {
-        const w = constIns[0];
-        const k = w !== undefined ? this.consts.get(w)!.shape : undefined;
-        if (!k || k.length !== 2) return fail('needs a constant 2-d weight matrix');
-        if (a.bool('transpose_a') || a.bool('transpose_b')) return fail('transposed MatMul operands are not supported');
-        const fused = this.fusedOps(a, n.op === '_FusedMatMul');
-        if (typeof fused === 'string') return fail(fused);
-        op = 'dense';
-        relu6 = fused.relu6 === true;
-        config = { units: k[1]!, use_bias: fused.bias, activation: fused.activation };
-        sources.push(w!);
-        if (fused.bias) sources.push(constIns[1] ?? '');
-        break;
-      }
-      case 'BiasAdd':
-      case 'Add':
-      case 'AddV2': {
-        if (constIns.length === 0) {
-          op = 'add';
-          break;
-        }
-        // x + bias right after a layer without one: fold it into that layer.
-        const producer = this.layers.find((l) => l.name === tensorIns[0]);
-        const b = this.consts.get(constIns[0]!)!;
-        const channels = producer?.outputShape[producer.outputShape.length - 1];
-        const foldable = producer && ['conv2d', 'depthwise_conv2d', 'dense'].includes(producer.op) && producer.config.use_bias === false && producer.config.activation === 'linear';
-        if (!foldable || b.shape.length !== 1 || b.shape[0] !== channels || producer.config.data_format === 'channels_first') {
-          return fail('adding a constant is only supported as the bias of the preceding convolution or MatMul');
-        }
-        producer.config.use_bias = true;
-        producer.params.push({ name: 'bias', shape: b.shape, source: constIns[0]! });
-        this.alias.set(n.name, producer.name);
-        return;
-      }
-      case 'Relu':
-        op = 'relu';
-        break;
-      case 'Relu6':
-        op = 'relu';
-        config = { max_value: 6 };
-        break;
-      case 'LeakyRelu':
-        op = 'relu';
-        config = { negative_slope: a.float('alpha') ?? 0.2 };
-        break;
-      case 'MaxPool':
-      case 'AvgPool': {
-        const nchw = a.string('data_format') === 'NCHW';
-        const ks = a.ints('ksize');
-        const st = a.ints('strides');
-        const pad = a.string('padding');
-        if (!ks || !st || ks.length !== 4 || st.length !== 4 || (pad !== 'SAME' && pad !== 'VALID')) return fail('needs 4-d ksize and strides and SAME or VALID padding');
-        op = n.op === 'MaxPool' ? 'maxpool' : 'avgpool';
-        config = {
-          pool: nchw ? [ks[2]!, ks[3]!] : [ks[1]!, ks[2]!],
-          strides: nchw ? [st[2]!, st[3]!] : [st[1]!, st[2]!],
-          padding: pad === 'SAME' ? 'same' : 'valid',
-          data_format: nchw ? 'channels_first' : 'channels_last',
-        };
-        break;
-      }
-      case 'Mean':
-      case 'Max': {
-        const axes = this.intConst(constIns[0]);
-        if (typeof axes === 'string') return fail(axes);
-        // Over the two spatial axes of an NHWC batch: global pooling.
-        if (inShapes[0]?.length !== 3 || axes.map((x) => (x < 0 ? x + 4 : x)).sort().join() !== '1,2') {
-          return fail(`reducing over axes [${axes.join(', ')}] is not supported (only the spatial axes [1, 2], i.e. global pooling)`);
-        }
-        op = n.op === 'Mean' ? 'global_avgpool' : 'global_maxpool';
-        config = { keepdims: a.bool('keep_dims') ?? false, data_format: 'channels_last' };
-        break;
-      }
-      case 'Reshape': {
-        const shape = this.intConst(constIns[0]);
-        if (typeof shape === 'string') return fail(shape);
-        if (shape.length < 2 || (shape[0] !== -1 && shape[0] !== 1)) return fail(`the target shape [${shape.join(', ')}] must keep the batch axis first`);
-        op = 'reshape';
-        config = { target_shape: shape.slice(1) };
-        break;
-      }
-      case 'Squeeze': {
-        const dims = a.ints('squeeze_dims') ?? [];
-        const x = inShapes[0] ?? [];
-        const drop = new Set(dims.length > 0 ? dims.map((d) => (d < 0 ? d + x.length + 1 : d) - 1) : x.map((d, i) => (d === 1 ? i : -1)));
-        op = 'reshape';
-        config = { target_shape: x.filter((_, i) => !drop.has(i)) };
-        break;
-      }
-      case 'Pad': {
-        const p = this.intConst(constIns[0]);
-        if (typeof p === 'string') return fail(p);
-        if (p.length !== 8 || p[0] || p[1] || p[6] || p[7]) return fail('only padding of the two spatial axes of an NHWC tensor is supported');
-        op = 'zeropad2d';
-        config = { zero_padding: [[p[2]!, p[3]!], [p[4]!, p[5]!]], data_format: 'channels_last' };
-        break;
-      }
-      case 'ConcatV2': {
-        const axis = this.intConst(constIns[constIns.length - 1]);
-        if (typeof axis === 'string') return fail(axis);
-        const rank = inShapes[0]?.length ?? 0;
-        const ax = axis[0]! < 0 ? rank + axis[0]! : axis[0]! - 1;
-        op = 'concatenate';
-        config = { axis: ax };
-        break;
-      }
-      case 'FusedBatchNorm':
-      case 'FusedBatchNormV3': {
-        if (constIns.length !== 4) return fail('needs constant scale, offset, mean and variance');
-        op = 'batchnorm';
-        config = { axis: (inShapes[0]?.length ?? 1) - 1, epsilon: a.float('epsilon') ?? 1e-3, center: true, scale: true };
-        sources.push(...constIns);
-        break;
-      }
-      default: {
-        const act = ACTIVATION_OPS[n.op];
-        if (!act) return fail(`TensorFlow op '${n.op}' is not supported by the graph-model importer`);
-        op = 'activation';
-        config = { activation: act };
-      }
+    const r = handler({
+      op: n.op,
+      a: new Attrs(n.attr),
+      tensorIns,
+      constIns,
+      inShapes,
+      constShape: (name) => (name === undefined ? undefined : this.consts.get(name)?.shape),
+      intConst: (name) => this.intConst(name),
+      layer: (name) => this.layers.find((l) => l.name === name),
+    });
+    if ('error' in r) return fail(r.error);
+    if ('biasOf' in r) {
+      r.biasOf.config.use_bias = true;
+      r.biasOf.params.push({ name: 'bias', shape: r.shape, source: r.source });
+      this.alias.set(n.name, r.biasOf.name);
+      return;
     }
+    this.addLayer(n, r, tensorIns, inShapes);
+  }
 
+  /** The layer a handler described, its parameters named by the graph's constants (and a ReLU6 after it, when fused). */
+  private addLayer(n: GraphNode, { op, config, sources = [], relu6 }: OpLayer, tensorIns: string[], inShapes: number[][]): void {
+    const fail = (msg: string) => {
+      this.diags.push(layerError(this.file, n.name, n.op, msg));
+    };
     const res = inferLayer(op, config, inShapes);
     if ('error' in res) return fail(res.error);
     // Name each parameter's weight and check the graph's constant has the inferred shape.
@@ -378,21 +235,6 @@ class GraphImporter {
       this.shapes.set(name, res.outputShape);
       this.alias.set(n.name, name);
     }
-  }
-
-  /** fused_ops of _FusedConv2D / _FusedMatMul: [BiasAdd] optionally followed by an activation. */
-  private fusedOps(a: Attrs, fused: boolean): { bias: boolean; activation: string; relu6?: boolean } | string {
-    if (!fused) return { bias: false, activation: 'linear' };
-    const ops = a.strings('fused_ops') ?? [];
-    if (ops[0] !== 'BiasAdd') return `fused ops [${ops.join(', ')}] are not supported (expected BiasAdd first)`;
-    if (ops.length === 1) return { bias: true, activation: 'linear' };
-    if (ops.length === 2) {
-      // Relu6 becomes a separate ReLU layer with max_value 6, as Keras writes it.
-      if (ops[1] === 'Relu6') return { bias: true, activation: 'linear', relu6: true };
-      const act = ops[1] === 'Relu' ? 'relu' : ACTIVATION_OPS[ops[1]!] ?? ops[1]!.toLowerCase();
-      return { bias: true, activation: act };
-    }
-    return `fused ops [${ops.join(', ')}] are not supported`;
   }
 
   /** The values of an integer constant (from the weights, or inline in the graph). */
@@ -460,20 +302,6 @@ function readConst(attr: JsonObject): Const {
   return { shape: dims(tensor['tensorShape']) ?? [], dtype: str(tensor['dtype']) ?? 'DT_FLOAT' };
 }
 
-function dims(shape: Json | undefined): number[] | undefined {
-  if (!isObject(shape)) return undefined;
-  const d = shape['dim'];
-  if (d === undefined) return [];
-  if (!isArray(d)) return undefined;
-  const out: number[] = [];
-  for (const x of d) {
-    const n = isObject(x) ? Number(x['size'] ?? NaN) : NaN;
-    if (!Number.isInteger(n)) return undefined;
-    out.push(n);
-  }
-  return out;
-}
-
 function inlineInts(attr: JsonObject | undefined): number[] | undefined {
   const value = attr?.['value'];
   const tensor = isObject(value) && isObject(value['tensor']) ? value['tensor'] : undefined;
@@ -481,47 +309,4 @@ function inlineInts(attr: JsonObject | undefined): number[] | undefined {
   if (!isArray(ints)) return undefined;
   const out = ints.map((v) => Number(v));
   return out.every(Number.isInteger) ? out : undefined;
-}
-
-/** GraphDef attribute values: {s: base64}, {i: "1"}, {f: 0.5}, {b: true}, {list: {i|s: [...]}}, {shape}. */
-class Attrs {
-  constructor(private readonly attr: JsonObject) {}
-
-  private get(key: string): JsonObject | undefined {
-    const v = this.attr[key];
-    return isObject(v) ? v : undefined;
-  }
-
-  string(key: string): string | undefined {
-    const s = str(this.get(key)?.['s']);
-    return s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8');
-  }
-
-  bool(key: string): boolean | undefined {
-    const b = this.get(key)?.['b'];
-    return typeof b === 'boolean' ? b : undefined;
-  }
-
-  float(key: string): number | undefined {
-    return num(this.get(key)?.['f']);
-  }
-
-  ints(key: string): number[] | undefined {
-    const list = this.get(key)?.['list'];
-    const i = isObject(list) ? list['i'] : undefined;
-    if (!isArray(i)) return undefined;
-    const out = i.map((v) => Number(v));
-    return out.every(Number.isInteger) ? out : undefined;
-  }
-
-  strings(key: string): string[] | undefined {
-    const list = this.get(key)?.['list'];
-    const s = isObject(list) ? list['s'] : undefined;
-    if (!isArray(s)) return undefined;
-    return s.map((v) => Buffer.from(String(v), 'base64').toString('utf8'));
-  }
-
-  shape(key: string): number[] | undefined {
-    return dims(this.get(key)?.['shape']);
-  }
 }

@@ -61,6 +61,8 @@ export function formatLayerCounts(c: LayerCounts): string {
 
 const size = (s: [number, number]) => (s[0] === s[1] ? `${s[0]}x${s[0]}` : `${s[0]}x${s[1]}`);
 
+// Long: one case per imported op, each the DSL line it prints, sharing the names chosen so far;
+// a table of per-op writers (as import/tfjs-ops.ts) is the next step if more ops come.
 export function toDsl(model: ImportedModel): DslModel {
   const names = new Map<string, string>();
   const used = new Set<string>(['input']);

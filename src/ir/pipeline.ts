@@ -1,8 +1,8 @@
 // The typed pipeline IR: everything the later passes, the reference evaluator and the
 // emitters need, with every shape inferred and checked. Independent of the syntax.
 import type { Span } from '../diagnostics.js';
-import type { ProtocolName } from '../backend/protocols.js';
-import type { OptimizationSet } from '../passes/optimizations.js';
+import type { ProtocolName, Truncation } from '../target/protocols.js';
+import type { OptimizationSet } from '../target/optimizations.js';
 
 /** A per-frame tensor shape, without the batch dimension: [h, w, c] or [d]. */
 export type Shape = number[];
@@ -192,14 +192,8 @@ export interface Reveal {
   to: Party[];
 }
 
-/**
- * How a product is scaled back to f fractional bits. `probabilistic` (cheap): round down or up
- * at random, in proportion; the protocol's own trunc_pr where MP-SPDZ -E enables it; it can leak
- * a little through opened values (eprint 2024/1127). `nearest`: deterministic rounding to
- * nearest (sfix.round_nearest), dearer. Without `trunc`, the protocol's default
- * (`defaultTruncation` in backend/protocols.ts, chosen from measurements: docs/security.md).
- */
-export type Truncation = 'probabilistic' | 'nearest';
+/** How a product is scaled back to f fractional bits: a property of the target (target/protocols.ts). */
+export type { Truncation } from '../target/protocols.js';
 
 export interface Target {
   backend: 'mp-spdz';
@@ -233,7 +227,7 @@ export function inTargetStatement(t: Pick<Target, 'declared'>, options: string):
  * A declared bound on one layer's values, for any video in the declared range: the
  * comparisons that test those values (ReLU, max pooling) then work on the bits it needs
  * instead of precision's k (passes/narrow-comparisons.ts). The model owner's weights are
- * checked against it (check/declared-bounds.ts) before an input file is written or a run starts.
+ * checked against it (simulate/declared-bounds.ts) before an input file is written or a run starts.
  */
 export interface ValueBound {
   layer: string;

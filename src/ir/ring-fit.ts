@@ -10,6 +10,17 @@ export function productBits(t: { f: number; k: number }): number {
   return t.k + t.f;
 }
 
+/**
+ * The k a comparison of values in (-B, B) needs, as sfix's k: |x * 2^f| < 2^(f + ceil(log2 B)),
+ * plus the sign bit. sfix's own comparison then works on k + 1 bits, as it does on k.
+ */
+export function boundBits(value: number, f: number): number {
+  return Math.max(2, f + 1 + Math.ceil(Math.log2(value)));
+}
+
+/** The largest |value| precision f k holds. */
+export const precisionLimit = (t: { f: number; k: number }) => 2 ** (t.k - t.f - 1);
+
 /** ceil(log2 n) for n >= 1, on integers (no rounding of Math.log2 at powers of two). */
 export function ceilLog2(n: number): number {
   return n <= 1 ? 0 : (n - 1).toString(2).length;

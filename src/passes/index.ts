@@ -1,7 +1,9 @@
 // The explicit pass list, in order. Each pass is a module of its own.
 //   1. check (src/check)        : AST -> Pipeline IR, shapes inferred and checked
-//   2. optimizations            : which optimisations apply (per protocol, --style, --opt)
+//   2. optimizations            : which optimisations apply (per protocol, --style, --opt):
+//                                 target/optimizations.ts, chosen by the check
 //   3. fold-batchnorm           : batch normalisations folded into the linear layer before them
+//                                 (ir-passes.ts: the passes on the IR, a new pipeline)
 //   4. lower-layers             : IR layers -> MP-SPDZ layer objects, wired as a graph
 //   5. relu-after-maxpool       : a ReLU read only by a max pooling moves after it
 //   6. skip-unread              : rows and columns no layer reads are not computed
@@ -13,11 +15,12 @@
 //  11. emit (src/emit)          : the .mpc program (batching, vector layers, Winograd),
 //                                 ml.py.patch, inputs.json, commands
 export { foldBatchnorm } from './fold-batchnorm.js';
+export { irPasses } from './ir-passes.js';
 export { lowerLayers, type MpcLayer } from './lower-layers.js';
 export { reluAfterMaxpool } from './relu-after-maxpool.js';
 export { skipUnread } from './skip-unread.js';
 export { reluIntoAvgpool } from './relu-into-avgpool.js';
 export { truncAfterPool } from './trunc-after-pool.js';
 export { narrowComparisons } from './narrow-comparisons.js';
+export { programLayers, usedBounds } from './program-layers.js';
 export { inputParty, planInputs, type InputPlan, type InputTensor, type PartyInputs } from './plan-inputs.js';
-export { OPTIMIZATIONS, OPTIMIZATION_NAMES, defaultOptimizations, describeOptimizations, parseOptimizationSwitches, resolveOptimizations, seedOptimizations, type OptimizationName, type OptimizationSet } from './optimizations.js';

@@ -6,7 +6,7 @@
 // works on k' + 1 bits with k' = f + 1 + ceil(log2 B) (check/bounds.ts): the paper's first
 // ReLU, whose inputs the weights bound by a few units, on 20 bits instead of 32. Exact as long
 // as the promise holds, which is checked against the model owner's weights for every video in
-// the declared range before an input file is written or a run starts (check/declared-bounds.ts).
+// the declared range before an input file is written or a run starts (simulate/declared-bounds.ts).
 //
 // A bound reaches the objects that hold LAYER's values: the layer's own object (or, with
 // batch normalisation folded into a convolution, the convolution, which then computes the
@@ -14,7 +14,7 @@
 // (poolings, ReLU, padding, cropping). A ReLU6 also compares with its cap and keeps k.
 import type { Layer, Target } from '../ir/pipeline.js';
 import { joinNotes, type MpcLayer } from './lower-layers.js';
-import { boundBits } from '../check/bounds.js';
+import { boundBits } from '../ir/ring-fit.js';
 
 const ACTIVATION = ' (activation)';
 

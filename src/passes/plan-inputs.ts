@@ -2,7 +2,7 @@
 // program reads them in exactly this order, each exactly once; inputs.json documents it.
 import type { Pipeline } from '../ir/pipeline.js';
 import { modelParams, product } from '../ir/pipeline.js';
-import { PROTOCOLS } from '../backend/protocols.js';
+import { PROTOCOLS } from '../target/protocols.js';
 import { UserError } from '../diagnostics.js';
 
 export interface InputTensor {

@@ -12,7 +12,7 @@
 //    truncation per transformed weight, plus the extra fractional bits every output carries
 //    into the layer's truncation (priced by the protocol's truncationBitCost: nearly free
 //    under semi2k, about a product per bit under spdz2k).
-import { PROTOCOLS } from '../backend/protocols.js';
+import { PROTOCOLS } from '../target/protocols.js';
 import type { Target } from '../ir/pipeline.js';
 
 export interface WinogradConv {

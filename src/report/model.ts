@@ -6,7 +6,7 @@
 import { UserError } from '../diagnostics.js';
 import type { ResultRecord } from '../backend/run-pipeline.js';
 import { LAYER_TIMER_BASE, STAGE_TIMERS } from '../emit/mpc-program.js';
-import { PROTOCOL_NAMES } from '../backend/protocols.js';
+import { PROTOCOL_NAMES } from '../target/protocols.js';
 
 export interface Metrics {
   seconds: number;
@@ -137,6 +137,7 @@ export function buildReports(records: ResultRecord[]): PipelineReport[] {
   return [...byPipeline.entries()].map(([pipeline, recs]) => buildReport(pipeline, recs));
 }
 
+// Long: about 100 lines: the records of one pipeline grouped, then each table of the report in turn.
 function buildReport(pipeline: string, recs: ResultRecord[]): PipelineReport {
   const notes: string[] = [];
   const anyActivation = recs.some((r) => r.timers.some((t) => t.timer >= LAYER_TIMER_BASE && / \(activation\)$/.test(t.name)));

@@ -460,6 +460,8 @@ function selectFrames(p: Pipeline, t: Map<string, ArrayLike<number>>, arith: Ari
   return { frames, x0 };
 }
 
+// Long: one case per layer op, as the program runs them, sharing the parameter reader and the
+// arithmetic; provenBounds (simulate/interval-bounds.ts) follows the same cases.
 /** Every layer of the CNN in the given arithmetic: each layer's output and the largest value it produces (pre-activation included). */
 function forwardLayers(
   p: Pipeline,

@@ -31,6 +31,8 @@ export interface ProvenBounds {
   positiveScoreSum: number;
 }
 
+// Long: one case per layer op of the interval arithmetic, kept beside forwardLayers
+// (simulate/fixed-point.ts), whose cases it follows one for one.
 export function provenBounds(p: Pipeline, tensors: Map<string, ArrayLike<number>>, f: number): ProvenBounds {
   const one = 2 ** f;
   const slack = ROUNDING_SLACK / one;

@@ -1,7 +1,7 @@
 // Text reports of simulations: per-frame outputs, the aggregate and the label from the float
 // reference and the fixed-point emulation, their largest difference, and the range table.
 import { inTargetStatement, type Pipeline } from '../ir/pipeline.js';
-import { formatBoundSuggestions } from '../check/declared-bounds.js';
+import { formatBoundSuggestions } from './declared-bounds.js';
 import { integerRow, narrowerPrecision, rangeRow, suggestPrecision, type LayerRange, type NarrowerPrecision, type PrecisionSuggestion } from './fixed-point.js';
 import type { SimulateResult } from './simulate.js';
 import { FEW_UNITS, LOST_BITS, type SignalCheck, type SignalPrecision, type SignalReport } from './signal.js';

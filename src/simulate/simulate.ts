@@ -3,7 +3,7 @@
 // the secure run computes), their largest difference, and the per-layer range analysis.
 import type { Pipeline } from '../ir/pipeline.js';
 import type { InputPlan } from '../passes/plan-inputs.js';
-import { suggestBounds, type BoundSuggestion } from '../check/declared-bounds.js';
+import { suggestBounds, type BoundSuggestion } from './declared-bounds.js';
 import { evaluateReference, type ReferenceResult } from '../reference/evaluate.js';
 import { MAX_EMULATED_K, simulateFixed, type FixedOptions, type FixedResult, type LayerRange, type PrecisionSuggestion } from './fixed-point.js';
 import { signalPrecision, type SignalCheck, type SignalPrecision } from './signal.js';

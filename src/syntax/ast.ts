@@ -1,5 +1,5 @@
 // The abstract syntax of a .ppvc file: what was written, with spans, before any checking.
-import type { Span } from '../diagnostics.js';
+import type { Diagnostic, Span } from '../diagnostics.js';
 
 export interface Name {
   text: string;
@@ -56,6 +56,17 @@ export interface ModelStatement {
   owner: Name;
   layers?: LayerStatement[];
   file?: { path: string; span: Span; options: Atom[] };
+}
+
+/**
+ * What the model file of `model NAME by PARTY from "file"` stands for, read before the check
+ * (import/model-file.ts, the driver's resolve step): its layers as the DSL statements they would
+ * be written as, and the frame shape the file expects. `layers` is undefined when the file could
+ * not be imported; `diagnostics` say why (or warn).
+ */
+export interface ModelFileLayers {
+  layers?: { statements: LayerStatement[]; inputShape: number[] };
+  diagnostics: Diagnostic[];
 }
 
 export interface ClassifyStatement {

@@ -4,10 +4,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BuildArtifacts } from '../compile.js';
-import { readText } from '../commands/common.js';
-import { auditWithHelpers, locationOf, type Audit } from './audit.js';
-import { NEAREST_ROUNDING, mechanismOf, openedForCaveat, wrap } from './disclosure.js';
-import { PROTOCOLS } from '../backend/protocols.js';
+import { readText } from './common.js';
+import { auditWithHelpers, locationOf, type Audit } from '../audit/audit.js';
+import { NEAREST_ROUNDING, mechanismOf, openedForCaveat, wrap } from '../audit/disclosure.js';
+import { PROTOCOLS } from '../target/protocols.js';
 
 export interface AuditResult extends Audit {
   /** The file the user named. */

@@ -1,7 +1,7 @@
 // The optimisations ppvc-dsl applies to a program, each one switchable (`--opt`), with
 // per-protocol defaults chosen from measurements (README, "Performance"). `--style seed`
 // turns every one of them off: the paper's hand-written approach, the measurements' baseline.
-import type { ProtocolName } from '../backend/protocols.js';
+import { PROTOCOLS, type ProtocolName } from './protocols.js';
 
 export const OPTIMIZATIONS = {
   'batch-frames': 'all selected frames go through the CNN as one batch (off: one frame after another)',
@@ -78,4 +78,19 @@ export function resolveOptimizations(protocol: ProtocolName, style: 'seed' | 'op
 /** `batch-frames, vector-layers, no-winograd` */
 export function describeOptimizations(set: OptimizationSet): string {
   return OPTIMIZATION_NAMES.map((n) => (set[n] ? n : `no-${n}`)).join(', ');
+}
+
+/** What is wrong with a target's choice of optimisations: one that costs more under its protocol, or one that does nothing without another. */
+export function optimizationWarnings(t: { protocol: ProtocolName; optimizations: OptimizationSet }): string[] {
+  const protocol = PROTOCOLS[t.protocol];
+  const out: string[] = [];
+  if (t.optimizations['relu-avgpool'] && protocol.dotProduct === 'per-term') {
+    out.push(
+      `--opt relu-avgpool under ${protocol.name} costs more, not less: a dot product there costs a triple per term, so overlapping pooling windows need more secret products than the ReLU's own`,
+    );
+  }
+  if (t.optimizations['trunc-after-pool'] && !t.optimizations['relu-avgpool']) {
+    out.push('--opt trunc-after-pool does nothing without relu-avgpool: it defers the truncation of a convolution into the ReLU + average pooling that relu-avgpool fuses');
+  }
+  return out;
 }

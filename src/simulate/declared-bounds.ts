@@ -9,9 +9,9 @@ import { UserError, errorAt, type Diagnostic } from '../diagnostics.js';
 import { inTargetStatement, type Pipeline, type ValueBound } from '../ir/pipeline.js';
 import { tensorsOf, type InputPlan } from '../passes/plan-inputs.js';
 import { narrowComparisons } from '../passes/narrow-comparisons.js';
-import { provenBounds } from '../simulate/interval-bounds.js';
-import { programLayers, usedBounds } from '../compile.js';
-import { boundBits } from './bounds.js';
+import { provenBounds } from './interval-bounds.js';
+import { programLayers, usedBounds } from '../passes/program-layers.js';
+import { boundBits } from '../ir/ring-fit.js';
 
 export interface BoundCheck {
   layer: string;

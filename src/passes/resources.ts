@@ -5,8 +5,8 @@ import { totalmem } from 'node:os';
 import { type Diagnostic, errorAt } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
 import { frameSize, modelParams, product, selectedFrames } from '../ir/pipeline.js';
-import type { ProtocolName } from '../backend/protocols.js';
-import type { MpcLayer } from '../passes/lower-layers.js';
+import type { ProtocolName } from '../target/protocols.js';
+import type { MpcLayer } from './lower-layers.js';
 
 /** Bytes one secret value takes in one party's memory (shares, and MACs where the protocol has them). */
 const BYTES_PER_VALUE: Record<ProtocolName, number> = {

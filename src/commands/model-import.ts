@@ -2,9 +2,9 @@
 import { UserError, type Diagnostic } from '../diagnostics.js';
 import { layerParams, product, type Pipeline } from '../ir/pipeline.js';
 import { buildPipeline } from '../compile.js';
-import { importAsDsl, resolveModelPath } from './model-file.js';
-import { exportModelWeights } from './export-weights.js';
-import { formatLayerCounts } from './to-dsl.js';
+import { importAsDsl, resolveModelPath } from '../import/model-file.js';
+import { exportModelWeights } from '../import/export-weights.js';
+import { formatLayerCounts } from '../import/to-dsl.js';
 import { checkLayers } from '../check/layers.js';
 import { foldBatchnorm } from '../passes/fold-batchnorm.js';
 import type { LayerStatement } from '../syntax/ast.js';

@@ -1,7 +1,15 @@
 // The one table of MP-SPDZ protocol profiles. The compile options are those MP-SPDZ itself
 // recommends: `compile.py -E <short>` sets the ring, the share splitting (-Z) and
 // probabilistic truncation per protocol (Compiler/compilerLib.py, MP-SPDZ 0.4.2).
-import type { Truncation } from '../ir/pipeline.js';
+
+/**
+ * How a product is scaled back to f fractional bits. `probabilistic` (cheap): round down or up
+ * at random, in proportion; the protocol's own trunc_pr where MP-SPDZ -E enables it; it can leak
+ * a little through opened values (eprint 2024/1127). `nearest`: deterministic rounding to
+ * nearest (sfix.round_nearest), dearer. Without `trunc`, the protocol's default
+ * (`defaultTruncation` below, chosen from measurements: docs/security.md).
+ */
+export type Truncation = 'probabilistic' | 'nearest';
 
 export type ProtocolName = 'semi2k' | 'spdz2k' | 'replicated-ring' | 'sy-rep-ring' | 'rep4-ring' | 'emulate';
 
