@@ -114,7 +114,7 @@ describe('deployBundle', () => {
   test('README.txt gives each party its own steps: patch, compile, its key, .pem exchange, c_rehash, input, run', () => {
     const r1 = files['party-1/README.txt']!;
     expect(r1).toContain('You are party 1 (bob) at bob.example.org; you listen on TCP port 14001.');
-    expect(r1).toContain('patch -p1 < "$BUNDLE/ml.py.patch"');
+    expect(r1).toContain('patch -p1 -N -r - --no-backup-if-mismatch < "$BUNDLE/ml.py.patch"');
     expect(r1).toContain(`cp "$BUNDLE/small_maxpool.mpc" "$MP_SPDZ_HOME/Programs/Source/small_maxpool.mpc"`);
     expect(r1).toContain('./compile.py -E ring -b 8000 small_maxpool');
     expect(r1).toContain('openssl req -newkey rsa -nodes -x509 -out Player-Data/P1.pem -keyout Player-Data/P1.key -subj "/CN=P1"');

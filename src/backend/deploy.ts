@@ -420,7 +420,8 @@ function partyReadme(a: BuildArtifacts, me: DeployedParty, parties: DeployedPart
   step(2, 'Add the helpers the program needs to Compiler/ml.py');
   if (a.mlPatch) {
     L.push(
-      '    cd "$MP_SPDZ_HOME" && patch -p1 < "$BUNDLE/ml.py.patch"',
+      // -r - and --no-backup-if-mismatch: no .rej or .orig beside ml.py where the hunk lands at an offset (master)
+      '    cd "$MP_SPDZ_HOME" && patch -p1 -N -r - --no-backup-if-mismatch < "$BUNDLE/ml.py.patch"',
       '  Skip this if Compiler/ml.py already holds exactly these helpers (an earlier deployment), i.e. it contains:',
       ...blocks.map((b) => `    ${b.begin}`),
       '  If it holds other "# >>> ppvc-dsl helper" blocks, restore upstream ml.py first (git checkout Compiler/ml.py).',
@@ -561,7 +562,7 @@ function setupScript(a: BuildArtifacts, me: DeployedParty): string {
       "elif grep -q '^# >>> ppvc-dsl helper' Compiler/ml.py; then",
       '  echo "setup.sh: Compiler/ml.py holds other ppvc-dsl helpers; restore upstream ml.py (git checkout Compiler/ml.py) and rerun" >&2; exit 1',
       'else',
-      '  patch -p1 --forward < "$bundle/ml.py.patch"',
+      '  patch -p1 --forward -r - --no-backup-if-mismatch < "$bundle/ml.py.patch"',
       'fi',
     );
   }
