@@ -8,14 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sweepModel, sweepTableRow } from '../dist/bench/corpus-sweep.js';
+import { takeOption } from './options.mjs';
 
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const [value] = args.splice(i, 2).slice(1);
-  return value;
-};
+const option = (name, fallback) => takeOption(args, name, fallback);
 const protocol = option('--protocol', 'emulate');
 const maxValues = Number(option('--max-values', '12288'));
 const corpus = resolve(option('--corpus', '../shared/corpus/keras'));

@@ -12,14 +12,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { takeOption } from './options.mjs';
 
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const [value] = args.splice(i, 2).slice(1);
-  return value;
-};
+const option = (name, fallback) => takeOption(args, name, fallback);
 const cli = resolve(option('--cli', 'dist/cli.js'));
 const timeout = Number(option('--timeout', '120')) * 1000;
 const corpus = option('--corpus', '/work/shared/corpus/keras');
