@@ -355,7 +355,7 @@ test("check says what the program reveals: the opened values, the protocol's sec
 });
 
 test("each protocol's default truncation (docs/security.md): nearest where it costs a few percent, else probabilistic with the caveat; `trunc` in the target wins", () => {
-  const expected = { semi2k: 'nearest', spdz2k: 'probabilistic', 'replicated-ring': 'probabilistic', 'sy-rep-ring': 'nearest', 'rep4-ring': 'probabilistic', emulate: 'probabilistic' };
+  const expected = { semi2k: 'nearest', spdz2k: 'probabilistic', 'dealer-ring': 'nearest', 'replicated-ring': 'probabilistic', 'sy-rep-ring': 'nearest', 'rep4-ring': 'probabilistic', emulate: 'probabilistic' };
   for (const [protocol, truncation] of Object.entries(expected)) {
     const j = JSON.parse(run(['check', 'examples/emotion.ppvc', '--protocol', protocol, '--json']).stdout);
     expect([protocol, j.pipeline.target.truncation]).toEqual([protocol, truncation]);

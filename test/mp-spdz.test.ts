@@ -194,6 +194,7 @@ describeMp('MP-SPDZ end to end', () => {
     ['examples/residual.ppvc', 'replicated-ring'],
     ['examples/tiny-2pc.ppvc', 'semi2k'],
     ['examples/tiny-2pc.ppvc', 'spdz2k'],
+    ['examples/tiny-2pc.ppvc', 'dealer-ring'],
   ];
   for (const [example, protocol] of runs) {
     testUnless(missingBinary(protocol))(`${example} under ${protocol}: secure label = reference label, costs within budget`, async () => {

@@ -12,6 +12,7 @@ import type { MpcLayer } from './lower-layers.js';
 const BYTES_PER_VALUE: Record<ProtocolName, number> = {
   semi2k: 8,
   spdz2k: 32,
+  'dealer-ring': 8,
   'replicated-ring': 16,
   'sy-rep-ring': 32,
   'rep4-ring': 24,
