@@ -494,8 +494,8 @@ describe('documented blind spots (these leak and still pass)', () => {
 
 // ---- the command line -----------------------------------------------------------------------
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -514,6 +514,20 @@ describe('ppvc-dsl audit', () => {
     const printed = readFileSync(join(ROOT, 'golden', 'emotion', 'emotion.mpc'), 'utf8').split('\n').findIndex((l) => l.startsWith('print_ln_to(0, "label: %s"')) + 1;
     expect(r.stdout).toContain(`opens  golden/emotion/emotion.mpc:${printed}: label -> party 0`);
     expect(r.stdout).toMatch(/matches the declared outputs exactly\n$/);
+  });
+
+  test('a program that is not Python: exit 1, with its file, line, column and Python\'s message', () => {
+    const mpc = join(dir, 'broken.mpc');
+    writeFileSync(mpc, 'x = 1\nprint_ln("%s", (x.reveal()\n');
+    const r = cli(['audit', mpc]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${mpc}:2:16: not valid Python: '(' was never closed`);
+  });
+
+  test('no python3 on PATH: exit 2, naming python3', () => {
+    const r = cli(['audit', 'golden/emotion/emotion.mpc'], { ...process.env, PATH: join(dir, 'no-such-dir') });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('the audit reads Python with python3, which is not on PATH');
   });
 
   test('the issue: one appended `aggregate[0].reveal()` contradicts the header: exit 1, named with file and line', () => {
