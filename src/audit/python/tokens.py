@@ -21,6 +21,7 @@ import re
 import sys
 import tokenize
 import unicodedata
+from bisect import bisect_right
 
 
 class Text:
@@ -81,8 +82,26 @@ class Reader:
                 v = node.value
                 start = self.text.char_of_byte(v.lineno, v.col_offset)
                 end = self.text.char_of_byte(v.end_lineno, v.end_col_offset)
-                self.fields.append((start, end))
+                # the text there must be the field's expression: never a silently wrong reading
+                # (Python 3.11 places an unparenthesised tuple with the field's braces: try inside)
+                field = next(
+                    (f for f in ((start, end), (start + 1, end - 1)) if self.holds(f, v)), None
+                )
+                if field is None:
+                    raise SyntaxError(
+                        "cannot place this f-string field (no exact position from this python3)",
+                        ("", v.lineno, v.col_offset + 1, "", None, None),
+                    )
+                self.fields.append(field)
         self.fields.sort()
+
+    def holds(self, field, node):
+        """Whether src[field] is the expression `node`."""
+        try:
+            expr = ast.parse("(" + self.src[field[0] : field[1]] + ")", mode="eval").body
+        except SyntaxError:
+            return False
+        return ast.dump(expr) == ast.dump(node)
 
     def run(self, start, end):
         """Tokenizes src[start:end] (the whole text, or one field's expression in parentheses)."""
@@ -145,17 +164,6 @@ class Reader:
             self.push("op", ")", fb, fb)
 
 
-def bisect_right(starts, offset):
-    lo, hi = 0, len(starts)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if starts[mid] <= offset:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
 def read(src):
     try:
         tree = ast.parse(src)
@@ -164,8 +172,8 @@ def read(src):
     except ValueError as e:  # null bytes, before Python 3.12
         return {"error": {"line": 1, "col": 1, "message": str(e)}}
     r = Reader(src)
-    r.find_fields(tree)
     try:
+        r.find_fields(tree)
         r.run(0, len(src))
     except (SyntaxError, tokenize.TokenError) as e:
         line, col = (
