@@ -828,6 +828,10 @@ json.dump({'ids': out, 'keywords': keyword.kwlist + keyword.softkwlist}, sys.std
     expect(() => auditProgram('def f():\n    return (1\n', { file: 'ml.py.patch', role: 'helpers', lines: [40, 41] })).toThrow(/^ml\.py\.patch:41:\d+: not valid Python: /);
     expect(() => truncationIn({ file: 'p.mpc', text: 'x = 1\n)\n' })).toThrow(/^p\.mpc:2:1: not valid Python: unmatched '\)'/);
     expect(() => readPython('\tif x:\n  pass\n')).toThrow(/^<python>:1:\d+: not valid Python: unexpected indent/);
+    // a lone carriage return ends a line for Python but not for tokenize: refused, not misread
+    expect(() => auditProgram('x = 1\ny = 2\rz.reveal()\n', { file: 'cr.mpc' })).toThrow(/^cr\.mpc:2:6: not valid Python: a line ends with a lone carriage return$/);
+    // CRLF is read as Python reads it
+    expect(auditProgram('x = 1\r\ny.reveal()\r\n').opens.map((o) => [o.line, o.expression])).toEqual([[2, 'y.reveal()']]);
   });
 
   test('offsets count UTF-16 code units, as JavaScript strings do (non-ASCII and astral characters)', () => {

@@ -116,6 +116,11 @@ class Reader:
             if not whole and (a < start or b > end):
                 continue  # the parentheses around a field
             name = tokenize.tok_name[t.type]
+            if t.string and name not in ("NEWLINE", "NL", "INDENT") and self.src[a:b] != t.string:
+                # e.g. lines ended by a lone carriage return: never a silently wrong reading
+                raise SyntaxError(
+                    f"cannot place token {t.string!r}", ("", *t.start, "", None, None)
+                )
             if pending is not None:
                 if name in ("FSTRING_START", "TSTRING_START"):
                     pending[2] += 1
@@ -171,6 +176,17 @@ def read(src):
         return {"error": {"line": e.lineno or 1, "col": e.offset or 1, "message": e.msg}}
     except ValueError as e:  # null bytes, before Python 3.12
         return {"error": {"line": 1, "col": 1, "message": str(e)}}
+    lone_cr = re.search(r"\r(?!\n)", src)
+    if lone_cr:  # a line break to Python, not to tokenize's readline: refuse rather than misread
+        line = src.count("\n", 0, lone_cr.start()) + 1
+        col = lone_cr.start() - (src.rfind("\n", 0, lone_cr.start()) + 1) + 1
+        return {
+            "error": {
+                "line": line,
+                "col": col,
+                "message": "a line ends with a lone carriage return",
+            }
+        }
     r = Reader(src)
     try:
         r.find_fields(tree)
