@@ -11,7 +11,7 @@ import type { Pipeline } from '../src/ir/pipeline.js';
 import { auditProgram, auditWithHelpers, compareWithDeclared, type Audit, type AuditReport } from '../src/audit/audit.js';
 import { declaredInHeader, patchedCode } from '../src/audit/sources.js';
 import { truncationIn } from '../src/audit/truncation.js';
-import { Tokenizer } from '../src/audit/python-tokens.js';
+import { readPython } from '../src/audit/python-source.js';
 import { renderMlPatch } from '../src/emit/ml-patch.js';
 import { HELPERS, type HelperName } from '../src/emit/runtime/helpers.js';
 import { PROTOCOL_NAMES } from '../src/target/protocols.js';
@@ -168,7 +168,12 @@ describe.each(cases)('%s', (_name, build) => {
     // one open: the print names the reveal's variable, and that print is the problem
     ['a reveal assigned, then printed', 'y = label.reveal_to(1)\nprint_ln_to(1, "y: %s", y)', 1],
     ['a one-line loop', 'for v in aggregate: print_ln("v: %s", v.reveal())', 0],
-  ])('catches %s', (_what, text, offset) => {
+  ])('catches %s', (what, text, offset) => {
+    if (what.includes('(Python 3.12)') && !PEP_701) {
+      // the python3 here rejects it (as its compile.py would): the audit says where, and why
+      expect(() => auditProgram(a.program + text + '\n', { file: 'p.mpc' })).toThrow(new RegExp(`^p\\.mpc:${appendedLine(a.program) + offset}:\\d+: not valid Python: `));
+      return;
+    }
     expectCaught(a.program + text + '\n', a.pipeline, appendedLine(a.program) + offset);
   });
 
@@ -261,6 +266,9 @@ test.each(['print_ln_to', 'reveal_to', 'print_ln'])('a label named %s opens only
 });
 
 // ---- the leak catalogue ------------------------------------------------------------------
+
+/** Python 3.12's f-strings (PEP 701): any quotes, comments and backslashes inside fields. */
+const PEP_701 = Number(spawnSync('python3', ['-c', 'import sys; print(sys.version_info[1])'], { encoding: 'utf8' }).stdout) >= 12;
 
 function goldenDirs(): string[] {
   return readdirSync(join(ROOT, 'golden')).sort();
@@ -421,12 +429,18 @@ describe.each(goldenDirs())('golden/%s', (dir) => {
     expect(r.helpersUsed.length).toBeGreaterThan(0);
   });
 
-  test.each(CATALOGUE)('catches %s', (_name, inject, says) => {
+  test.each(CATALOGUE)('catches %s', (name, inject, says) => {
     const leaky = inject({ program: g.program, patch: g.patch });
     expect(leaky.program !== g.program || leaky.patch !== g.patch).toBe(true);
+    const where = `${leaky.at === 'program' ? g.programFile : g.patchFile}:${leaky.line}`;
+    if (name.includes('(Python 3.12)') && !PEP_701) {
+      // the python3 here rejects it (as its compile.py would): the audit says where, and why
+      expect(() => audit(leaky)).toThrow(`${where}:`);
+      expect(() => audit(leaky)).toThrow(/not valid Python: /);
+      return;
+    }
     const r = audit(leaky);
     expect(r.verdict.ok).toBe(false);
-    const where = `${leaky.at === 'program' ? g.programFile : g.patchFile}:${leaky.line}`;
     const named = r.verdict.problems.filter((p) => p.startsWith(`${where}:`) || p.startsWith(`${where} `));
     if (!named.some((p) => says.test(p))) throw new Error(`no problem at ${where} matches ${says}:\n${r.verdict.problems.join('\n')}`);
   });
@@ -480,8 +494,8 @@ describe('documented blind spots (these leak and still pass)', () => {
 
 // ---- the command line -----------------------------------------------------------------------
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -500,6 +514,20 @@ describe('ppvc-dsl audit', () => {
     const printed = readFileSync(join(ROOT, 'golden', 'emotion', 'emotion.mpc'), 'utf8').split('\n').findIndex((l) => l.startsWith('print_ln_to(0, "label: %s"')) + 1;
     expect(r.stdout).toContain(`opens  golden/emotion/emotion.mpc:${printed}: label -> party 0`);
     expect(r.stdout).toMatch(/matches the declared outputs exactly\n$/);
+  });
+
+  test('a program that is not Python: exit 1, with its file, line, column and Python\'s message', () => {
+    const mpc = join(dir, 'broken.mpc');
+    writeFileSync(mpc, 'x = 1\nprint_ln("%s", (x.reveal()\n');
+    const r = cli(['audit', mpc]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${mpc}:2:16: not valid Python: '(' was never closed`);
+  });
+
+  test('no python3 on PATH: exit 2, naming python3', () => {
+    const r = cli(['audit', 'golden/emotion/emotion.mpc'], { ...process.env, PATH: join(dir, 'no-such-dir') });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('the audit reads Python with python3, which is not on PATH');
   });
 
   test('the issue: one appended `aggregate[0].reveal()` contradicts the header: exit 1, named with file and line', () => {
@@ -707,18 +735,17 @@ describe('the header and the patch', () => {
 });
 
 describe('the tokenizer', () => {
-  const names = (src: string) => {
-    const t = new Tokenizer(src);
-    t.run();
-    return t.toks.filter((x) => x.kind === 'name').map((x) => x.text);
-  };
+  const names = (src: string) =>
+    readPython(src)
+      .toks.filter((x) => x.kind === 'name')
+      .map((x) => x.text);
 
   test.each([
-    ['f"{d["k"]}{a.b}"', ['d', 'a', 'b']], // PEP 701: the same quotes inside a field
+    ...(PEP_701 ? [['f"{d["k"]}{a.b}"', ['d', 'a', 'b']] as [string, string[]]] : []), // PEP 701: the same quotes inside a field
     ['f"{x!r:>{width}} {{text}} {y:%H}"', ['x', 'width', 'y']],
-    ["f'''{\n  a # a comment in a field\n}'''", ['a']],
+    ...(PEP_701 ? [["f'''{\n  a # a comment in a field\n}'''", ['a']] as [string, string[]]] : []),
     ['rb"\\" x" + r"\\" y"', []],
-    ['"\\N{DASH}" f"\\N{EM DASH}{z}" rf"\\N{w}"', ['z', 'w']],
+    ['"\\N{EN DASH}" f"\\N{EM DASH}{z}" rf"\\N{w}"', ['z', 'w']],
     ["x if'{y}'else z", ['x', 'if', 'else', 'z']], // `if'...'` is the keyword and a plain string
     ['f"{ {\'k\': v}[\'k\'] }"', ['v']],
     ['f"{a:{b}{c}}"', ['a', 'b', 'c']],
@@ -780,7 +807,11 @@ json.dump({'ids': out, 'keywords': keyword.kwlist + keyword.softkwlist}, sys.std
     let parsed = 0;
     corpus.forEach((src, k) => {
       const pythons = ids[k];
-      if (!pythons) return; // not Python this python3 accepts (e.g. PEP 701 before 3.12)
+      if (!pythons) {
+        // not Python this python3 accepts (e.g. PEP 701 before 3.12): the reader says so
+        expect(() => names(src)).toThrow(/not valid Python/);
+        return;
+      }
       parsed++;
       const ours = new Set(names(src));
       const missing = pythons.filter((x) => !ours.has(x));
@@ -788,6 +819,63 @@ json.dump({'ids': out, 'keywords': keyword.kwlist + keyword.softkwlist}, sys.std
       if (missing.length || extra.length) throw new Error(`corpus[${k}]: python3 sees ${JSON.stringify(missing)} we do not; we see ${JSON.stringify(extra)} it does not:\n${src.slice(0, 300)}`);
     });
     expect(parsed).toBeGreaterThan(corpus.length / 2);
+  });
+
+  test("a text Python rejects is an error naming its file, line and column, with Python's message", () => {
+    expect(() => auditProgram('x = 1\nif x\n    y = 2\n', { file: 'bad.mpc' })).toThrow(/^bad\.mpc:2:5: not valid Python: expected ':'$/);
+    expect(() => auditProgram('s = "abc\n', { file: 'bad.mpc' })).toThrow(/^bad\.mpc:1:5: not valid Python: unterminated string literal/);
+    // helper code from a patch: the line of the patch
+    expect(() => auditProgram('def f():\n    return (1\n', { file: 'ml.py.patch', role: 'helpers', lines: [40, 41] })).toThrow(/^ml\.py\.patch:41:\d+: not valid Python: /);
+    expect(() => truncationIn({ file: 'p.mpc', text: 'x = 1\n)\n' })).toThrow(/^p\.mpc:2:1: not valid Python: unmatched '\)'/);
+    expect(() => readPython('\tif x:\n  pass\n')).toThrow(/^<python>:1:\d+: not valid Python: unexpected indent/);
+    // a lone carriage return ends a line for Python but not for tokenize: refused, not misread
+    expect(() => auditProgram('x = 1\ny = 2\rz.reveal()\n', { file: 'cr.mpc' })).toThrow(/^cr\.mpc:2:6: not valid Python: a line ends with a lone carriage return$/);
+    // CRLF is read as Python reads it
+    expect(auditProgram('x = 1\r\ny.reveal()\r\n').opens.map((o) => [o.line, o.expression])).toEqual([[2, 'y.reveal()']]);
+  });
+
+  test('offsets count UTF-16 code units, as JavaScript strings do (non-ASCII and astral characters)', () => {
+    const src = 's = "é😀" + t  # ü\nu = f"😀{v}"\n';
+    const { toks, comments } = readPython(src);
+    for (const t of toks) if (t.kind !== 'newline' && t.end > t.start) expect(src.slice(t.start, t.end)).toBe(t.text);
+    expect(toks.filter((t) => t.kind === 'name').map((t) => [t.text, t.line, t.col])).toEqual([
+      ['s', 1, 0],
+      ['t', 1, 12],
+      ['u', 2, 0],
+      ['v', 2, 9],
+    ]);
+    expect(comments.map(([a, b]) => src.slice(a, b))).toEqual(['# ü']);
+  });
+});
+
+describe('lexing that must not mislead the audit', () => {
+  const opens = (src: string) => auditProgram(src).opens.map((o) => [o.line, o.kind, o.expression]);
+
+  test('a string holding the text of a reveal call, or a #, is not a call', () => {
+    expect(opens('s = "x.reveal_to(0) # y.reveal()"\nt = \'print_ln("%s", a.reveal())\'\n')).toEqual([]);
+    // what follows a `#` inside a string is code, not a comment
+    expect(opens('s = "#"; x.reveal()\n')).toEqual([[1, 'reveal', 'x.reveal()']]);
+  });
+
+  test('a triple-quoted string spanning lines hides nothing and fakes nothing', () => {
+    expect(opens('doc = """\nx.reveal()\n\\"""\ny.reveal_to(1)\n"""\n')).toEqual([]);
+    expect(opens("doc = '''a\n''' ; z.reveal()\n")).toEqual([[2, 'reveal', 'z.reveal()']]);
+  });
+
+  test('code after a backslash continuation is still seen, on the line where it stands', () => {
+    expect(opens('x = 1 + \\\n    label.reveal()\n')).toEqual([[2, 'reveal', 'label.reveal()']]);
+    expect(opens('x = "a" \\\n    "b.reveal()"; y.reveal()\n')).toEqual([[2, 'reveal', 'y.reveal()']]);
+  });
+
+  test('f-strings: fields are code, the text around them is not', () => {
+    expect(opens('s = f"reveal() {n} x.reveal()"\n')).toEqual([]);
+    expect(opens('s = f"{n:>{w}} {label.reveal()!r}"\n')).toEqual([[1, 'reveal', 'label.reveal()']]);
+    expect(opens('s = f"""\n{ a +\n  b.reveal() }"""\n')).toEqual([[3, 'reveal', 'b.reveal()']]);
+    // a tuple in a field (Python 3.11's ast places it with the braces; the reader checks and corrects)
+    expect(opens('s = f"{a, b.reveal()} {(c := d.reveal())}"\n')).toEqual([
+      [1, 'reveal', 'b.reveal()'],
+      [1, 'reveal', 'd.reveal()'],
+    ]);
   });
 });
 

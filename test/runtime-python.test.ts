@@ -3,7 +3,7 @@
 // them, the pure parts unit-tested with pytest (test/python), and what the Python shares with
 // the TypeScript side (the Goldschmidt seed) compared by computing both.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PositionEncoding, Workspace, type Diagnostic } from '@astral-sh/ruff-wasm-nodejs';
 import { HELPERS, HELPER_NAMES } from '../src/emit/runtime/helpers.js';
@@ -15,6 +15,9 @@ import { ROOT, SHARED, describeUnless } from './helpers.js';
 const RUNTIME = join(ROOT, 'src', 'emit', 'runtime');
 const MP_SPDZ_SOURCE = join(SHARED, 'mp-spdz', 'src');
 const PY_TESTS = join(ROOT, 'test', 'python');
+/** The audit's reader of Python (src/audit/python-source.ts runs it with python3). */
+const AUDIT_PY = join(ROOT, 'src', 'audit', 'python');
+const AUDIT_PYTHON = readdirSync(AUDIT_PY).filter((f) => f.endsWith('.py'));
 // tomllib (Ruff's settings) is Python 3.11's
 const noPython = spawnSync('python3', ['-c', 'import tomllib']).status === 0 ? undefined : 'no python3 with tomllib (3.11 or later) on PATH';
 
@@ -42,6 +45,9 @@ test('the package ships every block beside the compiled module that reads it (np
   const files = new Set((JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
   expect(HELPER_NAMES.filter((n) => !files.has(`dist/emit/runtime/${n}.py`))).toEqual([]);
   expect(files.has('dist/emit/runtime/helpers.js')).toBe(true);
+  // the audit's reader of Python, beside the module that runs it
+  expect(AUDIT_PYTHON.filter((f) => !files.has(`dist/audit/python/${f}`))).toEqual([]);
+  expect(files.has('dist/audit/python-source.js')).toBe(true);
 });
 
 describe('dependencies between blocks, derived from the code', () => {
@@ -100,6 +106,16 @@ describeUnless(noPython)('Ruff: lint and format check of every block', () => {
       show(d, (row) => (row >= own && row < own + HELPERS[name].code.split('\n').length ? `${name}.py:${row - own + 1}` : `line ${row} of the blocks it needs`)),
     );
     expect(findings).toEqual([]);
+  });
+
+  test('the audit reads Python with a script of its own', () => {
+    expect(AUDIT_PYTHON).toEqual(['tokens.py']);
+  });
+
+  test.each(AUDIT_PYTHON)('src/audit/python/%s is formatted as Ruff formats it and passes the lint', (file) => {
+    const code = readFileSync(join(AUDIT_PY, file), 'utf8');
+    expect(ruff.format(code)).toBe(code);
+    expect((ruff.check(code) as Diagnostic[]).map((d) => show(d, (row) => `${file}:${row}`))).toEqual([]);
   });
 });
 

@@ -142,7 +142,7 @@ export function auditProgram(source: string, options: AuditOptions = {}): AuditR
 }
 
 function scan(source: string, options: AuditOptions): Scan {
-  const p = new Program(source);
+  const p = new Program(source, options);
   const toks = p.toks;
   const sites: Site[] = [];
   const inputs: AuditInput[] = [];

@@ -1,7 +1,9 @@
 // The structure the leak audit reads from Python tokens: brackets, statements, function scopes
 // and the names each scope binds. Approximate where approximation is conservative: a name
 // whose binding the audit cannot place counts as MP-SPDZ's, never as the program's own.
-import { Tokenizer, type Tok, type TokKind } from './python-tokens.js';
+import { readPython, type SourceOrigin, type Tok, type TokKind } from './python-source.js';
+
+export type { Tok, TokKind } from './python-source.js';
 
 export interface Binding {
   at: number; // token index of the binding
@@ -51,9 +53,12 @@ export class Program {
   private readonly notLocal = new Set<string>();
   private readonly comments: [number, number][];
 
-  constructor(readonly src: string) {
-    const t = new Tokenizer(src);
-    t.run();
+  /** Throws a UserError (file:line:col) when Python rejects the text. */
+  constructor(
+    readonly src: string,
+    origin: SourceOrigin = {},
+  ) {
+    const t = readPython(src, origin);
     this.toks = t.toks;
     this.comments = t.comments;
     this.match = this.toks.map(() => -1);

@@ -41,10 +41,10 @@ function assignments(p: Program, obj: string, attr: string): { value: string; li
 
 /** How the program (and the helper code it calls) truncates after products. */
 export function truncationIn(program: Code, helpers?: Code): TruncationFinding {
-  const p = new Program(program.text);
+  const p = new Program(program.text, program);
   const where = (c: Code, line: number) => `${c.file}:${c.lines ? (c.lines[line - 1] ?? line) : line}`;
   const direct: string[] = [];
-  for (const [code, prog] of [[program, p], ...(helpers ? [[helpers, new Program(helpers.text)] as const] : [])] as const) {
+  for (const [code, prog] of [[program, p], ...(helpers ? [[helpers, new Program(helpers.text, helpers)] as const] : [])] as const) {
     prog.toks.forEach((t, i) => {
       if (t.kind === 'name' && PROBABILISTIC_CALLS.has(t.text) && prog.is(i + 1, 'op', '(')) direct.push(`${where(code, t.line)}: ${t.text}`);
     });
