@@ -2,14 +2,14 @@
 // Registered in cli.ts (COMMANDS).
 import { buildPipeline } from '../compile.js';
 import { checked, readText } from './common.js';
-import { protocolOption, styleOptions, type Command } from './options.js';
+import { type Command, fileArgument, protocolOption, styleOptions } from './options.js';
 
 export const auditCommand: Command = {
   command: 'audit <file>',
   describe: 'list every value the generated program opens (and to whom) and every input (and from whom); read from the program text itself',
   builder: (y) =>
     y
-      .positional('file', { type: 'string', demandOption: true, describe: 'a pipeline (.ppvc) or a generated program (.mpc)' })
+      .positional('file', fileArgument('a pipeline (.ppvc) or a generated program (.mpc)'))
       .option('protocol', protocolOption)
       .options(styleOptions),
   handler: async (a) => {

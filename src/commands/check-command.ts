@@ -5,12 +5,12 @@ import { formatShape } from '../ir/shapes.js';
 import { disclosureOf, formatDisclosure } from '../audit/disclosure.js';
 import { checked } from './common.js';
 import { pipelineSummary as summary } from './stages.js';
-import { protocolOption, type Command } from './options.js';
+import { type Command, fileArgument, protocolOption } from './options.js';
 
 export const checkCommand: Command = {
   command: 'check <file>',
   describe: 'parse and check a pipeline; report every error with its location',
-  builder: (y) => y.positional('file', { type: 'string', demandOption: true }).option('protocol', protocolOption),
+  builder: (y) => y.positional('file', fileArgument()).option('protocol', protocolOption),
   handler: (a) => {
     const r = checked(a);
     if (!r) return;

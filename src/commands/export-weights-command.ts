@@ -8,19 +8,19 @@ import { buildPipeline } from '../compile.js';
 import { refuseInputAsOutput } from '../util/files.js';
 import { checkAndSuggestBounds } from '../simulate/declared-bounds.js';
 import { checked, pipelineFiles, printBoundSuggestions, printCalibration, writeJson } from './common.js';
-import { protocolOption, type Command } from './options.js';
+import { type Command, fileArgument, outOption, protocolOption } from './options.js';
 
 export const exportWeightsCommand: Command = {
   command: 'export-weights <file>',
   describe: "write the model owner's input file from the model file's weights, in the order and layout of inputs.json",
   builder: (y) =>
     y
-      .positional('file', { type: 'string', demandOption: true, describe: 'the pipeline (.ppvc)' })
+      .positional('file', fileArgument('the pipeline (.ppvc)'))
       .option('model', { type: 'string', describe: "the model file with weights (default: the pipeline's `from` file)" })
       .option('frames', { type: 'string', default: 'even', describe: "selection matrix rows: 'even', 'every:K' or a list '0,15,30'" })
       .option('protocol', protocolOption)
       .option('calibration', calibrationOption)
-      .option('out', { alias: 'o', type: 'string', demandOption: true }),
+      .option('out', outOption('the weights file to write (MP-SPDZ text, one value a line)', true)),
   handler: async (a) => {
     const calibration = calibrationRequest(a.calibration);
     const r = checked(a);

@@ -2,15 +2,15 @@
 // Registered in cli.ts (COMMANDS).
 import { refuseInputAsOutput } from '../util/files.js';
 import { IMPORT_DEFAULTS, importModelText } from './stages.js';
-import type { Command } from './options.js';
+import { type Command, fileArgument, outOption } from './options.js';
 
 export const importCommand: Command = {
   command: 'import <model>',
   describe: 'turn a Keras JSON or TF.js model file into a ppvc-dsl pipeline (the layer stack, checked)',
   builder: (y) =>
     y
-      .positional('model', { type: 'string', demandOption: true })
-      .option('out', { alias: 'o', type: 'string', describe: 'write the pipeline here (default: print it)' })
+      .positional('model', fileArgument())
+      .option('out', outOption('write the pipeline here (default: print it)'))
       .option('frames', { type: 'number', default: IMPORT_DEFAULTS.frames, describe: 'N, the video length the pipeline is written for' })
       .option('select', { type: 'number', default: IMPORT_DEFAULTS.select, describe: 'n, frames selected obliviously' })
       .option('range', {

@@ -23,3 +23,13 @@ export const styleOptions = {
     describe: `switch optimisations on or off on top of the style: comma-separated, no- for off (${OPTIMIZATION_NAMES.join(', ')}); default: the protocol's`,
   },
 } as const;
+
+/** A file the command reads, named on the command line: always a string (a file named 1 too). */
+export function fileArgument(describe?: string) {
+  return { type: 'string', demandOption: true, ...(describe !== undefined && { describe }) } as const;
+}
+
+/** -o/--out: where the command writes (a file or a directory, as its help says). */
+export function outOption(describe: string, required = false) {
+  return { alias: 'o', type: 'string', describe, ...(required && { demandOption: true }) } as const;
+}

@@ -10,6 +10,7 @@ import { checkedPipeline, pipelineFiles } from './common.js';
 import { refuseInputAsOutput } from '../util/files.js';
 import { prepareOptionsFor } from '../simulate/inputs.js';
 import { framesSpan, videoPreparationOf, videoPreparationOptions, type VideoPreparationArgs } from './video-options.js';
+import { fileArgument, outOption } from './options.js';
 
 export interface PrepareVideoArgs extends VideoPreparationArgs {
   video: string;
@@ -25,9 +26,9 @@ export const prepareVideoCommand: CommandModule<object, PrepareVideoArgs> = {
   builder: (y: Argv<object>) =>
     videoPreparationOptions(
       y
-        .positional('video', { type: 'string', demandOption: true, describe: 'the video (any format ffmpeg reads)' })
+        .positional('video', fileArgument('the video (any format ffmpeg reads)'))
         .option('pipeline', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline: its video statement gives N, h, w, c and the range' })
-        .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'the input file to write (MP-SPDZ text, one value a line); nothing is written on failure' }),
+        .option('out', outOption('the input file to write (MP-SPDZ text, one value a line); nothing is written on failure', true)),
     ) as unknown as Argv<PrepareVideoArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);

@@ -25,7 +25,7 @@ import { className, formatBatch, formatSimulation, summarise, type BatchEntry } 
 import type { FaceDetector } from '../video/index.js';
 import { checkedPipeline, checkedSeed } from './common.js';
 import { ringFitOf } from '../ir/ring-fit.js';
-import { protocolOption } from './options.js';
+import { fileArgument, protocolOption } from './options.js';
 import { framesSpan, videoPreparationOf, videoPreparationOptions, type VideoPreparationArgs } from './video-options.js';
 
 export interface SimulateArgs extends VideoPreparationArgs {
@@ -108,7 +108,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
   builder: (y: Argv<object>) =>
     videoPreparationOptions(
       y
-        .positional('file', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline' })
+        .positional('file', fileArgument('the .ppvc pipeline'))
         .option('video', { type: 'string', demandOption: true, describe: "the video owner's MP-SPDZ input file, a video file (prepared for the pipeline), or a folder of videos (batch)" })
         .option('weights', { type: 'string', demandOption: true, describe: "the model owner's input file (selection matrix, then the weights), as export-weights / random-weights write it" })
         .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for another party with inputs (repeatable)' })

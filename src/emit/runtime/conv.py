@@ -14,33 +14,23 @@ class PpvcConv2d(FixConv2d):
 
     def _forward(self, batch):
         assert self.tf_weight_format
-        weights_h, weights_w, _, _ = self.weight_shape
         _, inputs_h, inputs_w, n_channels_in = self.input_shape
         _, output_h, output_w, n_channels_out = self.output_shape
-        stride_h, stride_w = self.stride
-        padding_h, padding_w = self.padding
         n = len(batch)
 
         @for_range_opt_multithread(self.n_threads, n_channels_out)
         def _(j):
             inputs = self.X.get_slice_vector(batch.get_part(0, n)).pre_mul()
             weights = self.weights.get_vector_by_indices(None, None, None, j).pre_mul()
-            res = sint(size=output_h * output_w * n)
-            conv2ds(
-                res,
+            res = _ppvc_conv2ds(
                 inputs,
                 weights,
-                output_h,
-                output_w,
-                inputs_h,
-                inputs_w,
-                weights_h,
-                weights_w,
-                stride_h,
-                stride_w,
+                (inputs_h, inputs_w),
+                (output_h, output_w),
+                self.weight_shape[:2],
+                self.stride,
+                self.padding,
                 n_channels_in,
-                padding_h,
-                padding_w,
                 n,
             )
             if self.use_bias:

@@ -45,23 +45,8 @@ class PpvcDepthwiseConv2d(NoVariableLayer):
             k = j % self.multiplier
             plane = self.X.get_vector_by_indices(None, None, None, c).pre_mul()
             weights = self.weights.get_vector_by_indices(None, None, c, k).pre_mul()
-            res = sint(size=OH * OW * N)
-            conv2ds(
-                res,
-                plane,
-                weights,
-                OH,
-                OW,
-                H,
-                W,
-                kh,
-                kw,
-                self.strides[0],
-                self.strides[1],
-                1,
-                self.padding[0],
-                self.padding[1],
-                N,
+            res = _ppvc_conv2ds(
+                plane, weights, (H, W), (OH, OW), self.kernel, self.strides, self.padding, 1, N
             )
             if self.use_bias:
                 res += self.bias.expand_to_vector(j, res.size).v << sfix.f

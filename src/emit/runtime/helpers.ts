@@ -36,11 +36,13 @@ import { blockNames } from './python-names.js';
 /** The blocks, in the order they appear in ml.py: a block after those it needs. */
 export const HELPER_NAMES = [
   'ordered',
+  'local',
   'windows',
   'avgpool',
   'maxpool',
   'input',
   'relu',
+  'conv2ds',
   'conv',
   'winograd',
   'depthwise',

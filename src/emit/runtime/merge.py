@@ -1,12 +1,5 @@
-class PpvcAdd(NoVariableLayer):
+class PpvcAdd(_PpvcLocalLayer):
     """Element-wise sum of the outputs of `inputs` (residual connections): local."""
-
-    def __init__(self, shape):
-        self.X = Tensor(shape, sfix)
-        self.Y = Tensor(shape, sfix)
-
-    def __repr__(self):
-        return "PpvcAdd(%s)" % (self._Y.sizes,)
 
     @_ppvc_ordered_memory
     def _forward(self, batch=None):
@@ -14,15 +7,8 @@ class PpvcAdd(NoVariableLayer):
         self.Y.assign_vector(sum(parts[1:], parts[0]))
 
 
-class PpvcConcat(NoVariableLayer):
+class PpvcConcat(_PpvcLocalLayer):
     """Concatenation of the outputs of `inputs` along the last (channel) axis: local."""
-
-    def __init__(self, shape):
-        self.X = Tensor(shape, sfix)
-        self.Y = Tensor(shape, sfix)
-
-    def __repr__(self):
-        return "PpvcConcat(%s)" % (self._Y.sizes,)
 
     @_ppvc_ordered_memory
     def _forward(self, batch=None):

@@ -1,3 +1,15 @@
+def _ppvc_rectangle(base, outer, inner, top, left):
+    """The addresses of an inner (N, h, w, C) rectangle whose corner is at (top, left) in
+    each frame of an outer (N, H, W, C) tensor stored at `base`, in the inner tensor's order:
+    where a padding writes its input and a crop reads its output."""
+    n, h, w, channels = inner
+    _, outer_h, outer_w, _ = outer
+    corner = base + (top * outer_w + left) * channels
+    return _ppvc_index(
+        n, h, w, channels, outer_h * outer_w * channels, outer_w * channels, channels, base=corner
+    )
+
+
 class PpvcZeroPad2d(NoVariableLayer):
     """Zero padding [top, bottom, left, right]: public, local memory moves only."""
 
@@ -12,19 +24,8 @@ class PpvcZeroPad2d(NoVariableLayer):
 
     @_ppvc_ordered_memory
     def _forward(self, batch=None):
-        N, H, W, C = self.X.sizes
-        _, OH, OW, _ = self.Y.sizes
         self.Y.assign_all(0)
-        to = _ppvc_index(
-            N,
-            H,
-            W,
-            C,
-            OH * OW * C,
-            OW * C,
-            C,
-            base=self.Y.address + (self.pad[0] * OW + self.pad[2]) * C,
-        )
+        to = _ppvc_rectangle(self.Y.address, self.Y.sizes, self.X.sizes, self.pad[0], self.pad[2])
         self.X.get_vector().v.store_in_mem(to)
 
 
@@ -42,16 +43,7 @@ class PpvcCrop2d(NoVariableLayer):
 
     @_ppvc_ordered_memory
     def _forward(self, batch=None):
-        N, H, W, C = self.X.sizes
-        _, OH, OW, _ = self.Y.sizes
-        src = _ppvc_index(
-            N,
-            OH,
-            OW,
-            C,
-            H * W * C,
-            W * C,
-            C,
-            base=self.X.address + (self.crop[0] * W + self.crop[2]) * C,
+        src = _ppvc_rectangle(
+            self.X.address, self.X.sizes, self.Y.sizes, self.crop[0], self.crop[2]
         )
         self.Y.assign_vector(sfix._new(sint.load_mem(src)))
