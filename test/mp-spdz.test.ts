@@ -156,7 +156,7 @@ async function secureVersusReference(example: Example, protocol: ProtocolName | 
     referenceLabel: reference.label,
   };
   console.log(JSON.stringify(figures));
-  return { run, reference, figures, values, mp };
+  return { run, reference, figures, values, mp, a };
 }
 
 describeMp('MP-SPDZ end to end', () => {
@@ -195,6 +195,11 @@ describeMp('MP-SPDZ end to end', () => {
     ['examples/tiny-2pc.ppvc', 'semi2k'],
     ['examples/tiny-2pc.ppvc', 'spdz2k'],
     ['examples/tiny-2pc.ppvc', 'dealer-ring'],
+    ['examples/tiny-2pc.ppvc', 'hemi'],
+    ['examples/tiny-2pc.ppvc', 'temi'],
+    ['examples/tiny-2pc.ppvc', 'lowgear'],
+    // blocks of matrix products that hemi makes by homomorphic matrix triples (passes/matrix-blocks.ts)
+    ['examples/residual.ppvc', 'hemi'],
   ];
   for (const [example, protocol] of runs) {
     testUnless(missingBinary(protocol))(`${example} under ${protocol}: secure label = reference label, costs within budget`, async () => {
@@ -245,6 +250,26 @@ describeMp('MP-SPDZ end to end', () => {
     for (const seed of [7, 8]) {
       const { run, reference } = await secureVersusReference(example, 'replicated-ring', seed, undefined, flipped);
       expect(run.outputs['label']).toBe(String(reference.label));
+    }
+  });
+
+  test('matrix-products keeps every value: under dealer-ring (nearest rounding, matrix triples from the dealer) the summed logits identical as printed with and without it, through Winograd and direct convolutions (strided, SAME, 1x1, no bias), within fixed-point tolerance of the reference, with its label', async () => {
+    for (const example of ['examples/residual.ppvc', 'examples/small-maxpool.ppvc']) {
+      const text = source(example).text.replace(/reveal label to alice/, 'reveal sum to alice');
+      const file = { path: example, text };
+      for (const winograd of [true, false]) {
+        const sums: string[] = [];
+        for (const matrixProducts of [true, false]) {
+          const { run, reference, a } = await secureVersusReference(file, 'dealer-ring', 11, undefined, { winograd, 'matrix-products': matrixProducts });
+          // the switch is what differs: blocks in the program with it, none without
+          expect(/matrix_block=/.test(a.program)).toBe(matrixProducts);
+          sums.push(run.outputs['sum']!);
+          expectClose(summed(run), reference.aggregate, 1e-2);
+          const sum = summed(run);
+          expect(sum.indexOf(Math.max(...sum))).toBe(reference.label);
+        }
+        expect({ example, winograd, sum: sums[0] }).toEqual({ example, winograd, sum: sums[1] });
+      }
     }
   });
 

@@ -7,7 +7,7 @@ import type {
 } from '../ir/pipeline.js';
 import { formatShape } from '../ir/shapes.js';
 import { layerParams, product } from '../ir/pipeline.js';
-import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolName } from '../target/protocols.js';
+import { FIELD_BITS_BUILT, PROTOCOLS, PROTOCOL_NAMES, builtFor, domainPhrase, type ProtocolName, type ProtocolProfile } from '../target/protocols.js';
 import { resolveOptimizations, type OptimizationSet } from '../target/optimizations.js';
 import { ArgReader } from './args.js';
 import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
@@ -422,14 +422,14 @@ function checkTarget(
     // the same integer bits with fewer fractional ones, where that leaves any
     const intBits = k - f;
     const fewerF = Math.floor((ringBits - 1 - intBits) / 2);
-    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring: a fixed-point product needs k + f < ring bits`, {
+    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit ${domainPhrase(profile, ringBits)}: a fixed-point product needs k + f < ring bits`, {
       expected: fewerF >= 1 ? `precision ${fewerF} ${fewerF + intBits} (the same ${intBits} integer bits), or a larger ring` : 'a larger ring',
       found: `k + f = ${k + f}`,
       ...overridden,
     });
   } else if (frameOutput === 'softmax' && 2 * k > ringBits) {
     // the exponentials and the division of MP-SPDZ's softmax work on 2k bits
-    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring for 'softmax exact': MP-SPDZ's softmax needs 2k <= ring bits`, {
+    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit ${domainPhrase(profile, ringBits)} for 'softmax exact': MP-SPDZ's softmax needs 2k <= ring bits`, {
       expected: `k <= ${Math.floor(ringBits / 2)}, a larger ring, or 'softmax relu_normalized'`,
       found: `k = ${k}, 2k = ${2 * k}`,
       ...overridden,
@@ -439,21 +439,13 @@ function checkTarget(
     // scales with one bit more: beyond the ring, the sum would wrap (ir/ring-fit.ts)
     const sumBits = softmaxSumBits({ k, classes, exactSoftmax: frameOutput === 'softmax' });
     const fitK = ringBits - 2 - (sumBits - k);
-    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit a ${ringBits}-bit ring for the softmax of ${classes} classes: a frame's sum needs ${sumBits} bits and its normalisation one more`, {
+    err(spanOf.precision ?? spanOf.ring ?? t?.span, `precision ${f} ${k} does not fit ${domainPhrase(profile, ringBits)} for the softmax of ${classes} classes: a frame's sum needs ${sumBits} bits and its normalisation one more`, {
       expected: fitK > f ? `k <= ${fitK} (precision ${f} ${fitK}), or a larger ring` : 'a larger ring',
       found: `${sumBits} + 1 bits in a ${ringBits}-bit ring`,
       ...overridden,
     });
   }
-  if (!profile.builtInRings.includes(ringBits) && (t || overrides.ringBits !== undefined)) {
-    const built = profile.builtInRings.join(', ');
-    diags.push(
-      warningAt(
-        spanOf.ring,
-        `ring ${ringBits}: MP-SPDZ builds ${profile.binary} for rings of ${built} bits; this one needs 'MY_CFLAGS += -DRING_SIZE=${ringBits}' in its CONFIG.mine before the build`,
-      ),
-    );
-  }
+  if (!builtFor(profile, ringBits) && (t || overrides.ringBits !== undefined)) diags.push(warningAt(spanOf.ring, unbuiltRingWarning(profile, ringBits)));
   for (const p of parties.values()) {
     if (p.id >= profile.parties) {
       err(p.span, `party '${p.name}' has id ${p.id}, but ${protocol} runs ${profile.parties} parties`, {
@@ -476,4 +468,12 @@ function checkTarget(
     optimizations: resolveOptimizations(protocol, overrides.style, overrides.optimizations),
     declared: t !== undefined,
   };
+}
+
+/** What a ring (or field values) the default build of the party program does not take needs. */
+function unbuiltRingWarning(profile: ProtocolProfile, bits: number): string {
+  if (profile.domain === 'field') {
+    return `ring ${bits}: ${profile.name} computes in a prime field, and ${bits}-bit values need a prime of ${bits + 40} bits or more; MP-SPDZ builds ${profile.binary} for primes up to 128 bits (values up to ${FIELD_BITS_BUILT}); a larger one needs 'MOD = -DGFP_MOD_SZ=...' in its CONFIG.mine before the build`;
+  }
+  return `ring ${bits}: MP-SPDZ builds ${profile.binary} for rings of ${profile.builtInRings.join(', ')} bits; this one needs 'MY_CFLAGS += -DRING_SIZE=${bits}' in its CONFIG.mine before the build`;
 }

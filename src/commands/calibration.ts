@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BuildArtifacts } from '../compile.js';
 import { frameSize, type Pipeline } from '../ir/pipeline.js';
+import { PROTOCOLS, domainPhrase, type ProtocolName } from '../target/protocols.js';
 import { inputParty } from '../passes/plan-inputs.js';
 import { randomVideo } from '../inputs/random-inputs.js';
 import { assembleInputs, loadVideoValues } from '../simulate/inputs.js';
@@ -30,7 +31,7 @@ export interface CalibrationVideo {
 /** How the pipeline's precision was calibrated, as `calibration` in --json and in a bundle. */
 export interface CalibrationRecord {
   pipeline: string;
-  protocol: string;
+  protocol: ProtocolName;
   /** The precision checked: sfix(k, f) in a ring of ringBits, and the rounding. */
   precision: { k: number; f: number; ringBits: number; rounding: string };
   weights: string;
@@ -112,7 +113,7 @@ async function calibrationVideos(p: Pipeline, files: string[] | undefined): Prom
 export function formatCalibration(r: CalibrationRecord | { skipped: string }): string[] {
   if ('skipped' in r) return [`calibration skipped: ${r.skipped}`];
   const { k, f, ringBits } = r.precision;
-  const what = `sfix(${k}, ${f}) in a ${ringBits}-bit ring on ${r.videos.length} calibration video${r.videos.length === 1 ? '' : 's'}`;
+  const what = `sfix(${k}, ${f}) in ${domainPhrase(PROTOCOLS[r.protocol], ringBits)} on ${r.videos.length} calibration video${r.videos.length === 1 ? '' : 's'}`;
   if (r.verdict === 'ok') {
     const bits = Math.min(...r.videos.map((v) => v.check.worstBits ?? 52));
     const labels = r.videos.map((v) => v.check.label).join(', ');

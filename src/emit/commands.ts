@@ -31,11 +31,12 @@ export function compileBudget(p: Pipeline): number | undefined {
   return Math.ceil(wanted / unit) * unit;
 }
 
-/** `./compile.py -E <protocol> [-R bits] [-b budget] <name>`, run inside the MP-SPDZ tree. */
+/** `./compile.py -E <protocol> [-R|-F bits] [-Y] [-b budget] <name>`, run inside the MP-SPDZ tree. */
 export function compileCommand(p: Pipeline): string[] {
   const profile = PROTOCOLS[p.target.protocol];
-  const cmd = ['./compile.py', '-E', profile.short];
-  if (p.target.ringBits !== 64) cmd.push('-R', String(p.target.ringBits));
+  const cmd = ['./compile.py', '-E', profile.short, ...profile.compileFlags];
+  // -E's default is 64 bits either way: a ring of 2^64, or 64-bit values of a prime field
+  if (p.target.ringBits !== 64) cmd.push(profile.domain === 'field' ? '-F' : '-R', String(p.target.ringBits));
   const budget = compileBudget(p);
   if (budget !== undefined) cmd.push('-b', String(budget));
   cmd.push(p.name);

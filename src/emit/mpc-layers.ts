@@ -6,6 +6,7 @@ import type { MpcLayer } from '../passes/lower-layers.js';
 import type { HelperName } from './runtime/helpers.js';
 import type { OptimizationSet } from '../target/optimizations.js';
 import { winogradTile } from '../passes/winograd.js';
+import { convolutionBlock, denseBlock, type Block } from '../passes/matrix-blocks.js';
 import type { Target } from '../ir/pipeline.js';
 import { LAYER_TIMER_BASE } from './timers.js';
 
@@ -44,9 +45,14 @@ function layerObjects(c: LayerContext): string[] {
   const out = ['# the CNN: one object per layer of the pipeline, named after it'];
   c.layers.forEach((l, i) => {
     const tile = l.kind === 'conv2d' ? winogradTile(l, c.batch, c.target) : undefined;
-    const notes = [...(tile && l.kind === 'conv2d' ? [`Winograd F(${tile.join('x')}, ${l.kernel.join('x')})`] : []), ...(l.note ? [l.note] : [])].join('; ');
+    const block = l.kind === 'conv2d' ? convolutionBlock(l, c.batch, c.target, tile) : l.kind === 'dense' ? denseBlock(l, c.batch, c.target) : undefined;
+    const notes = [
+      ...(tile && l.kind === 'conv2d' ? [`Winograd F(${tile.join('x')}, ${l.kernel.join('x')})`] : []),
+      ...(block ? [`matrix products in blocks of ${block.join(' x ')}`] : []),
+      ...(l.note ? [l.note] : []),
+    ].join('; ');
     const comment = c.names[i] === l.from ? notes : `${l.from}${notes ? ` (${notes})` : ''}`;
-    out.push(`${c.names[i]} = ${layerConstructor(l, c.batch, c.helpers, c.opt, tile)}${comment ? `  # ${comment}` : ''}`);
+    out.push(`${c.names[i]} = ${layerConstructor(l, c.batch, c.helpers, c.opt, { tile, block })}${comment ? `  # ${comment}` : ''}`);
   });
   // ml.Optimizer times layers[i] as timer 100 + i: said at each, MP-SPDZ's output names only the number
   out.push(`# the order ml.Optimizer runs them in, each with the timer it reports the layer's time under`);
@@ -92,8 +98,14 @@ function parameterInputs(c: LayerContext): string[] {
 
 const compareBits = (l: { compareBits?: number }) => (l.compareBits !== undefined ? `, compare_bits=${l.compareBits}` : '');
 
-/** `winogradTile`: the convolution's Winograd output tile (passes/winograd.ts), if it has one. */
-function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt: OptimizationSet, winogradTile?: [number, number]): string {
+/** A convolution's Winograd output tile (passes/winograd.ts) and matrix-product block (passes/matrix-blocks.ts), where it has them. */
+interface ConvolutionPlan {
+  tile?: [number, number];
+  block?: Block;
+}
+
+function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt: OptimizationSet, plan: ConvolutionPlan = {}): string {
+  const winogradTile = plan.tile;
   const stock = !opt['vector-layers'];
   // MP-SPDZ's stock pooling layers pad only after the input, so SAME padding keeps ppvc-dsl's
   // layers even in the seed style
@@ -138,16 +150,23 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
       if (!l.useBias) args.push('bias=False');
       // untruncated outputs need ppvc-dsl's layers, even with stock layers otherwise
       if (l.raw) args.push('raw=True');
+      // matrix products in blocks (passes/matrix-blocks.ts): the layer classes of matrix_conv.py and matrix_winograd.py
+      const matrix = plan.block ? 'Matrix' : '';
+      if (plan.block) args.push(`matrix_block=${tuple(plan.block)}`);
       if (winogradTile) {
-        helpers.add('winograd');
-        return `ml.PpvcWinogradConv2d(${args.join(', ')}, tile=${tuple(winogradTile)})`;
+        helpers.add(plan.block ? 'matrix_winograd' : 'winograd');
+        return `ml.Ppvc${matrix}WinogradConv2d(${args.join(', ')}, tile=${tuple(winogradTile)})`;
       }
       if (stock && !l.raw) return `ml.FixConv2d(${args.join(', ')})`;
-      helpers.add('conv');
-      return `ml.PpvcConv2d(${args.join(', ')})`;
+      helpers.add(plan.block ? 'matrix_conv' : 'conv');
+      return `ml.Ppvc${matrix}Conv2d(${args.join(', ')})`;
     }
-    case 'dense':
-      return `ml.Dense(${n}, ${l.dIn}, ${l.dOut}${l.relu ? ', activation="relu"' : ''})`;
+    case 'dense': {
+      const activation = l.relu ? ', activation="relu"' : '';
+      if (!plan.block) return `ml.Dense(${n}, ${l.dIn}, ${l.dOut}${activation})`;
+      helpers.add('dense');
+      return `ml.PpvcDense(${n}, ${l.dIn}, ${l.dOut}${activation}, matrix_block=${tuple(plan.block)})`;
+    }
     case 'relu':
       if (stock && l.max === undefined && l.compareBits === undefined) return `ml.Relu(${list([n, ...l.shape])})`;
       helpers.add('relu');

@@ -2,9 +2,10 @@
 // protocol, each commented and timed, formatted with Ruff, byte-for-byte deterministic.
 // The preamble is in mpc-header.ts, the CNN's layer objects in mpc-layers.ts, their Python
 // names in python-names.ts; this file puts the stages together.
-import { selectedFrames, type Pipeline } from '../ir/pipeline.js';
+import { frameSize, selectedFrames, type Pipeline } from '../ir/pipeline.js';
 import type { MpcLayer } from '../passes/lower-layers.js';
 import { inputParty, type InputPlan } from '../passes/plan-inputs.js';
+import { selectionBlock } from '../passes/matrix-blocks.js';
 import type { HelperName } from './runtime/helpers.js';
 import { formatPython } from './python-format.js';
 import type { OptimizationSet } from '../target/optimizations.js';
@@ -95,11 +96,15 @@ function privateInputs(p: Pipeline): string[] {
 function frameSelection(c: StageContext): string[] {
   const p = c.p;
   if (p.selection.kind === 'oblivious') {
+    const block = selectionBlock(p.selection.count, p.video.frames, frameSize(p.video), p.target);
+    if (block) c.helpers.add('matmul');
     return [
       '# Oblivious: the secret n x N 0/1 matrix times the secret N x (h*w*c) video. An integer',
       '# (sint) times fixed-point (sfix) matrix product needs no truncation.',
-      'frames = selection.dot(video)',
-      ...(c.seed ? [] : [`${c.first}.Y.assign_vector(frames.get_vector())  # the input object holds the frames`]),
+      ...(block
+        ? [`# As matrix products in blocks of ${block.join(' x ')} (matrix-products).`, `frames = ml.ppvc_select_frames(selection, video, block=${tuple(block)})`]
+        : ['frames = selection.dot(video)']),
+      ...(c.seed ? [] : [`${c.first}.Y.assign_vector(${block ? 'frames' : 'frames.get_vector()'})  # the input object holds the frames`]),
     ];
   }
   const out = ['# Public selection: every party knows which frames are used (only their content is secret).', `PUBLIC_FRAMES = ${list(p.selection.indices)}`];

@@ -11,7 +11,11 @@ import type { MpcLayer } from './lower-layers.js';
 /** Bytes one secret value takes in one party's memory (shares, and MACs where the protocol has them). */
 const BYTES_PER_VALUE: Record<ProtocolName, number> = {
   semi2k: 8,
+  // a prime of 128 bits: two 64-bit limbs (Math/gfp.h), and lowgear's MAC share beside it
+  hemi: 16,
+  temi: 16,
   spdz2k: 32,
+  lowgear: 32,
   'dealer-ring': 8,
   'replicated-ring': 16,
   'sy-rep-ring': 32,

@@ -1,6 +1,7 @@
 // The one table of MP-SPDZ protocol profiles. The compile options are those MP-SPDZ itself
 // recommends: `compile.py -E <short>` sets the ring, the share splitting (-Z) and
-// probabilistic truncation per protocol (Compiler/compilerLib.py, MP-SPDZ 0.4.2).
+// probabilistic truncation per protocol (Compiler/compilerLib.py, MP-SPDZ 0.4.2); ppvc-dsl adds
+// edaBits (-Y) for the prime-field protocols, whose comparisons they make cheaper.
 
 /**
  * How a product is scaled back to f fractional bits. `probabilistic` (cheap): round down or up
@@ -11,7 +12,16 @@
  */
 export type Truncation = 'probabilistic' | 'nearest';
 
-export type ProtocolName = 'semi2k' | 'spdz2k' | 'dealer-ring' | 'replicated-ring' | 'sy-rep-ring' | 'rep4-ring' | 'emulate';
+export type ProtocolName = 'semi2k' | 'hemi' | 'temi' | 'spdz2k' | 'lowgear' | 'dealer-ring' | 'replicated-ring' | 'sy-rep-ring' | 'rep4-ring' | 'emulate';
+
+/**
+ * What shares are numbers of. `ring`: integers modulo 2^B (`ring B` in the pipeline, compile.py
+ * -R B). `field`: integers modulo a prime; the pipeline's `ring B` is then the bit length of the
+ * values (compile.py -F B), and MP-SPDZ's party program takes a prime of at least B + 40 bits
+ * (the statistical masking of comparisons and truncations), rounded up to 64: 128 bits for B = 64.
+ * So the ring rules (k + f < B, the softmax's sum below B) are the field rules too.
+ */
+export type Domain = 'ring' | 'field';
 
 export interface ProtocolProfile {
   name: ProtocolName;
@@ -26,8 +36,11 @@ export interface ProtocolProfile {
   corruption: 'dishonest majority' | 'honest majority';
   /** The assumption the protocol's security rests on, in words (README "Security"). */
   threat: string;
+  domain: Domain;
   /** What `-E <short>` implies, spelled out for the reader of the generated program. */
   impliedCompileFlags: string[];
+  /** What ppvc-dsl adds to `compile.py -E <short>` for this protocol. */
+  compileFlags: string[];
   /** Run-time options every party gets, chosen from measurements (README, "Performance"). */
   runtimeFlags: string[];
   /** Whether -E enables probabilistic truncation for this protocol. */
@@ -40,32 +53,135 @@ export interface ProtocolProfile {
    * "Choosing the default", has the figures.
    */
   defaultTruncation: Truncation;
-  /** What a secret dot product costs: a triple per term (the OT-based two-party protocols:
-   * a secret product is the expensive thing, so fewer products matter most) or one
-   * communicated value per result whatever its length (replicated sharing). */
+  /** What a secret dot product costs: a triple per term (the two-party protocols, whose
+   * triples come from OT, homomorphic encryption or a dealer: a secret product is the expensive
+   * thing, so fewer products matter most) or one communicated value per result whatever its
+   * length (replicated sharing). */
   dotProduct: 'per-term' | 'per-result';
   /** What one more bit of a truncation's input costs, in secret products' preprocessing
    * (compile.py -E on 100,000 truncations of 49 and 61 bits and 100,000 products): it prices
    * Winograd's extra fractional bits (passes/winograd.ts). */
   truncationBitCost: number;
   /** The ring sizes MP-SPDZ builds this party program for (Processor/RingMachine.hpp,
-   * Machines/spdz2k-party.cpp, Machines/emulate.cpp); others need its RING_SIZE build option. */
+   * Machines/spdz2k-party.cpp, Machines/emulate.cpp); others need its RING_SIZE build option.
+   * A field protocol's value bit lengths: any whose prime fits the build's (fieldBitsBuilt). */
   builtInRings: number[];
+  /**
+   * Where a memory-based matrix product (matmulsm) gets its randomness: `none`, a scalar triple
+   * per product as for any dot product; `dealer`, one matrix triple of its exact shape from the
+   * dealer (the dealer sends the rows x cols shares of C; A and B come from shared seeds);
+   * `{ slots }`, matrix triples by homomorphic encryption in batches that fill the ciphertexts'
+   * slots (Protocols/HemiMatrixPrep.hpp: slots / min(rows, cols) triples of one shape at a
+   * time, at a cost of inner x max(rows, cols) ciphertext-plaintext products).
+   */
+  matrixTriples: 'none' | 'dealer' | { slots: number };
   /** A one-line description for the protocol table. */
   summary: string;
 }
 
-export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
-  semi2k: {
-    name: 'semi2k',
-    short: 'semi2k',
-    parties: 2,
-    processes: 2,
-    binary: 'semi2k-party.x',
+/** The largest value bit length a field protocol's default build takes: its primes have at
+ * most 128 bits (GFP_MOD_SZ = 2 limbs, Math/gfp.h), and a prime needs 40 bits more. */
+export const FIELD_BITS_BUILT = 128 - 40;
+
+/** Whether MP-SPDZ's default build of the protocol's party program runs `bits` (ring or values). */
+export function builtFor(profile: ProtocolProfile, bits: number): boolean {
+  return profile.domain === 'field' ? bits <= FIELD_BITS_BUILT : profile.builtInRings.includes(bits);
+}
+
+/** "a 64-bit ring" or "64-bit values of a prime field": how messages name where values live. */
+export function domainPhrase(profile: ProtocolProfile, bits: number): string {
+  return profile.domain === 'field' ? `${bits}-bit values of a prime field (compile.py -F ${bits})` : `a ${bits}-bit ring`;
+}
+
+/** Who may be corrupted, and how: the threat models several protocols share. */
+const THREATS = {
+  passiveTwoParty: {
     security: 'semi-honest',
     corruption: 'dishonest majority',
     threat: 'secure against either party alone as long as it follows the protocol (a curious party, not a cheating one)',
+  },
+  activeTwoParty: {
+    security: 'malicious',
+    corruption: 'dishonest majority',
+    threat: 'secure against either party alone even if it deviates arbitrarily: cheating is detected and the run aborts (a cheater can stop the run, not learn more)',
+  },
+  passiveHonestMajority: {
+    security: 'semi-honest',
+    corruption: 'honest majority',
+    threat: 'secure while at most one party is corrupted and follows the protocol: any two parties together hold every secret, so no two may collude',
+  },
+  activeHonestMajority: {
+    security: 'malicious',
+    corruption: 'honest majority',
+    threat: 'secure against one party that deviates arbitrarily (cheating is detected and the run aborts); any two parties together hold every secret, so no two may collude',
+  },
+} as const satisfies Record<string, Pick<ProtocolProfile, 'security' | 'corruption' | 'threat'>>;
+
+/**
+ * The replicated-sharing programs with MP-SPDZ's one-round trunc_pr (replicated-ring,
+ * rep4-ring, and emulate, which runs their programs): a dot product is one communicated value
+ * per result, so a truncation's extra bits cost nothing, and -E switches the cheap truncation on.
+ */
+const REPLICATED_WITH_TRUNC_PR = {
+  domain: 'ring',
+  matrixTriples: 'none',
+  compileFlags: [],
+  runtimeFlags: [],
+  probabilisticTruncation: true,
+  defaultTruncation: 'probabilistic',
+  dotProduct: 'per-result',
+  truncationBitCost: 0,
+} as const satisfies Partial<ProtocolProfile>;
+
+/**
+ * The prime-field protocols (hemi, temi, lowgear): -Y makes comparisons and truncations from
+ * edaBits (random values with their bits in the binary domain) instead of bit by bit; no
+ * trunc_pr (MP-SPDZ enables it for replicated fields only), so the probabilistic truncation is
+ * the generic one, as in the rings without trunc_pr.
+ */
+const PRIME_FIELD = {
+  domain: 'field',
+  impliedCompileFlags: ['-F', '64', '(a prime of at least 104 bits at run time: 128)'],
+  compileFlags: ['-Y'],
+  probabilisticTruncation: false,
+  dotProduct: 'per-term',
+  builtInRings: [64],
+} as const satisfies Partial<ProtocolProfile>;
+
+/** The machines' ring sizes where MP-SPDZ instantiates a party program for several
+ * (Processor/RingMachine.hpp: 64, 72, 128 and 192 bits). */
+const RING_MACHINE_RINGS = [64, 72, 128, 192];
+
+/** hemi, and temi (its threshold variant): triples by semi-homomorphic encryption. */
+const HOMOMORPHIC_PASSIVE = {
+  short: 'hemi',
+  parties: 2,
+  ...THREATS.passiveTwoParty,
+  ...PRIME_FIELD,
+  runtimeFlags: [],
+  defaultTruncation: 'probabilistic',
+  truncationBitCost: 0.008,
+  // 8,192 slots for the 128-bit prime: `-o verbose_matrix` reports minimum_batch=128 for 64 rows
+  matrixTriples: { slots: 8192 },
+  summary: '2 parties, passive security, a prime field, triples (matrix triples too) by semi-homomorphic encryption',
+} as const satisfies Partial<ProtocolProfile>;
+
+/** Name, process count (one per party) and binary (<name>-party.x) where they follow the rule. */
+type ProfileFields = Omit<ProtocolProfile, 'name' | 'processes' | 'binary'> & Partial<Pick<ProtocolProfile, 'processes' | 'binary'>>;
+
+function profiles(table: Record<ProtocolName, ProfileFields>): Record<ProtocolName, ProtocolProfile> {
+  const entries = Object.entries(table).map(([name, p]) => [name, { name, processes: p.parties, binary: `${name}-party.x`, ...p }]);
+  return Object.fromEntries(entries) as Record<ProtocolName, ProtocolProfile>;
+}
+
+export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = profiles({
+  semi2k: {
+    short: 'semi2k',
+    parties: 2,
+    ...THREATS.passiveTwoParty,
+    domain: 'ring',
     impliedCompileFlags: ['-R', '64', '-Z', '2'],
+    compileFlags: [],
     // OT-based triples in batches of 10,000 instead of 1,000: a million secret products took
     // 7.2 s instead of 9.9 s here
     runtimeFlags: ['-b', '10000'],
@@ -77,19 +193,23 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     dotProduct: 'per-term',
     // 16 B per bit against 2 KB per product
     truncationBitCost: 0.008,
-    builtInRings: [64, 72, 128, 192],
+    builtInRings: RING_MACHINE_RINGS,
+    matrixTriples: 'none',
     summary: '2 parties, passive security, OT-based triples (the paper: "Passive 2PC")',
   },
+  hemi: HOMOMORPHIC_PASSIVE,
+  temi: {
+    ...HOMOMORPHIC_PASSIVE,
+    short: 'temi',
+    summary: "2 parties, passive security, a prime field, triples by threshold homomorphic encryption (hemi's variant)",
+  },
   spdz2k: {
-    name: 'spdz2k',
     short: 'spdz2k',
     parties: 2,
-    processes: 2,
-    binary: 'spdz2k-party.x',
-    security: 'malicious',
-    corruption: 'dishonest majority',
-    threat: 'secure against either party alone even if it deviates arbitrarily: cheating is detected and the run aborts (a cheater can stop the run, not learn more)',
+    ...THREATS.activeTwoParty,
+    domain: 'ring',
     impliedCompileFlags: ['-R', '64'],
+    compileFlags: [],
     runtimeFlags: [],
     probabilisticTruncation: false,
     // probabilistic: nearest costs +53% on the paper's pipeline (9.2 -> 14.1 TB expected) and
@@ -99,20 +219,32 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     // exact truncation through random bits: 40 KB per bit against 36 KB per product
     truncationBitCost: 1.1,
     builtInRings: [64, 72],
+    matrixTriples: 'none',
     summary: '2 parties, active security, SPDZ2k MACs (the paper: "Active 2PC")',
   },
+  lowgear: {
+    short: 'lowgear',
+    parties: 2,
+    ...THREATS.activeTwoParty,
+    ...PRIME_FIELD,
+    runtimeFlags: [],
+    defaultTruncation: 'probabilistic',
+    truncationBitCost: 1.1,
+    // no malicious protocol of MP-SPDZ makes matrix triples
+    matrixTriples: 'none',
+    summary: '2 parties, active security, a prime field, SPDZ triples by semi-homomorphic encryption (LowGear)',
+  },
   'dealer-ring': {
-    name: 'dealer-ring',
     short: 'dealer-ring',
     // the video owner and the model owner compute; party 2 is the dealer (MP-SPDZ: the
     // highest-numbered party), which only sends them correlated randomness and holds no input
     parties: 3,
-    processes: 3,
-    binary: 'dealer-ring-party.x',
     security: 'semi-honest',
     corruption: 'honest majority',
     threat: 'secure against any one party that follows the protocol, the dealer included: the dealer sees nothing of the inputs, but it must not collude with either computing party (together they know every secret)',
+    domain: 'ring',
     impliedCompileFlags: ['-R', '64', '(edaBits from the dealer)'],
+    compileFlags: [],
     runtimeFlags: [],
     // MP-SPDZ's dealer protocol has no trunc_pr ("TRUNC_PR: trunc_pr not implemented")
     probabilisticTruncation: false,
@@ -125,38 +257,27 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     // a random bit from the dealer costs about what a triple does, per bit as for semi2k
     truncationBitCost: 0.008,
     builtInRings: [64],
+    matrixTriples: 'dealer',
     summary: '2 computing parties and a dealer, passive security, randomness from the dealer (no third party sees any input)',
   },
   'replicated-ring': {
-    name: 'replicated-ring',
     short: 'ring',
     parties: 3,
-    processes: 3,
-    binary: 'replicated-ring-party.x',
-    security: 'semi-honest',
-    corruption: 'honest majority',
-    threat: 'secure while at most one party is corrupted and follows the protocol: any two parties together hold every secret, so no two may collude',
+    ...THREATS.passiveHonestMajority,
     impliedCompileFlags: ['-R', '64', '-Z', '3', '(probabilistic truncation)'],
-    runtimeFlags: [],
-    probabilisticTruncation: true,
-    // probabilistic (the one-round trunc_pr): nearest doubles the paper's pipeline (58.8 -> 125.3 MB
-    // sent by party 0, 221 -> 493 rounds)
-    defaultTruncation: 'probabilistic',
-    dotProduct: 'per-result',
-    truncationBitCost: 0,
-    builtInRings: [64, 72, 128, 192],
+    // probabilistic by default: nearest doubles the paper's pipeline (58.8 -> 125.3 MB sent by
+    // party 0, 221 -> 493 rounds)
+    ...REPLICATED_WITH_TRUNC_PR,
+    builtInRings: RING_MACHINE_RINGS,
     summary: '3 parties, passive security, replicated secret sharing (the paper: "Passive 3PC")',
   },
   'sy-rep-ring': {
-    name: 'sy-rep-ring',
     short: 'sy-rep-ring',
     parties: 3,
-    processes: 3,
-    binary: 'sy-rep-ring-party.x',
-    security: 'malicious',
-    corruption: 'honest majority',
-    threat: 'secure against one party that deviates arbitrarily (cheating is detected and the run aborts); any two parties together hold every secret, so no two may collude',
+    ...THREATS.activeHonestMajority,
+    domain: 'ring',
     impliedCompileFlags: ['-R', '64', '-Z', '3'],
+    compileFlags: [],
     runtimeFlags: [],
     probabilisticTruncation: false,
     // nearest: its probabilistic truncation is MP-SPDZ's TruncPrRing, and rounding to nearest costs
@@ -166,30 +287,21 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     dotProduct: 'per-result',
     truncationBitCost: 0,
     builtInRings: [64, 72, 128],
+    matrixTriples: 'none',
     summary: '3 parties, active security, SPDZ-wise replicated (the paper: "Active 3PC")',
   },
   'rep4-ring': {
-    name: 'rep4-ring',
     short: 'rep4-ring',
     parties: 4,
-    processes: 4,
-    binary: 'rep4-ring-party.x',
-    security: 'malicious',
-    corruption: 'honest majority',
-    threat: 'secure against one party that deviates arbitrarily (cheating is detected); any two of the four together hold every secret, so no two may collude',
+    ...THREATS.activeHonestMajority,
     impliedCompileFlags: ['-R', '64', '-Z', '4', '(probabilistic truncation)'],
-    runtimeFlags: [],
-    probabilisticTruncation: true,
-    // probabilistic (the one-round trunc_pr): nearest costs 12 times the data on the paper's
-    // pipeline (125.6 -> 1,505.4 MB sent by party 0, 662 -> 9,001 rounds)
-    defaultTruncation: 'probabilistic',
-    dotProduct: 'per-result',
-    truncationBitCost: 0,
-    builtInRings: [64, 72, 128, 192],
+    // probabilistic by default: nearest costs 12 times the data on the paper's pipeline (125.6 ->
+    // 1,505.4 MB sent by party 0, 662 -> 9,001 rounds)
+    ...REPLICATED_WITH_TRUNC_PR,
+    builtInRings: RING_MACHINE_RINGS,
     summary: '4 parties, active security, one corruption (the paper: "Active 4PC")',
   },
   emulate: {
-    name: 'emulate',
     short: 'emulate',
     parties: 4,
     processes: 1,
@@ -198,16 +310,12 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = {
     corruption: 'honest majority',
     threat: 'no security: one process computes everything in the clear',
     impliedCompileFlags: ['-R', '64', '(probabilistic truncation)'],
-    runtimeFlags: [],
-    probabilisticTruncation: true,
     // as replicated-ring, whose programs it is for (no security either way)
-    defaultTruncation: 'probabilistic',
-    dotProduct: 'per-result',
-    truncationBitCost: 0,
+    ...REPLICATED_WITH_TRUNC_PR,
     builtInRings: [64, 128, 192, 256, 384, 512],
     summary: 'no security: one process computes in the clear (MP-SPDZ emulate.x), for development; reads every input from party 0',
   },
-};
+});
 
 export const PROTOCOL_NAMES = Object.keys(PROTOCOLS) as ProtocolName[];
 

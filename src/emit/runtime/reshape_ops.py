@@ -1,15 +1,3 @@
-def _ppvc_rectangle(base, outer, inner, top, left):
-    """The addresses of an inner (N, h, w, C) rectangle whose corner is at (top, left) in
-    each frame of an outer (N, H, W, C) tensor stored at `base`, in the inner tensor's order:
-    where a padding writes its input and a crop reads its output."""
-    n, h, w, channels = inner
-    _, outer_h, outer_w, _ = outer
-    corner = base + (top * outer_w + left) * channels
-    return _ppvc_index(
-        n, h, w, channels, outer_h * outer_w * channels, outer_w * channels, channels, base=corner
-    )
-
-
 class PpvcZeroPad2d(NoVariableLayer):
     """Zero padding [top, bottom, left, right]: public, local memory moves only."""
 

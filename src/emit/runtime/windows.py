@@ -9,6 +9,18 @@ def _ppvc_index(n, rows, cols, chans, batch_stride, row_stride, col_stride, chan
     return res
 
 
+def _ppvc_rectangle(base, outer, inner, top, left):
+    """The addresses of an inner (N, h, w, C) rectangle whose corner is at (top, left) in
+    each frame of an outer (N, H, W, C) tensor stored at `base`, in the inner tensor's order:
+    where a padding writes its input and a crop reads its output."""
+    n, h, w, channels = inner
+    _, outer_h, outer_w, _ = outer
+    corner = base + (top * outer_w + left) * channels
+    return _ppvc_index(
+        n, h, w, channels, outer_h * outer_w * channels, outer_w * channels, channels, base=corner
+    )
+
+
 def _ppvc_window_values(X, out_shape, pool, strides, pads, fill=None):
     """For each position (di, dj) of a pooling window, the vector of the input values at
     that position of every window (all frames, rows, columns and channels at once).

@@ -155,19 +155,7 @@ class PpvcWinogradConv2d(PpvcConv2d):
                 [flat.get_vector((a * aw + b) * C * K, C * K) for b in range(aw)] for a in range(ah)
             ]
 
-        # one matrix product [T x C] x [C x K] per tile position, at most 2^20 output values
-        # per instruction
-        rows_per = max(1, min(T, 2**20 // K))
-        m = []
-        for a in range(ah):
-            for b in range(aw):
-                parts = [
-                    sint.matrix_mul(
-                        v[a][b].get_vector(start * C, min(rows_per, T - start) * C), u[a][b], C
-                    )
-                    for start in range(0, T, rows_per)
-                ]
-                m.append(parts[0] if len(parts) == 1 else sint.concat(parts))
+        m = self._products([(v[a][b], u[a][b]) for a in range(ah) for b in range(aw)], T, C, K)
 
         # outputs A^T m A, scattered into a [N, mh TH, mw TW, K] grid
         cols = [
@@ -214,6 +202,19 @@ class PpvcWinogradConv2d(PpvcConv2d):
                 )
             )
         )
+
+    def _products(self, pairs, T, C, K):
+        """One matrix product [T x C] x [C x K] per tile position, from registers, at most
+        2^20 output values per instruction."""
+        rows_per = max(1, min(T, 2**20 // K))
+        products = []
+        for v, u in pairs:
+            parts = [
+                sint.matrix_mul(v.get_vector(start * C, min(rows_per, T - start) * C), u, C)
+                for start in range(0, T, rows_per)
+            ]
+            products.append(parts[0] if len(parts) == 1 else sint.concat(parts))
+        return products
 
     @staticmethod
     def _extra_bits(at_h, bt_h, at_w, bt_w):

@@ -1,4 +1,4 @@
-"""The index arithmetic of reshape_ops.py: where a padding writes its input inside its output,
+"""The index arithmetic of windows.py's _ppvc_rectangle: where a padding writes its input inside its output,
 and where a crop reads its output inside its input, against a brute force over NHWC positions."""
 
 import itertools
@@ -6,7 +6,7 @@ import itertools
 import pytest
 from runtime import load
 
-ns = load("ordered", "windows", "reshape_ops")
+ns = load("ordered", "windows")
 
 
 def brute_rectangle(base, outer, inner, top, left):
