@@ -296,141 +296,146 @@ interface PartyRun {
   signal?: NodeJS.Signals | null;
 }
 
-describeLan('deployment on a private LAN of network namespaces', () => {
-  jest.setTimeout(900_000);
-  // PPVC_DEPLOY_EXAMPLE=examples/emotion.ppvc runs the paper's pipeline instead (compile ~20 s per party)
-  const example = process.env['PPVC_DEPLOY_EXAMPLE'] ?? 'examples/small-maxpool.ppvc';
-  const protocol = (process.env['PPVC_DEPLOY_PROTOCOL'] ?? 'replicated-ring') as ProtocolName;
-  let lan: Lan | undefined;
-  let work: string;
-  const runs: PartyRun[] = [];
+// replicated-ring (three parties, each with its own input or none) and dealer-ring (two computing
+// parties and a dealer that has no input and receives no output); PPVC_DEPLOY_PROTOCOL=NAME runs one
+const DEPLOY_PROTOCOLS = (process.env['PPVC_DEPLOY_PROTOCOL'] ? [process.env['PPVC_DEPLOY_PROTOCOL']] : ['replicated-ring', 'dealer-ring']) as ProtocolName[];
 
-  beforeAll(() => {
-    const stale = removeStaleLans();
-    if (stale.length > 0) console.warn(`removed network namespaces left by killed test runs: ${stale.join(', ')}`);
-    work = tmp('lan');
-  });
+for (const protocol of DEPLOY_PROTOCOLS) {
+  describeLan(`deployment on a private LAN of network namespaces (${protocol})`, () => {
+    jest.setTimeout(900_000);
+    // PPVC_DEPLOY_EXAMPLE=examples/emotion.ppvc runs the paper's pipeline instead (compile ~20 s per party)
+    const example = process.env['PPVC_DEPLOY_EXAMPLE'] ?? 'examples/small-maxpool.ppvc';
+    let lan: Lan | undefined;
+    let work: string;
+    const runs: PartyRun[] = [];
 
-  afterAll(() => {
-    for (const r of runs) if (r.code === undefined && r.child.pid) r.child.kill('SIGKILL');
-    destroyLan(lan);
-    rmSync(work, { recursive: true, force: true });
-  });
-
-  test(`${example} under ${protocol}: each party on its own host; the revealed label is the reference label`, async () => {
-    const a = build(example, protocol);
-    const profile = PROTOCOLS[a.pipeline.target.protocol];
-    expect(profile.processes).toBeGreaterThan(1);
-    lan = createLan('dep', profile.parties);
-    const { values, texts } = inputsFor(a, 3);
-
-    // the owners' input files, and the bundle the deploy command writes from them
-    const owners = join(work, 'owners');
-    mkdirSync(owners);
-    const inputArgs: string[] = [];
-    for (const [id, text] of texts) {
-      writeFileSync(join(owners, `p${id}.txt`), text);
-      inputArgs.push('--input', `${id}=${join(owners, `p${id}.txt`)}`);
-    }
-    writeFileSync(join(work, 'hosts.txt'), lan.hosts.map((h) => h.ip).join('\n') + '\n');
-    const bundle = join(work, 'bundle');
-    await deployCli(['deploy', example, '--protocol', protocol, '--hosts', join(work, 'hosts.txt'), '-o', bundle, ...inputArgs]);
-
-    // each host receives only its own party directory and has its own MP-SPDZ
-    const t0 = Date.now();
-    const hostDirs = lan.hosts.map((_, i) => {
-      const hostDir = join(work, `host-${i}`);
-      cpSync(join(bundle, `party-${i}`), join(hostDir, 'bundle'), { recursive: true });
-      installMpSpdz(home!, join(hostDir, 'mp-spdz'), [profile.binary]);
-      return hostDir;
+    beforeAll(() => {
+      const stale = removeStaleLans();
+      if (stale.length > 0) console.warn(`removed network namespaces left by killed test runs: ${stale.join(', ')}`);
+      work = tmp('lan');
     });
-    const envOf = (i: number) => ({ ...process.env, MP_SPDZ_HOME: join(hostDirs[i]!, 'mp-spdz') });
 
-    // steps 2-5 on every host, inside its namespace (in parallel: the parties compile the same program)
-    const setups = await Promise.all(
-      lan.hosts.map(
-        (h, i) =>
-          new Promise<{ code: number | null; out: string }>((resolve) => {
-            const c = spawn('ip', ['netns', 'exec', h.ns, 'sh', join(hostDirs[i]!, 'bundle', 'setup.sh')], { env: envOf(i) });
-            let out = '';
-            c.stdout.on('data', (d) => (out += d));
-            c.stderr.on('data', (d) => (out += d));
-            c.on('close', (code) => resolve({ code, out }));
-          }),
-      ),
-    );
-    setups.forEach((s, i) => expect([i, s.code, s.code === 0 ? '' : s.out]).toEqual([i, 0, '']));
-    const setupSeconds = (Date.now() - t0) / 1000;
-    const bytecode = (i: number) => readFileSync(join(hostDirs[i]!, 'mp-spdz', 'Programs', 'Bytecode', `${a.pipeline.name}-0.bc`));
-    for (let i = 1; i < hostDirs.length; i++) expect(bytecode(i).equals(bytecode(0))).toBe(true);
+    afterAll(() => {
+      for (const r of runs) if (r.code === undefined && r.child.pid) r.child.kill('SIGKILL');
+      destroyLan(lan);
+      rmSync(work, { recursive: true, force: true });
+    });
 
-    // step 6: only certificates travel
-    for (let i = 0; i < hostDirs.length; i++) {
-      for (let j = 0; j < hostDirs.length; j++) {
-        if (i !== j) copyFileSync(join(hostDirs[j]!, 'mp-spdz', 'Player-Data', `P${j}.pem`), join(hostDirs[i]!, 'mp-spdz', 'Player-Data', `P${j}.pem`));
+    test(`${example} under ${protocol}: each party on its own host; the revealed label is the reference label`, async () => {
+      const a = build(example, protocol);
+      const profile = PROTOCOLS[a.pipeline.target.protocol];
+      expect(profile.processes).toBeGreaterThan(1);
+      lan = createLan('dep', profile.parties);
+      const { values, texts } = inputsFor(a, 3);
+
+      // the owners' input files, and the bundle the deploy command writes from them
+      const owners = join(work, 'owners');
+      mkdirSync(owners);
+      const inputArgs: string[] = [];
+      for (const [id, text] of texts) {
+        writeFileSync(join(owners, `p${id}.txt`), text);
+        inputArgs.push('--input', `${id}=${join(owners, `p${id}.txt`)}`);
       }
-    }
+      writeFileSync(join(work, 'hosts.txt'), lan.hosts.map((h) => h.ip).join('\n') + '\n');
+      const bundle = join(work, 'bundle');
+      await deployCli(['deploy', example, '--protocol', protocol, '--hosts', join(work, 'hosts.txt'), '-o', bundle, ...inputArgs]);
 
-    // no host holds another party's input or key, under any name
-    const digest = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
-    const secrets = new Map<string, string>();
-    for (const [id] of texts) secrets.set(digest(join(owners, `p${id}.txt`)), `input of party ${id}`);
-    for (let j = 0; j < hostDirs.length; j++) secrets.set(digest(join(hostDirs[j]!, 'mp-spdz', 'Player-Data', `P${j}.key`)), `key of party ${j}`);
-    hostDirs.forEach((hostDir, i) => {
-      for (const f of filesUnder(hostDir)) {
-        const what = secrets.get(digest(f));
-        if (what && what !== `input of party ${i}` && what !== `key of party ${i}`) throw new Error(`host ${i} holds the ${what}: ${relative(work, f)}`);
-      }
-    });
+      // each host receives only its own party directory and has its own MP-SPDZ
+      const t0 = Date.now();
+      const hostDirs = lan.hosts.map((_, i) => {
+        const hostDir = join(work, `host-${i}`);
+        cpSync(join(bundle, `party-${i}`), join(hostDir, 'bundle'), { recursive: true });
+        installMpSpdz(home!, join(hostDir, 'mp-spdz'), [profile.binary]);
+        return hostDir;
+      });
+      const envOf = (i: number) => ({ ...process.env, MP_SPDZ_HOME: join(hostDirs[i]!, 'mp-spdz') });
 
-    // step 7: every party's run.sh in its own namespace, at the same time
-    const before = lan.hosts.map((h) => portCounters(lan!, h));
-    const t1 = Date.now();
-    lan.hosts.forEach((h, i) => {
-      const child = spawn('ip', ['netns', 'exec', h.ns, join(hostDirs[i]!, 'bundle', 'run.sh')], { env: envOf(i) });
-      const r: PartyRun = { party: i, child, out: '' };
-      child.stdout!.on('data', (d) => (r.out += d));
-      child.stderr!.on('data', (d) => (r.out += d));
-      runs.push(r);
-    });
-    const deadline = setTimeout(() => runs.forEach((r) => r.child.kill('SIGKILL')), 600_000);
-    await Promise.all(
-      runs.map(
-        (r) =>
-          new Promise<void>((resolve) =>
-            r.child.on('close', (code, signal) => {
-              r.code = code;
-              r.signal = signal;
-              // one party failing stops the others
-              if (code !== 0) runs.forEach((o) => o.code === undefined && o.child.kill('SIGKILL'));
-              resolve();
+      // steps 2-5 on every host, inside its namespace (in parallel: the parties compile the same program)
+      const setups = await Promise.all(
+        lan.hosts.map(
+          (h, i) =>
+            new Promise<{ code: number | null; out: string }>((resolve) => {
+              const c = spawn('ip', ['netns', 'exec', h.ns, 'sh', join(hostDirs[i]!, 'bundle', 'setup.sh')], { env: envOf(i) });
+              let out = '';
+              c.stdout.on('data', (d) => (out += d));
+              c.stderr.on('data', (d) => (out += d));
+              c.on('close', (code) => resolve({ code, out }));
             }),
-          ),
-      ),
-    );
-    clearTimeout(deadline);
-    const runSeconds = (Date.now() - t1) / 1000;
-    for (const r of runs) expect([r.party, r.code, r.code === 0 ? '' : r.out.split('\n').slice(-15).join('\n')]).toEqual([r.party, 0, '']);
+        ),
+      );
+      setups.forEach((s, i) => expect([i, s.code, s.code === 0 ? '' : s.out]).toEqual([i, 0, '']));
+      const setupSeconds = (Date.now() - t0) / 1000;
+      const bytecode = (i: number) => readFileSync(join(hostDirs[i]!, 'mp-spdz', 'Programs', 'Bytecode', `${a.pipeline.name}-0.bc`));
+      for (let i = 1; i < hostDirs.length; i++) expect(bytecode(i).equals(bytecode(0))).toBe(true);
 
-    // the parties talked through the switch: each sent about what MP-SPDZ says it sent
-    const figures = parseRunLogs(runs.map((r) => r.out));
-    const after = lan.hosts.map((h) => portCounters(lan!, h));
-    lan.hosts.forEach((_, i) => {
-      const sentMB = (after[i]!.rx - before[i]!.rx) / 1e6;
-      expect(sentMB).toBeGreaterThanOrEqual(figures.parties[i]!.dataSentMB ?? 0);
+      // step 6: only certificates travel
+      for (let i = 0; i < hostDirs.length; i++) {
+        for (let j = 0; j < hostDirs.length; j++) {
+          if (i !== j) copyFileSync(join(hostDirs[j]!, 'mp-spdz', 'Player-Data', `P${j}.pem`), join(hostDirs[i]!, 'mp-spdz', 'Player-Data', `P${j}.pem`));
+        }
+      }
+
+      // no host holds another party's input or key, under any name
+      const digest = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+      const secrets = new Map<string, string>();
+      for (const [id] of texts) secrets.set(digest(join(owners, `p${id}.txt`)), `input of party ${id}`);
+      for (let j = 0; j < hostDirs.length; j++) secrets.set(digest(join(hostDirs[j]!, 'mp-spdz', 'Player-Data', `P${j}.key`)), `key of party ${j}`);
+      hostDirs.forEach((hostDir, i) => {
+        for (const f of filesUnder(hostDir)) {
+          const what = secrets.get(digest(f));
+          if (what && what !== `input of party ${i}` && what !== `key of party ${i}`) throw new Error(`host ${i} holds the ${what}: ${relative(work, f)}`);
+        }
+      });
+
+      // step 7: every party's run.sh in its own namespace, at the same time
+      const before = lan.hosts.map((h) => portCounters(lan!, h));
+      const t1 = Date.now();
+      lan.hosts.forEach((h, i) => {
+        const child = spawn('ip', ['netns', 'exec', h.ns, join(hostDirs[i]!, 'bundle', 'run.sh')], { env: envOf(i) });
+        const r: PartyRun = { party: i, child, out: '' };
+        child.stdout!.on('data', (d) => (r.out += d));
+        child.stderr!.on('data', (d) => (r.out += d));
+        runs.push(r);
+      });
+      const deadline = setTimeout(() => runs.forEach((r) => r.child.kill('SIGKILL')), 600_000);
+      await Promise.all(
+        runs.map(
+          (r) =>
+            new Promise<void>((resolve) =>
+              r.child.on('close', (code, signal) => {
+                r.code = code;
+                r.signal = signal;
+                // one party failing stops the others
+                if (code !== 0) runs.forEach((o) => o.code === undefined && o.child.kill('SIGKILL'));
+                resolve();
+              }),
+            ),
+        ),
+      );
+      clearTimeout(deadline);
+      const runSeconds = (Date.now() - t1) / 1000;
+      for (const r of runs) expect([r.party, r.code, r.code === 0 ? '' : r.out.split('\n').slice(-15).join('\n')]).toEqual([r.party, 0, '']);
+
+      // the parties talked through the switch: each sent about what MP-SPDZ says it sent
+      const figures = parseRunLogs(runs.map((r) => r.out));
+      const after = lan.hosts.map((h) => portCounters(lan!, h));
+      lan.hosts.forEach((_, i) => {
+        const sentMB = (after[i]!.rx - before[i]!.rx) / 1e6;
+        expect(sentMB).toBeGreaterThanOrEqual(figures.parties[i]!.dataSentMB ?? 0);
+      });
+
+      const reference = await evaluateReference(a.pipeline, a.inputs, values);
+      const label = figures.outputs[a.pipeline.aggregation.labelName];
+      console.log(
+        JSON.stringify({
+          example, protocol, hosts: lan.hosts.map((h) => h.ip), secureLabel: label, referenceLabel: reference.label,
+          setupSeconds, runSeconds, partySeconds: figures.parties.map((p) => p.seconds), dataSentMB: figures.parties.map((p) => p.dataSentMB),
+          switchMB: lan.hosts.map((_, i) => ((after[i]!.rx - before[i]!.rx) / 1e6).toFixed(3)),
+        }),
+      );
+      expect(label).toBe(String(reference.label));
+      // party 0 (alice) receives the label; the others print nothing revealed
+      expect(Object.keys(parseRunLogs([runs[1]!.out]).outputs)).toEqual([]);
     });
-
-    const reference = await evaluateReference(a.pipeline, a.inputs, values);
-    const label = figures.outputs[a.pipeline.aggregation.labelName];
-    console.log(
-      JSON.stringify({
-        example, protocol, hosts: lan.hosts.map((h) => h.ip), secureLabel: label, referenceLabel: reference.label,
-        setupSeconds, runSeconds, partySeconds: figures.parties.map((p) => p.seconds), dataSentMB: figures.parties.map((p) => p.dataSentMB),
-        switchMB: lan.hosts.map((_, i) => ((after[i]!.rx - before[i]!.rx) / 1e6).toFixed(3)),
-      }),
-    );
-    expect(label).toBe(String(reference.label));
-    // party 0 (alice) receives the label; the others print nothing revealed
-    expect(Object.keys(parseRunLogs([runs[1]!.out]).outputs)).toEqual([]);
   });
-});
+}

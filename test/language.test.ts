@@ -88,10 +88,22 @@ describe('defaults', () => {
     expect(truncation('protocol spdz2k')).toBe('probabilistic');
     expect(truncation('protocol sy-rep-ring')).toBe('nearest');
     expect(truncation('protocol semi2k')).toBe('nearest');
+    expect(truncation('protocol dealer-ring')).toBe('nearest');
+    expect(truncation('protocol hemi')).toBe('probabilistic');
+    expect(truncation('protocol temi')).toBe('probabilistic');
+    expect(truncation('protocol lowgear')).toBe('nearest');
     expect(truncation('protocol semi2k  trunc probabilistic')).toBe('probabilistic');
     expect(truncation('protocol replicated-ring  trunc nearest')).toBe('nearest');
     // spdz2k: MP-SPDZ's generic probabilistic truncation (its -E does not enable trunc_pr)
     expect(compileExampleText(net + 'target mp-spdz { protocol spdz2k }\n')).toContain('program.use_trunc_pr = False');
+    // a prime field: its values' bits name it in messages, and a prime beyond the default build's 128 bits is a warning
+    const messages = (target: string) => checkText(net + `target mp-spdz { ${target} }\n`).diagnostics.map((d) => `${d.severity}: ${d.message}`);
+    expect(messages('protocol hemi  precision 30 40')).toContainEqual(expect.stringContaining('error: precision 30 40 does not fit 64-bit values of a prime field (compile.py -F 64)'));
+    expect(messages('protocol lowgear  ring 96')).toContainEqual(expect.stringMatching(/^warning: ring 96: lowgear computes in a prime field, and 96-bit values need a prime of 136 bits or more/));
+    expect(messages('protocol hemi  ring 88')).toEqual([]);
+    // a prime field: -F for the values' bits other than 64, -Y for edaBits, never -R
+    expect(compileExampleText(net + 'target mp-spdz { protocol hemi }\n')).toContain('# Compile:  ./compile.py -E hemi -Y ');
+    expect(compileExampleText(net + 'target mp-spdz { protocol lowgear  ring 72 }\n')).toMatch(/# Compile: {2}\.\/compile\.py -E lowgear -Y -F 72 /);
     expect(compileExampleText(net + 'target mp-spdz { trunc nearest }\n')).toContain('sfix.round_nearest = True');
   });
 });

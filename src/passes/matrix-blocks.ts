@@ -16,6 +16,12 @@ export type Block = [rows: number, inner: number, cols: number];
  */
 const HE = { secondsPerCiphertextProduct: 0.011, secondsPerOpenedValue: 2e-6, secondsPerBlock: 5e-4, secondsPerScalarProduct: 11.6e-6 };
 
+/** MP-SPDZ's default batch size (OnlineOptions, -b): Hemi::matrix_multiply's largest inner and column count. */
+const DEALER_BATCH = 1000;
+
+/** The largest block of at most `cap` that splits `size` into equal parts (the last one padded). */
+const evenBlock = (size: number, cap: number) => Math.ceil(size / Math.ceil(size / cap));
+
 /** At most this many blocks per layer: each is a line of the unrolled program. */
 const MAX_BLOCKS = 4096;
 
@@ -64,8 +70,11 @@ function homomorphicBlock(shape: Block, count: number, slots: number): Block | u
 export function blockFor(profile: ProtocolProfile, shape: Block, count = 1): Block | undefined {
   const triples = profile.matrixTriples;
   if (triples === 'none') return undefined;
-  // the dealer makes a matrix triple of any shape for the rows x cols shares it sends
-  if (triples === 'dealer') return shape;
+  // the dealer makes a matrix triple of any shape for the rows x cols shares it sends; MP-SPDZ
+  // cuts the inner dimension and the columns at its batch size (-b, 1,000 by default) into
+  // shapes the program does not declare, which the dealer then makes too many of: blocks of
+  // at most that size, as even as they can be, are shapes the program declares
+  if (triples === 'dealer') return [shape[0], evenBlock(shape[1], DEALER_BATCH), evenBlock(shape[2], DEALER_BATCH)];
   return homomorphicBlock(shape, count, triples.slots);
 }
 

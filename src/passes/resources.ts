@@ -7,6 +7,7 @@ import type { Pipeline } from '../ir/pipeline.js';
 import { frameSize, modelParams, product, selectedFrames } from '../ir/pipeline.js';
 import type { ProtocolName } from '../target/protocols.js';
 import type { MpcLayer } from './lower-layers.js';
+import { convolutionBlock } from './matrix-blocks.js';
 
 /** Bytes one secret value takes in one party's memory (shares, and MACs where the protocol has them). */
 const BYTES_PER_VALUE: Record<ProtocolName, number> = {
@@ -53,6 +54,7 @@ export function estimateMemory(p: Pipeline, layers: MpcLayer[]): MemoryEstimate 
   }
   values += modelParams(p.model).reduce((s, t) => s + product(t.shape), 0);
   values += 4 * largest; // the vector registers of the largest layer's comparisons
+  values += matrixProductValues(p, layers, frames);
   return { values, bytes: values * BYTES_PER_VALUE[p.target.protocol], available: totalmem() };
 }
 
@@ -67,4 +69,23 @@ export function checkResources(p: Pipeline, layers: MpcLayer[], force: boolean):
       hints: ['select fewer frames, use a smaller model, or pass --force to build it anyway (for a bigger machine)'],
     }),
   ];
+}
+
+/**
+ * The temporaries of the largest matrix-products convolution (matmul.py: the padded input, the
+ * gathered left factor as a vector and as a padded matrix, the weights' matrix, the result and
+ * its vector, and the gather's 8-byte addresses); each convolution frees its own before the
+ * next, so the largest one counts.
+ */
+function matrixProductValues(p: Pipeline, layers: MpcLayer[], frames: number): number {
+  let most = 0;
+  for (const l of layers) {
+    if (l.kind !== 'conv2d' || !convolutionBlock(l, frames, p.target)) continue;
+    const [oh, ow, out] = l.outShape as [number, number, number];
+    const rows = frames * oh * ow;
+    const inner = l.kernel[0] * l.kernel[1] * l.inShape[2]!;
+    const addresses = Math.ceil((rows * inner * 8) / BYTES_PER_VALUE[p.target.protocol]);
+    most = Math.max(most, frames * product(l.inShape) + 2 * rows * inner + addresses + inner * out + 2 * rows * out);
+  }
+  return most;
 }

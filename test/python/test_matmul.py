@@ -75,3 +75,86 @@ def test_im2col_times_the_kernel_is_the_direct_convolution(
         for o in range(out)
     ]
     assert product == direct_convolution(x, shape, w, kernel, strides, padding, output_hw)
+
+
+class FakeMemory:
+    """Enough of MP-SPDZ's memory and matrix products, on plain numbers, to run
+    _ppvc_matrix_products itself: sint.Matrix allocations, gathers and scatters through address
+    vectors, and direct_matrix_mul with its row and column indices (matmulsm's semantics)."""
+
+    def __init__(self):
+        self.cells, self.next = {}, 1000
+        memory = self
+
+        class Vector(list):
+            @property
+            def size(self):
+                return len(self)
+
+            def store_in_mem(self, addresses):
+                assert len(addresses) == len(self)
+                memory.cells.update(zip(addresses, self))
+
+            def __add__(self, other):
+                return Vector(a + b for a, b in zip(self, other, strict=True))
+
+        class Matrix:
+            def __init__(self, rows, cols):
+                self.sizes, self.address = (rows, cols), memory.next
+                memory.next += rows * cols + 7  # a gap: a stray address reads nothing
+
+            def assign_vector(self, values):
+                memory.cells.update((self.address + i, v) for i, v in enumerate(values))
+
+            def assign_all(self, value):
+                self.assign_vector([value] * (self.sizes[0] * self.sizes[1]))
+
+            def delete(self):
+                pass
+
+        class Sint:
+            @staticmethod
+            def load_mem(addresses):
+                return Vector(memory.cells[a] for a in addresses)
+
+            @staticmethod
+            def direct_matrix_mul(a, b, n, m, l, indices):
+                rows, a_cols, b_rows, cols = indices
+                assert len(a_cols) == len(b_rows) and max(rows) < n and max(a_cols) < m
+                at = memory.cells
+                return Vector(
+                    sum(at[a + i * m + h] * at[b + g * l + j] for h, g in zip(a_cols, b_rows))
+                    for i in rows
+                    for j in cols
+                )
+
+        Sint.Matrix = Matrix
+        self.Vector, self.sint = Vector, Sint
+
+
+class NoScope:
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        pass
+
+
+@pytest.mark.parametrize("trial", range(60))
+def test_matrix_products_in_blocks_are_the_products(trial):
+    rng = random.Random(trial)
+    memory = FakeMemory()
+    blocked = load("ordered", "windows", "matmul")
+    blocked.update(sint=memory.sint, break_point=lambda: None, _ppvc_ordered_memory=NoScope)
+    rows, inner, cols = rng.randint(1, 9), rng.randint(1, 9), rng.randint(1, 9)
+    block = (rng.randint(1, 10), rng.randint(1, 10), rng.randint(1, 10))
+    pairs, expected = [], []
+    for _ in range(rng.randint(1, 3)):
+        a = [rng.randint(-9, 9) for _ in range(rows * inner)]
+        b = [rng.randint(-9, 9) for _ in range(inner * cols)]
+        pairs.append((memory.Vector(a), memory.Vector(b)))
+        expected.append(
+            [sum(a[i * inner + t] * b[t * cols + j] for t in range(inner)) for i in range(rows) for j in range(cols)]
+        )
+    got = blocked["_ppvc_matrix_products"](pairs, (rows, inner, cols), block)
+    assert [list(g) for g in got] == expected, (rows, inner, cols, block)

@@ -66,10 +66,14 @@ def _ppvc_matrix_products(pairs, shape, block):
         results.append(out)
     break_point()  # and the blocks' scattered results before they are read
     with _ppvc_ordered_memory():
-        return [
+        products = [
             sint.load_mem(_ppvc_index(1, rows, cols, 1, 0, out.sizes[1], 1, base=out.address))
             for out in results
         ]
+    # the copies are temporaries: their memory serves the next layer's
+    for matrix in [m for pair in stored for m in pair] + results:
+        matrix.delete()
+    return products
 
 
 def _ppvc_im2col_addresses(base, padded_shape, kernel, strides, output_hw):
@@ -123,7 +127,10 @@ def _ppvc_im2col(X, padding, strides, kernel, output_hw):
         addresses = _ppvc_im2col_addresses(
             base, (n, padded_h, padded_w, C), kernel, strides, output_hw
         )
-        return sint.load_mem(addresses)
+        gathered = sint.load_mem(addresses)
+        if base != X.address:
+            padded.delete()
+        return gathered
 
 
 def ppvc_select_frames(selection, video, block):
