@@ -6,15 +6,13 @@ import { commandsSummary, inputsStep, setupSteps } from '../compile.js';
 import { refuseInputAsOutput, writeFilesAtomic } from '../util/files.js';
 import { checked, pipelineFiles } from './common.js';
 import { auditedArtifacts } from './stages.js';
-import { type Command, fileArgument, outOption, protocolOption, styleOptions } from './options.js';
+import { type Command, inputAndOutput, protocolOption, styleOptions } from './options.js';
 
 export const buildCommand: Command = {
   command: 'build <file>',
   describe: 'compile a pipeline to an MP-SPDZ program, ml.py.patch, inputs.json and the commands to run it',
   builder: (y) =>
-    y
-      .positional('file', fileArgument())
-      .option('out', outOption('output directory (default: out/<pipeline name>)'))
+    inputAndOutput(y, { name: 'file' }, { describe: 'output directory (default: out/<pipeline name>)' })
       .option('protocol', protocolOption)
       .option('mp-spdz', { type: 'string', describe: 'MP-SPDZ directory (default: $MP_SPDZ_HOME); compiles the program there' })
       .option('patch-mp-spdz', { type: 'boolean', default: false, describe: "apply ml.py.patch to that MP-SPDZ tree's Compiler/ml.py if it is missing (modifies the tree)" })

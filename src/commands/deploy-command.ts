@@ -9,7 +9,7 @@ import { buildPipeline } from '../compile.js';
 import { checkedPipeline, pipelineFiles, readText, styleFrom } from './common.js';
 import { refuseInputAsOutput } from '../util/files.js';
 import { PROTOCOLS, type ProtocolName } from '../target/protocols.js';
-import { fileArgument, outOption, protocolOption, styleOptions } from './options.js';
+import { inputAndOutput, protocolOption, styleOptions } from './options.js';
 import { calibrate, calibrationOption, calibrationRequest, formatCalibration, type CalibrationRecord } from './calibration.js';
 import type { BuildArtifacts } from '../compile.js';
 import { readValues64 } from '../inputs/read-values.js';
@@ -38,10 +38,8 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
   command: 'deploy <file>',
   describe: "write, for each party, the files and commands it needs to run the pipeline on its own machine (its own input only)",
   builder: (y: Argv<object>) =>
-    y
-      .positional('file', fileArgument('the .ppvc pipeline'))
+    inputAndOutput(y, { name: 'file', describe: 'the .ppvc pipeline' }, { describe: 'output directory (default: out/<pipeline name>-deploy); must be new or empty' })
       .option('hosts', { type: 'string', demandOption: true, describe: "file with one host per party in party order: IP or name, optional :port; '#' comments" })
-      .option('out', outOption('output directory (default: out/<pipeline name>-deploy); must be new or empty'))
       .option('replace', { type: 'boolean', default: false, describe: 'write into a non-empty output directory, replacing an earlier deployment there' })
       .option('protocol', protocolOption)
       .option('port', { type: 'number', default: DEFAULT_PORT_BASE, describe: 'port base (-pn): party i listens on PORT+i unless its hosts line names a port' })

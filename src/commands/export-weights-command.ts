@@ -8,19 +8,17 @@ import { buildPipeline } from '../compile.js';
 import { refuseInputAsOutput } from '../util/files.js';
 import { checkAndSuggestBounds } from '../simulate/declared-bounds.js';
 import { checked, pipelineFiles, printBoundSuggestions, printCalibration, writeJson } from './common.js';
-import { type Command, fileArgument, outOption, protocolOption } from './options.js';
+import { type Command, inputAndOutput, protocolOption } from './options.js';
 
 export const exportWeightsCommand: Command = {
   command: 'export-weights <file>',
   describe: "write the model owner's input file from the model file's weights, in the order and layout of inputs.json",
   builder: (y) =>
-    y
-      .positional('file', fileArgument('the pipeline (.ppvc)'))
+    inputAndOutput(y, { name: 'file', describe: 'the pipeline (.ppvc)' }, { describe: 'the weights file to write (MP-SPDZ text, one value a line)', required: true })
       .option('model', { type: 'string', describe: "the model file with weights (default: the pipeline's `from` file)" })
       .option('frames', { type: 'string', default: 'even', describe: "selection matrix rows: 'even', 'every:K' or a list '0,15,30'" })
       .option('protocol', protocolOption)
-      .option('calibration', calibrationOption)
-      .option('out', outOption('the weights file to write (MP-SPDZ text, one value a line)', true)),
+      .option('calibration', calibrationOption),
   handler: async (a) => {
     const calibration = calibrationRequest(a.calibration);
     const r = checked(a);

@@ -2,15 +2,13 @@
 // Registered in cli.ts (COMMANDS).
 import { refuseInputAsOutput } from '../util/files.js';
 import { IMPORT_DEFAULTS, importModelText } from './stages.js';
-import { type Command, fileArgument, outOption } from './options.js';
+import { type Command, inputAndOutput } from './options.js';
 
 export const importCommand: Command = {
   command: 'import <model>',
   describe: 'turn a Keras JSON or TF.js model file into a ppvc-dsl pipeline (the layer stack, checked)',
   builder: (y) =>
-    y
-      .positional('model', fileArgument())
-      .option('out', outOption('write the pipeline here (default: print it)'))
+    inputAndOutput(y, { name: 'model' }, { describe: 'write the pipeline here (default: print it)' })
       .option('frames', { type: 'number', default: IMPORT_DEFAULTS.frames, describe: 'N, the video length the pipeline is written for' })
       .option('select', { type: 'number', default: IMPORT_DEFAULTS.select, describe: 'n, frames selected obliviously' })
       .option('range', {

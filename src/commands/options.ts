@@ -1,5 +1,5 @@
 // The options several commands take, defined once: their names, types and help texts.
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { OPTIMIZATION_NAMES } from '../target/optimizations.js';
 import { PROTOCOL_NAMES } from '../target/protocols.js';
 
@@ -32,4 +32,9 @@ export function fileArgument(describe?: string) {
 /** -o/--out: where the command writes (a file or a directory, as its help says). */
 export function outOption(describe: string, required = false) {
   return { alias: 'o', type: 'string', describe, ...(required && { demandOption: true }) } as const;
+}
+
+/** A command that reads one file and writes where -o/--out says: its positional and its --out. */
+export function inputAndOutput<T>(y: Argv<T>, input: { name: string; describe?: string }, out: { describe: string; required?: boolean }) {
+  return y.positional(input.name, fileArgument(input.describe)).option('out', outOption(out.describe, out.required));
 }

@@ -10,7 +10,7 @@ import { checkedPipeline, pipelineFiles } from './common.js';
 import { refuseInputAsOutput } from '../util/files.js';
 import { prepareOptionsFor } from '../simulate/inputs.js';
 import { framesSpan, videoPreparationOf, videoPreparationOptions, type VideoPreparationArgs } from './video-options.js';
-import { fileArgument, outOption } from './options.js';
+import { inputAndOutput } from './options.js';
 
 export interface PrepareVideoArgs extends VideoPreparationArgs {
   video: string;
@@ -25,10 +25,8 @@ export const prepareVideoCommand: CommandModule<object, PrepareVideoArgs> = {
   describe: "turn a real video into the video owner's input file for a pipeline: face crops of N frames spread over the clip, h x w, normalised to its range",
   builder: (y: Argv<object>) =>
     videoPreparationOptions(
-      y
-        .positional('video', fileArgument('the video (any format ffmpeg reads)'))
-        .option('pipeline', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline: its video statement gives N, h, w, c and the range' })
-        .option('out', outOption('the input file to write (MP-SPDZ text, one value a line); nothing is written on failure', true)),
+      inputAndOutput(y, { name: 'video', describe: 'the video (any format ffmpeg reads)' }, { describe: 'the input file to write (MP-SPDZ text, one value a line); nothing is written on failure', required: true })
+        .option('pipeline', { type: 'string', demandOption: true, describe: 'the .ppvc pipeline: its video statement gives N, h, w, c and the range' }),
     ) as unknown as Argv<PrepareVideoArgs>,
   handler: async (a) => {
     const json = Boolean(a.json);

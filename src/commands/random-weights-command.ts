@@ -9,18 +9,16 @@ import { refuseInputAsOutput } from '../util/files.js';
 import { checked, checkedSeed, pipelineFiles, printBoundSuggestions, printCalibration, writeJson } from './common.js';
 import { calibrate, calibrationOption, calibrationRequest } from './calibration.js';
 import { randomModelOwnerValues } from './stages.js';
-import { type Command, fileArgument, outOption, protocolOption } from './options.js';
+import { type Command, inputAndOutput, protocolOption } from './options.js';
 
 export const randomWeightsCommand: Command = {
   command: 'random-weights <file>',
   describe: "write a model owner's input file with random weights at a trained model's scales (He-uniform per layer kind, LeCun for the output layer, batch normalisation as identity; fixed seed) and a frame selection, for tests and benchmarks",
   builder: (y) =>
-    y
-      .positional('file', fileArgument())
+    inputAndOutput(y, { name: 'file' }, { describe: 'output file', required: true })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the random weights: an integer from 0 to 4294967295' })
       .option('frames', { type: 'string', default: 'even', describe: "selection: 'even' (evenly spaced), 'every:K' (every K-th from 0), or a list '0,15,30'" })
       .option('protocol', protocolOption)
-      .option('out', outOption('output file', true))
       .option('calibration', calibrationOption)
       .option('video-out', { type: 'string', describe: "also write the video owner's input file: a random video in the pipeline's declared range (from the same seed), for a first run without a clip" }),
   handler: async (a) => {

@@ -3,21 +3,19 @@
 // Registered in cli.ts (COMMANDS).
 import { checked } from './common.js';
 import { checkedTimeout, partyInputFiles, requireMpSpdz, runLocally } from './stages.js';
-import { type Command, fileArgument, outOption, protocolOption, styleOptions } from './options.js';
+import { type Command, inputAndOutput, protocolOption, styleOptions } from './options.js';
 
 export const runCommand: Command = {
   command: 'run <file>',
   describe: 'build, compile if out of date, and run every party on this machine; report the revealed output and the cost',
   builder: (y) =>
-    y
-      .positional('file', fileArgument())
+    inputAndOutput(y, { name: 'file' }, { describe: 'build directory (default: out/<pipeline name>)' })
       .option('local', { type: 'boolean', default: true, describe: 'all parties on this machine (the only mode of run; see deploy)' })
       .option('video-input', { type: 'string', describe: "the video owner's input file" })
       .option('model-input', { type: 'string', describe: "the model owner's input file (selection matrix, then weights)" })
       .option('input', { type: 'array', string: true, describe: 'PARTY=FILE for any party (repeatable)' })
       .option('protocol', { ...protocolOption, describe: 'MPC protocol, or emulate (emulate.x, in the clear)' })
       .option('mp-spdz', { type: 'string', describe: 'MP-SPDZ directory (default: $MP_SPDZ_HOME)' })
-      .option('out', outOption('build directory (default: out/<pipeline name>)'))
       .option('patch-mp-spdz', { type: 'boolean', default: false, describe: "add the program's helpers to that tree's Compiler/ml.py if missing (modifies the tree)" })
       .option('results', { type: 'string', describe: 'append the result record (JSON line) to this file' })
       .option('timeout', { type: 'number', default: 3600, describe: 'seconds before the parties are stopped' })
