@@ -17,7 +17,7 @@ export const OPTIMIZATIONS = {
     "the comparisons that test a layer's values (ReLU, max pooling) work on the bits a target `bound LAYER B` needs instead of precision's k; the model owner's weights are checked against each bound, for any video in the declared range, before an input file is written or a run starts",
   'skip-unread': 'rows and columns that a VALID pooling or convolution never reads are not computed by the layers before it (same values, fewer of them)',
   'matrix-products':
-    'convolutions (direct and Winograd) as memory-based matrix products, [frames x output positions, kernel x in] x [kernel x in, out], in blocks of one shape: protocols with matrix triples make them by whole matrices (dealer-ring from its dealer; hemi and temi by homomorphic encryption, in batches the blocks fill). On by default where the protocol has matrix triples; elsewhere a matrix product costs its scalar products',
+    'convolutions (direct and Winograd), dense layers and the frame selection as memory-based matrix products ([frames x output positions, kernel x in] x [kernel x in, out] for a convolution) in blocks of one shape: protocols with matrix triples make them by whole matrices (dealer-ring from its dealer; hemi and temi by homomorphic encryption, in batches the blocks fill). On by default where the protocol has matrix triples; elsewhere a matrix product costs its scalar products',
   winograd:
     "stride-1 convolutions by Winograd's minimal filtering: F(2x2, 3x3) under replicated sharing (less local work, 4x more dot-product outputs); under semi2k and spdz2k the tile per layer with the fewest secret products (up to 6x6 transform points)",
 } as const;
