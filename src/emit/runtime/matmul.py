@@ -115,6 +115,7 @@ def _ppvc_im2col(X, padding, strides, kernel, output_hw):
     top, left = padding
     padded_h = max((OH - 1) * sh + kh, top + H)
     padded_w = max((OW - 1) * sw + kw, left + W)
+    padded = None
     with _ppvc_ordered_memory():
         if (padded_h, padded_w) == (H, W):
             base = X.address
@@ -128,7 +129,7 @@ def _ppvc_im2col(X, padding, strides, kernel, output_hw):
             base, (n, padded_h, padded_w, C), kernel, strides, output_hw
         )
         gathered = sint.load_mem(addresses)
-        if base != X.address:
+        if padded is not None:  # a temporary (X's address may be a register: no comparison)
             padded.delete()
         return gathered
 
