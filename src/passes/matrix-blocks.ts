@@ -9,12 +9,25 @@ import type { Target } from '../ir/pipeline.js';
 export type Block = [rows: number, inner: number, cols: number];
 
 /**
- * hemi's costs, from `xmm_probe` runs (R x K x C blocks, `Scripts/hemi.sh -o verbose_matrix`):
- * 128 blocks 64 x 100 x 64 took 72.1 s of preprocessing (one batch: 100 x 64 ciphertext-
- * plaintext products, 11 ms each) and 3.1 s online (1.6 M opened values, 258 rounds); 8 of them
- * as scalar triples (--plain-matmul) took 38.2 s for 3.3 M products (11.6 us each).
+ * hemi's costs on this kind of machine, from probe programs (`Scripts/hemi.sh -b 10000`): a
+ * batch of matrix triples (Protocols/HemiMatrixPrep.hpp) encrypts its `inner` columns of A,
+ * makes inner x max(rows, cols) ciphertext-plaintext products, and decrypts one masked
+ * ciphertext per max(rows, cols). Blocks of 64 x 4 x 64 (one batch: 256 products, 68
+ * ciphertexts) took 6.4 s, 8 x 1 x 512 (512 and 513) 33.8 s, 32 x 16 x 128 (2,048 and 144)
+ * 33.3 s, 64 x 100 x 64 (6,400 and 164) 72.1 s: about 10.5 ms per product and 50 ms per
+ * ciphertext. Online, 1.6 M opened values and their 258 rounds took 3.1 s. 3.3 M scalar
+ * triples (--plain-matmul) took 38.2 s. A probabilistic truncation took 12.7 us on 31 bits and
+ * 16.3 us on 62 (100,000 of each).
  */
-const HE = { secondsPerCiphertextProduct: 0.011, secondsPerOpenedValue: 2e-6, secondsPerBlock: 5e-4, secondsPerScalarProduct: 11.6e-6 };
+export const HEMI_SECONDS = {
+  perCiphertextProduct: 0.0105,
+  perCiphertext: 0.05,
+  perOpenedValue: 2e-6,
+  perBlock: 5e-4,
+  perScalarProduct: 11.6e-6,
+  perTruncation: 16e-6,
+  perTruncatedBit: 0.12e-6,
+};
 
 /** MP-SPDZ's default batch size (OnlineOptions, -b): Hemi::matrix_multiply's largest inner and column count. */
 const DEALER_BATCH = 1000;
@@ -47,23 +60,50 @@ function homomorphicSeconds(shape: Block, count: number, block: Block, slots: nu
   const savings = Math.floor((m * c) / (m + c)) + 1;
   if (blocks > MAX_BLOCKS || perBatch === 0 || Math.floor(perBatch / savings) > blocks) return Infinity;
   const batches = ceilDiv(blocks, perBatch);
-  return batches * k * Math.max(m, c) * HE.secondsPerCiphertextProduct + blocks * (m * k + k * c) * HE.secondsPerOpenedValue + blocks * HE.secondsPerBlock;
+  const wide = Math.max(m, c);
+  const preprocessing = batches * (k * wide * HEMI_SECONDS.perCiphertextProduct + (k + wide) * HEMI_SECONDS.perCiphertext);
+  return preprocessing + blocks * ((m * k + k * c) * HEMI_SECONDS.perOpenedValue + HEMI_SECONDS.perBlock);
 }
 
-/** The cheapest block for slots-batched matrix triples, if it beats scalar triples. */
-function homomorphicBlock(shape: Block, count: number, slots: number): Block | undefined {
+/** A product's plan under slots-batched matrix triples: the cheapest block, or none where
+ * scalar triples are cheaper, and the seconds it is modelled to take. */
+interface HomomorphicPlan {
+  block?: Block;
+  seconds: number;
+}
+
+const plans = new Map<string, HomomorphicPlan>();
+
+function homomorphicPlan(shape: Block, count: number, slots: number): HomomorphicPlan {
+  // the emitter, the memory estimate and the Winograd tile choice all ask for the same shapes
+  const key = `${shape.join('x')}*${count}/${slots}`;
+  if (!plans.has(key)) plans.set(key, searchHomomorphicPlan(shape, count, slots));
+  return plans.get(key)!;
+}
+
+function searchHomomorphicPlan(shape: Block, count: number, slots: number): HomomorphicPlan {
   const [rows, inner, cols] = shape;
-  let best: { block: Block; seconds: number } | undefined;
+  let best: HomomorphicPlan = { seconds: count * rows * inner * cols * HEMI_SECONDS.perScalarProduct };
   for (const m of candidates(rows, 2048)) {
     for (const k of candidates(inner, 64)) {
       for (const c of candidates(cols, 64)) {
         const seconds = homomorphicSeconds(shape, count, [m, k, c], slots);
-        if (!best || seconds < best.seconds) best = { block: [m, k, c], seconds };
+        if (seconds < best.seconds) best = { block: [m, k, c], seconds };
       }
     }
   }
-  const scalar = count * rows * inner * cols * HE.secondsPerScalarProduct;
-  return best && best.seconds < scalar ? best.block : undefined;
+  return best;
+}
+
+/**
+ * Seconds `count` products of `shape` are modelled to take under the target's homomorphic
+ * matrix triples (in the cheapest blocks, or scalar triples), or undefined where the target
+ * has no such model (no `matrix-products`, or the dealer's triples, which cost no computation).
+ */
+export function homomorphicProductSeconds(target: Target, shape: Block, count = 1): number | undefined {
+  const triples = PROTOCOLS[target.protocol].matrixTriples;
+  if (!blocksOn(target) || typeof triples !== 'object') return undefined;
+  return homomorphicPlan(shape, count, triples.slots).seconds;
 }
 
 /** The block for `count` products of `shape` under the protocol, or undefined: no matrix products. */
@@ -75,7 +115,7 @@ export function blockFor(profile: ProtocolProfile, shape: Block, count = 1): Blo
   // shapes the program does not declare, which the dealer then makes too many of: blocks of
   // at most that size, as even as they can be, are shapes the program declares
   if (triples === 'dealer') return [shape[0], evenBlock(shape[1], DEALER_BATCH), evenBlock(shape[2], DEALER_BATCH)];
-  return homomorphicBlock(shape, count, triples.slots);
+  return homomorphicPlan(shape, count, triples.slots).block;
 }
 
 /** Whether the target computes linear layers as matrix products in blocks (`matrix-products`). */
@@ -102,16 +142,22 @@ export interface MatrixConv {
 }
 
 /**
- * The block of a convolution computed as matrix products, or undefined. With a Winograd tile,
- * one product [tiles, in] x [in, out] per transform point; else the direct convolution's one.
+ * A convolution's matrix products: with a Winograd tile, one [tiles, in] x [in, out] per
+ * transform point; else the direct convolution's one [frames x output positions, kh kw in] x
+ * [kh kw in, out].
  */
-export function convolutionBlock(conv: MatrixConv, batch: number, target: Target, tile?: [number, number]): Block | undefined {
-  if (!blocksOn(target)) return undefined;
-  const profile = PROTOCOLS[target.protocol];
+export function convolutionProducts(conv: MatrixConv, batch: number, tile?: [number, number]): { shape: Block; count: number } {
   const [oh, ow, out] = conv.outShape as [number, number, number];
   const cin = conv.inShape[2]!;
-  if (!tile) return blockFor(profile, [batch * oh * ow, conv.kernel[0] * conv.kernel[1] * cin, out]);
+  if (!tile) return { shape: [batch * oh * ow, conv.kernel[0] * conv.kernel[1] * cin, out], count: 1 };
   const tiles = batch * ceilDiv(oh, tile[0]) * ceilDiv(ow, tile[1]);
   const points = (tile[0] + conv.kernel[0] - 1) * (tile[1] + conv.kernel[1] - 1);
-  return blockFor(profile, [tiles, cin, out], points);
+  return { shape: [tiles, cin, out], count: points };
+}
+
+/** The block of a convolution computed as matrix products (convolutionProducts), or undefined. */
+export function convolutionBlock(conv: MatrixConv, batch: number, target: Target, tile?: [number, number]): Block | undefined {
+  if (!blocksOn(target)) return undefined;
+  const { shape, count } = convolutionProducts(conv, batch, tile);
+  return blockFor(PROTOCOLS[target.protocol], shape, count);
 }

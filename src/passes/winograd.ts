@@ -12,7 +12,14 @@
 //    truncation per transformed weight, plus the extra fractional bits every output carries
 //    into the layer's truncation (priced by the protocol's truncationBitCost: nearly free
 //    under semi2k, about a product per bit under spdz2k).
+//  - Products are matrix products by homomorphic matrix triples (`matrix-products` under hemi
+//    and temi): per layer, the tile or the direct convolution that the time model of
+//    passes/matrix-blocks.ts finds fastest, with each tile's truncations of transformed weights
+//    and extra output bits. A batch of matrix triples costs its ciphertexts as well as its
+//    products, so a layer with few input channels (the paper's first, with one) is faster
+//    direct: its Winograd products have an inner dimension of 1.
 import { PROTOCOLS } from '../target/protocols.js';
+import { convolutionProducts, HEMI_SECONDS, homomorphicProductSeconds } from './matrix-blocks.js';
 import type { Target } from '../ir/pipeline.js';
 
 export interface WinogradConv {
@@ -156,6 +163,28 @@ export function directCost(conv: WinogradConv, batch: number): number {
   return batch * oh * ow * conv.kernel[0] * conv.kernel[1] * conv.inShape[2]! * k;
 }
 
+/**
+ * Seconds a tile (or, without one, the direct convolution) is modelled to take under
+ * homomorphic matrix triples: its matrix products, one truncation per transformed weight where
+ * the weight transform is inexact, and the extra bits of the outputs' truncation; undefined
+ * where the target has no such model.
+ */
+export function homomorphicConvolutionSeconds(conv: WinogradConv, batch: number, target: Target, tile?: [number, number]): number | undefined {
+  const { shape, count } = convolutionProducts(conv, batch, tile);
+  const products = homomorphicProductSeconds(target, shape, count);
+  if (products === undefined || !tile) return products;
+  const [oh, ow, k] = conv.outShape as [number, number, number];
+  const exact = exactTransform(tile[0], conv.kernel[0]) && exactTransform(tile[1], conv.kernel[1]);
+  const weightTruncations = exact ? 0 : count * conv.inShape[2]! * k * HEMI_SECONDS.perTruncation;
+  const outputBits = batch * oh * ow * k * extraBits(conv.kernel, tile, target) * HEMI_SECONDS.perTruncatedBit;
+  return products + weightTruncations + outputBits;
+}
+
+/** What a tile (or the direct convolution) costs under the target, in the unit its model has. */
+function tileCost(conv: WinogradConv, batch: number, target: Target, tile?: [number, number]): number {
+  return homomorphicConvolutionSeconds(conv, batch, target, tile) ?? (tile ? winogradCost(conv, batch, tile, target) : directCost(conv, batch));
+}
+
 /** The output tile [mh, mw] for this convolution, or undefined for the direct convolution. */
 export function winogradTile(conv: WinogradConv, batch: number, target: Target): [number, number] | undefined {
   if (!target.optimizations.winograd || conv.strides[0] !== 1 || conv.strides[1] !== 1) return undefined;
@@ -165,16 +194,16 @@ export function winogradTile(conv: WinogradConv, batch: number, target: Target):
   if (PROTOCOLS[target.protocol].dotProduct === 'per-result') return kh === 3 && kw === 3 && fits([2, 2]) ? [2, 2] : undefined;
   const roomForInexact = extraBitsRoom(target) >= MIN_EXTRA_BITS;
   const sizes = (r: number) => (r === 1 ? [1] : Array.from({ length: Math.max(0, MAX_POINTS - r) }, (_, i) => i + 2));
-  let best: { tile: [number, number]; cost: number } | undefined;
+  let best: { tile?: [number, number]; cost: number } = { cost: tileCost(conv, batch, target) };
   for (const mh of sizes(kh)) {
     for (const mw of sizes(kw)) {
       if (mh === 1 && mw === 1) continue;
       if (!roomForInexact && !(exactTransform(mh, kh) && exactTransform(mw, kw))) continue;
       if (!fits([mh, mw])) continue;
-      const cost = winogradCost(conv, batch, [mh, mw], target);
-      // ties: the smaller tile (fewer points, less rounding)
-      if (!best || cost < best.cost) best = { tile: [mh, mw], cost };
+      const cost = tileCost(conv, batch, target, [mh, mw]);
+      // ties: the direct convolution, then the smaller tile (fewer points, less rounding)
+      if (cost < best.cost) best = { tile: [mh, mw], cost };
     }
   }
-  return best && best.cost < directCost(conv, batch) ? best.tile : undefined;
+  return best.tile;
 }
