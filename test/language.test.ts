@@ -99,12 +99,18 @@ describe('defaults', () => {
     // a prime field: its values' bits name it in messages, and a prime beyond the default build's 128 bits is a warning
     const messages = (target: string) => checkText(net + `target mp-spdz { ${target} }\n`).diagnostics.map((d) => `${d.severity}: ${d.message}`);
     expect(messages('protocol hemi  precision 30 40')).toContainEqual(expect.stringContaining('error: precision 30 40 does not fit 64-bit values of a prime field (compile.py -F 64)'));
-    expect(messages('protocol lowgear  ring 96')).toContainEqual(expect.stringMatching(/^warning: ring 96: lowgear computes in a prime field, and 96-bit values need a prime of 136 bits or more/));
-    expect(messages('protocol hemi  ring 88')).toEqual([]);
+    expect(messages('protocol lowgear  ring 96')).toContainEqual(expect.stringMatching(/^warning: ring 96: lowgear computes in a prime field, and 96-bit values need a prime of 138 bits;/));
+    expect(messages('protocol hemi  ring 86')).toEqual([]);
+    expect(messages('protocol hemi  ring 87')).toContainEqual(expect.stringMatching(/^warning: ring 87: hemi computes in a prime field, and 87-bit values need a prime of 129 bits;/));
     // a prime field: -F for the values' bits other than 64, -Y for edaBits, never -R
     expect(compileExampleText(net + 'target mp-spdz { protocol hemi }\n')).toContain('# Compile:  ./compile.py -E hemi -Y ');
     expect(compileExampleText(net + 'target mp-spdz { protocol lowgear  ring 72 }\n')).toMatch(/# Compile: {2}\.\/compile\.py -E lowgear -Y -F 72 /);
     expect(compileExampleText(net + 'target mp-spdz { trunc nearest }\n')).toContain('sfix.round_nearest = True');
+    // every party of a prime-field protocol gets a prime of B + 42 bits (-lgp), not MP-SPDZ's 128
+    const commands = (target: string) => JSON.parse(compileSource({ path: 't.ppvc', text: net + `target mp-spdz { ${target} }\n` }).artifacts!.files['commands.json']!);
+    expect(commands('protocol hemi').runParties[1].command).toBe('./hemi-party.x -p 1 -N 2 -h localhost -pn 14000 -b 10000 -lgp 106 t');
+    expect(commands('protocol lowgear  ring 72').runLocal).toBe('Scripts/lowgear.sh t -lgp 114');
+    expect(commands('protocol semi2k').runLocal).toBe('Scripts/semi2k.sh t -b 10000');
   });
 });
 

@@ -18,7 +18,7 @@ import { compileCommand } from '../emit/commands.js';
 import { helperBlocks } from '../emit/ml-patch.js';
 import { readValues, formatValues } from '../inputs/text-format.js';
 import { refuseFileWithoutInput, validatePartyInput } from '../inputs/validate.js';
-import { PROTOCOLS, PROTOCOL_NAMES } from '../target/protocols.js';
+import { PROTOCOLS, PROTOCOL_NAMES, partyFlags } from '../target/protocols.js';
 import { assertBoundsHold } from '../simulate/declared-bounds.js';
 import { cannotWrite, ensureDir, writeFileAtomic } from '../util/files.js';
 import { DEFAULT_CONNECT_TIMEOUT, RENDEZVOUS_PY } from './rendezvous.js';
@@ -129,7 +129,7 @@ export function deployPartyCommand(p: Pipeline, party: number, hostsPath = 'HOST
   const argv = [`./${profile.binary}`, '-p', String(party), '-ip', hostsPath];
   // the dishonest-majority binaries take any number of parties and need to be told
   if (profile.corruption === 'dishonest majority') argv.push('-N', String(profile.parties));
-  argv.push('-pn', String(portBase), ...profile.runtimeFlags);
+  argv.push('-pn', String(portBase), ...partyFlags(profile, p.target.ringBits));
   if (printsBeyondParty0(p)) argv.push('-OF', '.');
   argv.push(p.name);
   return argv;

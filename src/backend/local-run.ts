@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { EnvironmentError } from '../diagnostics.js';
 import type { Pipeline } from '../ir/pipeline.js';
-import { PROTOCOLS } from '../target/protocols.js';
+import { PROTOCOLS, partyFlags } from '../target/protocols.js';
 import type { MpSpdz } from './mp-spdz.js';
 
 export interface PartyFigures {
@@ -185,7 +185,7 @@ function startParty(mp: MpSpdz, p: Pipeline, binary: string, i: number, port: nu
   const args = profile.processes === 1 ? [p.name, '-IF', opts.inputPrefix] : [String(i), p.name, ...network, '-IF', opts.inputPrefix];
   if (profile.corruption === 'dishonest majority') args.push('-N', String(profile.parties));
   if (p.reveals.some((r) => r.to.some((t) => t.id !== 0))) args.push('-OF', '.');
-  args.push(...profile.runtimeFlags, ...(opts.extraArgs ?? []));
+  args.push(...partyFlags(profile, p.target.ringBits), ...(opts.extraArgs ?? []));
   // On Linux each party gets SIGKILL if ppvc-dsl dies without cleaning up (kill -9, OOM killer):
   // signals it can handle are covered by execa's `cleanup`, this one is not.
   const guard = platform() === 'linux' && existsSync('/usr/bin/setpriv') ? ['--pdeathsig', 'KILL', '--', binary] : undefined;

@@ -7,7 +7,7 @@ import type {
 } from '../ir/pipeline.js';
 import { formatShape } from '../ir/shapes.js';
 import { layerParams, product } from '../ir/pipeline.js';
-import { FIELD_BITS_BUILT, PROTOCOLS, PROTOCOL_NAMES, builtFor, domainPhrase, type ProtocolName, type ProtocolProfile } from '../target/protocols.js';
+import { FIELD_BITS_BUILT, FIELD_PRIME_EXTRA_BITS, PROTOCOLS, PROTOCOL_NAMES, builtFor, domainPhrase, type ProtocolName, type ProtocolProfile } from '../target/protocols.js';
 import { resolveOptimizations, type OptimizationSet } from '../target/optimizations.js';
 import { ArgReader } from './args.js';
 import { TARGET_OPTION_KEYS, VIDEO_OPTION_KEYS } from '../syntax/option-keys.js';
@@ -473,7 +473,7 @@ function checkTarget(
 /** What a ring (or field values) the default build of the party program does not take needs. */
 function unbuiltRingWarning(profile: ProtocolProfile, bits: number): string {
   if (profile.domain === 'field') {
-    return `ring ${bits}: ${profile.name} computes in a prime field, and ${bits}-bit values need a prime of ${bits + 40} bits or more; MP-SPDZ builds ${profile.binary} for primes up to 128 bits (values up to ${FIELD_BITS_BUILT}); a larger one needs 'MOD = -DGFP_MOD_SZ=...' in its CONFIG.mine before the build`;
+    return `ring ${bits}: ${profile.name} computes in a prime field, and ${bits}-bit values need a prime of ${bits + FIELD_PRIME_EXTRA_BITS} bits; MP-SPDZ builds ${profile.binary} for primes up to 128 bits (values up to ${FIELD_BITS_BUILT}); a larger one needs 'MOD = -DGFP_MOD_SZ=...' in its CONFIG.mine before the build`;
   }
   return `ring ${bits}: MP-SPDZ builds ${profile.binary} for rings of ${profile.builtInRings.join(', ')} bits; this one needs 'MY_CFLAGS += -DRING_SIZE=${bits}' in its CONFIG.mine before the build`;
 }

@@ -1,6 +1,6 @@
 // The exact MP-SPDZ commands for a pipeline: compile once, then one party binary per party.
 import { frameSize, modelParams, product, selectedFrames, type Pipeline } from '../ir/pipeline.js';
-import { PROTOCOLS } from '../target/protocols.js';
+import { PROTOCOLS, partyFlags } from '../target/protocols.js';
 
 /** MP-SPDZ's own default budget (Compiler/program.py). */
 const MP_SPDZ_DEFAULT_BUDGET = 1000;
@@ -63,7 +63,7 @@ export function partyCommands(p: Pipeline, opts: { host0?: string; port?: number
     // the dishonest-majority binaries take any number of parties and need to be told
     if (profile.corruption === 'dishonest majority') argv.push('-N', String(profile.parties));
     argv.push('-h', opts.host0 ?? 'localhost', '-pn', String(opts.port ?? 14000));
-    argv.push(...profile.runtimeFlags);
+    argv.push(...partyFlags(profile, p.target.ringBits));
     if (printsBeyondParty0(p)) argv.push('-OF', '.');
     argv.push(p.name);
     out.push({ party: id, argv });
@@ -75,7 +75,7 @@ export function partyCommands(p: Pipeline, opts: { host0?: string; port?: number
 export function localRunCommand(p: Pipeline): string[] {
   const profile = PROTOCOLS[p.target.protocol];
   if (profile.processes === 1) return [`./${profile.binary}`, p.name];
-  const cmd = [`Scripts/${profile.short}.sh`, p.name, ...profile.runtimeFlags];
+  const cmd = [`Scripts/${profile.short}.sh`, p.name, ...partyFlags(profile, p.target.ringBits)];
   if (printsBeyondParty0(p)) cmd.push('-OF', '.');
   return cmd;
 }
