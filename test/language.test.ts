@@ -109,7 +109,7 @@ describe('defaults', () => {
     // every party of a prime-field protocol gets a prime of B + 42 bits (-lgp), not MP-SPDZ's 128
     const commands = (target: string) => JSON.parse(compileSource({ path: 't.ppvc', text: net + `target mp-spdz { ${target} }\n` }).artifacts!.files['commands.json']!);
     expect(commands('protocol hemi').runParties[1].command).toBe('./hemi-party.x -p 1 -N 2 -h localhost -pn 14000 -b 10000 -lgp 106 t');
-    expect(commands('protocol lowgear  ring 72').runLocal).toBe('Scripts/lowgear.sh t -lgp 114');
+    expect(commands('protocol lowgear  ring 72').runLocal).toBe('Scripts/lowgear.sh t -b 10000 -lgp 114');
     expect(commands('protocol semi2k').runLocal).toBe('Scripts/semi2k.sh t -b 10000');
   });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ROOT, source, testUnless } from './helpers.js';
 import { checkSource, type BuildOptions } from '../src/compile.js';
 import type { Target } from '../src/ir/pipeline.js';
-import { directCost, exactTransform, extraBits, toNumber, winogradCost, winogradTile, winogradTransforms, type Rational, type WinogradConv } from '../src/passes/winograd.js';
+import { directCost, exactTransform, extraBits, homomorphicConvolutionSeconds, toNumber, winogradCost, winogradTile, winogradTransforms, type Rational, type WinogradConv } from '../src/passes/winograd.js';
 
 function target(opts: BuildOptions): Target {
   const r = checkSource(source('examples/emotion.ppvc'), opts);
@@ -115,6 +115,30 @@ describe('Winograd tiles', () => {
       expect(best).toBeLessThanOrEqual(winogradCost(cv, 7, [2, 2], spdz2k));
       expect(best).toBeLessThanOrEqual(directCost(cv, 7));
     }
+  });
+
+  test("hemi's matrix triples: per layer the fastest of the direct convolution and every tile, by the time model", () => {
+    const hemi = target({ protocol: 'hemi' });
+    const paper: [WinogradConv, [number, number] | undefined][] = [
+      // one input channel: Winograd's products would have an inner dimension of 1, a ciphertext each
+      [conv(41, 41, 1, 64, [5, 5]), undefined],
+      [conv(17, 17, 64, 64, [3, 3]), [3, 3]],
+      [conv(15, 15, 64, 64, [3, 3]), [4, 4]],
+      [conv(5, 5, 64, 128, [3, 3]), [2, 2]],
+      [conv(3, 3, 128, 128, [3, 3]), [2, 2]],
+    ];
+    for (const [cv, expected] of paper) {
+      const tile = winogradTile(cv, 7, hemi);
+      expect(tile).toEqual(expected);
+      const seconds = homomorphicConvolutionSeconds(cv, 7, hemi, tile)!;
+      expect(seconds).toBeLessThanOrEqual(homomorphicConvolutionSeconds(cv, 7, hemi)!);
+      for (const other of [[2, 2], [3, 3], [4, 4], [2, 3], [3, 2]] as [number, number][]) {
+        if (Math.max(...other) + cv.kernel[0] - 1 <= 6) expect(seconds).toBeLessThanOrEqual(homomorphicConvolutionSeconds(cv, 7, hemi, other)!);
+      }
+    }
+    // no time model without matrix products, nor under the dealer (whose triples cost no computation)
+    expect(homomorphicConvolutionSeconds(conv(17, 17, 64, 64, [3, 3]), 7, target({ protocol: 'hemi', optimizations: { 'matrix-products': false } }))).toBeUndefined();
+    expect(homomorphicConvolutionSeconds(conv(17, 17, 64, 64, [3, 3]), 7, target({ protocol: 'dealer-ring' }))).toBeUndefined();
   });
 
   test('replicated sharing: F(2x2, 3x3) for 3x3 kernels only', () => {

@@ -176,6 +176,8 @@ const HOMOMORPHIC_PASSIVE = {
   parties: 2,
   ...THREATS.passiveTwoParty,
   ...PRIME_FIELD,
+  // preprocessing in batches of 10,000: 100,000 truncations and comparisons took 5.5 s instead
+  // of 9.5 s (6,274 rounds instead of 46,893)
   runtimeFlags: ['-b', '10000'],
   // probabilistic (MP-SPDZ's generic truncation: no trunc_pr in a prime field): nearest costs
   // +23% of compile.py's expected communication on the paper's pipeline (5,690 -> 7,025 MB),
@@ -249,7 +251,9 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = profiles({
     parties: 2,
     ...THREATS.activeTwoParty,
     ...PRIME_FIELD,
-    runtimeFlags: [],
+    // preprocessing in batches of 10,000: 100,000 products and 5,000 comparisons took 30.0 s
+    // instead of 40.6 s (26.0 s with the 106-bit prime of partyFlags)
+    runtimeFlags: ['-b', '10000'],
     // nearest: +0.6% of compile.py's expected communication on the paper's pipeline (211,852 ->
     // 213,122 MB): in a prime field both truncations take edaBits, and the triples dominate
     defaultTruncation: 'nearest',
