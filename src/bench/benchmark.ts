@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { checkSource, buildPipeline } from '../compile.js';
 import { checkAndSuggestBounds } from '../simulate/declared-bounds.js';
 import { PROTOCOLS, type ProtocolName } from '../target/protocols.js';
-import { locateMpSpdz, applyPatch, missingHelpersIn } from '../backend/mp-spdz.js';
+import { locateMpSpdz, applyPatch, missingHelpersIn, type CompileReport } from '../backend/mp-spdz.js';
 import { findCachedBuild } from '../backend/mp-spdz-cache.js';
-import { runPipeline, type ResultRecord } from '../backend/run-pipeline.js';
+import { compileIfStale, runPipeline, type ResultRecord } from '../backend/run-pipeline.js';
 import { randomBasePort } from '../backend/local-run.js';
 import { everyKth, partyValues } from '../inputs/random-inputs.js';
 import { formatValues, readValues } from '../inputs/text-format.js';
@@ -63,6 +63,8 @@ async function main(): Promise<void> {
   const latencyArg = args.find((a) => a.startsWith('--latency-ms='));
   // --bounds=suggested: declare the bounds the benchmark's weights prove (as simulate suggests)
   const suggestedBounds = args.includes('--bounds=suggested');
+  // --compile-only: compile.py's figures without a run, for rows that would take hours here
+  const compileOnly = args.includes('--compile-only');
   const latencyMs = latencyArg ? Number(latencyArg.slice(13)) : undefined;
   const mp = locateMpSpdz(home);
   const outDir = join(root, 'bench-results');
@@ -106,6 +108,11 @@ async function main(): Promise<void> {
       }
       if (missingHelpersIn(mp, a.helpers).length > 0) await applyPatch(mp, a.helpers);
       const reference = await evaluateReference(p, a.inputs, values);
+      if (compileOnly) {
+        process.stderr.write(`${protocol} / ${label}: compiling...\n`);
+        rows.push(compiledRow(protocol, label, (await compileIfStale(mp, a)).report!, reference.label));
+        continue;
+      }
       process.stderr.write(`${protocol} / ${label}: compiling and running...\n`);
       let r: ResultRecord;
       const relays: Relay[] = [];
@@ -149,11 +156,17 @@ async function main(): Promise<void> {
       process.stderr.write(`  ${JSON.stringify(row)}\n`);
     }
   }
-  const tag = latencyMs !== undefined ? `-latency-${latencyMs}ms` : '';
+  const tag = `${latencyMs !== undefined ? `-latency-${latencyMs}ms` : ''}${compileOnly ? '-compiled' : ''}`;
   const engine = `MP-SPDZ ${mp.version}${mp.commit ? ` (${mp.commit})` : ''}, ${mp.root}`;
   writeFileSync(join(outDir, `results${tag}.json`), JSON.stringify({ mpSpdz: { version: mp.version, commit: mp.commit, root: mp.root }, rows }, null, 2) + '\n');
   writeFileSync(join(outDir, `results${tag}.md`), markdown(rows, engine));
   process.stdout.write(markdown(rows, engine));
+}
+
+/** A row of compile.py's figures only (--compile-only). */
+function compiledRow(protocol: ProtocolName, style: string, report: CompileReport, referenceLabel: number): Row {
+  const { seconds: compileSeconds, expectedOnlineMB, expectedOfflineMB, rounds: vmRounds } = report;
+  return { protocol, style, compileSeconds, expectedOnlineMB, expectedOfflineMB, vmRounds, dataSentMB: [], wallSeconds: NaN, referenceLabel, note: 'compiled only (--compile-only): not run' };
 }
 
 /** A style spec: seed or optimized, then optionally :SWITCHES (joined by +), then optionally @RING/F/K. */

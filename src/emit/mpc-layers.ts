@@ -105,7 +105,6 @@ interface ConvolutionPlan {
 }
 
 function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt: OptimizationSet, plan: ConvolutionPlan = {}): string {
-  const winogradTile = plan.tile;
   const stock = !opt['vector-layers'];
   // MP-SPDZ's stock pooling layers pad only after the input, so SAME padding keeps ppvc-dsl's
   // layers even in the seed style
@@ -153,9 +152,9 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
       // matrix products in blocks (passes/matrix-blocks.ts): the layer classes of matrix_conv.py and matrix_winograd.py
       const matrix = plan.block ? 'Matrix' : '';
       if (plan.block) args.push(`matrix_block=${tuple(plan.block)}`);
-      if (winogradTile) {
+      if (plan.tile) {
         helpers.add(plan.block ? 'matrix_winograd' : 'winograd');
-        return `ml.Ppvc${matrix}WinogradConv2d(${args.join(', ')}, tile=${tuple(winogradTile)})`;
+        return `ml.Ppvc${matrix}WinogradConv2d(${args.join(', ')}, tile=${tuple(plan.tile)})`;
       }
       if (stock && !l.raw) return `ml.FixConv2d(${args.join(', ')})`;
       helpers.add(plan.block ? 'matrix_conv' : 'conv');
