@@ -311,7 +311,7 @@ describeMp('MP-SPDZ end to end', () => {
     }
   });
 
-  test('trunc-after-pool: summed logits within fixed-point tolerance of the reference and of the program without it, batched or frame by frame (emulate, nearest rounding); under replicated-ring, rep4-ring and sy-rep-ring (the share split of 3 and 4 parties) within tolerance with the same label, through Winograd and direct convolutions, and with the division in one truncation or two', async () => {
+  test('trunc-after-pool: summed logits within fixed-point tolerance of the reference and of the program without it, fused or not, batched or frame by frame (emulate, nearest rounding); under replicated-ring, rep4-ring and sy-rep-ring (the share split of 3 and 4 parties) and, unfused (exact comparisons of the untruncated values), replicated-ring and lowgear (a prime field) within tolerance with the same label, through Winograd and direct convolutions, and with the division in one truncation or two', async () => {
     // direct convolutions: precision 16 31 leaves room for one truncation (31 + 2 x 16 < 64),
     // Winograd F(2x2, 3x3) (2 more weight bits) does not; precision 16 20 has room for both
     const fixture = 'test/fixtures/relu-avgpool.ppvc';
@@ -319,26 +319,39 @@ describeMp('MP-SPDZ end to end', () => {
     // (a few units of 2^-16 per value, summed over the frames: far below expectClose's 1e-3)
     const sums: number[][] = [];
     const emulated = { path: fixture, text: text.replace('protocol replicated-ring', 'protocol emulate  trunc nearest') };
-    for (const optimizations of [{ 'relu-avgpool': true }, { 'relu-avgpool': true, 'trunc-after-pool': true }, { 'relu-avgpool': true, 'trunc-after-pool': true, 'batch-frames': false }]) {
+    const variants: Partial<OptimizationSet>[] = [
+      { 'relu-avgpool': true },
+      { 'relu-avgpool': true, 'trunc-after-pool': true },
+      { 'relu-avgpool': true, 'trunc-after-pool': true, 'batch-frames': false },
+      { 'trunc-after-pool': true },
+      { 'trunc-after-pool': true, 'batch-frames': false },
+    ];
+    for (const optimizations of variants) {
       const { run, reference } = await secureVersusReference(emulated, undefined, 14, undefined, optimizations);
       sums.push(summed(run));
       expectClose(sums.at(-1)!, reference.aggregate);
     }
-    expectClose(sums[1]!, sums[0]!);
-    expectClose(sums[2]!, sums[0]!);
-    const runs: [string, ProtocolName, Partial<OptimizationSet>][] = [
-      ['protocol replicated-ring', 'replicated-ring', {}],
-      ['protocol replicated-ring', 'replicated-ring', { winograd: false }],
-      ['protocol replicated-ring  precision 16 20', 'replicated-ring', {}],
-      ['protocol rep4-ring', 'rep4-ring', {}],
-      ['protocol sy-rep-ring', 'sy-rep-ring', {}],
+    for (const sum of sums.slice(1)) expectClose(sum, sums[0]!);
+    const runs: [string, ProtocolName, Partial<OptimizationSet>, number[]][] = [
+      ['protocol replicated-ring', 'replicated-ring', {}, [14, 15]],
+      ['protocol replicated-ring', 'replicated-ring', { winograd: false }, [14, 15]],
+      ['protocol replicated-ring  precision 16 20', 'replicated-ring', {}, [14, 15]],
+      ['protocol rep4-ring', 'rep4-ring', {}, [14, 15]],
+      ['protocol sy-rep-ring', 'sy-rep-ring', {}, [14, 15]],
+      ['protocol replicated-ring', 'replicated-ring', { 'relu-avgpool': false }, [14, 15]],
+      // lowgear's default, where the first layer saves a batch of edaBits' worth of truncations
+      // (5 frames: optimizations.test.ts); one seed (a few minutes of malicious preprocessing)
+      ['protocol lowgear', 'lowgear', { 'relu-avgpool': false }, [14]],
     ];
     let ran = 0;
-    for (const [target, protocol, more] of runs) {
+    for (const [target, protocol, more, seeds] of runs) {
       if (!built(protocol, 'trunc-after-pool')) continue;
       ran++;
-      const example = { path: fixture, text: text.replace('protocol replicated-ring', target) };
-      for (const seed of [14, 15]) {
+      const frames = protocol === 'lowgear' ? 'select 5 frames' : 'select 3 frames';
+      const example = { path: fixture, text: text.replace('protocol replicated-ring', target).replace('select 3 frames', frames) };
+      // the runs below exercise the untruncated layers, fused or not
+      expect(build(example, protocol, { 'relu-avgpool': true, 'trunc-after-pool': true, ...more }).program).toMatch(/^avgpool_1\.raw_bits = conv2d_1\.raw_bits$/m);
+      for (const seed of seeds) {
         const { run, reference } = await secureVersusReference(example, protocol, seed, undefined, { 'relu-avgpool': true, 'trunc-after-pool': true, ...more });
         const sum = summed(run);
         expectClose(sum, reference.aggregate);
@@ -439,9 +452,9 @@ describeMp('MP-SPDZ end to end', () => {
     if (shares > 0) expect(values.some((v, i) => v > 0 && v < sure && bits[i] === 0)).toBe(true);
   });
 
-  test.each(['emulate', 'replicated-ring'] as const)('trunc-after-pool layers with nonzero biases under %s: a raw convolution (direct and Winograd) and its fused pooling (one truncation and two) give the truncated layers\' values within 10^-3', async (protocol) => {
+  test.each(['emulate', 'replicated-ring'] as const)('trunc-after-pool layers with nonzero biases under %s: a raw convolution (direct and Winograd) and its pooling (one truncation and two), with the ReLU fused or raw on its own, give the truncated layers\' values within 10^-3', async (protocol) => {
     const mp = locateMpSpdz(home!);
-    await applyPatch(mp, ['conv', 'winograd', 'avgpool']);
+    await applyPatch(mp, ['conv', 'winograd', 'avgpool', 'relu']);
     const rand = seededRandom(31);
     // [N, H, W, C, K, conv padding, tile, pool, pool strides, pool padding]; at precision 16 31
     // the direct convolution's sums fit one truncation with the division, Winograd's (2 more
@@ -465,30 +478,39 @@ describeMp('MP-SPDZ end to end', () => {
         `w = sfix.Array(${w.length})`, `w.assign([${w.join(', ')}])`,
         `b = sfix.Array(${K})`, `b.assign([${b.join(', ')}])`,
         `batch = regint.Array(${N})`, `batch.assign(list(range(${N})))`,
-        'for raw in (False, True):',
+        'for variant in ("truncated", "fused", "unfused"):',
+        '    raw = variant != "truncated"',
         `    conv = ${conv.replace('RAW', 'raw')}`,
-        `    pool = ml.PpvcAvgPool2d([${N}, ${OH}, ${OW}, ${K}], (${pool.join(', ')}), (${strides.join(', ')}), "${poolPad}", relu=True, raw=raw)`,
-        '    pool.raw_bits = conv.raw_bits',
+        `    relu = ml.PpvcRelu([${N}, ${OH}, ${OW}, ${K}], raw=True)`,
+        `    pool = ml.PpvcAvgPool2d([${N}, ${OH}, ${OW}, ${K}], (${pool.join(', ')}), (${strides.join(', ')}), "${poolPad}", relu=variant != "unfused", raw=raw)`,
+        '    pool.raw_bits = relu.raw_bits = conv.raw_bits',
         '    conv.X.assign_vector(x.get_vector())',
         '    conv.weights.assign_vector(w.get_vector())',
         '    conv.bias.assign_vector(b.get_vector())',
         '    conv._forward(batch)',
-        '    pool.X.assign_vector(conv.Y.get_vector())',
+        '    if variant == "unfused":',
+        '        relu.X.assign_vector(conv.Y.get_vector())',
+        '        relu._forward()',
+        '        pool.X.assign_vector(relu.Y.get_vector())',
+        '    else:',
+        '        pool.X.assign_vector(conv.Y.get_vector())',
         '    pool._forward()',
-        `    print_ln("case ${i} %s %s", raw, pool.Y.get_vector().reveal())`,
+        `    print_ln("case ${i} %s %s", variant, pool.Y.get_vector().reveal())`,
       );
     });
     const stdout = await runProbe(mp, 'ppvc_raw_layers_check', lines, protocol);
     const got = new Map<string, number[]>();
-    for (const m of stdout.matchAll(/^case (\d+) (False|True) (.*)$/gm)) got.set(`${m[1]} ${m[2]}`, printedVector(m[3]!));
+    for (const m of stdout.matchAll(/^case (\d+) (truncated|fused|unfused) (.*)$/gm)) got.set(`${m[1]} ${m[2]}`, printedVector(m[3]!));
     cases.forEach((_, i) => {
-      const truncated = got.get(`${i} False`);
-      const raw = got.get(`${i} True`);
+      const truncated = got.get(`${i} truncated`);
       expect(truncated?.length).toBeGreaterThan(0);
-      expect(raw).toHaveLength(truncated!.length);
-      raw!.forEach((v, j) => expect([i, j, Math.abs(v - truncated![j]!) < 1e-3]).toEqual([i, j, true]));
-      // not all zero: the ReLU let values through
-      expect(raw!.some((v) => v > 0.01)).toBe(true);
+      for (const variant of ['fused', 'unfused']) {
+        const raw = got.get(`${i} ${variant}`);
+        expect(raw).toHaveLength(truncated!.length);
+        raw!.forEach((v, j) => expect([i, variant, j, Math.abs(v - truncated![j]!) < 1e-3]).toEqual([i, variant, j, true]));
+        // not all zero: the ReLU let values through
+        expect(raw!.some((v) => v > 0.01)).toBe(true);
+      }
     });
   });
 

@@ -196,22 +196,23 @@ describe('optimisation switches', () => {
     expect(reluIntoAvgpool(clamped)).toEqual(clamped);
   });
 
-  test('trunc-after-pool: on by default with relu-avgpool under rep4-ring and sy-rep-ring only; on, each convolution read only by a fused ReLU + average pooling is left untruncated and the pooling told its extra bits; nothing without relu-avgpool (a warning)', () => {
+  test('trunc-after-pool: on by default under rep4-ring and sy-rep-ring (fused) and lowgear (unfused); on, each convolution read only by a ReLU that only an average pooling reads is left untruncated and the layers that read it told its extra bits', () => {
     const fixture = 'test/fixtures/relu-avgpool.ppvc';
-    for (const p of PROTOCOL_NAMES) expect([p, defaultOptimizations(p)['trunc-after-pool']]).toEqual([p, p === 'rep4-ring' || p === 'sy-rep-ring']);
+    for (const p of PROTOCOL_NAMES) expect([p, defaultOptimizations(p)['trunc-after-pool']]).toEqual([p, p === 'rep4-ring' || p === 'sy-rep-ring' || p === 'lowgear']);
     const fused = program(fixture, { optimizations: { 'relu-avgpool': true } });
     const on = program(fixture, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true } });
     expect(fused.program).not.toContain('raw');
     // conv2d_1, conv2d_2 and d feed fused poolings; the ReLU moved after the max pooling does not
     // read a convolution, and b and c feed ReLUs that stay
-    const rawConvs = layerStatements(on.program)
-      .filter((l) => /^ml\.Ppvc(Winograd)?Conv2d$/.test(l.cls) && l.args.includes('raw=True'))
-      .map((l) => l.name);
+    const rawConvs = (p: string) =>
+      layerStatements(p)
+        .filter((l) => /^ml\.Ppvc(Winograd)?Conv2d$/.test(l.cls) && l.args.includes('raw=True'))
+        .map((l) => l.name);
     expect(layerStatements(on.program)).toHaveLength(on.layerNames.length);
-    expect(rawConvs).toEqual(['conv2d_1', 'conv2d_2', 'd']);
+    expect(rawConvs(on.program)).toEqual(['conv2d_1', 'conv2d_2', 'd']);
     expect(on.program.match(/relu=True, raw=True/g)).toHaveLength(3);
     expect(on.program).toContain(
-      "# poolings that truncate a convolution's untruncated outputs: its extra fractional bits\navgpool_1.raw_bits = conv2d_1.raw_bits\navgpool_2.raw_bits = conv2d_2.raw_bits\nglobal_avgpool_1.raw_bits = d.raw_bits\n",
+      "# layers that read a convolution's untruncated outputs: its extra fractional bits\navgpool_1.raw_bits = conv2d_1.raw_bits\navgpool_2.raw_bits = conv2d_2.raw_bits\nglobal_avgpool_1.raw_bits = d.raw_bits\n",
     );
     expect(on.layerNames).toEqual(fused.layerNames);
     expect(on.mlPatch).toContain('def _ppvc_positive(x, extra, k=None):');
@@ -221,21 +222,48 @@ describe('optimisation switches', () => {
     expect(stockConvs.filter((l) => l.cls === 'ml.FixConv2d' && l.args.includes('raw=True'))).toEqual([]);
     expect(stockConvs.filter((l) => l.cls === 'ml.PpvcConv2d' && l.args.includes('raw=True'))).toHaveLength(3);
     // raw window sums must fit the ring: k + f (+ Winograd's extra weight bits) + bits of the
-    // window size below 64, else the convolution keeps its truncation
+    // window size below 64; where only Winograd's bits are too many the convolution is direct,
+    // else it keeps its truncation
     const wide = (precision: string, optimizations: Partial<OptimizationSet>) =>
-      program({ ...source(fixture), text: source(fixture).text.replace('protocol replicated-ring', `protocol replicated-ring  precision ${precision}`) }, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true, ...optimizations } }).program.match(/relu=True, raw=True/g)?.length ?? 0;
-    expect(wide('26 32', {})).toBe(0); // Winograd F(2x2, 3x3): 32 + 26 + 2 + 4 = 64
-    expect(wide('26 32', { winograd: false })).toBe(3); // 32 + 26 + 4 = 62
-    expect(wide('28 32', { winograd: false })).toBe(0); // 32 + 28 + 4 = 64
-    const semi = checkSource({ ...source(fixture), text: source(fixture).text.replace('protocol replicated-ring', 'protocol semi2k') }, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true } });
-    // semi2k's Winograd tiles with inexact transforms carry up to 14 more bits
-    expect(buildPipeline(semi.pipeline!).program.match(/relu=True, raw=True/g)?.length ?? 0).toBeLessThan(3);
-    // without relu-avgpool: the same program as without it, and a warning
+      program({ ...source(fixture), text: source(fixture).text.replace('protocol replicated-ring', `protocol replicated-ring  precision ${precision}`) }, { optimizations: { 'relu-avgpool': true, 'trunc-after-pool': true, ...optimizations } }).program;
+    const fusedRaw = (p: string) => p.match(/relu=True, raw=True/g)?.length ?? 0;
+    expect(fusedRaw(wide('24 32', {}))).toBe(3); // Winograd F(2x2, 3x3): 32 + 24 + 2 + 4 = 62
+    expect(wide('24 32', {})).toContain('ml.PpvcWinogradConv2d(');
+    const direct = wide('26 32', {}); // Winograd: 32 + 26 + 2 + 4 = 64; direct: 62
+    expect(fusedRaw(direct)).toBe(3);
+    expect(layerStatements(direct).filter((l) => l.cls === 'ml.PpvcWinogradConv2d').map((l) => l.name)).not.toContain('conv2d_1');
+    expect(direct).toContain("direct, not Winograd: its untruncated outputs would not fit with the transformed weights' extra bits");
+    expect(fusedRaw(wide('26 32', { winograd: false }))).toBe(3); // 32 + 26 + 4 = 62
+    expect(fusedRaw(wide('28 32', { winograd: false }))).toBe(0); // 32 + 28 + 4 = 64
+    expect(wide('28 32', {})).not.toContain('raw=True');
+    // without relu-avgpool the ReLUs stay, compare the untruncated values (their k plus the
+    // convolution's extra bits, set from it) and leave their outputs untruncated for the pooling
     const alone = checkSource(source(fixture), { optimizations: { 'trunc-after-pool': true } });
-    expect(alone.diagnostics.map((d) => d.message)).toContain(
-      '--opt trunc-after-pool does nothing without relu-avgpool: it defers the truncation of a convolution into the ReLU + average pooling that relu-avgpool fuses',
+    expect(alone.diagnostics.map((d) => d.message).filter((m) => m.includes('trunc-after-pool'))).toEqual([]);
+    const unfused = buildPipeline(alone.pipeline!).program;
+    expect(rawConvs(unfused)).toEqual(['conv2d_1', 'conv2d_2', 'd']);
+    expect(layerStatements(unfused).filter((l) => l.cls === 'ml.PpvcRelu' && l.args.includes('raw=True')).map((l) => l.name)).toEqual(['conv2d_1_relu', 'conv2d_2_relu', 'd_relu']);
+    expect(unfused).not.toContain('relu=True');
+    expect(unfused).toContain(
+      [
+        "# layers that read a convolution's untruncated outputs: its extra fractional bits",
+        'conv2d_1_relu.raw_bits = conv2d_1.raw_bits',
+        'avgpool_1.raw_bits = conv2d_1.raw_bits',
+        'conv2d_2_relu.raw_bits = conv2d_2.raw_bits',
+        'avgpool_2.raw_bits = conv2d_2.raw_bits',
+        'd_relu.raw_bits = d.raw_bits',
+        'global_avgpool_1.raw_bits = d.raw_bits',
+      ].join('\n'),
     );
-    expect(buildPipeline(alone.pipeline!).program.replace(/^# Optimisations: .*$/m, '')).toBe(program(fixture).program.replace(/^# Optimisations: .*$/m, ''));
+    // the ReLUs with a second reader (b_relu) or a clamp (c_relu) and the one after the max pooling stay truncated
+    expect(layerStatements(unfused).filter((l) => l.cls === 'ml.PpvcRelu' && !l.args.includes('raw=True'))).not.toHaveLength(0);
+    // under a prime-field protocol (lowgear's default) only where a layer saves a batch of
+    // edaBits' worth of truncations (10,000): conv2d_1 saves 3 x (23 x 23 - 11 x 11) x 6 = 7,344
+    // for 3 frames, 12,240 for 5; the smaller layers never
+    const lowgear = (frames: number) => program({ ...source(fixture), text: source(fixture).text.replace('protocol replicated-ring', 'protocol lowgear').replace('select 3 frames', `select ${frames} frames`) }).program;
+    expect(rawConvs(lowgear(3))).toEqual([]);
+    expect(rawConvs(lowgear(5))).toEqual(['conv2d_1']);
+    expect(lowgear(5)).toContain('conv2d_1_relu = ml.PpvcRelu(');
   });
 
   test('trunc-after-pool on a graph: a convolution with a second reader keeps its truncation', () => {
@@ -249,9 +277,16 @@ describe('optimisation switches', () => {
     expect(g[2]).toMatchObject({ rawInput: true });
     expect(g[3]).not.toHaveProperty('raw');
     expect(g[4]).not.toHaveProperty('rawInput');
-    // a pooling without the fused ReLU reads truncated values
+    // a pooling that reads a convolution without a ReLU between reads truncated values
     const plain = [input, conv('c', [0]), { ...pool('p', [1]), relu: false } as MpcLayer];
     expect(truncAfterPool(plain, target, 2)).toEqual(plain);
+    // an unfused ReLU between: raw when the convolution and the ReLU have no other reader
+    const relu = (from: string, inputs: number[]): MpcLayer => ({ kind: 'relu', from, inputs, shape: shape(8) });
+    const unfused = (pool: MpcLayer) => truncAfterPool([input, conv('c', [0]), relu('r', [1]), pool], target, 2);
+    const after = unfused({ ...pool('p', [2]), relu: false } as MpcLayer);
+    expect(after.map((l) => ('raw' in l && l.raw) || ('rawInput' in l && l.rawInput) || false)).toEqual([false, true, true, true]);
+    expect(truncAfterPool([input, conv('c', [0]), relu('r', [1]), { ...pool('p', [2]), relu: false } as MpcLayer, { kind: 'add', from: 'sum', inputs: [2, 2], shape: shape(8) }], target, 2)[1]).not.toHaveProperty('raw');
+    expect(truncAfterPool([input, conv('c', [0]), { ...relu('r', [1]), max: 6 } as MpcLayer, { ...pool('p', [2]), relu: false } as MpcLayer], target, 2)[1]).not.toHaveProperty('raw');
   });
 
   test('CLI: --opt switches, and an unknown optimisation is a one-line error with exit status 1', () => {

@@ -65,11 +65,17 @@ function layerEdges(c: LayerContext): string[] {
   return c.layers.flatMap((l, i) => (i > 0 && (l.inputs.length !== 1 || l.inputs[0] !== i - 1) ? [`${c.names[i]}.inputs = [${l.inputs.map((j) => c.names[j]).join(', ')}]`] : []));
 }
 
-/** Poolings that truncate their convolution's untruncated outputs (passes/trunc-after-pool.ts). */
+/** ReLUs and poolings that read a convolution's untruncated outputs (passes/trunc-after-pool.ts), each told its extra bits. */
 function rawBits(c: LayerContext): string[] {
-  const readers = c.layers.flatMap((l, i) => (l.kind === 'avgpool' && l.rawInput ? [i] : []));
+  const readers = c.layers.flatMap((l, i) => ((l.kind === 'avgpool' || l.kind === 'relu') && l.rawInput ? [i] : []));
   if (readers.length === 0) return [];
-  return ["# poolings that truncate a convolution's untruncated outputs: its extra fractional bits", ...readers.map((i) => `${c.names[i]}.raw_bits = ${c.names[c.layers[i]!.inputs[0]!]}.raw_bits`)];
+  /** The convolution whose raw outputs reach layer i, directly or through a raw ReLU. */
+  const producer = (i: number): number => {
+    const j = c.layers[i]!.inputs[0]!;
+    const source = c.layers[j]!;
+    return source.kind === 'relu' && source.rawInput ? producer(j) : j;
+  };
+  return ["# layers that read a convolution's untruncated outputs: its extra fractional bits", ...readers.map((i) => `${c.names[i]}.raw_bits = ${c.names[producer(i)]}.raw_bits`)];
 }
 
 /** ml.Dense always has a bias: a layer without one gets zeros (and reads no bias tensor). */
@@ -108,7 +114,7 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
   const stock = !opt['vector-layers'];
   // MP-SPDZ's stock pooling layers pad only after the input, so SAME padding keeps ppvc-dsl's
   // layers even in the seed style
-  if (stock && (l.kind === 'avgpool' || l.kind === 'maxpool') && l.padding === 'valid' && !l.relu && l.compareBits === undefined) {
+  if (stock && (l.kind === 'avgpool' || l.kind === 'maxpool') && l.padding === 'valid' && !l.relu && !(l.kind === 'avgpool' && l.rawInput) && l.compareBits === undefined) {
     const out = list([n, ...l.outShape]);
     if (l.kind === 'avgpool') return `ml.FixAveragePool2d(${list([n, ...l.inShape])}, ${out}, ${tuple(l.pool)}, ${tuple(l.strides)})`;
     return `ml.MaxPool(${list([n, ...l.inShape])}, strides=${tuple([1, ...l.strides, 1])}, ksize=${tuple([1, ...l.pool, 1])}, padding="VALID")`;
@@ -167,9 +173,9 @@ function layerConstructor(l: MpcLayer, n: number, helpers: Set<HelperName>, opt:
       return `ml.PpvcDense(${n}, ${l.dIn}, ${l.dOut}${activation}, matrix_block=${tuple(plan.block)})`;
     }
     case 'relu':
-      if (stock && l.max === undefined && l.compareBits === undefined) return `ml.Relu(${list([n, ...l.shape])})`;
+      if (stock && l.max === undefined && l.compareBits === undefined && !l.rawInput) return `ml.Relu(${list([n, ...l.shape])})`;
       helpers.add('relu');
-      return `ml.PpvcRelu(${list([n, ...l.shape])}${l.max !== undefined ? `, max_value=${l.max}` : ''}${compareBits(l)})`;
+      return `ml.PpvcRelu(${list([n, ...l.shape])}${l.max !== undefined ? `, max_value=${l.max}` : ''}${l.rawInput ? ', raw=True' : ''}${compareBits(l)})`;
     case 'avgpool':
       helpers.add('avgpool');
       return `ml.PpvcAvgPool2d(${list([n, ...l.inShape])}, ${tuple(l.pool)}, ${tuple(l.strides)}, ${pyPad(l.padding)}${l.relu ? ', relu=True' : ''}${l.rawInput ? ', raw=True' : ''}${compareBits(l)})`;

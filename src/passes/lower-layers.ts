@@ -31,8 +31,10 @@ export type MpcLayer = Base &
         /** Top and left padding written out (passes/skip-unread.ts: the shapes no longer imply it). */
         pads?: [number, number];
         useBias: boolean;
-        /** Outputs left untruncated, 2f fractional bits or more: its one reader, a fused ReLU + average pooling, truncates (passes/trunc-after-pool.ts). */
+        /** Outputs left untruncated, 2f fractional bits or more: an average pooling after its ReLU truncates (passes/trunc-after-pool.ts). */
         raw?: boolean;
+        /** Kept direct, not Winograd: its raw outputs would not fit with Winograd's extra bits (passes/trunc-after-pool.ts). */
+        direct?: boolean;
       }
     | { kind: 'depthwise'; inShape: Shape; outShape: Shape; kernel: [number, number]; multiplier: number; strides: [number, number]; padding: Padding; useBias: boolean }
     | { kind: 'dense'; dIn: number; dOut: number; relu: boolean; useBias: boolean }
@@ -42,6 +44,8 @@ export type MpcLayer = Base &
         max?: number;
         /** The comparison's k when a declared bound allows fewer than precision's (passes/narrow-comparisons.ts). */
         compareBits?: number;
+        /** Its input is a convolution's untruncated output, and so is its own: an average pooling after it truncates (passes/trunc-after-pool.ts). */
+        rawInput?: boolean;
       }
     | {
         kind: 'avgpool' | 'maxpool';

@@ -29,6 +29,8 @@ export interface WinogradConv {
   outShape: number[];
   kernel: [number, number];
   strides: [number, number];
+  /** Kept a direct convolution (passes/trunc-after-pool.ts: Winograd's extra output bits would not fit untruncated). */
+  direct?: boolean;
 }
 
 /** Most transform points per axis (0, 1, -1, 2, -2, infinity). */
@@ -187,7 +189,7 @@ function tileCost(conv: WinogradConv, batch: number, target: Target, tile?: [num
 
 /** The output tile [mh, mw] for this convolution, or undefined for the direct convolution. */
 export function winogradTile(conv: WinogradConv, batch: number, target: Target): [number, number] | undefined {
-  if (!target.optimizations.winograd || conv.strides[0] !== 1 || conv.strides[1] !== 1) return undefined;
+  if (!target.optimizations.winograd || conv.direct || conv.strides[0] !== 1 || conv.strides[1] !== 1) return undefined;
   const [kh, kw] = conv.kernel;
   // the truncation of the outputs works on k + f + e bits (e the weights' extra bits)
   const fits = (tile: [number, number]) => target.k + target.f + extraBits(conv.kernel, tile, target) < target.ringBits;

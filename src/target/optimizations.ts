@@ -12,7 +12,7 @@ export const OPTIMIZATIONS = {
   'relu-avgpool':
     'a ReLU read only by an average pooling is fused into it: each window sum is a dot product of the comparison bits and the inputs, one secret product per pooled output instead of one per ReLU output. Under replicated sharing (a dot product costs one value whatever its length) less data, more local work: on by default under rep4-ring and sy-rep-ring',
   'trunc-after-pool':
-    'a convolution read only by a fused ReLU + average pooling (relu-avgpool) is not truncated; the pooling truncates its window sums instead, one truncation per pooled output rather than one per convolution output, and takes the ReLU bits from the shares\' bits above the extra fractional bits (a value less than parties - 1 units in the last place above zero may count as zero)',
+    "a convolution read only by a ReLU that only an average pooling reads is not truncated; the pooling truncates its window sums instead, one truncation per pooled output rather than one per convolution output. Fused into the pooling (relu-avgpool), the ReLU takes its bits from the shares' bits above the extra fractional bits (a value less than parties - 1 units in the last place above zero may count as zero); on its own it compares the untruncated values exactly, on f or more extra bits. On by default under rep4-ring and sy-rep-ring (fused) and lowgear (where a comparison and a truncation each cost an edaBit: about a third less per such layer)",
   'narrow-compare':
     "the comparisons that test a layer's values (ReLU, max pooling) work on the bits a target `bound LAYER B` needs instead of precision's k; the model owner's weights are checked against each bound, for any video in the declared range, before an input file is written or a run starts",
   'skip-unread': 'rows and columns that a VALID pooling or convolution never reads are not computed by the layers before it (same values, fewer of them)',
@@ -53,7 +53,7 @@ export function defaultOptimizations(protocol: ProtocolName): OptimizationSet {
     'fold-batchnorm': true,
     'relu-maxpool': true,
     'relu-avgpool': fusePools,
-    'trunc-after-pool': fusePools,
+    'trunc-after-pool': fusePools || protocol === 'lowgear',
     'narrow-compare': true,
     'skip-unread': true,
     'matrix-products': matrixProducts,
@@ -102,9 +102,6 @@ export function optimizationWarnings(t: { protocol: ProtocolName; optimizations:
     out.push(
       `--opt relu-avgpool under ${protocol.name} costs more, not less: a dot product there costs a triple per term, so overlapping pooling windows need more secret products than the ReLU's own`,
     );
-  }
-  if (t.optimizations['trunc-after-pool'] && !t.optimizations['relu-avgpool']) {
-    out.push('--opt trunc-after-pool does nothing without relu-avgpool: it defers the truncation of a convolution into the ReLU + average pooling that relu-avgpool fuses');
   }
   return out;
 }

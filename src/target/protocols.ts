@@ -170,6 +170,10 @@ const PRIME_FIELD = {
  * (Processor/RingMachine.hpp: 64, 72, 128 and 192 bits). */
 const RING_MACHINE_RINGS = [64, 72, 128, 192];
 
+/** The prime-field protocols' preprocessing batch (`-b`): edaBits of each width, triples and
+ * matrix triples are made this many at a time. */
+export const FIELD_PREPROCESSING_BATCH = 10_000;
+
 /** hemi, and temi (its threshold variant): triples by semi-homomorphic encryption. */
 const HOMOMORPHIC_PASSIVE = {
   short: 'hemi',
@@ -178,7 +182,7 @@ const HOMOMORPHIC_PASSIVE = {
   ...PRIME_FIELD,
   // preprocessing in batches of 10,000: 100,000 truncations and comparisons took 5.5 s instead
   // of 9.5 s (6,274 rounds instead of 46,893)
-  runtimeFlags: ['-b', '10000'],
+  runtimeFlags: ['-b', String(FIELD_PREPROCESSING_BATCH)],
   // probabilistic (MP-SPDZ's generic truncation: no trunc_pr in a prime field): nearest costs
   // +23% of compile.py's expected communication on the paper's pipeline (5,690 -> 7,025 MB),
   // where the matrix triples have made the products cheap
@@ -208,7 +212,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = profiles({
     compileFlags: [],
     // OT-based triples in batches of 10,000 instead of 1,000: a million secret products took
     // 7.2 s instead of 9.9 s here
-    runtimeFlags: ['-b', '10000'],
+    runtimeFlags: ['-b', String(FIELD_PREPROCESSING_BATCH)],
     probabilisticTruncation: false,
     // nearest: +3.1% of compile.py's expected communication on the paper's pipeline (146,877 ->
     // 151,369 MB; tiny-2pc: 2.4 -> 2.7 MB sent, 238 -> 403 rounds); its probabilistic truncation is
@@ -253,7 +257,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = profiles({
     ...PRIME_FIELD,
     // preprocessing in batches of 10,000: 100,000 products and 5,000 comparisons took 30.0 s
     // instead of 40.6 s (26.0 s with the 106-bit prime of partyFlags)
-    runtimeFlags: ['-b', '10000'],
+    runtimeFlags: ['-b', String(FIELD_PREPROCESSING_BATCH)],
     // nearest: +0.6% of compile.py's expected communication on the paper's pipeline (211,852 ->
     // 213,122 MB): in a prime field both truncations take edaBits, and the triples dominate
     defaultTruncation: 'nearest',

@@ -10,15 +10,15 @@ class PpvcAvgPool2d(NoVariableLayer):
     bits and inputs, one secret product per pooled output (under replicated sharing a dot
     product costs one value whatever its length) instead of one per ReLU output.
 
-    With raw=True as well, the input is a convolution's untruncated output, with raw_bits
-    more fractional bits than sfix.f (set by the program from the layer that computes it):
-    the bits come from the values' upper bits (_ppvc_positive) and the window sums are
-    truncated once, together with the division, instead of every input before."""
+    With raw=True the input is a convolution's untruncated output (directly with relu=True,
+    else through a raw PpvcRelu), with raw_bits more fractional bits than sfix.f (set by the
+    program from the layer that computes it): the window sums are truncated once, together
+    with the division, instead of every input before. A fused ReLU takes its bits from the
+    values' upper bits (_ppvc_positive)."""
 
     def __init__(
         self, input_shape, pool, strides, padding="VALID", relu=False, raw=False, compare_bits=None
     ):
-        assert relu or not raw, "an untruncated input is for the fused ReLU only"
         # the comparison's k, fewer than sfix.k where a declared bound on the values allows
         self.compare_bits = compare_bits
         self.pool, self.strides, self.padding = tuple(pool), tuple(strides), padding
@@ -49,7 +49,7 @@ class PpvcAvgPool2d(NoVariableLayer):
             "raw_bits: the producer's, set by the program"
         )
         extra = self.raw_bits if self.raw else 0
-        if self.raw:
+        if self.relu and self.raw:
             bits = _ppvc_positive(self.X.get_vector().v, extra, self.compare_bits)
         elif self.relu:
             # the comparison of ml.relu, (0 < x), for the whole tensor in one vector
