@@ -12,7 +12,7 @@ export const OPTIMIZATIONS = {
   'relu-avgpool':
     'a ReLU read only by an average pooling is fused into it: each window sum is a dot product of the comparison bits and the inputs, one secret product per pooled output instead of one per ReLU output. Under replicated sharing (a dot product costs one value whatever its length) less data, more local work: on by default under rep4-ring and sy-rep-ring',
   'trunc-after-pool':
-    "a convolution read only by a ReLU that only an average pooling reads is not truncated; the pooling truncates its window sums instead, one truncation per pooled output rather than one per convolution output. Fused into the pooling (relu-avgpool), the ReLU takes its bits from the shares' bits above the extra fractional bits (a value less than parties - 1 units in the last place above zero may count as zero); on its own it compares the untruncated values exactly, on f or more extra bits, and a Winograd convolution whose extra bits would not fit is computed directly. On by default under rep4-ring and sy-rep-ring (fused) and lowgear (where a comparison and a truncation each cost edaBits: the paper's first layer 971 -> 788 s per frame; under a prime field only where a layer saves at least 10,000 truncations, a batch of edaBits)",
+    "a convolution read only by a ReLU that only an average pooling reads is not truncated; the pooling truncates its window sums instead, one truncation per pooled output rather than one per convolution output. Fused into the pooling (relu-avgpool), the ReLU takes its bits from the shares' bits above the extra fractional bits (a value less than parties - 1 units in the last place above zero may count as zero); on its own it compares the untruncated values exactly, on f or more extra bits, and a Winograd convolution whose extra bits would not fit is computed directly. On by default under rep4-ring and sy-rep-ring (fused) and lowgear (where a comparison and a truncation each cost edaBits: the paper's first layer 971 -> 728 s per frame; under a prime field only where a layer saves at least 10,000 truncations, a batch of edaBits)",
   'narrow-compare':
     "the comparisons that test a layer's values (ReLU, max pooling) work on the bits a target `bound LAYER B` needs instead of precision's k; the model owner's weights are checked against each bound, for any video in the declared range, before an input file is written or a run starts",
   'skip-unread': 'rows and columns that a VALID pooling or convolution never reads are not computed by the layers before it (same values, fewer of them)',
@@ -45,7 +45,7 @@ export const OPTIMIZATION_NAMES = Object.keys(OPTIMIZATIONS) as OptimizationName
  * Under semi2k and spdz2k a dot product costs a triple per term: off.
  * trunc-after-pool alone (the ReLU unfused, comparing the untruncated values) is on under
  * lowgear, where a truncation and a comparison each cost malicious edaBits: the paper's CNN on
- * one frame 2,204.2 -> 2,105.6 s (the first layer with its ReLU and pooling 971 -> 788 s;
+ * one frame 2,204.2 -> 1,980.0 s (the first layer with its ReLU and pooling 971 -> 728 s;
  * 2026-12-07). Under hemi it is off: 156.9 -> 216.3 s, its third convolution direct.
  */
 export function defaultOptimizations(protocol: ProtocolName): OptimizationSet {
