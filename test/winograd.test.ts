@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ROOT, source, testUnless } from './helpers.js';
 import { checkSource, type BuildOptions } from '../src/compile.js';
 import type { Target } from '../src/ir/pipeline.js';
-import { directCost, exactTransform, extraBits, homomorphicConvolutionSeconds, toNumber, winogradCost, winogradTile, winogradTransforms, type Rational, type WinogradConv } from '../src/passes/winograd.js';
+import { denominator, directCost, extraBits, homomorphicConvolutionSeconds, toNumber, winogradCost, winogradTile, winogradTransforms, type Rational, type WinogradConv } from '../src/passes/winograd.js';
 
 function target(opts: BuildOptions): Target {
   const r = checkSource(source('examples/emotion.ppvc'), opts);
@@ -57,19 +57,19 @@ describe('Winograd tiles', () => {
     expect(() => winogradTransforms(4, 4)).toThrow('more than 6 points');
   });
 
-  test('extra weight bits: 2 for F(2x2, 3x3) (exact: 2G), the transforms growth elsewhere, capped by the ring', () => {
-    expect(extraBits([3, 3], [2, 2], semi2k)).toBe(2);
-    expect(extraBits([3, 3], [4, 4], semi2k)).toBe(14);
-    expect(extraBits([5, 5], [2, 2], semi2k)).toBe(12);
-    // as ml.py's _extra_bits: MP-SPDZ's bit_length (63 in a 64-bit ring) - 2 - k - f
-    expect(extraBits([3, 3], [4, 4], { ...semi2k, f: 20, k: 36 })).toBe(5);
-  });
-
-  test('exact weight transforms: at most 4 points per axis (0, 1, -1, infinity)', () => {
-    expect(exactTransform(2, 3)).toBe(true);
-    expect(exactTransform(3, 2)).toBe(true);
-    expect(exactTransform(3, 3)).toBe(false);
-    expect(exactTransform(2, 5)).toBe(false);
+  test("G's denominators are 2^a or 2^a times 3 (the points 0, 1, -1, 2, -2): the outputs carry the powers of two, the helper divides out the 3s", () => {
+    expect([denominator(2, 3), denominator(3, 3), denominator(4, 3), denominator(2, 5), denominator(1, 3), denominator(3, 2)]).toEqual([2, 6, 24, 24, 1, 2]);
+    for (let r = 1; r <= 5; r++)
+      for (let m = 1; m + r - 1 <= 6; m++) {
+        const d = denominator(m, r);
+        const odd = d / (d & -d);
+        expect({ m, r, odd: [1, 3].includes(odd) }).toEqual({ m, r, odd: true });
+      }
+    expect(extraBits([3, 3], [2, 2])).toBe(2);
+    expect(extraBits([3, 3], [3, 3])).toBe(2);
+    expect(extraBits([3, 3], [4, 4])).toBe(6);
+    expect(extraBits([5, 5], [2, 2])).toBe(6);
+    expect(extraBits([1, 3], [1, 4])).toBe(3);
   });
 
   test("the paper's CNN under semi2k: the fewest secret products per layer", () => {
@@ -81,8 +81,8 @@ describe('Winograd tiles', () => {
     expect(winogradTile(conv(3, 3, 128, 128, [3, 3]), 7, semi2k)).toEqual([3, 3]);
     // 16 x 16 outputs: F(4x4) needs 16 tiles of 36 products, 2.25 per output instead of 9
     const c = conv(16, 16, 64, 64, [3, 3]);
-    // plus 36 x 64 x 64 weight truncations of 62 bits and 14 more bits per output, at 0.008 products a bit
-    expect(winogradCost(c, 7, [4, 4], semi2k)).toBeCloseTo(7 * 16 * 36 * 64 * 64 + 36 * 64 * 64 * 62 * 0.008 + 7 * 256 * 64 * 14 * 0.008, 6);
+    // plus 6 more bits per output (24 = 2^3 x 3 per axis), at 0.008 products a bit; no weight truncations
+    expect(winogradCost(c, 7, [4, 4], semi2k)).toBeCloseTo(7 * 16 * 36 * 64 * 64 + 7 * 256 * 64 * 6 * 0.008, 6);
     expect(directCost(c, 7)).toBe(7 * 256 * 9 * 64 * 64);
   });
 
@@ -124,8 +124,8 @@ describe('Winograd tiles', () => {
       [conv(41, 41, 1, 64, [5, 5]), undefined],
       [conv(17, 17, 64, 64, [3, 3]), [3, 3]],
       [conv(15, 15, 64, 64, [3, 3]), [4, 4]],
-      [conv(5, 5, 64, 128, [3, 3]), [2, 2]],
-      [conv(3, 3, 128, 128, [3, 3]), [2, 2]],
+      [conv(5, 5, 64, 128, [3, 3]), [3, 3]],
+      [conv(3, 3, 128, 128, [3, 3]), [3, 3]],
     ];
     for (const [cv, expected] of paper) {
       const tile = winogradTile(cv, 7, hemi);
@@ -153,9 +153,10 @@ describe('Winograd tiles', () => {
     expect(winogradTile(conv(18, 18, 64, 64, [3, 3]), 7, target({ protocol: 'semi2k', optimizations: { winograd: false } }))).toBeUndefined();
   });
 
-  test('without room in the ring for the extra weight bits: exact tiles only', () => {
+  test("without room in the ring for a tile's extra bits (k + f + e < ring): smaller tiles only", () => {
     const wide: Target = { ...semi2k, f: 20, k: 40 };
-    expect(winogradTile(conv(16, 16, 64, 64, [3, 3]), 7, wide)).toEqual([2, 2]);
+    // F(4x4, 3x3) carries 6 bits (60 + 6 > 63), F(3x3, 3x3) 2; F(2x2, 5x5) 6, and 25 products direct
+    expect(winogradTile(conv(16, 16, 64, 64, [3, 3]), 7, wide)).toEqual([3, 3]);
     expect(winogradTile(conv(44, 44, 1, 64, [5, 5]), 7, wide)).toBeUndefined();
   });
 });

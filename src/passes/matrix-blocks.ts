@@ -27,7 +27,6 @@ export const HEMI_SECONDS = {
   perOpenedValue: 2e-6,
   perBlock: 5e-4,
   perScalarProduct: 11.6e-6,
-  perTruncation: 16e-6,
   perTruncatedBit: 0.12e-6,
 };
 

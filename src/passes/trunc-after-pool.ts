@@ -44,13 +44,14 @@ export function truncAfterPool(layers: MpcLayer[], target: Target, batch: number
     const tile = winogradTile(conv, batch, target);
     const countBits = Math.ceil(Math.log2(pool.pool[0] * pool.pool[1]));
     const fits = (extra: number) => target.k + extra + countBits < target.ringBits;
-    const winogradFits = tile !== undefined && fits(target.f + extraBits(conv.kernel, tile, target));
-    // Winograd's weights carry e more bits (12 for F(2x2, 5x5)): where that is what does not
+    const winogradExtra = tile && target.f + extraBits(conv.kernel, tile);
+    const winogradFits = winogradExtra !== undefined && fits(winogradExtra);
+    // Winograd's outputs carry e more bits (6 for F(2x2, 5x5)): where that is what does not
     // fit, the direct convolution does, and its truncations are what the pass saves
     if (!winogradFits && !fits(target.f)) return;
     if (chain.relu !== undefined && PROTOCOLS[target.protocol].domain === 'field' && savedTruncations(conv, pool, batch) < FIELD_PREPROCESSING_BATCH) return;
     const direct = tile !== undefined && !winogradFits;
-    const extra = target.f + (tile && !direct ? extraBits(conv.kernel, tile, target) : 0);
+    const extra = winogradFits ? winogradExtra : target.f;
     const note = joinNotes(conv.note, direct ? 'direct, not Winograd: its untruncated outputs would not fit with the transformed weights\' extra bits' : undefined, 'outputs left untruncated: the pooling after it truncates');
     out[chain.conv] = { ...conv, raw: true, ...(direct ? { direct: true } : {}), note };
     if (chain.relu !== undefined) {

@@ -1,23 +1,28 @@
 // Winograd tiles: which F(mh x mw, kh x kw) a stride-1 convolution uses, chosen from what a
 // secret product costs under the protocol. The transforms are built here exactly as ml.py's
 // PpvcWinogradConv2d builds them (from the points 0, 1, -1, 2, -2 and infinity; at most 6 per
-// axis: larger tiles need points like 1/2 whose transforms magnify rounding beyond what a
-// 64-bit ring leaves room for); this side uses them to price a tile, and its tests check them.
+// axis: more would need points like 1/2, whose larger denominators the ring must carry); this
+// side uses them to price a tile, and its tests check them.
+//
+// Every tile is exact: the weights go through S G, S = 2^e q the denominators of G (q odd, 1
+// or 9 here), the outputs come out S times the direct sums, the helper divides by q exactly
+// (its inverse modulo the shares' modulus) and the layer's one truncation drops e more bits.
+// So a tile's price is its secret products plus those e bits, and the results are the direct
+// convolution's (identical under nearest rounding).
 //
 //  - Dot products cost one value per result (replicated sharing): Winograd's gain is local
-//    arithmetic, its price more results. Only F(2x2, 3x3), whose weight transform is exact,
-//    as measured (README, "Optimisations").
-//  - Dot products cost a triple per term (semi2k, spdz2k): per layer, the tile with the
-//    cheapest preprocessing: its secret products, plus, where G has denominators of 3, one
-//    truncation per transformed weight, plus the extra fractional bits every output carries
-//    into the layer's truncation (priced by the protocol's truncationBitCost: nearly free
-//    under semi2k, about a product per bit under spdz2k).
+//    arithmetic, its price more results. Only F(2x2, 3x3), as measured (README,
+//    "Optimisations").
+//  - Dot products cost a triple per term (semi2k, spdz2k, lowgear): per layer, the tile with
+//    the cheapest preprocessing: its secret products, plus the extra fractional bits every
+//    output carries into the layer's truncation (priced by the protocol's truncationBitCost:
+//    nearly free under semi2k, about a product per bit under spdz2k).
 //  - Products are matrix products by homomorphic matrix triples (`matrix-products` under hemi
 //    and temi): per layer, the tile or the direct convolution that the time model of
-//    passes/matrix-blocks.ts finds fastest, with each tile's truncations of transformed weights
-//    and extra output bits. A batch of matrix triples costs its ciphertexts as well as its
-//    products, so a layer with few input channels (the paper's first, with one) is faster
-//    direct: its Winograd products have an inner dimension of 1.
+//    passes/matrix-blocks.ts finds fastest, with each tile's extra output bits. A batch of
+//    matrix triples costs its ciphertexts as well as its products, so a layer with few input
+//    channels (the paper's first, with one) is faster direct: its Winograd products have an
+//    inner dimension of 1.
 import { PROTOCOLS } from '../target/protocols.js';
 import { convolutionProducts, HEMI_SECONDS, homomorphicProductSeconds } from './matrix-blocks.js';
 import type { Target } from '../ir/pipeline.js';
@@ -35,8 +40,6 @@ export interface WinogradConv {
 
 /** Most transform points per axis (0, 1, -1, 2, -2, infinity). */
 export const MAX_POINTS = 6;
-/** Fractional bits the ring must leave above k + f for a tile with an inexact weight transform. */
-export const MIN_EXTRA_BITS = 10;
 
 // ---- exact rational arithmetic (the entries are small: denominators up to 24) ----
 export interface Rational {
@@ -107,43 +110,16 @@ function inverse(matrix: Rational[][]): Rational[][] {
   return a.map((row) => row.slice(size));
 }
 
-const facts = new Map<string, { scale: number; growth: number }>();
-
-/** The least common denominator of G, and how much the input and output transforms magnify
- * an error in a transformed weight (max over outputs of sum |A^T| * row sums of |B^T|). */
-function axisFacts(m: number, r: number): { scale: number; growth: number } {
-  const key = `${m},${r}`;
-  if (!facts.has(key)) facts.set(key, computeAxisFacts(m, r));
-  return facts.get(key)!;
+/** G's least common denominator on one axis (the points' differences: 2, 6 or 24 here). */
+export function denominator(m: number, r: number): number {
+  return winogradTransforms(m, r).g.flat().reduce((acc, x) => lcm(acc, x.d), 1);
 }
 
-function computeAxisFacts(m: number, r: number): { scale: number; growth: number } {
-  const { at, g, bt } = winogradTransforms(m, r);
-  const scale = g.flat().reduce((acc, x) => lcm(acc, x.d), 1);
-  const rowSums = bt.map((row) => row.reduce((s, x) => s + Math.abs(toNumber(x)), 0));
-  const growth = Math.max(...at.map((row) => row.reduce((s, x, a) => s + Math.abs(toNumber(x)) * rowSums[a]!, 0)));
-  return { scale, growth };
-}
-
-/** Whether G's denominators are powers of two (at most 4 points per axis: 0, 1, -1, infinity). */
-export function exactTransform(m: number, r: number): boolean {
-  const { scale } = axisFacts(m, r);
-  return (scale & (scale - 1)) === 0;
-}
-
-/** The extra fractional bits e the weights carry, as the helper computes them. */
-export function extraBits(kernel: [number, number], tile: [number, number], target: Target): number {
-  const h = axisFacts(tile[0], kernel[0]);
-  const w = axisFacts(tile[1], kernel[1]);
-  const scale = h.scale * w.scale;
-  if ((scale & (scale - 1)) === 0) return Math.log2(scale);
-  return Math.min(Math.ceil(Math.log2(h.growth * w.growth)), extraBitsRoom(target));
-}
-
-/** Fractional bits the ring leaves above k + f, as ml.py's _extra_bits counts them: MP-SPDZ's
- * bit_length (ring - 1) less one bit of headroom and one for the sign. */
-function extraBitsRoom(target: Target): number {
-  return target.ringBits - 1 - 2 - target.k - target.f;
+/** The extra fractional bits e the outputs carry: the power of two in the two axes'
+ * denominators (their odd part the helper divides out exactly). */
+export function extraBits(kernel: [number, number], tile: [number, number]): number {
+  const scale = denominator(tile[0], kernel[0]) * denominator(tile[1], kernel[1]);
+  return Math.log2(scale & -scale);
 }
 
 /** Preprocessing of a tile choice in secret products, for `batch` frames. */
@@ -154,10 +130,8 @@ export function winogradCost(conv: WinogradConv, batch: number, tile: [number, n
   const [ah, aw] = [mh + conv.kernel[0] - 1, mw + conv.kernel[1] - 1];
   const bitCost = PROTOCOLS[target.protocol].truncationBitCost;
   const products = batch * Math.ceil(oh / mh) * Math.ceil(ow / mw) * ah * aw * c * k;
-  const exact = exactTransform(mh, conv.kernel[0]) && exactTransform(mw, conv.kernel[1]);
-  const weightTruncations = exact ? 0 : ah * aw * c * k * (target.ringBits - 2) * bitCost;
-  const outputBits = batch * oh * ow * k * extraBits(conv.kernel, tile, target) * bitCost;
-  return products + weightTruncations + outputBits;
+  const outputBits = batch * oh * ow * k * extraBits(conv.kernel, tile) * bitCost;
+  return products + outputBits;
 }
 
 export function directCost(conv: WinogradConv, batch: number): number {
@@ -167,8 +141,8 @@ export function directCost(conv: WinogradConv, batch: number): number {
 
 /**
  * Seconds a tile (or, without one, the direct convolution) is modelled to take under
- * homomorphic matrix triples: its matrix products, one truncation per transformed weight where
- * the weight transform is inexact, and the extra bits of the outputs' truncation; undefined
+ * homomorphic matrix triples: its matrix products and the extra bits of the outputs'
+ * truncation; undefined
  * where the target has no such model.
  */
 export function homomorphicConvolutionSeconds(conv: WinogradConv, batch: number, target: Target, tile?: [number, number]): number | undefined {
@@ -176,10 +150,8 @@ export function homomorphicConvolutionSeconds(conv: WinogradConv, batch: number,
   const products = homomorphicProductSeconds(target, shape, count);
   if (products === undefined || !tile) return products;
   const [oh, ow, k] = conv.outShape as [number, number, number];
-  const exact = exactTransform(tile[0], conv.kernel[0]) && exactTransform(tile[1], conv.kernel[1]);
-  const weightTruncations = exact ? 0 : count * conv.inShape[2]! * k * HEMI_SECONDS.perTruncation;
-  const outputBits = batch * oh * ow * k * extraBits(conv.kernel, tile, target) * HEMI_SECONDS.perTruncatedBit;
-  return products + weightTruncations + outputBits;
+  const outputBits = batch * oh * ow * k * extraBits(conv.kernel, tile) * HEMI_SECONDS.perTruncatedBit;
+  return products + outputBits;
 }
 
 /** What a tile (or the direct convolution) costs under the target, in the unit its model has. */
@@ -192,18 +164,16 @@ export function winogradTile(conv: WinogradConv, batch: number, target: Target):
   if (!target.optimizations.winograd || conv.direct || conv.strides[0] !== 1 || conv.strides[1] !== 1) return undefined;
   const [kh, kw] = conv.kernel;
   // the truncation of the outputs works on k + f + e bits (e the weights' extra bits)
-  const fits = (tile: [number, number]) => target.k + target.f + extraBits(conv.kernel, tile, target) < target.ringBits;
+  const fits = (tile: [number, number]) => target.k + target.f + extraBits(conv.kernel, tile) < target.ringBits;
   if (PROTOCOLS[target.protocol].dotProduct === 'per-result') return kh === 3 && kw === 3 && fits([2, 2]) ? [2, 2] : undefined;
-  const roomForInexact = extraBitsRoom(target) >= MIN_EXTRA_BITS;
   const sizes = (r: number) => (r === 1 ? [1] : Array.from({ length: Math.max(0, MAX_POINTS - r) }, (_, i) => i + 2));
   let best: { tile?: [number, number]; cost: number } = { cost: tileCost(conv, batch, target) };
   for (const mh of sizes(kh)) {
     for (const mw of sizes(kw)) {
       if (mh === 1 && mw === 1) continue;
-      if (!roomForInexact && !(exactTransform(mh, kh) && exactTransform(mw, kw))) continue;
       if (!fits([mh, mw])) continue;
       const cost = tileCost(conv, batch, target, [mh, mw]);
-      // ties: the direct convolution, then the smaller tile (fewer points, less rounding)
+      // ties: the direct convolution, then the smaller tile (fewer points, smaller constants)
       if (cost < best.cost) best = { tile: [mh, mw], cost };
     }
   }

@@ -10,7 +10,7 @@
 // round; zero padding contributes 0 as it does in the program. Fixed point is accounted for by
 // using the weights and constants as the program holds them (rounded to f bits) and widening
 // every truncated result by ROUNDING_SLACK units of 2^-f: the emulation's truncations are within
-// one unit, the secure program's Winograd convolutions within 2^-14 of the direct one
+// one unit, and the secure program's Winograd convolutions are the direct ones
 // (test/mp-spdz.test.ts). An average pooling's rounded divisor is a relative error, widened as such.
 import type { Layer, Pipeline } from '../ir/pipeline.js';
 import { INPUT, product } from '../ir/pipeline.js';

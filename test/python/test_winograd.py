@@ -1,9 +1,10 @@
 """Winograd's transforms: A^T [(G g) * (B^T d)] is the correlation of d with g, for every tile
-the points allow; B^T and A^T are integers; the helpers for the weights' extra bits."""
+the points allow; B^T and A^T are integers; the weights' scale 2^e q and q's inverse."""
 
 import itertools
 import random
 from fractions import Fraction
+from types import SimpleNamespace
 
 import pytest
 from runtime import load
@@ -61,12 +62,26 @@ def test_combine_skips_zeros_and_negates_without_a_product():
     assert ns["_ppvc_combine"]([0, 0], [5, 7]) is None
 
 
-@pytest.mark.parametrize("k,f", [(31, 16), (24, 12)])
-def test_extra_bits_stay_within_the_ring(k, f):
-    ns["sfix"].k, ns["sfix"].f = k, f
-    extra = ns["PpvcWinogradConv2d"]._extra_bits
-    at4, _, bt4 = transforms(4, 3)
-    bits = extra(at4, bt4, at4, bt4)
-    assert 0 < bits <= 64 - 2 - k - f
-    at2, _, bt2 = transforms(2, 3)
-    assert extra(at2, bt2, at2, bt2) <= bits
+@pytest.mark.parametrize(
+    "kernel,tile,e,q",
+    [((3, 3), (2, 2), 2, 1), ((3, 3), (3, 3), 2, 9), ((3, 3), (4, 4), 6, 9), ((5, 5), (2, 2), 6, 9),
+     ((1, 3), (1, 4), 3, 3), ((2, 2), (5, 4), 4, 9)],
+)
+def test_weight_scale_is_two_to_the_e_times_odd_q(kernel, tile, e, q):
+    layer = SimpleNamespace(weight_shape=(*kernel, 1, 1), tile=tile)
+    *_, (scale_h, scale_w), got_e, got_q = ns["PpvcWinogradConv2d"]._weight_bits(layer)
+    assert (got_e, got_q) == (e, q)
+    assert scale_h * scale_w == 2**e * q
+
+
+@pytest.mark.parametrize("ring", [32, 64, 72])
+def test_inverse_of_odd_in_a_ring_is_a_signed_constant(ring):
+    program = ns["get_program"]()
+    program.options = SimpleNamespace(ring=str(ring))
+    try:
+        for q in (1, 3, 9, 27, 2**ring - 1):
+            inverse = ns["_ppvc_inverse_of_odd"](q)
+            assert (q * inverse) % 2**ring == 1
+            assert -(2 ** (ring - 1)) <= inverse < 2 ** (ring - 1)
+    finally:
+        del program.options

@@ -44,6 +44,17 @@ def _ppvc_denominator(fractions):
     return res
 
 
+def _ppvc_inverse_of_odd(q):
+    """q^-1 modulo the shares' modulus, for an odd q: 2^ring in a ring (a compile-time
+    constant, its signed representative), the prime in a field (computed by the parties, as
+    compile.py does not know the prime)."""
+    ring = int(get_program().options.ring or 0)
+    if ring:
+        inverse = pow(q, -1, 2**ring)
+        return inverse - 2**ring if inverse >= 2 ** (ring - 1) else inverse
+    return cint(1).field_div(q)
+
+
 def _ppvc_combine(coefficients, vectors):
     """sum_i c_i v_i for integer c_i: local on shares."""
     total = None
@@ -62,25 +73,24 @@ class PpvcWinogradConv2d(PpvcConv2d):
     mh x mw output tile and channel pair instead of mh mw kh kw.
 
     Inputs and outputs are transformed with integer matrices (B^T d B, A^T m A): local and
-    exact on shares. The weights are transformed once per layer with G g G^T, held at e more
-    fractional bits so that the transforms' growth does not magnify their rounding; each
-    output is then 2^e times the direct convolution's sum of products and the layer's one
-    truncation drops f + e bits. Where G's denominators are powers of two (tiles up to
-    4 x 4 inputs: F(2x2, 3x3)) the weights' transform is exact too and the result has the
-    same distribution as PpvcConv2d's (identical with nearest rounding); otherwise it costs
-    one truncation per transformed weight and the outputs differ by a few units in the
-    last place. The products per tile position are one matrix product [tiles x in] x [in x out]."""
+    exact on shares. The weights are transformed once per layer with S G g G^T, S = 2^e q the
+    common denominator of the two axes' G (q odd): an integer map, local and exact too. Each
+    output is then S times the direct convolution's sum of products; multiplying by q's
+    inverse modulo the shares' modulus (2^ring, or the prime) divides that exactly, leaving
+    2^e times the sum, and the layer's one truncation drops f + e bits. So every tile has the
+    same distribution as PpvcConv2d's (identical with nearest rounding), with no truncation of
+    weights. The products per tile position are one matrix product [tiles x in] x [in x out]."""
 
     def __init__(self, *args, tile=(2, 2), **kwargs):
         super(PpvcWinogradConv2d, self).__init__(*args, **kwargs)
         self.tile = tuple(tile)
         if self.raw:
             # raw outputs keep the weights' extra bits too: the pooling's truncation drops them
-            self.raw_bits = sfix.f + self._weight_bits()[-1]
+            self.raw_bits = sfix.f + self._weight_bits()[3]
 
     def _weight_bits(self):
-        """(A^T, G, B^T) per axis, G's common denominator, and e: the weights' fractional bits
-        beyond f."""
+        """(A^T, G, B^T) per axis, G's common denominators, e and q: the denominators' product
+        is 2^e q with q odd (e: the weights' fractional bits beyond f)."""
         kh, kw = self.weight_shape[:2]
         mh, mw = self.tile
         at_h, g_h, bt_h = _ppvc_winograd_transforms(mh, kh)
@@ -88,11 +98,8 @@ class PpvcWinogradConv2d(PpvcConv2d):
         scale_h = _ppvc_denominator(c for row in g_h for c in row)
         scale_w = _ppvc_denominator(c for row in g_w for c in row)
         scale = scale_h * scale_w
-        if scale & (scale - 1) == 0:
-            e = scale.bit_length() - 1
-        else:
-            e = self._extra_bits(at_h, bt_h, at_w, bt_w)
-        return (at_h, g_h, bt_h), (at_w, g_w, bt_w), (scale_h, scale_w), e
+        e = (scale & -scale).bit_length() - 1
+        return (at_h, g_h, bt_h), (at_w, g_w, bt_w), (scale_h, scale_w), e, scale >> e
 
     def __repr__(self):
         return "PpvcWinogradConv2d(%s, kernel=%s, tile=%s)" % (
@@ -109,7 +116,7 @@ class PpvcWinogradConv2d(PpvcConv2d):
         kh, kw = self.weight_shape[:2]
         mh, mw = self.tile
         ah, aw = mh + kh - 1, mw + kw - 1
-        (at_h, g_h, bt_h), (at_w, g_w, bt_w), (scale_h, scale_w), e = self._weight_bits()
+        (at_h, g_h, bt_h), (at_w, g_w, bt_w), (scale_h, scale_w), e, q = self._weight_bits()
         TH, TW = -(-OH // mh), -(-OW // mw)
         T = N * TH * TW
 
@@ -124,7 +131,7 @@ class PpvcWinogradConv2d(PpvcConv2d):
         v = [[_ppvc_combine(bt_w[b], rows[a]) for b in range(aw)] for a in range(ah)]
 
         # weights, Keras layout [kh, kw, C, K] (written by the input stage, an earlier basic
-        # block): U = G g G^T with integer (L G), then scaled to 2^e
+        # block): S U = (scale_h G) g (scale_w G)^T, integer combinations
         weights = self.weights.get_vector().v
         g = [
             [weights.get_vector((x * kw + y) * C * K, C * K) for y in range(kw)] for x in range(kh)
@@ -140,21 +147,6 @@ class PpvcWinogradConv2d(PpvcConv2d):
             [_ppvc_combine([c * scale_w for c in g_w[b]], rows[a]) for b in range(aw)]
             for a in range(ah)
         ]
-        scale = scale_h * scale_w
-        if scale & (scale - 1) != 0:
-            # U * 2^e = (L^2 U) * round(2^(e + t) / L^2) / 2^t, t as large as the ring allows
-            sum_h = max(sum(abs(c) for c in row) for row in g_h)
-            sum_w = max(sum(abs(c) for c in row) for row in g_w)
-            growth = max(0, math.ceil(math.log2(sum_h * sum_w)))
-            kbits = get_program().bit_length - 2
-            t = kbits - sfix.k - e - growth
-            factor = int(round(2 ** (e + t) / scale))
-            flat = sint.concat([u[a][b] for a in range(ah) for b in range(aw)]) * factor
-            flat = sfix.int_type.round(flat, kbits, t, nearest=sfix.round_nearest, signed=True)
-            u = [
-                [flat.get_vector((a * aw + b) * C * K, C * K) for b in range(aw)] for a in range(ah)
-            ]
-
         m = self._products([(v[a][b], u[a][b]) for a in range(ah) for b in range(aw)], T, C, K)
 
         # outputs A^T m A, scattered into a [N, mh TH, mw TW, K] grid
@@ -189,6 +181,10 @@ class PpvcWinogradConv2d(PpvcConv2d):
                         N, OH, OW, K, mh * TH * mw * TW * K, mw * TW * K, K, base=grid.address
                     )
                 )
+        if q != 1:
+            # S = 2^e q times the sum of products: an exact multiple of q, so multiplying by
+            # q's inverse modulo the shares' modulus leaves 2^e times the sum, exactly
+            total = total * _ppvc_inverse_of_odd(q)
         if self.use_bias:
             bias = sint.load_mem(regint.inc(total.size, self.bias.address, 1, 1, K))
             total += bias << (sfix.f + e)
@@ -215,20 +211,3 @@ class PpvcWinogradConv2d(PpvcConv2d):
             ]
             products.append(parts[0] if len(parts) == 1 else sint.concat(parts))
         return products
-
-    @staticmethod
-    def _extra_bits(at_h, bt_h, at_w, bt_w):
-        """Fractional bits beyond f for the transformed weights: enough that their rounding,
-        magnified by the input and output transforms, stays below one unit of the output
-        (at most what the ring leaves above k + f)."""
-
-        def growth(at, bt):
-            return max(
-                sum(abs(at[i][a]) * sum(abs(x) for x in bt[a]) for a in range(len(bt)))
-                for i in range(len(at))
-            )
-
-        wanted = math.ceil(math.log2(growth(at_h, bt_h) * growth(at_w, bt_w)))
-        room = get_program().bit_length - 2 - sfix.k - sfix.f
-        assert room > 0, "no room in the ring for Winograd's extra weight bits"
-        return min(wanted, room)
