@@ -232,7 +232,7 @@ describe('optimisation switches', () => {
     const direct = wide('26 32', {}); // Winograd: 32 + 26 + 2 + 4 = 64; direct: 62
     expect(fusedRaw(direct)).toBe(3);
     expect(layerStatements(direct).filter((l) => l.cls === 'ml.PpvcWinogradConv2d').map((l) => l.name)).not.toContain('conv2d_1');
-    expect(direct).toContain("direct, not Winograd: its untruncated outputs would not fit with the transformed weights' extra bits");
+    expect(direct).toContain("direct, not Winograd: its untruncated outputs would not fit with Winograd's extra bits");
     expect(fusedRaw(wide('26 32', { winograd: false }))).toBe(3); // 32 + 26 + 4 = 62
     expect(fusedRaw(wide('28 32', { winograd: false }))).toBe(0); // 32 + 28 + 4 = 64
     expect(wide('28 32', {})).not.toContain('raw=True');
@@ -264,6 +264,25 @@ describe('optimisation switches', () => {
     expect(rawConvs(lowgear(3))).toEqual([]);
     expect(rawConvs(lowgear(5))).toEqual(['conv2d_1']);
     expect(lowgear(5)).toContain('conv2d_1_relu = ml.PpvcRelu(');
+    // the paper's CNN under lowgear (rawBitCost): its first layer, one input channel, is direct,
+    // as F(2x2, 5x5)'s 6 extra bits would widen its ReLU's comparisons and its pooling's
+    // truncations by more than its products save (9 + 6 x 4 against 25 products an output);
+    // the third stays F(4x4, 3x3) (144 + 24 against 576)
+    const paper = program('examples/emotion.ppvc', { protocol: 'lowgear' }).program;
+    expect(rawConvs(paper)).toEqual(['conv2d_1', 'conv2d_3']);
+    const convs = layerStatements(paper).filter((l) => l.name.startsWith('conv2d_'));
+    expect(convs.map((l) => [l.name, l.cls])).toEqual([
+      ['conv2d_1', 'ml.PpvcConv2d'],
+      ['conv2d_2', 'ml.PpvcWinogradConv2d'],
+      ['conv2d_3', 'ml.PpvcWinogradConv2d'],
+      ['conv2d_4', 'ml.PpvcWinogradConv2d'],
+      ['conv2d_5', 'ml.PpvcWinogradConv2d'],
+    ]);
+    expect(paper).toContain("direct, not Winograd: Winograd's extra bits would widen the ReLU's comparisons and the pooling's truncations by more than its products save");
+    // where the widening is not priced (semi2k), the pass keeps a tile that fits: 31 + 16 + 6 + 5 < 64
+    const semi2k = program('examples/emotion.ppvc', { protocol: 'semi2k', optimizations: { 'trunc-after-pool': true } }).program;
+    const first = layerStatements(semi2k).find((l) => l.name === 'conv2d_1');
+    expect([first?.cls, first?.args.includes('raw=True')]).toEqual(['ml.PpvcWinogradConv2d', true]);
   });
 
   test('trunc-after-pool on a graph: a convolution with a second reader keeps its truncation', () => {

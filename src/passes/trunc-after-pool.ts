@@ -19,10 +19,13 @@
 //    cost. There each new width of comparison or truncation costs a batch of edaBits,
 //    whatever the program uses of it, so the pass acts only where it saves at least a batch's
 //    worth of truncations: on a small CNN (tiny-2pc, 54 saved) it cost lowgear 19% more data.
+//    And every extra bit widens the ReLU's comparisons and the pooling's truncation: where the
+//    protocol prices that (rawBitCost), a Winograd layer with few products to save (the paper's
+//    first, one input channel) is computed directly instead.
 import { FIELD_PREPROCESSING_BATCH, PROTOCOLS } from '../target/protocols.js';
 import type { Target } from '../ir/pipeline.js';
 import { joinNotes, readerCounts, type MpcLayer } from './lower-layers.js';
-import { extraBits, winogradTile } from './winograd.js';
+import { directCost, extraBits, winogradCost, winogradTile } from './winograd.js';
 
 /**
  * The layers with every convolution whose only reader is a ReLU (fused into an average pooling,
@@ -50,9 +53,11 @@ export function truncAfterPool(layers: MpcLayer[], target: Target, batch: number
     // fit, the direct convolution does, and its truncations are what the pass saves
     if (!winogradFits && !fits(target.f)) return;
     if (chain.relu !== undefined && PROTOCOLS[target.protocol].domain === 'field' && savedTruncations(conv, pool, batch) < FIELD_PREPROCESSING_BATCH) return;
-    const direct = tile !== undefined && !winogradFits;
-    const extra = winogradFits ? winogradExtra : target.f;
-    const note = joinNotes(conv.note, direct ? 'direct, not Winograd: its untruncated outputs would not fit with the transformed weights\' extra bits' : undefined, 'outputs left untruncated: the pooling after it truncates');
+    const widening = tile !== undefined && winogradFits && chain.relu !== undefined && fits(target.f) && directCheaperRaw(conv, tile, batch, target);
+    const direct = tile !== undefined && (!winogradFits || widening);
+    const extra = winogradFits && !direct ? winogradExtra : target.f;
+    const why = widening ? "Winograd's extra bits would widen the ReLU's comparisons and the pooling's truncations by more than its products save" : "its untruncated outputs would not fit with Winograd's extra bits";
+    const note = joinNotes(conv.note, direct ? `direct, not Winograd: ${why}` : undefined, 'outputs left untruncated: the pooling after it truncates');
     out[chain.conv] = { ...conv, raw: true, ...(direct ? { direct: true } : {}), note };
     if (chain.relu !== undefined) {
       const relu = out[chain.relu]!;
@@ -74,6 +79,18 @@ function rawChain(layers: MpcLayer[], readers: Map<number, number>, p: number): 
   if (relu.kind !== 'relu' || relu.max !== undefined || readers.get(r) !== 1 || relu.inputs.length !== 1) return undefined;
   const c = relu.inputs[0]!;
   return readers.get(c) === 1 ? { conv: c, relu: r } : undefined;
+}
+
+/**
+ * Whether the direct convolution is cheaper than its Winograd tile once the tile's e extra bits
+ * widen every comparison of the ReLU and the pooling's truncation (the protocol's rawBitCost,
+ * in products per bit and output; only where measured).
+ */
+function directCheaperRaw(conv: Extract<MpcLayer, { kind: 'conv2d' }>, tile: [number, number], batch: number, target: Target): boolean {
+  const perBit = PROTOCOLS[target.protocol].rawBitCost;
+  if (perBit === undefined) return false;
+  const outputs = batch * conv.outShape.reduce((a, b) => a * b, 1);
+  return directCost(conv, batch) <= winogradCost(conv, batch, tile, target) + outputs * extraBits(conv.kernel, tile) * perBit;
 }
 
 /** Truncations the pass removes: the convolution's outputs less the pooling's, for `batch` frames. */

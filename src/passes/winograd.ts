@@ -4,8 +4,8 @@
 // axis: more would need points like 1/2, whose larger denominators the ring must carry); this
 // side uses them to price a tile, and its tests check them.
 //
-// Every tile is exact: the weights go through S G, S = 2^e q the denominators of G (q odd, 1
-// or 9 here), the outputs come out S times the direct sums, the helper divides by q exactly
+// Every tile is exact: the weights go through S G, S = 2^e q the denominators of G (q odd: 1,
+// 3 or 9 here), the outputs come out S times the direct sums, the helper divides by q exactly
 // (its inverse modulo the shares' modulus) and the layer's one truncation drops e more bits.
 // So a tile's price is its secret products plus those e bits, and the results are the direct
 // convolution's (identical under nearest rounding).
@@ -163,7 +163,7 @@ function tileCost(conv: WinogradConv, batch: number, target: Target, tile?: [num
 export function winogradTile(conv: WinogradConv, batch: number, target: Target): [number, number] | undefined {
   if (!target.optimizations.winograd || conv.direct || conv.strides[0] !== 1 || conv.strides[1] !== 1) return undefined;
   const [kh, kw] = conv.kernel;
-  // the truncation of the outputs works on k + f + e bits (e the weights' extra bits)
+  // the truncation of the outputs works on k + f + e bits (2^e: the power of two in G's denominators)
   const fits = (tile: [number, number]) => target.k + target.f + extraBits(conv.kernel, tile) < target.ringBits;
   if (PROTOCOLS[target.protocol].dotProduct === 'per-result') return kh === 3 && kw === 3 && fits([2, 2]) ? [2, 2] : undefined;
   const sizes = (r: number) => (r === 1 ? [1] : Array.from({ length: Math.max(0, MAX_POINTS - r) }, (_, i) => i + 2));

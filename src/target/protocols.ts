@@ -62,6 +62,10 @@ export interface ProtocolProfile {
    * (compile.py -E on 100,000 truncations of 49 and 61 bits and 100,000 products): it prices
    * Winograd's extra fractional bits (passes/winograd.ts). */
   truncationBitCost: number;
+  /** What one more bit of an untruncated convolution output costs, in secret products, where a
+   * ReLU compares it and a pooling truncates the window sums (trunc-after-pool without
+   * relu-avgpool): both widen. Measured under lowgear only; elsewhere truncationBitCost. */
+  rawBitCost?: number;
   /** The ring sizes MP-SPDZ builds this party program for (Processor/RingMachine.hpp,
    * Machines/spdz2k-party.cpp, Machines/emulate.cpp); others need its RING_SIZE build option.
    * A field protocol's value bit lengths: any whose prime fits the build's (fieldBitsBuilt). */
@@ -262,6 +266,10 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolProfile> = profiles({
     // 213,122 MB): in a prime field both truncations take edaBits, and the triples dominate
     defaultTruncation: 'nearest',
     truncationBitCost: 1.1,
+    // the paper's first layer (one frame, raw into its ReLU and pooling) as F(2x2, 5x5), 6 more
+    // bits than direct: its ReLU and pooling took 551 -> 807 s (rounds 238k -> 481k) at 107,584
+    // outputs, 0.4 ms a bit and output, about 4-6 products at this machine's 65-95 us each
+    rawBitCost: 4,
     // no malicious protocol of MP-SPDZ makes matrix triples
     matrixTriples: 'none',
     summary: '2 parties, active security, a prime field, SPDZ triples by semi-homomorphic encryption (LowGear)',

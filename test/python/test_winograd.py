@@ -80,7 +80,7 @@ def test_inverse_of_odd_in_a_ring_is_a_signed_constant(ring):
     program.options = SimpleNamespace(ring=str(ring))
     try:
         for q in (1, 3, 9, 27, 2**ring - 1):
-            inverse = ns["_ppvc_inverse_of_odd"](q)
+            inverse = ns["_ppvc_inverse_of_odd"](q, 1)
             assert (q * inverse) % 2**ring == 1
             assert -(2 ** (ring - 1)) <= inverse < 2 ** (ring - 1)
     finally:

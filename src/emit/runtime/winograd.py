@@ -44,15 +44,16 @@ def _ppvc_denominator(fractions):
     return res
 
 
-def _ppvc_inverse_of_odd(q):
+def _ppvc_inverse_of_odd(q, size):
     """q^-1 modulo the shares' modulus, for an odd q: 2^ring in a ring (a compile-time
     constant, its signed representative), the prime in a field (computed by the parties, as
-    compile.py does not know the prime)."""
+    compile.py does not know the prime; a vector of `size`, one instruction, where a single
+    value would be copied out to the vector one instruction per element)."""
     ring = int(get_program().options.ring or 0)
     if ring:
         inverse = pow(q, -1, 2**ring)
         return inverse - 2**ring if inverse >= 2 ** (ring - 1) else inverse
-    return cint(1).field_div(q)
+    return cint(1, size=size).field_div(q)
 
 
 def _ppvc_combine(coefficients, vectors):
@@ -85,7 +86,7 @@ class PpvcWinogradConv2d(PpvcConv2d):
         super(PpvcWinogradConv2d, self).__init__(*args, **kwargs)
         self.tile = tuple(tile)
         if self.raw:
-            # raw outputs keep the weights' extra bits too: the pooling's truncation drops them
+            # raw outputs keep the e bits of 2^e too: the pooling's truncation drops them
             self.raw_bits = sfix.f + self._weight_bits()[3]
 
     def _weight_bits(self):
@@ -184,7 +185,7 @@ class PpvcWinogradConv2d(PpvcConv2d):
         if q != 1:
             # S = 2^e q times the sum of products: an exact multiple of q, so multiplying by
             # q's inverse modulo the shares' modulus leaves 2^e times the sum, exactly
-            total = total * _ppvc_inverse_of_odd(q)
+            total = total * _ppvc_inverse_of_odd(q, total.size)
         if self.use_bias:
             bias = sint.load_mem(regint.inc(total.size, self.bias.address, 1, 1, K))
             total += bias << (sfix.f + e)
