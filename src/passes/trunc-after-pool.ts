@@ -23,7 +23,7 @@
 //    protocol prices that (rawBitCost), a Winograd layer with few products to save (the paper's
 //    first, one input channel) is computed directly instead.
 import { FIELD_PREPROCESSING_BATCH, PROTOCOLS } from '../target/protocols.js';
-import type { Target } from '../ir/pipeline.js';
+import { product, type Target } from '../ir/pipeline.js';
 import { joinNotes, readerCounts, type MpcLayer } from './lower-layers.js';
 import { directCost, extraBits, winogradCost, winogradTile } from './winograd.js';
 
@@ -89,12 +89,11 @@ function rawChain(layers: MpcLayer[], readers: Map<number, number>, p: number): 
 function directCheaperRaw(conv: Extract<MpcLayer, { kind: 'conv2d' }>, tile: [number, number], batch: number, target: Target): boolean {
   const perBit = PROTOCOLS[target.protocol].rawBitCost;
   if (perBit === undefined) return false;
-  const outputs = batch * conv.outShape.reduce((a, b) => a * b, 1);
+  const outputs = batch * product(conv.outShape);
   return directCost(conv, batch) <= winogradCost(conv, batch, tile, target) + outputs * extraBits(conv.kernel, tile) * perBit;
 }
 
 /** Truncations the pass removes: the convolution's outputs less the pooling's, for `batch` frames. */
 function savedTruncations(conv: { outShape: number[] }, pool: { outShape: number[] }, batch: number): number {
-  const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-  return batch * (size(conv.outShape) - size(pool.outShape));
+  return batch * (product(conv.outShape) - product(pool.outShape));
 }

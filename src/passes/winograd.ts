@@ -110,9 +110,14 @@ function inverse(matrix: Rational[][]): Rational[][] {
   return a.map((row) => row.slice(size));
 }
 
-/** G's least common denominator on one axis (the points' differences: 2, 6 or 24 here). */
+const denominators = new Map<string, number>();
+
+/** G's least common denominator on one axis (the points' differences: 2, 6 or 24 here);
+ * computed once per F(m, r), as every tile choice asks for it. */
 export function denominator(m: number, r: number): number {
-  return winogradTransforms(m, r).g.flat().reduce((acc, x) => lcm(acc, x.d), 1);
+  const key = `${m},${r}`;
+  if (!denominators.has(key)) denominators.set(key, winogradTransforms(m, r).g.flat().reduce((acc, x) => lcm(acc, x.d), 1));
+  return denominators.get(key)!;
 }
 
 /** The extra fractional bits e the outputs carry: the power of two in the two axes'
@@ -142,8 +147,7 @@ export function directCost(conv: WinogradConv, batch: number): number {
 /**
  * Seconds a tile (or, without one, the direct convolution) is modelled to take under
  * homomorphic matrix triples: its matrix products and the extra bits of the outputs'
- * truncation; undefined
- * where the target has no such model.
+ * truncation; undefined where the target has no such model.
  */
 export function homomorphicConvolutionSeconds(conv: WinogradConv, batch: number, target: Target, tile?: [number, number]): number | undefined {
   const { shape, count } = convolutionProducts(conv, batch, tile);

@@ -91,7 +91,7 @@ class PpvcWinogradConv2d(PpvcConv2d):
 
     def _weight_bits(self):
         """(A^T, G, B^T) per axis, G's common denominators, e and q: the denominators' product
-        is 2^e q with q odd (e: the weights' fractional bits beyond f)."""
+        is 2^e q with q odd (e: the outputs' fractional bits beyond 2f)."""
         kh, kw = self.weight_shape[:2]
         mh, mw = self.tile
         at_h, g_h, bt_h = _ppvc_winograd_transforms(mh, kh)
